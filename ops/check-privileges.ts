@@ -1,0 +1,26 @@
+/**
+ * Checks a deployed environment against the access policy and prints the privilege matrix
+ * (x: allowed, .: refused, !: differs from the policy). Exits 1 on any difference.
+ *
+ *   GAIA_ENVIRONMENT     the stack / environment name
+ *   GAIA_DATABASE_URL    any role that can read the catalogs of the environment's database
+ */
+import { environmentNames } from "../policy/naming";
+import { OpsError, requireEnv, runMain } from "./lib/env";
+import { connect } from "./lib/postgres";
+import { checkPrivileges, formatMatrix } from "./lib/privileges";
+
+runMain(async () => {
+  const names = environmentNames(requireEnv("GAIA_ENVIRONMENT", "the environment (stack) name"));
+  const client = await connect(requireEnv("GAIA_DATABASE_URL", "a connection URL to the environment's database"));
+  try {
+    const report = await checkPrivileges(client, names);
+    process.stdout.write(`${formatMatrix(report.matrix)}\n`);
+    if (report.problems.length > 0) {
+      throw new OpsError(`the database differs from the access policy:\n  ${report.problems.join("\n  ")}`);
+    }
+    process.stdout.write(`privileges match the access policy (${report.matrix.length} role/table pairs)\n`);
+  } finally {
+    await client.end();
+  }
+});

@@ -1,0 +1,168 @@
+import type { Client } from "pg";
+import {
+  APP_SCHEMA,
+  CREDENTIAL_COLUMN_PATTERN,
+  PRIVILEGES,
+  TABLE_NAMES,
+  allowed,
+  analyticsColumns,
+  secretColumns,
+  type PolicyRole,
+  type Privilege,
+  type TableName,
+} from "../../policy/access";
+import { PUBLIC_ROLE, policyRoles } from "../../policy/grants";
+import type { EnvironmentNames } from "../../policy/naming";
+
+/** One role's effective privileges on one table, as the server evaluates them. */
+export interface MatrixRow {
+  role: string;
+  table: string;
+  actual: Privilege[];
+  expected: readonly Privilege[];
+}
+
+export interface PrivilegeReport {
+  matrix: MatrixRow[];
+  problems: string[];
+}
+
+type Subject = { policyRole: PolicyRole | null; name: string };
+
+/**
+ * Compares a live environment database with the access policy: every table, every role
+ * (through the login role applications use, where it exists) and PUBLIC. Written once; runs
+ * in the tests and, as `ops/check-privileges.ts`, against a deployed environment.
+ */
+export async function checkPrivileges(client: Client, names: EnvironmentNames): Promise<PrivilegeReport> {
+  const problems: string[] = [];
+  const columns = await tableColumns(client);
+  const liveTables = [...columns.keys()];
+
+  for (const table of liveTables) {
+    if (!(TABLE_NAMES as string[]).includes(table)) {
+      problems.push(`table ${table} is not in the access policy (policy/access.ts TABLES): add it, with its secret columns.`);
+    }
+  }
+  for (const table of TABLE_NAMES) {
+    if (!columns.has(table)) problems.push(`table ${table} is in the access policy but not in the database.`);
+  }
+
+  const subjects = await subjectsOf(client, names);
+  const matrix: MatrixRow[] = [];
+  for (const subject of subjects) {
+    for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
+      const actual: Privilege[] = [];
+      for (const privilege of PRIVILEGES) {
+        if (await has(client, "table", subject.name, `${APP_SCHEMA}.${table}`, privilege)) actual.push(privilege);
+      }
+      const expected = expectedTablePrivileges(subject.policyRole, table);
+      matrix.push({ role: subject.name, table, actual, expected });
+      if (actual.join() !== expected.join()) {
+        problems.push(`${subject.name} on ${table}: has [${actual.join(", ")}], policy says [${expected.join(", ")}].`);
+      }
+    }
+  }
+
+  const analytics = subjects.find((s) => s.policyRole === "analytics")!;
+  for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
+    const readable = analyticsColumns(table);
+    for (const column of columns.get(table)!) {
+      const expected = readable === null || readable.includes(column);
+      const actual = await has(client, "column", analytics.name, `${APP_SCHEMA}.${table}`, "SELECT", column);
+      if (actual !== expected) {
+        problems.push(`${analytics.name} ${actual ? "can" : "cannot"} read ${table}.${column}; policy says it ${expected ? "may" : "may not"}.`);
+      }
+    }
+    for (const column of readable ?? []) {
+      if (!columns.get(table)!.includes(column)) problems.push(`policy lists ${table}.${column} for analytics, but the column does not exist.`);
+    }
+  }
+  for (const [table, cols] of columns) {
+    const secret: readonly string[] = (TABLE_NAMES as string[]).includes(table) ? secretColumns(table as TableName) : [];
+    for (const column of cols.filter((c) => CREDENTIAL_COLUMN_PATTERN.test(c) && !secret.includes(c))) {
+      problems.push(`${table}.${column} looks like a credential but is not a secret column in policy/access.ts.`);
+    }
+  }
+
+  for (const subject of subjects) {
+    const mayCreate = subject.policyRole === "owner";
+    if ((await has(client, "schema", subject.name, APP_SCHEMA, "CREATE")) !== mayCreate) {
+      problems.push(`${subject.name} ${mayCreate ? "cannot" : "can"} create objects in schema ${APP_SCHEMA}.`);
+    }
+    const mayConnect = subject.policyRole !== null;
+    if ((await has(client, "database", subject.name, names.database, "CONNECT")) !== mayConnect) {
+      problems.push(`${subject.name} ${mayConnect ? "cannot" : "can"} connect to database ${names.database}.`);
+    }
+  }
+  return { matrix, problems };
+}
+
+function expectedTablePrivileges(role: PolicyRole | null, table: TableName): readonly Privilege[] {
+  if (role === null) return [];
+  // Analytics reads tables with credentials column by column, never as a whole.
+  if (role === "analytics" && analyticsColumns(table) !== null) return [];
+  return allowed(role, table);
+}
+
+/** The role each policy role is checked through: its login role where one exists. */
+async function subjectsOf(client: Client, names: EnvironmentNames): Promise<Subject[]> {
+  const subjects: Subject[] = [];
+  for (const role of policyRoles()) {
+    const login = names.loginRole(role);
+    const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [login]);
+    subjects.push({ policyRole: role, name: rowCount ? login : names.groupRole(role) });
+  }
+  subjects.push({ policyRole: null, name: PUBLIC_ROLE });
+  return subjects;
+}
+
+async function tableColumns(client: Client): Promise<Map<string, string[]>> {
+  const { rows } = await client.query<{ table: string; column: string }>(
+    `select c.relname as table, a.attname as column
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+       join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+      where n.nspname = $1 and c.relkind in ('r', 'p')
+      order by c.relname, a.attnum`,
+    [APP_SCHEMA],
+  );
+  const columns = new Map<string, string[]>();
+  for (const { table, column } of rows) columns.set(table, [...(columns.get(table) ?? []), column]);
+  return columns;
+}
+
+async function has(
+  client: Client,
+  kind: "table" | "column" | "schema" | "database",
+  role: string,
+  object: string,
+  privilege: string,
+  column?: string,
+): Promise<boolean> {
+  const sql = {
+    table: "select has_table_privilege($1, $2, $3) as ok",
+    column: "select has_column_privilege($1, $2, $4, $3) as ok",
+    schema: "select has_schema_privilege($1, $2, $3) as ok",
+    database: "select has_database_privilege($1, $2, $3) as ok",
+  }[kind];
+  const params = column === undefined ? [role, object, privilege] : [role, object, privilege, column];
+  const { rows } = await client.query<{ ok: boolean }>(sql, params);
+  return rows[0]!.ok;
+}
+
+/** The matrix as a fixed-width table for people. */
+export function formatMatrix(rows: MatrixRow[]): string {
+  const width = Math.max(...rows.map((r) => r.role.length), 4);
+  const tableWidth = Math.max(...rows.map((r) => r.table.length), 5);
+  const lines = [`${"role".padEnd(width)}  ${"table".padEnd(tableWidth)}  S I U D`];
+  for (const r of rows) {
+    const marks = PRIVILEGES.map((p) => {
+      const has = r.actual.includes(p);
+      const want = r.expected.includes(p);
+      return has === want ? (has ? "x" : ".") : "!";
+    });
+    lines.push(`${r.role.padEnd(width)}  ${r.table.padEnd(tableWidth)}  ${marks.join(" ")}`);
+  }
+  return lines.join("\n");
+}

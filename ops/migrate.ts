@@ -1,0 +1,25 @@
+/**
+ * The schema command: what the component's `command.local.Command` runs on create and update.
+ *
+ *   GAIA_DATABASE_URL     owner login connection (postgresql://…), secret
+ *   GAIA_OWNER_ROLE       the owner group role migrations act as
+ *   GAIA_ADMIN_EMAIL      optional: the environment's admin account
+ *   GAIA_ADMIN_KEY_SHA256 optional: SHA-256 (hex) of the stack's generated admin API key
+ */
+import { optionalEnv, requireEnv, runMain } from "./lib/env";
+import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
+
+runMain(async () => {
+  const options = {
+    connectionString: requireEnv("GAIA_DATABASE_URL", "the owner role's connection URL"),
+    ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),
+  };
+  const result = await migrateDatabase(options);
+  const email = optionalEnv("GAIA_ADMIN_EMAIL");
+  const keySha256 = optionalEnv("GAIA_ADMIN_KEY_SHA256");
+  if (email && keySha256) {
+    await bootstrapAdmin(options, { email, keySha256 });
+    process.stdout.write(`admin account ${email} has the stack's admin key\n`);
+  }
+  process.stdout.write(`schema up to date (${result.applied.length} migration(s) applied)\n`);
+});

@@ -1,0 +1,129 @@
+/**
+ * The access policy: which role may do what on which table.
+ *
+ * This is the one source of truth. The component turns it into `@pulumi/postgresql`
+ * grants, the tests turn it into plain GRANT statements, and `scripts/check-privileges.ts`
+ * compares a live database against it. Adding a service role is one new entry in `SERVICE_ROLES`.
+ */
+
+export const PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
+export type Privilege = (typeof PRIVILEGES)[number];
+
+/** The schema every Gaia table lives in. PUBLIC may not create objects in it. */
+export const APP_SCHEMA = "public";
+
+/**
+ * Every table of the schema. Where a table holds credentials, `secretColumns` names them and
+ * `analyticsColumns` lists what the analytics role may read instead of the whole table.
+ * `scripts/check-privileges.ts` fails when this drifts from the live schema: a table or a
+ * credential-looking column missing here, or a readable column that is not listed.
+ */
+export const TABLES = {
+  users: {
+    secretColumns: ["password_hash"],
+    analyticsColumns: ["id", "email", "name", "is_admin", "created_at", "updated_at"],
+  },
+  providers: {},
+  api_keys: {
+    secretColumns: ["key_hash"],
+    analyticsColumns: ["id", "user_id", "name", "permissions", "is_active", "expires_at", "last_used_at", "created_at", "updated_at"],
+  },
+  provider_keys: {
+    secretColumns: ["encrypted_key"],
+    analyticsColumns: ["id", "user_id", "provider_id", "created_at", "updated_at"],
+  },
+  conversations: {},
+  messages: {},
+  assets: {},
+  oauth_accounts: {
+    secretColumns: ["access_token", "refresh_token"],
+    analyticsColumns: ["id", "user_id", "provider", "provider_account_id", "token_expires_at", "created_at", "updated_at"],
+  },
+  sessions: {
+    secretColumns: ["token_hash"],
+    analyticsColumns: ["id", "user_id", "ip_address", "user_agent", "expires_at", "created_at", "last_seen_at"],
+  },
+  access_control: {},
+  security_events: {},
+} as const satisfies Record<string, TablePolicy>;
+
+export interface TablePolicy {
+  secretColumns?: readonly string[];
+  analyticsColumns?: readonly string[];
+}
+
+export type TableName = keyof typeof TABLES;
+export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+
+const READ = ["SELECT"] as const satisfies readonly Privilege[];
+const READ_WRITE = PRIVILEGES;
+/** Audit rows are appended and read, never changed. */
+const APPEND_ONLY = ["SELECT", "INSERT"] as const satisfies readonly Privilege[];
+
+export interface ServiceRole {
+  description: string;
+  tables: Partial<Record<TableName, readonly Privilege[]>>;
+}
+
+/** One role per Gaia service. The key is the role's short name (`chat` -> `gaia_<env>_chat`). */
+export const SERVICE_ROLES = {
+  chat: {
+    description: "Chat service: conversations and their messages, using the user's provider keys.",
+    tables: {
+      users: READ,
+      providers: READ,
+      provider_keys: READ,
+      conversations: READ_WRITE,
+      messages: READ_WRITE,
+    },
+  },
+  assets: {
+    description: "Asset service: generated assets and their metadata.",
+    tables: { users: READ, assets: READ_WRITE },
+  },
+  auth: {
+    description: "Auth and API-key service: accounts, sessions, keys, access control and the audit trail.",
+    tables: {
+      users: READ_WRITE,
+      providers: READ,
+      api_keys: READ_WRITE,
+      provider_keys: READ_WRITE,
+      oauth_accounts: READ_WRITE,
+      sessions: READ_WRITE,
+      access_control: READ_WRITE,
+      security_events: APPEND_ONLY,
+    },
+  },
+} as const satisfies Record<string, ServiceRole>;
+
+export type ServiceRoleName = keyof typeof SERVICE_ROLES;
+export const SERVICE_ROLE_NAMES = Object.keys(SERVICE_ROLES) as ServiceRoleName[];
+
+/**
+ * The roles of one environment. `owner` owns the database and every table and is the role
+ * migrations run as; `analytics` reads everything but credentials.
+ */
+export type PolicyRole = "owner" | "analytics" | ServiceRoleName;
+
+/** What a role may do on a table, as the policy says. Owner: everything (it owns the tables). */
+export function allowed(role: PolicyRole, table: TableName): readonly Privilege[] {
+  if (role === "owner") return PRIVILEGES;
+  if (role === "analytics") return READ;
+  const service: ServiceRole = SERVICE_ROLES[role];
+  return service.tables[table] ?? [];
+}
+
+/** The secret columns of a table (none for most). */
+export function secretColumns(table: TableName): readonly string[] {
+  const policy: TablePolicy = TABLES[table];
+  return policy.secretColumns ?? [];
+}
+
+/** The columns analytics may read, or null where it may read the whole table. */
+export function analyticsColumns(table: TableName): readonly string[] | null {
+  const policy: TablePolicy = TABLES[table];
+  return policy.analyticsColumns ?? null;
+}
+
+/** Names that look like credentials; every such column must be listed as secret above. */
+export const CREDENTIAL_COLUMN_PATTERN = /(password|secret|_hash$|(^|_)token$|encrypted)/i;

@@ -1,0 +1,125 @@
+import {
+  APP_SCHEMA,
+  PRIVILEGES,
+  SERVICE_ROLES,
+  SERVICE_ROLE_NAMES,
+  TABLE_NAMES,
+  analyticsColumns,
+  type Privilege,
+  type ServiceRole,
+  type PolicyRole,
+  type TableName,
+} from "./access";
+import type { EnvironmentNames } from "./naming";
+
+/**
+ * The access policy as an ordered list of grants, independent of how they are applied.
+ * The component renders each into a `postgresql.Grant`; tests render them into SQL.
+ * An empty privilege list means "nothing": it revokes what is there.
+ */
+export type Grant =
+  | { kind: "database"; role: string; privileges: readonly string[] }
+  | { kind: "schema"; role: string; privileges: readonly string[] }
+  | { kind: "table"; role: string; tables: readonly TableName[]; privileges: readonly Privilege[] }
+  | { kind: "column"; role: string; table: TableName; columns: readonly string[]; privileges: readonly Privilege[] };
+
+/** Future tables made by the owner: analytics may read them, services get nothing until listed. */
+export interface DefaultPrivilege {
+  owner: string;
+  role: string;
+  privileges: readonly Privilege[];
+}
+
+export const PUBLIC_ROLE = "public";
+
+export function policyRoles(): PolicyRole[] {
+  return ["owner", "analytics", ...SERVICE_ROLE_NAMES];
+}
+
+export function grantsFor(names: EnvironmentNames): Grant[] {
+  const group = (role: PolicyRole) => names.groupRole(role);
+  const readers: PolicyRole[] = ["analytics", ...SERVICE_ROLE_NAMES];
+  const grants: Grant[] = [
+    // Only this environment's roles may connect; PUBLIC may neither connect nor create.
+    { kind: "database", role: PUBLIC_ROLE, privileges: [] },
+    ...policyRoles().map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
+    { kind: "schema", role: PUBLIC_ROLE, privileges: [] },
+    // PostgreSQL 14 and older give schema public to the bootstrap superuser: the owner needs CREATE on it.
+    { kind: "schema", role: group("owner"), privileges: ["USAGE", "CREATE"] },
+    ...readers.map((role): Grant => ({ kind: "schema", role: group(role), privileges: ["USAGE"] })),
+  ];
+
+  const wholeTables = TABLE_NAMES.filter((t) => analyticsColumns(t) === null);
+  const secretTables = TABLE_NAMES.filter((t) => analyticsColumns(t) !== null);
+  grants.push({ kind: "table", role: group("analytics"), tables: wholeTables, privileges: ["SELECT"] });
+  // Default privileges give analytics whole-table SELECT on every new table; take it back
+  // where a table holds credentials, then allow the readable columns only.
+  grants.push({ kind: "table", role: group("analytics"), tables: secretTables, privileges: [] });
+  for (const table of secretTables) {
+    grants.push({ kind: "column", role: group("analytics"), table, columns: analyticsColumns(table)!, privileges: ["SELECT"] });
+  }
+
+  for (const service of SERVICE_ROLE_NAMES) {
+    for (const [privileges, tables] of tablesByPrivileges((SERVICE_ROLES[service] as ServiceRole).tables)) {
+      grants.push({ kind: "table", role: group(service), tables, privileges });
+    }
+  }
+  return grants;
+}
+
+export function defaultPrivilegesFor(names: EnvironmentNames): DefaultPrivilege[] {
+  return [{ owner: names.groupRole("owner"), role: names.groupRole("analytics"), privileges: ["SELECT"] }];
+}
+
+/** Groups a role's tables by identical privilege sets, so each set is one grant. */
+function tablesByPrivileges(
+  tables: Partial<Record<TableName, readonly Privilege[]>>,
+): [readonly Privilege[], TableName[]][] {
+  const groups = new Map<string, [readonly Privilege[], TableName[]]>();
+  for (const table of TABLE_NAMES) {
+    const privileges = tables[table];
+    if (!privileges || privileges.length === 0) continue;
+    const ordered = PRIVILEGES.filter((p) => privileges.includes(p));
+    const key = ordered.join(",");
+    const entry = groups.get(key) ?? [ordered, []];
+    entry[1].push(table);
+    groups.set(key, entry);
+  }
+  return [...groups.values()];
+}
+
+/** The grants as SQL, for servers this project manages without the Pulumi provider (tests, drills). */
+export function grantsAsSql(names: EnvironmentNames): string[] {
+  const ident = (name: string) => (name === PUBLIC_ROLE ? "PUBLIC" : `"${name.replace(/"/g, '""')}"`);
+  const table = (t: string) => `${ident(APP_SCHEMA)}.${ident(t)}`;
+  const db = ident(names.database);
+  const sql: string[] = [];
+  for (const g of grantsFor(names)) {
+    const to = ident(g.role);
+    switch (g.kind) {
+      case "database":
+        sql.push(`REVOKE ALL ON DATABASE ${db} FROM ${to}`);
+        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON DATABASE ${db} TO ${to}`);
+        break;
+      case "schema":
+        sql.push(`REVOKE ALL ON SCHEMA ${ident(APP_SCHEMA)} FROM ${to}`);
+        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON SCHEMA ${ident(APP_SCHEMA)} TO ${to}`);
+        break;
+      case "table": {
+        const list = g.tables.map(table).join(", ");
+        sql.push(`REVOKE ALL ON TABLE ${list} FROM ${to}`);
+        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON TABLE ${list} TO ${to}`);
+        break;
+      }
+      case "column":
+        sql.push(`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON TABLE ${table(g.table)} TO ${to}`);
+        break;
+    }
+  }
+  for (const d of defaultPrivilegesFor(names)) {
+    sql.push(
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(APP_SCHEMA)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`,
+    );
+  }
+  return sql;
+}

@@ -1,0 +1,48 @@
+import type { PolicyRole } from "./access";
+
+/**
+ * Names of everything one environment owns. Every name carries the environment, so two
+ * environments on one server (local, review environments) can never share a database, a
+ * role, a Redis user or a secret.
+ */
+export interface EnvironmentNames {
+  environment: string;
+  database: string;
+  /** The group role that holds a policy role's privileges (NOLOGIN). */
+  groupRole(role: PolicyRole): string;
+  /**
+   * The login role an application uses. It is a member of the group role and holds no
+   * grants of its own, so rotation by alternating users only adds or drops members.
+   */
+  loginRole(role: PolicyRole): string;
+  /** Prefix of every name in the platform's secret store. */
+  secretPrefix: string;
+  /** Prefix of every Redis key this environment may touch. */
+  redisKeyPrefix: string;
+  redisUser: string;
+  /** Prefix of cloud resource names (instances, groups, apps). */
+  resourcePrefix: string;
+}
+
+/** Lowercase letter first, then letters, digits, `_` or `-`; short enough for every name below. */
+export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,23}$/;
+
+export function environmentNames(environment: string): EnvironmentNames {
+  if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
+    throw new Error(
+      `Environment name "${environment}" is not usable: use 1-24 characters, a lowercase letter first, ` +
+        `then lowercase letters, digits, "-" or "_".`,
+    );
+  }
+  const sqlName = `gaia_${environment.replace(/-/g, "_")}`;
+  return {
+    environment,
+    database: sqlName,
+    groupRole: (role) => `${sqlName}_${role}`,
+    loginRole: (role) => `${sqlName}_${role}_a`,
+    secretPrefix: `gaia/${environment}`,
+    redisKeyPrefix: `gaia:${environment}:`,
+    redisUser: sqlName,
+    resourcePrefix: `gaia-${environment.replace(/_/g, "-")}`,
+  };
+}
