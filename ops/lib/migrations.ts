@@ -1,7 +1,12 @@
 import { createHash } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { Logger, migrate } from "graphile-migrate";
+// Internals of the pinned graphile-migrate, used to check applied files and to close its pools.
+import { calculateHash } from "graphile-migrate/dist/hash";
+import { getAllMigrations } from "graphile-migrate/dist/migration";
+import { clearAllPools } from "graphile-migrate/dist/pgReal";
+import { parseSettings } from "graphile-migrate/dist/settings";
+import { loadModule, parseSync } from "libpg-query";
 import type { Client } from "pg";
 import { OpsError } from "./env";
 import { actingAs, connect, explainConnectionError } from "./postgres";
@@ -38,13 +43,14 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
   try {
     await lockClient.query(`set lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 300) * 1000)}ms'`);
     await lockClient.query("select pg_advisory_lock(hashtext($1))", [RUNNER_LOCK]);
-    await refuseEditedMigrations(lockClient, folder);
+    const files = await committedMigrations(lockClient, connectionString, folder);
+    const bodies = new Map(files.map((f) => [f.realFilename, { name: f.realFilename, body: f.body }]));
     const applied: string[] = [];
-    let running: string | undefined;
+    let running: { name: string; body: string } | undefined;
     const logger = new Logger(() => (level, message) => {
       const match = /Running migration '([^']+)'/.exec(message);
       if (match) {
-        running = match[1];
+        running = bodies.get(match[1]!);
         applied.push(match[1]!);
       }
       // Errors are reported once, by the caller, with the file named.
@@ -53,52 +59,104 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     try {
       await migrate({ connectionString, migrationsFolder: folder, manageGraphileMigrateSchema: true, logger });
     } catch (error) {
-      throw describeMigrationError(error, running, connectionString);
+      throw await describeMigrationError(error, running, connectionString);
     }
     return { applied };
   } finally {
+    // Its pools outlive a run; a dropped database would then make it exit the process.
+    clearAllPools();
     await lockClient.end();
   }
 }
 
 /**
- * graphile-migrate checks each file against its own hash header; this also checks the files
- * against what the database recorded when it applied them, so an edited file with a rewritten
- * header is refused too.
+ * graphile-migrate checks a file's hash only when it runs it, so an applied file could be
+ * edited unnoticed. This recomputes every committed file's hash with graphile-migrate's own
+ * functions and compares it with the file's header and with what the database recorded.
  */
-async function refuseEditedMigrations(client: Client, folder: string): Promise<void> {
-  const recorded = await client.query<{ filename: string; hash: string }>(
-    `select filename, hash from graphile_migrate.migrations order by filename`,
-  ).catch((error: { code?: string }) => {
-    if (error.code === "42P01" || error.code === "3F000") return { rows: [] }; // nothing applied yet
-    throw error;
-  });
-  const committed = path.join(folder, "committed");
-  // graphile-migrate records "000001.sql" for the file "000001-initial-schema.sql".
-  const fileByNumber = new Map(readdirSync(committed).map((f) => [f.split(/[-.]/)[0], f]));
-  for (const { filename, hash } of recorded.rows) {
-    const file = fileByNumber.get(filename.split(".")[0]);
-    if (!file) {
-      throw new OpsError(`migration ${filename} was applied to this database but its file is gone from ${committed}. Restore it.`);
-    }
-    const header = /^--! Hash: (\S+)$/m.exec(readFileSync(path.join(committed, file), "utf8"));
-    if (header?.[1] !== hash) {
+async function committedMigrations(client: Client, connectionString: string, folder: string) {
+  const settings = await parseSettings({ connectionString, migrationsFolder: folder });
+  const files = await getAllMigrations(settings);
+  for (const file of files) {
+    const actual = calculateHash(file.body, file.previousHash);
+    if (actual !== file.hash) {
       throw new OpsError(
-        `migration ${file} was edited after it was applied (database has ${hash}, file has ${header?.[1] ?? "no hash"}). ` +
+        `migration ${file.realFilename} does not match its hash header (${file.hash}): it was edited after it was committed. ` +
+          `Restore it, and put the change in a new migration.`,
+      );
+    }
+  }
+  const recorded = await client
+    .query<{ filename: string; hash: string }>(`select filename, hash from graphile_migrate.migrations order by filename`)
+    .catch((error: { code?: string }) => {
+      if (error.code === "42P01" || error.code === "3F000") return { rows: [] }; // nothing applied yet
+      throw error;
+    });
+  const byName = new Map(files.map((f) => [f.filename, f]));
+  for (const { filename, hash } of recorded.rows) {
+    const file = byName.get(filename);
+    if (!file) {
+      throw new OpsError(`migration ${filename} was applied to this database but its file is gone from ${folder}/committed. Restore it.`);
+    }
+    if (file.hash !== hash) {
+      throw new OpsError(
+        `migration ${file.realFilename} was edited after it was applied (database has ${hash}, file has ${file.hash}). ` +
           `Applied migrations are immutable: restore the file and put the change in a new migration.`,
       );
     }
   }
+  return files;
 }
 
-function describeMigrationError(error: unknown, file: string | undefined, connectionString: string): Error {
+async function describeMigrationError(
+  error: unknown,
+  file: { name: string; body: string } | undefined,
+  connectionString: string,
+): Promise<Error> {
   const e = error as { message?: string; code?: string; _gmMessageOverride?: string };
   if (!file || !e.code || e.code.length !== 5 || e.code.startsWith("28")) {
     const explained = explainConnectionError(error, connectionString);
     return explained instanceof OpsError ? explained : new OpsError(e.message ?? String(error));
   }
-  const where = e._gmMessageOverride ? stripAnsi(e._gmMessageOverride) : `migration "${file}": ${e.code}: ${e.message}`;
-  return new OpsError(`migration ${file} failed and was rolled back; nothing of it was applied.\n${where}`);
+  // Syntax errors carry a position, which graphile-migrate turns into line and snippet;
+  // errors raised while executing do not, so the statement is found by replaying the file.
+  const where = e._gmMessageOverride
+    ? stripAnsi(e._gmMessageOverride)
+    : `${(await locateFailingStatement(connectionString, file.body)) ?? "statement unknown"}\n${e.code}: ${e.message}`;
+  return new OpsError(`migration ${file.name} failed and was rolled back; nothing of it was applied.\n${where}`);
+}
+
+/**
+ * Replays a failed migration statement by statement, split by PostgreSQL's own parser, in a
+ * transaction that is always rolled back, and says which statement fails and on which line.
+ */
+async function locateFailingStatement(connectionString: string, body: string): Promise<string | undefined> {
+  await loadModule();
+  let statements: { stmt_location?: number; stmt_len?: number }[];
+  try {
+    statements = parseSync(body).stmts ?? [];
+  } catch {
+    return undefined;
+  }
+  const client = await connect(connectionString);
+  try {
+    await client.query("begin");
+    for (const [index, statement] of statements.entries()) {
+      const start = statement.stmt_location ?? 0;
+      const text = statement.stmt_len ? body.slice(start, start + statement.stmt_len) : body.slice(start);
+      try {
+        await client.query(text);
+      } catch {
+        const leading = text.length - text.trimStart().length;
+        const line = body.slice(0, start + leading).split("\n").length;
+        return `statement ${index + 1}, line ${line}: ${text.trim().split("\n")[0]}`;
+      }
+    }
+    return undefined;
+  } finally {
+    await client.query("rollback").catch(() => undefined);
+    await client.end();
+  }
 }
 
 function stripAnsi(text: string): string {

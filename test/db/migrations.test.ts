@@ -1,0 +1,123 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { MIGRATIONS_FOLDER, migrateDatabase } from "../../ops/lib/migrations";
+import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, type TestEnvironment } from "../support/postgres";
+import { commitMigration, copyMigrations } from "../support/migrations";
+
+const quiet = () => undefined;
+const environments: TestEnvironment[] = [];
+afterEach(async () => {
+  await Promise.all(environments.splice(0).map((env) => env.drop()));
+});
+
+async function freshEnvironment(label: string) {
+  const env = await createEnvironment(SHARED_SERVER, uniqueEnvironment(label));
+  environments.push(env);
+  const options = { connectionString: env.url("owner"), ownerRole: env.names.groupRole("owner"), log: quiet };
+  return { env, options };
+}
+
+function schemaDump(url: string): string {
+  return execFileSync("pg_dump", ["--schema-only", "--no-owner", "--no-privileges", "--exclude-schema=graphile_migrate", url], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .filter((line) => !line.startsWith("--") && !line.startsWith("\\") && line.trim() !== "")
+    .join("\n");
+}
+
+describe("the migration runner on a real PostgreSQL", () => {
+  it("takes an empty database to the full schema, then does nothing on a second run", async () => {
+    const { env, options } = await freshEnvironment("mig");
+    const first = await migrateDatabase(options);
+    expect(first.applied).toEqual(["000001-initial-schema.sql"]);
+    const second = await migrateDatabase(options);
+    expect(second.applied).toEqual([]);
+    const tables = await query<{ tablename: string; tableowner: string }>(
+      env.adminUrl,
+      "select tablename, tableowner from pg_tables where schemaname = 'public' order by 1",
+    );
+    expect(tables.map((t) => t.tablename)).toContain("security_events");
+    expect(new Set(tables.map((t) => t.tableowner))).toEqual(new Set([env.names.groupRole("owner")]));
+  });
+
+  it("leaves exactly the schema the migration files declare (no drift)", async () => {
+    const { env, options } = await freshEnvironment("drift");
+    await migrateDatabase(options);
+    const reference = await freshEnvironment("ref");
+    for (const file of ["000001-initial-schema.sql"]) {
+      execFileSync("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-f", path.join(MIGRATIONS_FOLDER, "committed", file), reference.env.adminUrl]);
+    }
+    expect(schemaDump(env.adminUrl)).toEqual(schemaDump(reference.env.adminUrl));
+  });
+
+  it("refuses an applied migration whose file was edited, naming the file", async () => {
+    const { options } = await freshEnvironment("edit");
+    const folder = copyMigrations();
+    await migrateDatabase({ ...options, migrationsFolder: folder });
+    const file = path.join(folder, "committed", "000001-initial-schema.sql");
+    const original = readFileSync(file, "utf8");
+
+    writeFileSync(file, original.replace("create index users_created_at_idx", "create index users_made_at_idx"));
+    await expect(migrateDatabase({ ...options, migrationsFolder: folder })).rejects.toThrow(
+      /migration 000001-initial-schema\.sql does not match its hash header/,
+    );
+
+    // Even with its hash header rewritten to match, the database remembers what was applied.
+    rmSync(file);
+    commitMigration(folder, "initial-schema", "select 1;");
+    await expect(migrateDatabase({ ...options, migrationsFolder: folder })).rejects.toThrow(
+      /migration 000001-initial-schema\.sql was edited after it was applied/,
+    );
+  });
+
+  it("rolls a failing migration back completely, names file and statement, and succeeds after the fix", async () => {
+    const { env, options } = await freshEnvironment("fail");
+    const folder = copyMigrations();
+    await migrateDatabase({ ...options, migrationsFolder: folder });
+    const broken = commitMigration(
+      folder,
+      "feature-flags",
+      `create table feature_flags (name text primary key);
+insert into feature_flags (name) values ('a');
+insert into feature_flags (name) values ('a');`,
+    );
+    const failure = migrateDatabase({ ...options, migrationsFolder: folder });
+    await expect(failure).rejects.toThrow(new RegExp(`${broken}.*rolled back`));
+    await expect(failure).rejects.toThrow(/statement 3, line 3: insert into feature_flags \(name\) values \('a'\)/);
+    await expect(failure).rejects.toThrow(/duplicate key/);
+    const leftovers = await query(env.adminUrl, "select to_regclass('public.feature_flags') as t");
+    expect(leftovers[0]!.t).toBeNull();
+    const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations");
+    expect(recorded).toHaveLength(1);
+
+    // The fix: an unapplied migration may be rewritten (it never reached any database).
+    rmSync(path.join(folder, "committed", broken));
+    commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key);\ninsert into feature_flags (name) values ('a');");
+    const fixed = await migrateDatabase({ ...options, migrationsFolder: folder });
+    expect(fixed.applied).toEqual([broken]);
+  });
+
+  it("lets two runs started together apply the schema once", async () => {
+    const { env, options } = await freshEnvironment("race");
+    const [a, b] = await Promise.all([migrateDatabase(options), migrateDatabase(options)]);
+    expect([a.applied.length, b.applied.length].sort()).toEqual([0, 1]);
+    const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations");
+    expect(recorded).toEqual([{ filename: "000001.sql" }]);
+  });
+
+  it("runs as the owner group, never as a superuser", async () => {
+    const { env, options } = await freshEnvironment("role");
+    await migrateDatabase(options);
+    const rows = await query<{ rolsuper: boolean }>(
+      env.adminUrl,
+      "select rolsuper from pg_roles where rolname = $1",
+      [env.names.loginRole("owner")],
+    );
+    expect(rows[0]!.rolsuper).toBe(false);
+    const owners = await query(env.adminUrl, "select distinct tableowner from pg_tables where schemaname = 'graphile_migrate'");
+    expect(owners).toEqual([{ tableowner: env.names.groupRole("owner") }]);
+  });
+});

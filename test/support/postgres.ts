@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { Client } from "pg";
+import { policyRoles } from "../../policy/grants";
+import { environmentNames, type EnvironmentNames } from "../../policy/naming";
+
+/**
+ * The machine's PostgreSQL (trust authentication: good for privileges, useless for
+ * passwords; tests about passwords use the embedded server in ./embedded.ts).
+ */
+export const SHARED_SERVER = process.env.GAIA_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export function withDatabase(serverUrl: string, database: string, user?: string, password?: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  if (user !== undefined) url.username = user;
+  if (password !== undefined) url.password = password;
+  return url.toString();
+}
+
+export async function query<T extends Record<string, unknown> = Record<string, unknown>>(
+  connectionString: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** A unique environment name per test run, so runs never collide on a shared server. */
+export function uniqueEnvironment(label: string): EnvironmentNames {
+  return environmentNames(`t${label}_${randomBytes(3).toString("hex")}`);
+}
+
+export interface TestEnvironment {
+  names: EnvironmentNames;
+  /** Login password of every role (the shared server ignores it; the embedded one checks it). */
+  password: string;
+  /** Connection URL of a policy role's login role to the environment's database. */
+  url(role: Parameters<EnvironmentNames["loginRole"]>[0]): string;
+  adminUrl: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates what the component creates before the schema command runs: the group roles, their
+ * login roles and the database owned by the owner group. Removed again by `drop`.
+ */
+export async function createEnvironment(serverUrl: string, names: EnvironmentNames, password = randomBytes(18).toString("base64url")): Promise<TestEnvironment> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    for (const role of policyRoles()) {
+      await admin.query(`create role "${names.groupRole(role)}" nologin`);
+      await admin.query(`create role "${names.loginRole(role)}" login password '${password}' in role "${names.groupRole(role)}"`);
+    }
+    await admin.query(`create database "${names.database}" owner "${names.groupRole("owner")}"`);
+  } finally {
+    await admin.end();
+  }
+  return {
+    names,
+    password,
+    url: (role) => withDatabase(serverUrl, names.database, names.loginRole(role), password),
+    adminUrl: withDatabase(serverUrl, names.database),
+    drop: () => dropEnvironment(serverUrl, names),
+  };
+}
+
+export async function dropEnvironment(serverUrl: string, names: EnvironmentNames): Promise<void> {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`drop database if exists "${names.database}" with (force)`);
+    for (const role of policyRoles()) {
+      await admin.query(`drop role if exists "${names.loginRole(role)}"`);
+      await admin.query(`drop role if exists "${names.groupRole(role)}"`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
