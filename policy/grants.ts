@@ -42,7 +42,9 @@ export function grantsFor(names: EnvironmentNames): Grant[] {
   const grants: Grant[] = [
     // Only this environment's roles may connect; PUBLIC may neither connect nor create.
     { kind: "database", role: PUBLIC_ROLE, privileges: [] },
-    ...policyRoles().map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
+    // The owner keeps what database owners have: migrations create schemas.
+    { kind: "database", role: group("owner"), privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
+    ...readers.map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
     { kind: "schema", role: PUBLIC_ROLE, privileges: [] },
     // PostgreSQL 14 and older give schema public to the bootstrap superuser: the owner needs CREATE on it.
     { kind: "schema", role: group("owner"), privileges: ["USAGE", "CREATE"] },
