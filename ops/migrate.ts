@@ -5,11 +5,14 @@
  *   GAIA_OWNER_ROLE       the owner group role migrations act as
  *   GAIA_ADMIN_EMAIL      optional: the environment's admin account
  *   GAIA_ADMIN_KEY_SHA256 optional: SHA-256 (hex) of the stack's generated admin API key
+ *   GAIA_MIGRATIONS_DIGEST not read: it changes with the migrations, so Pulumi runs an update
  */
-import { optionalEnv, requireEnv, runMain } from "./lib/env";
+import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
 import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
 
 runMain(async () => {
+  const verb = process.argv[2] ?? "apply";
+  if (verb !== "apply") throw new OpsError(`unknown action "${verb}": ops/migrate.ts only applies ("apply").`);
   const options = {
     connectionString: requireEnv("GAIA_DATABASE_URL", "the owner role's connection URL"),
     ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),

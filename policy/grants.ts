@@ -7,6 +7,7 @@ import {
   analyticsColumns,
   type Privilege,
   type ServiceRole,
+  type ServiceRoleName,
   type PolicyRole,
   type TableName,
 } from "./access";
@@ -32,13 +33,14 @@ export interface DefaultPrivilege {
 
 export const PUBLIC_ROLE = "public";
 
-export function policyRoles(): PolicyRole[] {
-  return ["owner", "analytics", ...SERVICE_ROLE_NAMES];
+/** The roles of an environment: owner, analytics and the services it runs (default: all). */
+export function policyRoles(services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): PolicyRole[] {
+  return ["owner", "analytics", ...services];
 }
 
-export function grantsFor(names: EnvironmentNames): Grant[] {
+export function grantsFor(names: EnvironmentNames, services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): Grant[] {
   const group = (role: PolicyRole) => names.groupRole(role);
-  const readers: PolicyRole[] = ["analytics", ...SERVICE_ROLE_NAMES];
+  const readers: PolicyRole[] = ["analytics", ...services];
   const grants: Grant[] = [
     // Only this environment's roles may connect; PUBLIC may neither connect nor create.
     { kind: "database", role: PUBLIC_ROLE, privileges: [] },
@@ -61,7 +63,7 @@ export function grantsFor(names: EnvironmentNames): Grant[] {
     grants.push({ kind: "column", role: group("analytics"), table, columns: analyticsColumns(table)!, privileges: ["SELECT"] });
   }
 
-  for (const service of SERVICE_ROLE_NAMES) {
+  for (const service of services) {
     for (const [privileges, tables] of tablesByPrivileges((SERVICE_ROLES[service] as ServiceRole).tables)) {
       grants.push({ kind: "table", role: group(service), tables, privileges });
     }

@@ -1,0 +1,142 @@
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import { APP_SCHEMA } from "../policy/access";
+import { defaultPrivilegesFor, grantsFor, policyRoles, type Grant } from "../policy/grants";
+import type { GaiaConfig } from "../stacks/config";
+import { generatePassword } from "./credentials";
+import type { PostgresInstance } from "./platforms/types";
+
+export interface DatabaseAccess {
+  provider: postgresql.Provider;
+  database: postgresql.Database;
+  /** Login role name and its generated password (secret), per policy role. */
+  logins: Record<string, { role: postgresql.Role; name: string; password: pulumi.Output<string> }>;
+  /** Where Pulumi (and the commands it runs) reach the server. */
+  management: { host: pulumi.Output<string>; port: pulumi.Output<number> };
+}
+
+/**
+ * The environment's database and roles, created over the management connection: one
+ * NOLOGIN group role per policy role holding the grants, and one login role in each group for
+ * applications. Rotation by alternating users adds a second member; the grants never move.
+ */
+export function createDatabaseAccess(
+  config: GaiaConfig,
+  instance: PostgresInstance,
+  opts: { parent: pulumi.Resource; stateful: pulumi.CustomResourceOptions },
+): DatabaseAccess {
+  const names = config.names;
+  const management = {
+    host: config.management.host ? pulumi.output(config.management.host) : instance.host,
+    port: config.management.port ? pulumi.output(config.management.port) : instance.port,
+  };
+  const provider = new postgresql.Provider(`${names.resourcePrefix}-postgres-admin`, {
+    host: management.host,
+    port: management.port,
+    username: instance.adminUsername,
+    password: instance.adminPassword,
+    sslmode: instance.sslMode,
+    database: "postgres",
+    // RDS and Cloud SQL admins are not superusers: the provider then works through role membership.
+    superuser: instance.adminIsSuperuser,
+    // One connection: catalog updates are serialised, so parallel GRANTs cannot fail with
+    // "tuple concurrently updated" (pulumi-postgresql #126, #831).
+    maxConnections: 1,
+    connectTimeout: 30,
+  }, { parent: opts.parent, dependsOn: instance.readyResources });
+  const child = { parent: opts.parent, provider };
+
+  const logins: DatabaseAccess["logins"] = {};
+  const groups: postgresql.Role[] = [];
+  for (const role of policyRoles(config.services)) {
+    const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
+    groups.push(group);
+    const password = generatePassword(`${names.loginRole(role)}-password`, { parent: opts.parent });
+    const login = new postgresql.Role(names.loginRole(role), {
+      name: names.loginRole(role),
+      login: true,
+      inherit: true,
+      password,
+      roles: [group.name],
+    }, child);
+    logins[role] = { role: login, name: names.loginRole(role), password };
+  }
+
+  const database = new postgresql.Database(names.database, {
+    name: names.database,
+    owner: names.groupRole("owner"),
+    encoding: "UTF8",
+    template: "template0",
+  }, { ...opts.stateful, provider, dependsOn: groups });
+
+  // Needs shared_preload_libraries (set by each platform) to collect; creating it needs the admin.
+  new postgresql.Extension(`${names.resourcePrefix}-pg-stat-statements`, {
+    name: "pg_stat_statements",
+    database: database.name,
+  }, { ...child, dependsOn: [database] });
+
+  return { provider, database, logins, management };
+}
+
+/**
+ * The access policy as `postgresql.Grant`s, applied one after another (never in parallel) once
+ * the schema exists: each waits for the previous one.
+ */
+export function grantAccessPolicy(
+  config: GaiaConfig,
+  access: DatabaseAccess,
+  after: pulumi.Resource[],
+  parent: pulumi.Resource,
+): pulumi.Resource[] {
+  const names = config.names;
+  const database = access.database.name;
+  let previous: pulumi.Resource[] = after;
+  const created: pulumi.Resource[] = [];
+  const chain = (resource: pulumi.Resource) => {
+    created.push(resource);
+    previous = [resource];
+  };
+  const opts = () => ({ parent, provider: access.provider, dependsOn: previous });
+
+  const shortName = new Map(policyRoles(config.services).map((r) => [names.groupRole(r), r as string]));
+  for (const grant of grantsFor(names, config.services)) {
+    const label = [shortName.get(grant.role) ?? grant.role, grant.kind, grant.kind === "column" ? grant.table : undefined, privilegeLabel(grant.privileges)]
+      .filter(Boolean)
+      .join("-");
+    chain(new postgresql.Grant(`${names.resourcePrefix}-grant-${label}`, grantArgs(grant, database), opts()));
+  }
+  for (const d of defaultPrivilegesFor(names)) {
+    chain(new postgresql.DefaultPrivileges(`${names.resourcePrefix}-default-privileges-${shortName.get(d.role)}`, {
+      database,
+      owner: d.owner,
+      role: d.role,
+      schema: APP_SCHEMA,
+      objectType: "table",
+      privileges: [...d.privileges],
+    }, opts()));
+  }
+  return created;
+}
+
+function grantArgs(grant: Grant, database: pulumi.Input<string>): postgresql.GrantArgs {
+  const privileges = [...grant.privileges];
+  switch (grant.kind) {
+    case "database":
+      return { database, role: grant.role, objectType: "database", privileges };
+    case "schema":
+      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "schema", privileges };
+    case "table":
+      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "table", objects: [...grant.tables], privileges };
+    case "column":
+      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "column", objects: [grant.table], columns: [...grant.columns], privileges };
+  }
+}
+
+/**
+ * Names come from what a grant is, not from its position, so adding a service never renames
+ * (and so never revokes and re-grants) the grants of the others.
+ */
+function privilegeLabel(privileges: readonly string[]): string {
+  return privileges.length ? privileges.map((p) => p.toLowerCase()).join("-") : "none";
+}
+

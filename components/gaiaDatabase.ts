@@ -1,0 +1,142 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { GaiaConfig } from "../stacks/config";
+import { createDatabaseAccess, grantAccessPolicy, type DatabaseAccess } from "./database";
+import { PLATFORMS } from "./platforms";
+import type { PlatformContext, PostgresInstance, RedisInstance } from "./platforms/types";
+import { applySchema, postgresUrl } from "./schema";
+
+
+export interface GaiaDatabaseArgs {
+  /**
+   * The environment, resolved and validated by `loadStackConfig()` (or `resolveConfig()` in
+   * tests): platform, sizes, backups, replicas, protection, services.
+   *
+   * @example
+   * const config = loadStackConfig();
+   * new GaiaDatabase("gaia", { config });
+   */
+  config: GaiaConfig;
+}
+
+/**
+ * Everything the Gaia platform's data layer needs in one environment: PostgreSQL on the
+ * stack's platform (backups, point-in-time recovery, replicas as the environment requires),
+ * Redis, the owner, analytics and service roles with the access policy's grants, the Gaia
+ * schema, and every credential generated, secret, and kept in the platform's secret store.
+ */
+export class GaiaDatabase extends pulumi.ComponentResource {
+  /** Private address of the primary. */
+  readonly host: pulumi.Output<string>;
+  readonly port: pulumi.Output<number>;
+  readonly databaseName: string;
+  readonly replicaHosts: pulumi.Output<string[]>;
+  /** `postgresql://` URL per policy role (owner, analytics, services). Secret. */
+  readonly connectionUrls: pulumi.Output<Record<string, string>>;
+  /** `host:port` of Redis. */
+  readonly redisEndpoint: pulumi.Output<string>;
+  /** `redis://` or `rediss://` URL with the environment's credential. Secret. */
+  readonly redisUrl: pulumi.Output<string>;
+  /** Keys this environment may use carry this prefix (on shared servers; undefined on dedicated ones). */
+  readonly redisKeyPrefix: string | undefined;
+  /** Per-process pool settings for applications. */
+  readonly pool: { size: number; maxOverflow: number };
+  /** The environment's bootstrap admin API key. Secret; only its SHA-256 reaches the database. */
+  readonly adminApiKey: pulumi.Output<string>;
+  /** Where each credential is kept in the platform's secret store (ARN, resource name, app:variable). */
+  readonly secretNames: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: GaiaDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("gaia:database:GaiaDatabase", name, {}, opts);
+    const { config } = args;
+    const platform = PLATFORMS[config.platform];
+    const ctx: PlatformContext<never> = {
+      config,
+      settings: config.platformSettings as never,
+      parent: this,
+      stateful: { parent: this, protect: config.protect },
+      child: { parent: this },
+    };
+
+    const postgres = platform.createPostgres(ctx);
+    const redis = platform.createRedis(ctx);
+    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
+    const adminApiKey = createAdminApiKey(config, this);
+    const schema = applySchema(config, access, postgres.sslMode, adminApiKey, this);
+    grantAccessPolicy(config, access, [schema], this);
+
+    const connectionUrls = roleUrls(config, access, postgres);
+    const redisUrl = redisConnectionUrl(redis);
+    const secretNames = storeSecrets(ctx, platform.storeSecret.bind(platform), connectionUrls, redisUrl, adminApiKey);
+
+    this.host = postgres.host;
+    this.port = postgres.port;
+    this.databaseName = config.names.database;
+    this.replicaHosts = postgres.replicaHosts;
+    this.connectionUrls = pulumi.secret(pulumi.all(connectionUrls));
+    this.redisEndpoint = pulumi.interpolate`${redis.host}:${redis.port}`;
+    this.redisUrl = redisUrl;
+    this.redisKeyPrefix = redis.keyPrefix;
+    this.pool = config.pool;
+    this.adminApiKey = adminApiKey;
+    this.secretNames = secretNames;
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      databaseName: this.databaseName,
+      replicaHosts: this.replicaHosts,
+      connectionUrls: this.connectionUrls,
+      redisEndpoint: this.redisEndpoint,
+      redisUrl: this.redisUrl,
+      redisKeyPrefix: this.redisKeyPrefix,
+      pool: this.pool,
+      adminApiKey: this.adminApiKey,
+      secretNames: this.secretNames,
+    });
+  }
+}
+
+/** A random key, never derived from anything guessable; rotated by replacing the resource. */
+function createAdminApiKey(config: GaiaConfig, parent: pulumi.Resource): pulumi.Output<string> {
+  const key = new random.RandomPassword(`${config.names.resourcePrefix}-admin-api-key`, { length: 48, special: false }, { parent });
+  return pulumi.secret(pulumi.interpolate`gaia_${key.result}`);
+}
+
+function roleUrls(config: GaiaConfig, access: DatabaseAccess, postgres: PostgresInstance): Record<string, pulumi.Output<string>> {
+  return Object.fromEntries(
+    Object.entries(access.logins).map(([role, login]) => [
+      role,
+      postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.sslMode),
+    ]),
+  );
+}
+
+function redisConnectionUrl(redis: RedisInstance): pulumi.Output<string> {
+  const scheme = redis.tls ? "rediss" : "redis";
+  return pulumi.secret(
+    pulumi
+      .all([redis.username ?? "", redis.password, redis.host, redis.port])
+      .apply(([user, password, host, port]) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`),
+  );
+}
+
+function storeSecrets(
+  ctx: PlatformContext<never>,
+  store: (ctx: PlatformContext<never>, name: string, value: pulumi.Output<string>) => pulumi.Output<string> | undefined,
+  urls: Record<string, pulumi.Output<string>>,
+  redisUrl: pulumi.Output<string>,
+  adminApiKey: pulumi.Output<string>,
+): pulumi.Output<Record<string, string>> {
+  const prefix = ctx.config.names.secretPrefix;
+  const values: Record<string, pulumi.Output<string>> = {
+    ...Object.fromEntries(Object.entries(urls).map(([role, url]) => [`${prefix}/postgres/${role}`, url])),
+    [`${prefix}/redis`]: redisUrl,
+    [`${prefix}/admin-api-key`]: adminApiKey,
+  };
+  const refs: Record<string, pulumi.Output<string>> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const ref = store(ctx, name, value);
+    if (ref) refs[name] = ref;
+  }
+  return pulumi.all(refs);
+}

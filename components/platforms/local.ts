@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { opsCommand } from "../commands";
+import { generatePassword } from "../credentials";
+import type { Platform } from "./types";
+
+/**
+ * An existing PostgreSQL and Redis server (a developer's machine, a shared review server, the
+ * embedded server from `npm run local-db -- start`). The environment gets its own database,
+ * roles and Redis ACL user on it; the servers themselves are not managed.
+ */
+const settings = z
+  .object({
+    /** Admin connection (a superuser or a role with CREATEDB and CREATEROLE). Secret. */
+    postgresUrl: z
+      .string()
+      .refine((url) => /^postgres(ql)?:\/\/[^/]+/.test(url) && URL.canParse(url), "must be a postgresql:// URL")
+      .default("postgresql://postgres@127.0.0.1:5432/postgres"),
+    /** Admin connection to Redis 6 or later (ACL). Secret. */
+    redisUrl: z
+      .string()
+      .refine((url) => /^rediss?:\/\//.test(url) && URL.canParse(url), "must be a redis:// or rediss:// URL")
+      .default("redis://127.0.0.1:6379"),
+    sslMode: z.enum(["disable", "require"]).default("disable"),
+  })
+  .strict();
+
+type LocalSettings = z.infer<typeof settings>;
+
+export const local: Platform<LocalSettings> = {
+  name: "local",
+  capabilities: {
+    regions: ["local"],
+    postgresVersions: [13, 14, 15, 16, 17, 18],
+    pitrDays: null,
+    retentionDays: null,
+    maxReplicas: 0,
+    highAvailability: false,
+    minStorageGb: 0,
+  },
+  settings,
+
+  instanceClass: () => "existing server",
+
+  createPostgres({ settings }) {
+    const url = new URL(settings.postgresUrl.replace(/^postgres:/, "postgresql:"));
+    return {
+      host: pulumi.output(url.hostname),
+      port: pulumi.output(Number(url.port || 5432)),
+      replicaHosts: pulumi.output([]),
+      sslMode: settings.sslMode,
+      adminUsername: decodeURIComponent(url.username || "postgres"),
+      adminPassword: pulumi.secret(decodeURIComponent(url.password)),
+      adminIsSuperuser: true,
+      readyResources: [],
+    };
+  },
+
+  createRedis({ config, settings, child }) {
+    const names = config.names;
+    const password = generatePassword(`${names.resourcePrefix}-redis-password`, child);
+    const url = new URL(settings.redisUrl);
+    opsCommand(
+      `${names.resourcePrefix}-redis-acl-user`,
+      {
+        script: "redis-acl",
+        create: "apply",
+        update: "apply",
+        delete: "delete",
+        environment: {
+          GAIA_REDIS_ADMIN_URL: pulumi.secret(settings.redisUrl),
+          GAIA_REDIS_USER: names.redisUser,
+          GAIA_REDIS_PASSWORD: password,
+          GAIA_REDIS_KEY_PREFIX: names.redisKeyPrefix,
+        },
+      },
+      child,
+    );
+    return {
+      host: pulumi.output(url.hostname),
+      port: pulumi.output(Number(url.port || 6379)),
+      tls: url.protocol === "rediss:",
+      username: pulumi.output(names.redisUser),
+      password,
+      keyPrefix: names.redisKeyPrefix,
+    };
+  },
+
+  // No secret store on an existing server: the stack's encrypted state and outputs are the store.
+  storeSecret: () => undefined,
+};

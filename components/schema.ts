@@ -1,0 +1,62 @@
+import { createHash } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { MIGRATIONS_FOLDER, sha256Hex } from "../ops/lib/migrations";
+import type { GaiaConfig } from "../stacks/config";
+import { opsCommand } from "./commands";
+import type { DatabaseAccess } from "./database";
+
+/** A digest of the committed migrations: the schema command runs again only when it changes. */
+export function migrationsDigest(folder = MIGRATIONS_FOLDER): string {
+  const committed = path.join(folder, "committed");
+  const hash = createHash("sha256");
+  for (const file of readdirSync(committed).sort()) {
+    hash.update(file).update("\0").update(readFileSync(path.join(committed, file))).update("\0");
+  }
+  return hash.digest("hex");
+}
+
+/** libpq URL in the `postgresql://` form every client accepts (the seeds' postgres:// is normalised). */
+export function postgresUrl(
+  user: string,
+  password: pulumi.Input<string>,
+  host: pulumi.Input<string>,
+  port: pulumi.Input<number>,
+  database: string,
+  sslMode: string,
+): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi
+      .all([password, host, port])
+      .apply(([p, h, o]) => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(p)}@${h}:${o}/${database}?sslmode=${sslMode}`),
+  );
+}
+
+/**
+ * Applies the Gaia schema as the owner role (ops/migrate.ts), after the database and roles
+ * exist, and again whenever the committed migrations change. It also makes the stack's admin
+ * key (only its SHA-256) the environment admin's bootstrap key.
+ */
+export function applySchema(
+  config: GaiaConfig,
+  access: DatabaseAccess,
+  sslMode: string,
+  adminApiKey: pulumi.Output<string>,
+  parent: pulumi.Resource,
+): pulumi.Resource {
+  const names = config.names;
+  const owner = access.logins.owner!;
+  return opsCommand(`${names.resourcePrefix}-schema`, {
+    script: "migrate",
+    create: "apply",
+    update: "apply",
+    environment: {
+      GAIA_DATABASE_URL: postgresUrl(owner.name, owner.password, access.management.host, access.management.port, names.database, sslMode),
+      GAIA_OWNER_ROLE: names.groupRole("owner"),
+      GAIA_ADMIN_EMAIL: config.adminEmail,
+      GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
+      GAIA_MIGRATIONS_DIGEST: migrationsDigest(),
+    },
+  }, { parent, dependsOn: [access.database, owner.role] });
+}

@@ -1,0 +1,26 @@
+import { GaiaDatabase } from "./components/gaiaDatabase";
+import { loadStackConfig } from "./stacks/load";
+
+/**
+ * The stack: its configuration in, one GaiaDatabase out, and the outputs applications and
+ * operators read. A function (not top-level code) so the offline plan and the tests can run
+ * it once per stack in one process.
+ */
+export function gaiaStack() {
+  const config = loadStackConfig();
+  const gaia = new GaiaDatabase("gaia", { config });
+  return {
+    platform: config.platform,
+    host: gaia.host,
+    port: gaia.port,
+    databaseName: gaia.databaseName,
+    replicaHosts: gaia.replicaHosts,
+    connectionUrls: gaia.connectionUrls,
+    redisEndpoint: gaia.redisEndpoint,
+    redisUrl: gaia.redisUrl,
+    redisKeyPrefix: gaia.redisKeyPrefix,
+    pool: gaia.pool,
+    adminApiKey: gaia.adminApiKey,
+    secretNames: gaia.secretNames,
+  };
+}

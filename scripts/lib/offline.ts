@@ -1,0 +1,119 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { gaiaStack } from "../../program";
+import { cloudState } from "./cloudMocks";
+
+/**
+ * Runs the real program for one stack under Pulumi's mocked runtime: the engine and the clouds
+ * are simulated (scripts/lib/cloudMocks.ts), everything else is the code `pulumi up` runs.
+ */
+
+export const PROJECT = "gaia-database";
+export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+const SECRET_SIG = pulumi.runtime.specialSigKey;
+const SECRET_VALUE = pulumi.runtime.specialSecretSig;
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  /** `type::name` of the parent, or undefined for the stack's top-level resources. */
+  parent: string | undefined;
+  custom: boolean;
+  protect: boolean;
+  dependsOn: string[];
+  /** Inputs as the engine receives them: secrets still wrapped. */
+  inputs: Record<string, unknown>;
+}
+
+export interface StackPlan {
+  stack: string;
+  resources: PlannedResource[];
+  /** Outputs, resolved; `secret` says whether each was marked secret. */
+  outputs: Record<string, { value: unknown; secret: boolean }>;
+}
+
+/** A stack file's `config:` map, as Pulumi hands it to the program (values as strings). */
+export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Record<string, string>; secretKeys: string[] } {
+  const file = path.join(root, `Pulumi.${stack}.yaml`);
+  const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const config: Record<string, string> = {};
+  const secretKeys: string[] = [];
+  for (const [key, value] of Object.entries(doc.config ?? {})) {
+    if (value && typeof value === "object" && "secure" in value) secretKeys.push(key);
+    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+  }
+  return { config, secretKeys };
+}
+
+export async function planStack(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<StackPlan> {
+  const recorded = new Map<string, PlannedResource>();
+  const objects = new Map<pulumi.Resource, string>();
+  const registrations: Promise<unknown>[] = [];
+
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const key = `${args.type}::${args.name}`;
+        const entry = recorded.get(key);
+        if (entry) entry.inputs = args.inputs as Record<string, unknown>;
+        return { id: `${args.name}-id`, state: cloudState(args.type, args.name, args.inputs) };
+      },
+      call: (args) => {
+        throw new Error(`the program called ${args.token}, which the offline plan does not simulate`);
+      },
+    },
+    PROJECT,
+    stack,
+    false,
+  );
+  pulumi.runtime.setAllConfig(config, secretKeys);
+  let outputs: ReturnType<typeof gaiaStack> | undefined;
+  await pulumi.runtime.runInPulumiStack(async () => {
+  pulumi.runtime.registerStackTransformation((args) => {
+    const key = `${args.type}::${args.name}`;
+    objects.set(args.resource, key);
+    const dependsOn = args.opts.dependsOn;
+    recorded.set(key, {
+      type: args.type,
+      name: args.name,
+      parent: args.opts.parent ? objects.get(args.opts.parent) : undefined,
+      custom: args.resource instanceof pulumi.CustomResource,
+      protect: args.opts.protect === true,
+      dependsOn: (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : [])
+        .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
+        .map((d) => objects.get(d) ?? "?"),
+      inputs: {},
+    });
+    // The transformation runs inside the constructor, before `urn` exists.
+    registrations.push(Promise.resolve().then(() => promiseOf(args.resource.urn)));
+    return undefined;
+  });
+  outputs = gaiaStack();
+  return outputs;
+  });
+
+  const resolved: StackPlan["outputs"] = {};
+  for (const [name, value] of Object.entries(outputs!)) {
+    if (pulumi.Output.isInstance(value)) {
+      resolved[name] = { value: await promiseOf(value), secret: await pulumi.isSecret(value) };
+    } else {
+      resolved[name] = { value, secret: false };
+    }
+  }
+  // Every registration, including those no output depends on (grants, secrets).
+  for (let seen = 0; seen < registrations.length; seen = registrations.length) {
+    await Promise.all(registrations.slice(seen));
+  }
+  return { stack, resources: [...recorded.values()], outputs: resolved };
+}
+
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((value) => resolve(value)));
+}
+
+/** True where a value arrived at the engine wrapped as a secret. */
+export function isSecretValue(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}

@@ -1,0 +1,254 @@
+import { z } from "zod";
+import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../policy/access";
+import { ENVIRONMENT_NAME_PATTERN, environmentNames, type EnvironmentNames } from "../policy/naming";
+import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "../components/platforms";
+import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "./presets";
+
+/** The configuration namespace: every key is `gaia:<key>`. */
+export const NAMESPACE = "gaia";
+
+/** One environment, fully resolved: its preset with the stack's overrides, validated. */
+export interface GaiaConfig extends Omit<Preset, "instance"> {
+  environment: string;
+  names: EnvironmentNames;
+  platform: PlatformName;
+  preset: PresetName;
+  region: string;
+  postgresVersion: number;
+  instance: Preset["instance"] & { class?: string };
+  services: ServiceRoleName[];
+  /** Where Pulumi reaches PostgreSQL to manage roles (a tunnel or proxy), when not the instance itself. */
+  management: { host?: string; port?: number };
+  adminEmail: string;
+  /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`), parsed by the platform. */
+  platformSettings: unknown;
+}
+
+/** Every problem in a stack's configuration at once, each with its fix. */
+export class GaiaConfigError extends Error {
+  override name = "GaiaConfigError";
+  constructor(
+    readonly stackName: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `Stack "${stackName}" has ${problems.length} configuration problem(s); nothing was created or changed:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}
+
+const positiveInt = z.number().int().positive();
+const days = z.number().int().min(0);
+
+/** The shape of `gaia:*` keys. Unknown keys are refused, so a typo never passes silently. */
+const stackSchema = z
+  .object({
+    platform: z.enum(PLATFORM_NAMES),
+    preset: z.enum(PRESET_NAMES),
+    region: z.string().min(1),
+    postgresVersion: z.number().int(),
+    instance: z
+      .object({ vcpus: positiveInt, memoryMb: positiveInt, storageGb: positiveInt, maxStorageGb: positiveInt, class: z.string().min(1) })
+      .partial()
+      .strict(),
+    pool: z.object({ size: positiveInt, maxOverflow: z.number().int().min(0) }).partial().strict(),
+    backups: z.object({ enabled: z.boolean(), retentionDays: days, pitr: z.boolean(), pitrDays: days }).partial().strict(),
+    highAvailability: z.boolean(),
+    replicas: z.number().int().min(0, { message: "must be 0 or more" }),
+    deletionProtection: z.boolean(),
+    finalSnapshot: z.boolean(),
+    protect: z.boolean(),
+    redis: z.object({ memoryMb: positiveInt, highAvailability: z.boolean() }).partial().strict(),
+    services: z.array(z.string()),
+    management: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).partial().strict(),
+    adminEmail: z.email(),
+    aws: z.unknown(),
+    gcp: z.unknown(),
+    fly: z.unknown(),
+    local: z.unknown(),
+  })
+  .partial()
+  .strict();
+
+/** How to fix a key, for the messages. */
+const HINTS: Record<string, string> = {
+  platform: `set gaia:platform to one of ${PLATFORM_NAMES.join(", ")}`,
+  preset: `set gaia:preset to one of ${PRESET_NAMES.join(", ")}`,
+  replicas: "set gaia:replicas to a whole number, 0 for none",
+  adminEmail: "set gaia:adminEmail to the environment administrator's address",
+};
+
+/**
+ * Resolves a stack's raw `gaia:*` values (already JSON-decoded) into a `GaiaConfig`, or throws
+ * one `GaiaConfigError` listing every problem. Pure: no Pulumi runtime needed.
+ *
+ * @param secretKeys keys (without namespace) that were set with `pulumi config set --secret`.
+ */
+export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set()): GaiaConfig {
+  const problems: string[] = [];
+  if (!ENVIRONMENT_NAME_PATTERN.test(stack)) {
+    problems.push(
+      `stack name "${stack}": use 1-24 characters, a lowercase letter first, then lowercase letters, digits, "-" or "_" (it names the database and roles).`,
+    );
+  }
+
+  const parsed = stackSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const key of issue.keys) {
+          const path = [...issue.path, key].join(".");
+          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see README, "Configuration").`);
+        }
+        continue;
+      }
+      const key = issue.path.join(".");
+      const got = valueAt(raw, issue.path);
+      problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}${HINTS[key] ? `; ${HINTS[key]}` : ""}.`);
+    }
+    throw new GaiaConfigError(stack, problems);
+  }
+  const values = parsed.data;
+  if (!values.platform) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
+  const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === stack);
+  if (!presetName) problems.push(`gaia:preset is required for stack "${stack}": ${HINTS.preset}.`);
+  if (!values.adminEmail) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
+  if (!values.platform || !presetName || !values.adminEmail || problems.length > 0) throw new GaiaConfigError(stack, problems);
+
+  const platform = PLATFORMS[values.platform];
+  const preset = PRESETS[presetName as PresetName];
+  const caps = platform.capabilities;
+  const config: GaiaConfig = {
+    environment: stack,
+    names: environmentNames(stack),
+    platform: values.platform,
+    preset: presetName as PresetName,
+    region: values.region ?? caps.regions[0]!,
+    postgresVersion: values.postgresVersion ?? 16,
+    instance: { ...preset.instance, ...values.instance },
+    pool: { ...preset.pool, ...values.pool },
+    backups: { ...preset.backups, ...values.backups },
+    highAvailability: values.highAvailability ?? preset.highAvailability,
+    replicas: values.replicas ?? preset.replicas,
+    deletionProtection: values.deletionProtection ?? preset.deletionProtection,
+    finalSnapshot: values.finalSnapshot ?? preset.finalSnapshot,
+    protect: values.protect ?? preset.protect,
+    redis: { ...preset.redis, ...values.redis },
+    services: (values.services ?? SERVICE_ROLE_NAMES) as ServiceRoleName[],
+    management: values.management ?? {},
+    adminEmail: values.adminEmail,
+    platformSettings: undefined,
+  };
+
+  problems.push(...checkAgainstPlatform(config, values.region === undefined));
+  problems.push(...checkPolicy(config));
+
+  const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
+  if (!settingsResult.success) {
+    for (const issue of settingsResult.error.issues) {
+      const key = [config.platform, ...issue.path].join(".");
+      problems.push(`gaia:${key}: ${issue.message}.`);
+    }
+  } else {
+    config.platformSettings = settingsResult.data;
+    problems.push(...(platform.validate?.(config, settingsResult.data as never) ?? []));
+    problems.push(...checkSecretsAreSecret(config.platform, raw[config.platform], secretKeys));
+  }
+  if (problems.length > 0) throw new GaiaConfigError(stack, problems);
+  return config;
+}
+
+function checkAgainstPlatform(config: GaiaConfig, regionDefaulted: boolean): string[] {
+  const caps = PLATFORMS[config.platform].capabilities;
+  const p = config.platform;
+  const problems: string[] = [];
+  if (!regionDefaulted && !caps.regions.includes(config.region)) {
+    problems.push(`gaia:region "${config.region}" is not a ${p} region: use one of ${caps.regions.join(", ")}.`);
+  }
+  if (!caps.postgresVersions.includes(config.postgresVersion)) {
+    problems.push(`gaia:postgresVersion ${config.postgresVersion} is not offered on ${p}: use one of ${caps.postgresVersions.join(", ")} (major version only).`);
+  }
+  if (config.replicas > caps.maxReplicas) {
+    problems.push(`gaia:replicas ${config.replicas} is more than ${p} allows (${caps.maxReplicas}): lower it.`);
+  }
+  if (config.highAvailability && !caps.highAvailability) {
+    problems.push(`gaia:highAvailability is not available on ${p}: set it to false.`);
+  }
+  if (config.redis.highAvailability && !caps.highAvailability) {
+    problems.push(`gaia:redis.highAvailability is not available on ${p}: set it to false.`);
+  }
+  const { backups } = config;
+  if (backups.enabled) {
+    const range = caps.retentionDays;
+    if (!range) problems.push(`gaia:backups.enabled: ${p} keeps no backups of its own; set gaia:backups.enabled to false.`);
+    else if (backups.retentionDays < range.min || backups.retentionDays > range.max) {
+      problems.push(`gaia:backups.retentionDays ${backups.retentionDays} is outside ${p}'s range ${range.min}-${range.max}: choose a value in it.`);
+    }
+  }
+  if (backups.pitr) {
+    const range = caps.pitrDays;
+    if (!range) problems.push(`gaia:backups.pitr: ${p} has no point-in-time recovery; set gaia:backups.pitr to false.`);
+    else if (backups.pitrDays < range.min || backups.pitrDays > range.max) {
+      problems.push(`gaia:backups.pitrDays ${backups.pitrDays} is outside ${p}'s point-in-time-recovery window ${range.min}-${range.max}: choose a value in it.`);
+    }
+    if (!backups.enabled) problems.push(`gaia:backups.pitr needs backups: set gaia:backups.enabled to true.`);
+  }
+  if (config.instance.storageGb < caps.minStorageGb) {
+    problems.push(`gaia:instance.storageGb ${config.instance.storageGb} is below ${p}'s minimum of ${caps.minStorageGb} GB: raise it.`);
+  }
+  if (config.instance.maxStorageGb < config.instance.storageGb) {
+    problems.push(`gaia:instance.maxStorageGb ${config.instance.maxStorageGb} is below gaia:instance.storageGb ${config.instance.storageGb}: storage only grows; raise maxStorageGb.`);
+  }
+  return problems;
+}
+
+/** Rules no stack may break, whatever it overrides. */
+function checkPolicy(config: GaiaConfig): string[] {
+  const problems: string[] = [];
+  for (const service of config.services) {
+    if (!(SERVICE_ROLE_NAMES as string[]).includes(service)) {
+      problems.push(`gaia:services lists "${service}", which the access policy does not define: use ${SERVICE_ROLE_NAMES.join(", ")}, or add it to policy/access.ts.`);
+    }
+  }
+  if (new Set(config.services).size !== config.services.length) problems.push("gaia:services lists a service twice: list each once.");
+  if (config.preset === "production") {
+    if (!config.deletionProtection) problems.push("gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override.");
+    if (!config.backups.enabled || !config.backups.pitr) problems.push("gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off.");
+    if (!config.finalSnapshot) problems.push("gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override.");
+    if (!config.protect) problems.push("gaia:protect is false on a production stack: production resources stay protected; remove the override.");
+  }
+  return problems;
+}
+
+/** Settings whose names say they hold credentials must be set with `--secret`. */
+function checkSecretsAreSecret(platform: string, block: unknown, secretKeys: ReadonlySet<string>): string[] {
+  if (!block || typeof block !== "object") return [];
+  return Object.keys(block)
+    .filter((key) => /(url|token|password)$/i.test(key) && !secretKeys.has(platform))
+    .map((key) => `gaia:${platform}.${key} is stored in plain text: set it with \`pulumi config set --secret --path ${NAMESPACE}:${platform}.${key} …\`.`);
+}
+
+function valueAt(raw: Record<string, unknown>, path: PropertyKey[]): unknown {
+  let value: unknown = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Decodes Pulumi's config map (`gaia:key` -> string, objects as JSON) into raw values. */
+export function decodeStackConfig(all: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(all)) {
+    const [namespace, key] = fullKey.split(":", 2);
+    if (namespace !== NAMESPACE || !key) continue;
+    try {
+      raw[key] = JSON.parse(value);
+    } catch {
+      raw[key] = value;
+    }
+  }
+  return raw;
+}
