@@ -18,7 +18,8 @@ export function gaiaStack() {
     connectionUrls: gaia.connectionUrls,
     redisEndpoint: gaia.redisEndpoint,
     redisUrl: gaia.redisUrl,
-    redisKeyPrefix: gaia.redisKeyPrefix,
+    // Only shared servers (local) confine an environment to a key prefix.
+    ...(gaia.redisKeyPrefix ? { redisKeyPrefix: gaia.redisKeyPrefix } : {}),
     pool: gaia.pool,
     adminApiKey: gaia.adminApiKey,
     secretNames: gaia.secretNames,

@@ -126,7 +126,13 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     preset: presetName as PresetName,
     region: values.region ?? caps.regions[0]!,
     postgresVersion: values.postgresVersion ?? 16,
-    instance: { ...preset.instance, ...values.instance },
+    // A preset size below the platform's floor is raised to it; an explicit one is checked.
+    instance: {
+      ...preset.instance,
+      storageGb: Math.max(preset.instance.storageGb, caps.minStorageGb),
+      maxStorageGb: Math.max(preset.instance.maxStorageGb, caps.minStorageGb),
+      ...values.instance,
+    },
     pool: { ...preset.pool, ...values.pool },
     backups: { ...preset.backups, ...values.backups },
     highAvailability: values.highAvailability ?? preset.highAvailability,

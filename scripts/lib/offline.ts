@@ -95,8 +95,8 @@ export async function planStack(stack: string, config: Record<string, string>, s
   });
 
   const resolved: StackPlan["outputs"] = {};
-  for (const [name, value] of Object.entries(outputs!)) {
-    if (pulumi.Output.isInstance(value)) {
+  for (const [name, value] of Object.entries(outputs!) as [string, unknown][]) {
+    if (pulumi.Output.isInstance<unknown>(value)) {
       resolved[name] = { value: await promiseOf(value), secret: await pulumi.isSecret(value) };
     } else {
       resolved[name] = { value, secret: false };
@@ -109,7 +109,7 @@ export async function planStack(stack: string, config: Record<string, string>, s
   return { stack, resources: [...recorded.values()], outputs: resolved };
 }
 
-export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+export function promiseOf<T>(output: pulumi.Output<T> | pulumi.OutputInstance<T>): Promise<T> {
   return new Promise((resolve) => output.apply((value) => resolve(value)));
 }
 
