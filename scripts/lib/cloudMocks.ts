@@ -51,7 +51,7 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
     case "gcp:secretmanager/secret:Secret":
       return { name: `projects/${inputs.project}/secrets/${inputs.secretId}` };
     case "command:local:Command":
-      return { stdout: commandOutput(String(inputs.create ?? ""), inputs.environment as Record<string, unknown> | undefined), stderr: "" };
+      return { stdout: commandOutput(String(inputs.create ?? ""), unwrap(inputs.environment) as Record<string, unknown> | undefined), stderr: "" };
     default:
       return {};
   }

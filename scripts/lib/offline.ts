@@ -47,7 +47,16 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Rec
   return { config, secretKeys };
 }
 
-export async function planStack(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<StackPlan> {
+/** The mocked runtime is process-wide: plans run one at a time, in the order asked. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function planStack(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<StackPlan> {
+  const next = queue.then(() => runPlan(stack, config, secretKeys));
+  queue = next.catch(() => undefined);
+  return next;
+}
+
+async function runPlan(stack: string, config: Record<string, string>, secretKeys: string[]): Promise<StackPlan> {
   const recorded = new Map<string, PlannedResource>();
   const objects = new Map<pulumi.Resource, string>();
   const registrations: Promise<unknown>[] = [];

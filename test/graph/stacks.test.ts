@@ -1,0 +1,187 @@
+import { describe, expect, it } from "vitest";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { grantsFor } from "../../policy/grants";
+import { environmentNames } from "../../policy/naming";
+import { isSecretValue, type StackPlan } from "../../scripts/lib/offline";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { PRESETS, type PresetName } from "../../stacks/presets";
+import { CLOUD_PLATFORMS, byType, one, planOn, type CloudPlatform } from "../support/stacks";
+
+const STACKS: PresetName[] = ["dev", "staging", "production"];
+/** Every generated secret the simulated providers hand out looks like this. */
+const GENERATED_SECRET = /mock-[0-9a-f]{24}/;
+const COMPONENT = "gaia:database:GaiaDatabase::gaia";
+const ROLES = 2 + SERVICE_ROLE_NAMES.length;
+
+/** The value with every secret-wrapped part removed: what is stored or shown in plain text. */
+function plainParts(value: unknown): unknown {
+  if (isSecretValue(value)) return "<secret>";
+  if (Array.isArray(value)) return value.map(plainParts);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plainParts(v)]));
+  return value;
+}
+
+const env = (plan: StackPlan, name: string) =>
+  unwrap(one(plan, "command:local:Command", name).inputs.environment) as Record<string, unknown>;
+
+describe.each(CLOUD_PLATFORMS)("every stack file on %s", (platform: CloudPlatform) => {
+  describe.each(STACKS)("stack %s", (stack) => {
+    const preset = PRESETS[stack];
+    const names = environmentNames(stack);
+    const planned = planOn(stack, platform);
+
+    it("creates the database, a group and a login role per policy role, the grants in sequence, and the schema command", async () => {
+      const plan = await planned;
+      expect(byType(plan, "gaia:database:GaiaDatabase")).toHaveLength(1);
+      expect(one(plan, "postgresql:index/database:Database").inputs).toMatchObject({ name: names.database, owner: names.groupRole("owner") });
+      const roles = byType(plan, "postgresql:index/role:Role");
+      expect(roles).toHaveLength(ROLES * 2);
+      for (const role of ["owner", "analytics", ...SERVICE_ROLE_NAMES] as const) {
+        const login = one(plan, "postgresql:index/role:Role", names.loginRole(role));
+        expect(login.inputs).toMatchObject({ login: true, roles: [names.groupRole(role)] });
+        expect(isSecretValue(login.inputs.password)).toBe(true);
+        expect(one(plan, "postgresql:index/role:Role", names.groupRole(role)).inputs).toMatchObject({ login: false });
+      }
+      const grants = byType(plan, "postgresql:index/grant:Grant");
+      expect(grants).toHaveLength(grantsFor(names).length);
+      // Each grant waits for the one before (the first for the schema): never two at once.
+      const schema = one(plan, "command:local:Command", `${names.resourcePrefix}-schema`);
+      expect(grants[0]!.dependsOn).toEqual([`command:local:Command::${schema.name}`]);
+      grants.slice(1).forEach((g, i) => expect(g.dependsOn).toEqual([`postgresql:index/grant:Grant::${grants[i]!.name}`]));
+      expect(one(plan, "pulumi:providers:postgresql").inputs.maxConnections).toBe("1");
+      expect(byType(plan, "postgresql:index/defaultPrivileges:DefaultPrivileges")).toHaveLength(1);
+      expect(schema.inputs.create).toBe("node_modules/.bin/tsx ops/migrate.ts apply");
+      expect(schema.dependsOn).toContain(`postgresql:index/database:Database::${names.database}`);
+      expect(Object.keys(unwrap(schema.inputs.environment) as object)).toContain("GAIA_MIGRATIONS_DIGEST");
+    });
+
+    it("parents every resource to the component", async () => {
+      const plan = await planned;
+      for (const r of plan.resources.filter((r) => r.type !== "gaia:database:GaiaDatabase")) {
+        expect(`${r.type} ${r.name}: ${r.parent}`).toBe(`${r.type} ${r.name}: ${COMPONENT}`);
+      }
+    });
+
+    it("marks every credential output secret and lets no generated secret reach a plain input or output", async () => {
+      const plan = await planned;
+      for (const key of ["connectionUrls", "redisUrl", "adminApiKey"]) {
+        expect(plan.outputs[key]!.secret, key).toBe(true);
+        expect(JSON.stringify(plan.outputs[key]!.value)).toMatch(GENERATED_SECRET);
+      }
+      for (const [key, output] of Object.entries(plan.outputs).filter(([, o]) => !o.secret)) {
+        expect(JSON.stringify(output.value), `output ${key}`).not.toMatch(GENERATED_SECRET);
+      }
+      for (const r of plan.resources) {
+        expect(JSON.stringify(plainParts(r.inputs)), `${r.type} ${r.name}`).not.toMatch(GENERATED_SECRET);
+      }
+      const urls = plan.outputs.connectionUrls!.value as Record<string, string>;
+      expect(Object.keys(urls).sort()).toEqual(["analytics", "owner", ...SERVICE_ROLE_NAMES].sort());
+      for (const url of Object.values(urls)) expect(url).toMatch(new RegExp(`^postgresql://gaia_${stack}_[a-z]+_a:.+@.+:\\d+/${names.database}\\?sslmode=require$`));
+    });
+
+    it("protects stateful resources exactly where the environment requires", async () => {
+      const plan = await planned;
+      const protectedTypes = new Set(plan.resources.filter((r) => r.protect).map((r) => r.type));
+      if (preset.protect) {
+        expect(protectedTypes).toContain("postgresql:index/database:Database");
+        expect(protectedTypes.size).toBeGreaterThan(1);
+      } else {
+        expect(protectedTypes.size).toBe(0);
+      }
+    });
+
+    it("stores every credential in the platform's secret store", async () => {
+      const plan = await planned;
+      const stored = Object.keys(plan.outputs.secretNames!.value as object).sort();
+      expect(stored).toEqual(
+        [...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((r) => `gaia/${stack}/postgres/${r}`), `gaia/${stack}/redis`, `gaia/${stack}/admin-api-key`].sort(),
+      );
+    });
+
+    it(`sizes, backs up, replicates and protects the instance as ${stack} requires`, async () => {
+      const plan = await planned;
+      if (platform === "aws") {
+        const primary = one(plan, "aws:rds/instance:Instance", `${names.resourcePrefix}-postgres`).inputs;
+        expect(primary).toMatchObject({
+          engineVersion: "16",
+          multiAz: preset.highAvailability,
+          backupRetentionPeriod: preset.backups.retentionDays,
+          deletionProtection: preset.deletionProtection,
+          skipFinalSnapshot: !preset.finalSnapshot,
+          storageEncrypted: true,
+          storageType: "gp3",
+          publiclyAccessible: false,
+          performanceInsightsEnabled: true,
+          maxAllocatedStorage: Math.max(preset.instance.maxStorageGb, 20),
+        });
+        if (preset.finalSnapshot) expect(primary.finalSnapshotIdentifier).toMatch(new RegExp(`^${names.resourcePrefix}-postgres-final-[0-9a-f]{8}$`));
+        const params = one(plan, "aws:rds/parameterGroup:ParameterGroup").inputs.parameters as { name: string; value: string }[];
+        expect(params).toContainEqual({ name: "rds.force_ssl", value: "1" });
+        expect(params).toContainEqual(expect.objectContaining({ name: "shared_preload_libraries", value: "pg_stat_statements" }));
+        const replicas = byType(plan, "aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb);
+        expect(replicas).toHaveLength(preset.replicas);
+        for (const replica of replicas) expect(replica.inputs).not.toHaveProperty("password");
+        const redis = one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").inputs;
+        expect(redis).toMatchObject({ transitEncryptionEnabled: true, atRestEncryptionEnabled: true, multiAzEnabled: preset.redis.highAvailability });
+        expect(isSecretValue(redis.authToken)).toBe(true);
+      }
+      if (platform === "gcp") {
+        const primary = one(plan, "gcp:sql/databaseInstance:DatabaseInstance", `${names.resourcePrefix}-postgres`).inputs as Record<string, any>;
+        expect(primary.databaseVersion).toBe("POSTGRES_16");
+        expect(primary.deletionProtection).toBe(preset.deletionProtection);
+        expect(primary.settings).toMatchObject({
+          availabilityType: preset.highAvailability ? "REGIONAL" : "ZONAL",
+          deletionProtectionEnabled: preset.deletionProtection,
+          ipConfiguration: { ipv4Enabled: false, sslMode: "ENCRYPTED_ONLY" },
+          insightsConfig: { queryInsightsEnabled: true },
+          maintenanceWindow: { day: 1, hour: 2 },
+          backupConfiguration: { enabled: true, pointInTimeRecoveryEnabled: preset.backups.pitr },
+        });
+        if (preset.backups.pitr) expect(primary.settings.backupConfiguration.transactionLogRetentionDays).toBe(preset.backups.pitrDays);
+        expect(primary.settings.databaseFlags).toContainEqual({ name: "random_page_cost", value: "1.1" });
+        expect(byType(plan, "gcp:sql/databaseInstance:DatabaseInstance").filter((r) => r.inputs.masterInstanceName)).toHaveLength(preset.replicas);
+        expect(one(plan, "gcp:projects/iAMMember:IAMMember").inputs).toMatchObject({ role: "roles/cloudsql.client" });
+        expect(one(plan, "gcp:redis/instance:Instance").inputs).toMatchObject({
+          tier: preset.redis.highAvailability ? "STANDARD_HA" : "BASIC",
+          authEnabled: true,
+          transitEncryptionMode: "SERVER_AUTHENTICATION",
+        });
+      }
+      if (platform === "fly") {
+        const cluster = env(plan, `${names.resourcePrefix}-db-cluster`);
+        expect(cluster).toMatchObject({
+          GAIA_FLY_CLUSTER_SIZE: preset.highAvailability ? "3" : "1",
+          GAIA_FLY_BACKUPS: "on",
+          GAIA_FLY_DELETION_PROTECTION: preset.deletionProtection ? "on" : "off",
+          GAIA_FLY_FINAL_SNAPSHOT: preset.finalSnapshot ? "on" : "off",
+          GAIA_FLY_RECOVERY_WINDOW_DAYS: String(preset.backups.pitr ? preset.backups.pitrDays : preset.backups.retentionDays),
+          GAIA_FLY_POSTGRES_VERSION: "16",
+        });
+        expect(JSON.parse(String(cluster.GAIA_FLY_REPLICA_REGIONS))).toHaveLength(preset.replicas);
+        const fly = one(plan, "command:local:Command", `${names.resourcePrefix}-db-cluster`);
+        expect(fly.inputs.delete).toBe("node_modules/.bin/tsx ops/fly.ts postgres-delete");
+        expect(plan.outputs.replicaHosts!.value).toHaveLength(preset.replicas);
+      }
+    });
+  });
+});
+
+describe("stacks side by side", () => {
+  it.each(CLOUD_PLATFORMS)("share no resource name, database, role or secret on %s", async (platform) => {
+    const plans = await Promise.all(STACKS.map((s) => planOn(s, platform)));
+    const sets = plans.map((plan) => ({
+      resources: new Set(plan.resources.filter((r) => r.type !== "gaia:database:GaiaDatabase").map((r) => r.name)),
+      databases: new Set(byType(plan, "postgresql:index/database:Database").map((r) => r.inputs.name)),
+      roles: new Set(byType(plan, "postgresql:index/role:Role").map((r) => r.inputs.name)),
+      secrets: new Set(Object.keys(plan.outputs.secretNames!.value as object)),
+    }));
+    for (let a = 0; a < sets.length; a++) {
+      for (let b = a + 1; b < sets.length; b++) {
+        for (const key of ["resources", "databases", "roles", "secrets"] as const) {
+          const shared = [...sets[a]![key]].filter((x) => sets[b]![key].has(x));
+          expect(shared, `${key} shared by ${STACKS[a]} and ${STACKS[b]}`).toEqual([]);
+        }
+      }
+    }
+  });
+});

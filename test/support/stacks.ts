@@ -1,0 +1,40 @@
+import { planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
+
+/** What each platform needs in a stack file, for running every stack on every platform. */
+export const PLATFORM_FIXTURES = {
+  aws: {
+    region: "us-east-1",
+    settings: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] },
+  },
+  gcp: {
+    region: "us-central1",
+    settings: {
+      project: "gaia-test-project",
+      network: "projects/gaia-test-project/global/networks/gaia",
+      appServiceAccount: "gaia-app@gaia-test-project.iam.gserviceaccount.com",
+    },
+  },
+  fly: { region: "iad", settings: { org: "gaia", secretsApps: ["gaia-api"] } },
+} as const;
+
+export type CloudPlatform = keyof typeof PLATFORM_FIXTURES;
+export const CLOUD_PLATFORMS = Object.keys(PLATFORM_FIXTURES) as CloudPlatform[];
+
+/** A committed stack file, moved to `platform`: its own platform block replaced by the fixture's. */
+export function stackOn(stack: string, platform: CloudPlatform): Record<string, string> {
+  const { config } = readStackFile(stack);
+  const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform)$/.test(key)));
+  const fixture = PLATFORM_FIXTURES[platform];
+  return { ...moved, "gaia:platform": platform, "gaia:region": fixture.region, [`gaia:${platform}`]: JSON.stringify(fixture.settings) };
+}
+
+export async function planOn(stack: string, platform: CloudPlatform): Promise<StackPlan> {
+  return planStack(stack, stackOn(stack, platform));
+}
+
+export const byType = (plan: StackPlan, type: string) => plan.resources.filter((r) => r.type === type);
+export const one = (plan: StackPlan, type: string, name?: string) => {
+  const found = byType(plan, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` ${name}` : ""}, found ${found.length}`);
+  return found[0]!;
+};
