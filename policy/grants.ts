@@ -94,12 +94,13 @@ function tablesByPrivileges(
 
 /** The grants as SQL, for servers this project manages without the Pulumi provider (tests, drills). */
 export function grantsAsSql(names: EnvironmentNames): string[] {
-  const ident = (name: string) => (name === PUBLIC_ROLE ? "PUBLIC" : `"${name.replace(/"/g, '""')}"`);
+  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
   const table = (t: string) => `${ident(APP_SCHEMA)}.${ident(t)}`;
   const db = ident(names.database);
   const sql: string[] = [];
   for (const g of grantsFor(names)) {
-    const to = ident(g.role);
+    const to = grantee(g.role);
     switch (g.kind) {
       case "database":
         sql.push(`REVOKE ALL ON DATABASE ${db} FROM ${to}`);

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../stacks/config";
+import { PRESETS } from "../../stacks/presets";
+
+const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] };
+const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws };
+
+function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = []): string[] {
+  try {
+    resolveConfig(stack, raw, new Set(secretKeys));
+  } catch (error) {
+    expect(error).toBeInstanceOf(GaiaConfigError);
+    return (error as GaiaConfigError).problems;
+  }
+  return [];
+}
+
+describe("stack configuration", () => {
+  it("resolves a stack file to its preset plus overrides", () => {
+    const config = resolveConfig("staging", { ...base, replicas: 1 });
+    expect(config).toMatchObject({
+      platform: "aws",
+      preset: "staging",
+      replicas: 1,
+      pool: PRESETS.staging.pool,
+      backups: PRESETS.staging.backups,
+      deletionProtection: true,
+      finalSnapshot: true,
+    });
+    expect(config.names.database).toBe("gaia_staging");
+  });
+
+  it("raises a preset's storage to the platform's floor, but checks an explicit one", () => {
+    expect(resolveConfig("dev", base).instance.storageGb).toBe(20);
+    expect(problems("dev", { ...base, instance: { storageGb: 10 } })).toEqual([
+      "gaia:instance.storageGb 10 is below aws's minimum of 20 GB: raise it.",
+    ]);
+  });
+
+  it("decodes Pulumi's config map, objects as JSON and plain strings as they are", () => {
+    expect(decodeStackConfig({ "gaia:platform": "fly", "gaia:replicas": "2", "gaia:fly": '{"org":"x"}', "aws:region": "x" })).toEqual({
+      platform: "fly",
+      replicas: 2,
+      fly: { org: "x" },
+    });
+  });
+
+  const bad: [string, string, Record<string, unknown>, RegExp, string[]?][] = [
+    ["unknown platform", "dev", { ...base, platform: "azure" }, /gaia:platform: .*got "azure".*one of aws, gcp, fly, local/],
+    ["negative replicas", "dev", { ...base, replicas: -1 }, /gaia:replicas: must be 0 or more \(got -1\)/],
+    ["PITR window beyond the platform's", "staging", { ...base, platform: "gcp", region: "us-central1", gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", appServiceAccount: "a@gaia-proj.iam.gserviceaccount.com" }, backups: { pitrDays: 14 } }, /gaia:backups.pitrDays 14 is outside gcp's point-in-time-recovery window 1-7/],
+    ["production without deletion protection", "production", { ...base, deletionProtection: false }, /production databases keep deletion protection/],
+    ["production without backups", "production", { ...base, backups: { enabled: false, pitr: false } }, /production needs backups with point-in-time recovery/],
+    ["a region the platform does not have", "dev", { ...base, region: "mars-north-1" }, /gaia:region "mars-north-1" is not a aws region/],
+    ["a malformed secret", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, local: { postgresUrl: "not a url" } }, /gaia:local.postgresUrl: must be a postgresql:\/\/ URL/, ["local"]],
+    ["a credential in plain text", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, local: { postgresUrl: "postgresql://postgres:pw@db:5432/postgres" } }, /gaia:local.postgresUrl is stored in plain text: set it with `pulumi config set --secret/],
+    ["a misspelt key", "dev", { ...base, replica: 2 }, /gaia:replica is not a known setting/],
+    ["an unknown service role", "dev", { ...base, services: ["chat", "billing"] }, /gaia:services lists "billing", which the access policy does not define/],
+    ["a Postgres version the platform lacks", "dev", { ...base, postgresVersion: 12 }, /gaia:postgresVersion 12 is not offered on aws/],
+    ["a missing admin email", "dev", { platform: "aws", aws }, /gaia:adminEmail is required/],
+    ["AWS without subnets in two zones", "dev", { ...base, aws: { ...aws, subnetIds: ["subnet-0a1"] } }, /gaia:aws.subnetIds: needs at least two private subnets/],
+    ["AWS with nothing allowed to connect", "dev", { ...base, aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"] } }, /nothing could connect to the database/],
+    ["replicas on a platform that has none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, replicas: 1 }, /gaia:replicas 1 is more than local allows \(0\)/],
+    ["backups on a server that keeps none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example" }, /gaia:backups.enabled: local keeps no backups/],
+    ["a stack name unusable as a database name", "Prod!", base, /stack name "Prod!"/],
+    ["a custom stack without a preset", "review-42", base, /gaia:preset is required for stack "review-42"/],
+  ];
+
+  it.each(bad)("refuses %s, naming the key and the fix", (_label, stack, raw, message, secretKeys) => {
+    const found = problems(stack, raw, secretKeys);
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.join("\n")).toMatch(message);
+  });
+
+  it("lists every problem at once", () => {
+    const found = problems("production", { ...base, replicas: 99, region: "mars-north-1", deletionProtection: false, finalSnapshot: false });
+    expect(found).toHaveLength(4);
+    expect(new GaiaConfigError("production", found).message).toMatch(/^Stack "production" has 4 configuration problem\(s\); nothing was created or changed:/);
+  });
+});

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { SERVICE_ROLE_NAMES, TABLE_NAMES, analyticsColumns, secretColumns } from "../../policy/access";
+import { grantsAsSql, grantsFor } from "../../policy/grants";
+import { environmentNames } from "../../policy/naming";
+
+describe("the access policy", () => {
+  it("never lets analytics read a secret column", () => {
+    for (const table of TABLE_NAMES) {
+      const readable = analyticsColumns(table);
+      if (secretColumns(table).length === 0) expect(readable).toBeNull();
+      else for (const secret of secretColumns(table)) expect(readable).not.toContain(secret);
+    }
+  });
+
+  it("grants each service only what the policy lists, and nothing to PUBLIC", () => {
+    const names = environmentNames("dev");
+    const grants = grantsFor(names);
+    for (const grant of grants.filter((g) => g.role === "public")) expect(grant.privileges).toEqual([]);
+    const chat = grants.filter((g) => g.role === "gaia_dev_chat" && g.kind === "table");
+    expect(chat.flatMap((g) => (g.kind === "table" ? g.tables : [])).sort()).toEqual(["conversations", "messages", "provider_keys", "providers", "users"]);
+  });
+
+  it("leaves out the grants of services an environment does not run", () => {
+    const grants = grantsFor(environmentNames("dev"), ["chat"]);
+    expect(grants.some((g) => g.role === "gaia_dev_assets")).toBe(false);
+    expect(grants.some((g) => g.role === "gaia_dev_chat")).toBe(true);
+    expect(SERVICE_ROLE_NAMES).toContain("assets");
+  });
+
+  it("renders the grants as SQL with quoted identifiers", () => {
+    const sql = grantsAsSql(environmentNames("review-7"));
+    expect(sql).toContain('REVOKE ALL ON DATABASE "gaia_review_7" FROM PUBLIC');
+    expect(sql).toContain('GRANT SELECT ("id", "email", "name", "is_admin", "created_at", "updated_at") ON TABLE "public"."users" TO "gaia_review_7_analytics"');
+  });
+});
+
+describe("environment names", () => {
+  it("keep every environment's objects apart and valid as identifiers", () => {
+    const names = environmentNames("review-42");
+    expect(names).toMatchObject({ database: "gaia_review_42", redisUser: "gaia_review_42", redisKeyPrefix: "gaia:review-42:", resourcePrefix: "gaia-review-42" });
+    expect(names.loginRole("analytics")).toBe("gaia_review_42_analytics_a");
+    expect(() => environmentNames("Review 42")).toThrow(/lowercase letter first/);
+  });
+});
