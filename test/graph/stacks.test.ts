@@ -171,8 +171,8 @@ describe("stacks side by side", () => {
     const plans = await Promise.all(STACKS.map((s) => planOn(s, platform)));
     const sets = plans.map((plan) => ({
       resources: new Set(plan.resources.filter((r) => r.type !== "gaia:database:GaiaDatabase").map((r) => r.name)),
-      databases: new Set(byType(plan, "postgresql:index/database:Database").map((r) => r.inputs.name)),
-      roles: new Set(byType(plan, "postgresql:index/role:Role").map((r) => r.inputs.name)),
+      databases: new Set(byType(plan, "postgresql:index/database:Database").map((r) => String(r.inputs.name))),
+      roles: new Set(byType(plan, "postgresql:index/role:Role").map((r) => String(r.inputs.name))),
       secrets: new Set(Object.keys(plan.outputs.secretNames!.value as object)),
     }));
     for (let a = 0; a < sets.length; a++) {

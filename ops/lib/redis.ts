@@ -1,0 +1,63 @@
+import { createHash } from "node:crypto";
+import { createClient } from "redis";
+import { OpsError } from "./env";
+
+export type RedisConnection = ReturnType<typeof createClient>;
+
+/** The permissions of an environment's Redis user: data commands on its own keys and channels only. */
+export function aclRules(keyPrefix: string, password: string): string[] {
+  return [
+    "reset",
+    "on",
+    // The SHA-256 form: the password itself never travels in the ACL command or the slow log.
+    `#${createHash("sha256").update(password).digest("hex")}`,
+    `~${keyPrefix}*`,
+    `&${keyPrefix}*`,
+    "-@all",
+    "+@read",
+    "+@write",
+    "+@transaction",
+    "+@pubsub",
+    "+@connection",
+    "-@admin",
+    "-@dangerous",
+  ];
+}
+
+/** Where a Redis URL points, for messages: never the password. */
+export function describeRedis(url: string): string {
+  const u = new URL(url);
+  return `${u.username ? `user "${decodeURIComponent(u.username)}" at ` : ""}${u.hostname}:${u.port || 6379}`;
+}
+
+/** Connects without retrying forever: an ops command must fail fast with a sentence that says what to fix. */
+export async function connectRedis(url: string): Promise<RedisConnection> {
+  const client = createClient({ url, socket: { connectTimeout: 5_000, reconnectStrategy: false } });
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    if (e.code === "ECONNREFUSED" || e.code === "ENOTFOUND" || e.code === "EHOSTUNREACH") {
+      throw new OpsError(`cannot reach Redis at ${describeRedis(url)} (${e.code}): check that it runs and that gaia:local.redisUrl points at it.`);
+    }
+    if (/WRONGPASS|NOAUTH|invalid username-password/i.test(e.message ?? "")) {
+      throw new OpsError(`Redis refused the credentials for ${describeRedis(url)}: set the admin URL with the right password (pulumi config set --secret --path gaia:local.redisUrl …).`);
+    }
+    throw new OpsError(`cannot connect to Redis at ${describeRedis(url)}: ${e.message ?? String(error)}`);
+  }
+}
+
+/** Every key of one environment, found by SCAN (never KEYS, which blocks the server). */
+export async function keysWithPrefix(client: RedisConnection, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const batch of client.scanIterator({ MATCH: `${escapeGlob(prefix)}*`, COUNT: 500 })) {
+    keys.push(...(Array.isArray(batch) ? batch : [batch]));
+  }
+  return keys;
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, "\\$&");
+}
