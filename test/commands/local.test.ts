@@ -1,0 +1,192 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "pg";
+import { createClient } from "redis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../ops/lib/migrations";
+import { checkPrivileges } from "../../ops/lib/privileges";
+import { environmentNames } from "../../policy/naming";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { commitMigration, copyMigrations } from "../support/migrations";
+import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
+import { withDatabase } from "../support/postgres";
+import { one } from "../support/stacks";
+
+const REDIS = "redis://127.0.0.1:6379";
+let server: EmbeddedServer;
+let plan: StackPlan;
+let schema: PlannedResource;
+let redisUser: PlannedResource;
+const printed: CommandRun[] = [];
+const stack = `ci-${randomBytes(3).toString("hex")}`;
+const names = environmentNames(stack);
+
+/** The committed local stack file, under a unique name, pointed at a server that checks passwords. */
+async function planLocal(stackName: string): Promise<StackPlan> {
+  const { config } = readStackFile("local");
+  return planStack(stackName, { ...config, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl: REDIS }) }, ["gaia:local"]);
+}
+
+function run(resource: PlannedResource, verb: "create" | "update" | "delete", override?: Record<string, string>): CommandRun {
+  const result = runPlanned(resource, verb, override);
+  printed.push(result);
+  return result;
+}
+
+async function redisAs(user: string, password: string) {
+  const client = createClient({ url: REDIS, username: user, password, socket: { reconnectStrategy: false } });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+const noperm = (promise: Promise<unknown>) => promise.then(() => "ok", (e: Error) => (/NOPERM/.test(e.message) ? "NOPERM" : e.message));
+
+beforeAll(async () => {
+  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-commands-pg-")) });
+  plan = await planLocal(stack);
+  schema = one(plan, "command:local:Command", `${names.resourcePrefix}-schema`);
+  redisUser = one(plan, "command:local:Command", `${names.resourcePrefix}-redis-acl-user`);
+  await createPlannedRoles(plan, server.url);
+});
+
+afterAll(async () => {
+  if (redisUser) runPlanned(redisUser, "delete");
+  if (plan) await dropPlannedRoles(plan, server.url);
+  await server?.stop();
+});
+
+describe("the local stack's command resources, run as planned against real servers", () => {
+  it("applies the schema from nothing, changes nothing on a second create, and yields the access policy", async () => {
+    const first = run(schema, "create");
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/1 migration\(s\) applied/);
+    const again = run(schema, "create");
+    expect(again.status).toBe(0);
+    expect(again.stdout).toMatch(/0 migration\(s\) applied/);
+
+    const dbUrl = withDatabase(server.url, names.database);
+    await applyPlannedGrants(plan, dbUrl);
+    const client = new Client({ connectionString: dbUrl });
+    await client.connect();
+    try {
+      expect((await checkPrivileges(client, names)).problems).toEqual([]);
+      const adminKey = String(plan.outputs.adminApiKey!.value);
+      const keys = await client.query("select key_hash from api_keys k join users u on u.id = k.user_id where u.is_admin and k.is_active");
+      expect(keys.rows).toEqual([{ key_hash: sha256Hex(adminKey) }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("lets each role log in with its generated password, and refuses a wrong one", async () => {
+    const urls = plan.outputs.connectionUrls!.value as Record<string, string>;
+    for (const url of Object.values(urls)) {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      await client.end();
+    }
+    const wrong = new Client({ connectionString: urls.chat!.replace(/:[^:@/]+@/, ":not-the-password@") });
+    await expect(wrong.connect()).rejects.toThrow(/password authentication failed/);
+  });
+
+  it("creates the Redis user, confined to the environment's prefix and kept from admin commands", async () => {
+    const aclBefore = await withAdmin((admin) => admin.sendCommand(["ACL", "LIST"]));
+    const created = run(redisUser, "create");
+    expect(created.status).toBe(0);
+    expect(run(redisUser, "create").status).toBe(0);
+
+    const password = String(unwrap((unwrap(redisUser.inputs.environment) as Record<string, unknown>).GAIA_REDIS_PASSWORD));
+    const user = await redisAs(names.redisUser, password);
+    try {
+      await user.set(`${names.redisKeyPrefix}session:1`, "v");
+      expect(await user.get(`${names.redisKeyPrefix}session:1`)).toBe("v");
+      expect(await noperm(user.set("unprefixed", "v"))).toBe("NOPERM");
+      expect(await noperm(user.get("gaia:other-env:session:1"))).toBe("NOPERM");
+      expect(await noperm(user.sendCommand(["CONFIG", "GET", "maxmemory"]))).toBe("NOPERM");
+      expect(await noperm(user.sendCommand(["FLUSHALL"]))).toBe("NOPERM");
+      expect(await noperm(user.sendCommand(["KEYS", "*"]))).toBe("NOPERM");
+    } finally {
+      await user.quit();
+    }
+
+    // A second environment on the same server cannot see this one's keys.
+    const otherPlan = await planLocal(`${stack}-b`);
+    const otherUser = one(otherPlan, "command:local:Command", `${environmentNames(`${stack}-b`).resourcePrefix}-redis-acl-user`);
+    expect(run(otherUser, "create").status).toBe(0);
+    const otherPassword = String(unwrap((unwrap(otherUser.inputs.environment) as Record<string, unknown>).GAIA_REDIS_PASSWORD));
+    const other = await redisAs(environmentNames(`${stack}-b`).redisUser, otherPassword);
+    try {
+      expect(await noperm(other.get(`${names.redisKeyPrefix}session:1`))).toBe("NOPERM");
+    } finally {
+      await other.quit();
+      expect(run(otherUser, "delete").status).toBe(0);
+    }
+
+    const deleted = run(redisUser, "delete");
+    expect(deleted.status).toBe(0);
+    expect(deleted.stdout).toMatch(/1 key\(s\)/);
+    expect(await withAdmin((admin) => admin.sendCommand(["ACL", "LIST"]))).toEqual(aclBefore);
+    expect(await withAdmin((admin) => admin.exists(`${names.redisKeyPrefix}session:1`))).toBe(0);
+  });
+
+  it("fails with a sentence that names the fix on a bad connection or a wrong password, and succeeds after the fix", () => {
+    const env = unwrap(schema.inputs.environment) as Record<string, unknown>;
+    const url = new URL(String(unwrap(env.GAIA_DATABASE_URL)));
+
+    const unreachable = new URL(url);
+    unreachable.port = "1";
+    const refused = run(schema, "create", { GAIA_DATABASE_URL: unreachable.toString() });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/cannot reach PostgreSQL for role "gaia_ci-?[^"]*" at 127\.0\.0\.1:1\/.*gaia:managementHost/);
+
+    const wrongPassword = new URL(url);
+    wrongPassword.password = "stale-password";
+    const denied = run(schema, "create", { GAIA_DATABASE_URL: wrongPassword.toString() });
+    expect(denied.status).toBe(1);
+    expect(denied.stderr).toMatch(/password authentication failed for role ".*_owner_a".*run `pulumi up` again/);
+
+    const redisDown = run(redisUser, "create", { GAIA_REDIS_ADMIN_URL: "redis://127.0.0.1:1" });
+    expect(redisDown.status).toBe(1);
+    expect(redisDown.stderr).toMatch(/cannot reach Redis at 127\.0\.0\.1:1 .*gaia:local\.redisUrl/);
+
+    expect(run(schema, "create").status).toBe(0);
+    expect(run(redisUser, "create").status).toBe(0);
+  });
+
+  it("applies just the new migration on update", async () => {
+    const folder = copyMigrations();
+    commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key, enabled boolean not null default false);");
+    const updated = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder });
+    expect(updated.status).toBe(0);
+    expect(updated.stdout).toMatch(/Running migration '000002-feature-flags\.sql'/);
+    expect(updated.stdout).not.toMatch(/000001/);
+    expect(updated.stdout).toMatch(/1 migration\(s\) applied/);
+  });
+
+  it("never prints a generated password", () => {
+    const secrets = generatedSecrets(plan);
+    expect(secrets.length).toBeGreaterThanOrEqual(6);
+    expect(printed.length).toBeGreaterThan(8);
+    for (const output of printed) {
+      for (const secret of [...secrets, server.password]) {
+        expect(output.stdout + output.stderr).not.toContain(secret);
+      }
+    }
+  });
+});
+
+async function withAdmin<T>(action: (admin: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
+  const admin = createClient({ url: REDIS, socket: { reconnectStrategy: false } });
+  await admin.connect();
+  try {
+    return await action(admin);
+  } finally {
+    await admin.quit();
+  }
+}

@@ -1,0 +1,112 @@
+import { spawnSync } from "node:child_process";
+import { Client } from "pg";
+import type { Privilege, TableName } from "../../policy/access";
+import { defaultPrivilegeToSql, grantToSql, type Grant } from "../../policy/grants";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { PROJECT_ROOT, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { byType } from "./stacks";
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Does on a real server what the plan says the postgresql provider does before the commands
+ * run: the roles (with the plan's passwords and memberships) and the database.
+ */
+export async function createPlannedRoles(plan: StackPlan, adminUrl: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const roles = byType(plan, "postgresql:index/role:Role").map((r) => r.inputs as Record<string, unknown>);
+    for (const role of roles) {
+      const password = unwrap(role.password);
+      await admin.query(`create role ${quote(String(role.name))} ${role.login ? "login" : "nologin"}${password ? ` password '${String(password)}'` : ""}`);
+    }
+    for (const role of roles) {
+      for (const group of (role.roles as string[] | undefined) ?? []) await admin.query(`grant ${quote(group)} to ${quote(String(role.name))}`);
+    }
+    for (const db of byType(plan, "postgresql:index/database:Database")) {
+      await admin.query(`create database ${quote(String(db.inputs.name))} owner ${quote(String(db.inputs.owner))}`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+export async function dropPlannedRoles(plan: StackPlan, adminUrl: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    for (const db of byType(plan, "postgresql:index/database:Database")) {
+      await admin.query(`drop database if exists ${quote(String(db.inputs.name))} with (force)`);
+    }
+    for (const role of byType(plan, "postgresql:index/role:Role").reverse()) await admin.query(`drop role if exists ${quote(String(role.inputs.name))}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** The plan's `postgresql.Grant` and `DefaultPrivileges` resources, applied as SQL in plan order. */
+export async function applyPlannedGrants(plan: StackPlan, databaseUrl: string): Promise<void> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (const r of plan.resources) {
+      const i = r.inputs as Record<string, any>;
+      if (r.type === "postgresql:index/grant:Grant") {
+        for (const sql of grantToSql(asGrant(i), String(i.database))) await client.query(sql);
+      } else if (r.type === "postgresql:index/defaultPrivileges:DefaultPrivileges") {
+        await client.query(defaultPrivilegeToSql({ owner: i.owner, role: i.role, privileges: i.privileges as Privilege[] }));
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+function asGrant(i: Record<string, any>): Grant {
+  const privileges = i.privileges as Privilege[];
+  switch (i.objectType) {
+    case "database":
+    case "schema":
+      return { kind: i.objectType, role: i.role, privileges };
+    case "table":
+      return { kind: "table", role: i.role, tables: i.objects as TableName[], privileges };
+    case "column":
+      return { kind: "column", role: i.role, table: i.objects[0] as TableName, columns: i.columns, privileges };
+    default:
+      throw new Error(`unexpected grant object type ${i.objectType}`);
+  }
+}
+
+export interface CommandRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a planned command resource's `create`, `update` or `delete` exactly as
+ * pulumi-command would: `/bin/sh -c <command>` in the program's directory, with the
+ * resource's environment added to the inherited one.
+ */
+export function runPlanned(resource: PlannedResource, verb: "create" | "update" | "delete", override: Record<string, string> = {}): CommandRun {
+  const commandLine = resource.inputs[verb];
+  if (typeof commandLine !== "string") throw new Error(`${resource.name} has no ${verb} command`);
+  const environment = unwrap(resource.inputs.environment) as Record<string, unknown>;
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(unwrap(v))])), ...override };
+  const result = spawnSync("/bin/sh", ["-c", commandLine], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 120_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every generated secret in a plan: the values the providers would hand out. */
+export function generatedSecrets(plan: StackPlan): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown) => {
+    const plain = unwrap(value);
+    if (typeof plain === "string") for (const match of plain.match(/mock-[0-9a-f]{24}/g) ?? []) found.add(match);
+    else if (plain && typeof plain === "object") Object.values(plain).forEach(walk);
+  };
+  plan.resources.forEach((r) => walk(r.inputs));
+  Object.values(plan.outputs).forEach((o) => walk(o.value));
+  return [...found];
+}
