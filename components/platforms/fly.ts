@@ -140,7 +140,8 @@ export const flyPlatform: Platform<FlySettings> = {
   storeSecret({ config, settings: s, child }, name, value) {
     if (s.secretsApps.length === 0) return undefined;
     const variable = secretVariable(name, config.names.secretPrefix);
-    opsCommand(`${config.names.resourcePrefix}-secret-${variable.toLowerCase().replace(/_/g, "-")}`, {
+    const path = name.slice(config.names.secretPrefix.length + 1).replace(/\//g, "-");
+    opsCommand(`${config.names.resourcePrefix}-fly-secret-${path}`, {
       script: "fly",
       create: "secret-set",
       update: "secret-set",
