@@ -67,7 +67,9 @@ export class GaiaDatabase extends pulumi.ComponentResource {
 
     const connectionUrls = roleUrls(config, access, postgres);
     const redisUrl = redisConnectionUrl(redis);
-    const secretNames = storeSecrets(ctx, platform.storeSecret.bind(platform), connectionUrls, redisUrl, adminApiKey);
+    // The platform's admin credential is kept with the others, for break-glass and rotation.
+    const adminUrl = postgresUrl(postgres.adminUsername, postgres.adminPassword, postgres.host, postgres.port, "postgres", postgres.sslMode);
+    const secretNames = storeSecrets(ctx, platform.storeSecret.bind(platform), { ...connectionUrls, admin: adminUrl }, redisUrl, adminApiKey);
 
     this.host = postgres.host;
     this.port = postgres.port;

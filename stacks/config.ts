@@ -93,28 +93,34 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     );
   }
 
-  const parsed = stackSchema.safeParse(raw);
+  // A key with a bad value is reported and left out, so the checks below still see the rest:
+  // one run lists every problem.
+  let parsed = stackSchema.safeParse(raw);
   if (!parsed.success) {
+    const rest = { ...raw };
     for (const issue of parsed.error.issues) {
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
           const path = [...issue.path, key].join(".");
           problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see README, "Configuration").`);
+          if (issue.path.length === 0) delete rest[key];
         }
-        continue;
+      } else {
+        const key = issue.path.join(".");
+        const got = valueAt(raw, issue.path);
+        problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}${HINTS[key] ? `; ${HINTS[key]}` : ""}.`);
       }
-      const key = issue.path.join(".");
-      const got = valueAt(raw, issue.path);
-      problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}${HINTS[key] ? `; ${HINTS[key]}` : ""}.`);
+      delete rest[String(issue.path[0])];
     }
-    throw new GaiaConfigError(stack, problems);
+    parsed = stackSchema.safeParse(rest);
+    if (!parsed.success) throw new GaiaConfigError(stack, problems);
   }
   const values = parsed.data;
   if (!values.platform) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
   const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === stack);
   if (!presetName) problems.push(`gaia:preset is required for stack "${stack}": ${HINTS.preset}.`);
   if (!values.adminEmail) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
-  if (!values.platform || !presetName || !values.adminEmail || problems.length > 0) throw new GaiaConfigError(stack, problems);
+  if (!values.platform || !presetName || !values.adminEmail) throw new GaiaConfigError(stack, problems);
 
   const platform = PLATFORMS[values.platform];
   const preset = PRESETS[presetName as PresetName];
@@ -152,9 +158,13 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
   if (!settingsResult.success) {
+    if (raw[config.platform] === undefined) {
+      problems.push(`gaia:${config.platform} is required on ${config.platform}: set its settings (README, "Stacks and configuration").`);
+    }
     for (const issue of settingsResult.error.issues) {
       const key = [config.platform, ...issue.path].join(".");
-      problems.push(`gaia:${key}: ${issue.message}.`);
+      const missing = valueAt((raw[config.platform] ?? {}) as Record<string, unknown>, issue.path) === undefined;
+      problems.push(`gaia:${key}: ${missing ? "is required" : issue.message}.`);
     }
   } else {
     config.platformSettings = settingsResult.data;

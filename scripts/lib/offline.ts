@@ -3,6 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { gaiaStack } from "../../program";
+import { loadStackConfig } from "../../stacks/load";
 import { cloudState } from "./cloudMocks";
 
 /**
@@ -50,13 +51,23 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Rec
 /** The mocked runtime is process-wide: plans run one at a time, in the order asked. */
 let queue: Promise<unknown> = Promise.resolve();
 
-export function planStack(stack: string, config: Record<string, string>, secretKeys: string[] = []): Promise<StackPlan> {
-  const next = queue.then(() => runPlan(stack, config, secretKeys));
+export function planStack(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[] = [],
+  onRegister?: (type: string, name: string) => void,
+): Promise<StackPlan> {
+  const next = queue.then(() => runPlan(stack, config, secretKeys, onRegister));
   queue = next.catch(() => undefined);
   return next;
 }
 
-async function runPlan(stack: string, config: Record<string, string>, secretKeys: string[]): Promise<StackPlan> {
+async function runPlan(
+  stack: string,
+  config: Record<string, string>,
+  secretKeys: string[],
+  onRegister?: (type: string, name: string) => void,
+): Promise<StackPlan> {
   const recorded = new Map<string, PlannedResource>();
   const objects = new Map<pulumi.Resource, string>();
   const registrations: Promise<unknown>[] = [];
@@ -64,6 +75,7 @@ async function runPlan(stack: string, config: Record<string, string>, secretKeys
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        onRegister?.(args.type, args.name);
         const key = `${args.type}::${args.name}`;
         const entry = recorded.get(key);
         if (entry) entry.inputs = args.inputs as Record<string, unknown>;
@@ -78,6 +90,9 @@ async function runPlan(stack: string, config: Record<string, string>, secretKeys
     false,
   );
   pulumi.runtime.setAllConfig(config, secretKeys);
+  // Bad configuration fails here, as the program's first line fails under the engine, before
+  // even the stack resource exists.
+  loadStackConfig();
   let outputs: ReturnType<typeof gaiaStack> | undefined;
   await pulumi.runtime.runInPulumiStack(async () => {
   pulumi.runtime.registerStackTransformation((args) => {

@@ -84,6 +84,19 @@ describe("the local stack's command resources, run as planned against real serve
     }
   });
 
+  it("collects statistics through pg_stat_statements, created by the admin as the plan's Extension does", async () => {
+    const extension = one(plan, "postgresql:index/extension:Extension");
+    const admin = new Client({ connectionString: withDatabase(server.url, names.database) });
+    await admin.connect();
+    try {
+      await admin.query(`create extension if not exists ${String(extension.inputs.name)}`);
+      const { rows } = await admin.query("select count(*)::int as n from pg_stat_statements");
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+  });
+
   it("lets each role log in with its generated password, and refuses a wrong one", async () => {
     const urls = plan.outputs.connectionUrls!.value as Record<string, string>;
     for (const url of Object.values(urls)) {

@@ -71,6 +71,15 @@ describe("the Gaia schema", () => {
     expect(after!.updated_at.getTime() - before!.updated_at.getTime()).toBeGreaterThanOrEqual(20);
   });
 
+  it("leaves pg_stat_statements to the admin: the owner cannot create it, and without preloading its view refuses", async () => {
+    expect(await sqlstate(query(env.url("owner"), "create extension pg_stat_statements"))).toBe("42501");
+    await query(env.adminUrl, "create extension if not exists pg_stat_statements");
+    const preloaded = await query<{ setting: string }>(env.adminUrl, "select setting from pg_settings where name = 'shared_preload_libraries'");
+    const view = await sqlstate(query(env.adminUrl, "select count(*) from pg_stat_statements"));
+    // This machine's server does not preload it (the embedded one and every platform do).
+    expect(view).toBe(preloaded[0]!.setting.includes("pg_stat_statements") ? "ok" : "55000");
+  });
+
   it("bootstraps the admin from a key hash only, and retires the previous key on rotation", async () => {
     const firstKey = randomBytes(32).toString("base64url");
     const secondKey = randomBytes(32).toString("base64url");

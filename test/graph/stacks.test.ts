@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { grantsFor } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
-import { isSecretValue, type StackPlan } from "../../scripts/lib/offline";
+import { isSecretValue, planStack, type StackPlan } from "../../scripts/lib/offline";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { PRESETS, type PresetName } from "../../stacks/presets";
 import { CLOUD_PLATFORMS, byType, one, planOn, type CloudPlatform } from "../support/stacks";
@@ -94,7 +94,7 @@ describe.each(CLOUD_PLATFORMS)("every stack file on %s", (platform: CloudPlatfor
       const plan = await planned;
       const stored = Object.keys(plan.outputs.secretNames!.value as object).sort();
       expect(stored).toEqual(
-        [...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((r) => `gaia/${stack}/postgres/${r}`), `gaia/${stack}/redis`, `gaia/${stack}/admin-api-key`].sort(),
+        [...["owner", "analytics", ...SERVICE_ROLE_NAMES, "admin"].map((r) => `gaia/${stack}/postgres/${r}`), `gaia/${stack}/redis`, `gaia/${stack}/admin-api-key`].sort(),
       );
     });
 
@@ -163,6 +163,17 @@ describe.each(CLOUD_PLATFORMS)("every stack file on %s", (platform: CloudPlatfor
         expect(plan.outputs.replicaHosts!.value).toHaveLength(preset.replicas);
       }
     });
+  });
+});
+
+describe("a stack with bad configuration", () => {
+  it("fails before any resource is registered, listing every problem", async () => {
+    const registered: string[] = [];
+    const bad = { "gaia:platform": "aws", "gaia:replicas": "-1", "gaia:region": "mars-1", "gaia:adminEmail": "admin@gaia.example" };
+    await expect(planStack("dev", bad, [], (type) => registered.push(type))).rejects.toThrow(
+      /Stack "dev" has 5 configuration problem\(s\); nothing was created or changed:\n  - gaia:replicas: must be 0 or more \(got -1\)[^\n]*\n  - gaia:region "mars-1" is not a aws region[^\n]*\n  - gaia:aws is required on aws[^\n]*\n  - gaia:aws.vpcId: is required.\n  - gaia:aws.subnetIds: is required.$/,
+    );
+    expect(registered).toEqual([]);
   });
 });
 
