@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
+import { postgresClass, smallestFitting, type MachineSize } from "./sizing";
 import type { Platform } from "./types";
 
 /** The VPC the environment lives in. The database and Redis get only private addresses in it. */
@@ -20,8 +21,8 @@ const settings = z
 
 type AwsSettings = z.infer<typeof settings>;
 
-/** vCPU/memory sizes to instance classes (Graviton): the smallest class that fits. */
-const POSTGRES_CLASSES = [
+/** Instance classes (Graviton), smallest first. */
+const POSTGRES_CLASSES: MachineSize[] = [
   { vcpus: 2, memoryMb: 1024, name: "db.t4g.micro" },
   { vcpus: 2, memoryMb: 2048, name: "db.t4g.small" },
   { vcpus: 2, memoryMb: 8192, name: "db.m7g.large" },
@@ -29,17 +30,13 @@ const POSTGRES_CLASSES = [
   { vcpus: 8, memoryMb: 32768, name: "db.m7g.2xlarge" },
   { vcpus: 16, memoryMb: 65536, name: "db.m7g.4xlarge" },
 ];
-const REDIS_NODES = [
+const REDIS_NODES: MachineSize[] = [
   { memoryMb: 512, name: "cache.t4g.micro" },
   { memoryMb: 1400, name: "cache.t4g.small" },
   { memoryMb: 3090, name: "cache.t4g.medium" },
   { memoryMb: 6380, name: "cache.m7g.large" },
   { memoryMb: 12930, name: "cache.m7g.xlarge" },
 ];
-
-function smallestFitting<T extends { name: string }>(options: T[], fits: (o: T) => boolean): string {
-  return (options.find(fits) ?? options.at(-1)!).name;
-}
 
 export const awsPlatform: Platform<AwsSettings> = {
   name: "aws",
@@ -72,9 +69,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     return problems;
   },
 
-  instanceClass: (config) =>
-    config.instance.class ??
-    smallestFitting(POSTGRES_CLASSES, (c) => c.vcpus >= config.instance.vcpus && c.memoryMb >= config.instance.memoryMb),
+  instanceClass: (config) => postgresClass(config, POSTGRES_CLASSES),
 
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
@@ -198,7 +193,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       description: `Gaia ${config.environment} cache`,
       engine: "redis",
       engineVersion: "7.1",
-      nodeType: smallestFitting(REDIS_NODES, (n) => n.memoryMb >= config.redis.memoryMb),
+      nodeType: smallestFitting(REDIS_NODES, { memoryMb: config.redis.memoryMb }),
       numCacheClusters: ha ? 2 : 1,
       automaticFailoverEnabled: ha,
       multiAzEnabled: ha,

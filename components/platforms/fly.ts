@@ -3,6 +3,7 @@ import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { opsCommand } from "../commands";
 import { generatePassword } from "../credentials";
+import { postgresClass, type MachineSize } from "./sizing";
 import type { Platform } from "./types";
 
 /**
@@ -23,7 +24,8 @@ const settings = z
 
 type FlySettings = z.infer<typeof settings>;
 
-const VM_SIZES = [
+/** Machine sizes, smallest first. */
+const VM_SIZES: MachineSize[] = [
   { vcpus: 1, memoryMb: 256, name: "shared-cpu-1x" },
   { vcpus: 2, memoryMb: 512, name: "shared-cpu-2x" },
   { vcpus: 4, memoryMb: 1024, name: "shared-cpu-4x" },
@@ -62,9 +64,7 @@ export const flyPlatform: Platform<FlySettings> = {
     return problems;
   },
 
-  instanceClass: (config) =>
-    config.instance.class ??
-    (VM_SIZES.find((v) => v.vcpus >= config.instance.vcpus && v.memoryMb >= config.instance.memoryMb) ?? VM_SIZES.at(-1)!).name,
+  instanceClass: (config) => postgresClass(config, VM_SIZES),
 
   createPostgres(ctx) {
     const { config, settings: s, stateful, child } = ctx;

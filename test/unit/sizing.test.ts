@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { PLATFORMS } from "../../components/platforms";
+import { smallestFitting } from "../../components/platforms/sizing";
+import { resolveConfig } from "../../stacks/config";
+
+const settings = {
+  aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] },
+  gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", appServiceAccount: "a@gaia-proj.iam.gserviceaccount.com" },
+  fly: { org: "gaia" },
+};
+
+describe("instance sizes", () => {
+  it("picks the smallest size with enough vCPUs and memory, the largest when none is", () => {
+    const sizes = [{ name: "s", vcpus: 1, memoryMb: 512 }, { name: "m", vcpus: 2, memoryMb: 2048 }, { name: "l", vcpus: 4, memoryMb: 8192 }];
+    expect(smallestFitting(sizes, { vcpus: 1, memoryMb: 256 })).toBe("s");
+    expect(smallestFitting(sizes, { vcpus: 1, memoryMb: 1024 })).toBe("m");
+    expect(smallestFitting(sizes, { vcpus: 64, memoryMb: 1 })).toBe("l");
+  });
+
+  it.each([
+    ["aws", "dev", "db.t4g.micro"],
+    ["aws", "production", "db.m7g.2xlarge"],
+    ["gcp", "dev", "db-f1-micro"],
+    ["gcp", "staging", "db-custom-2-2048"],
+    ["gcp", "production", "db-custom-8-16384"],
+    ["fly", "dev", "shared-cpu-1x"],
+    ["fly", "production", "performance-8x"],
+  ] as const)("on %s, %s gets %s", (platform, stack, expected) => {
+    const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform] });
+    expect(PLATFORMS[platform].instanceClass(config)).toBe(expected);
+  });
+
+  it("lets gaia:instance.class override the choice", () => {
+    const config = resolveConfig("dev", { platform: "aws", adminEmail: "a@gaia.example", aws: settings.aws, instance: { class: "db.r7g.large" } });
+    expect(PLATFORMS.aws.instanceClass(config)).toBe("db.r7g.large");
+  });
+});
