@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
-import { planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { PROJECT_ROOT, planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
 import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
 import { withDatabase } from "../support/postgres";
@@ -72,6 +73,14 @@ describe("the local stack's command resources, run as planned against real serve
 
     const dbUrl = withDatabase(server.url, names.database);
     await applyPlannedGrants(plan, dbUrl);
+    // The same check an operator runs after `pulumi up`, as its command.
+    const check = spawnSync("node_modules/.bin/tsx", ["ops/check-privileges.ts"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, GAIA_ENVIRONMENT: stack, GAIA_DATABASE_URL: dbUrl },
+      encoding: "utf8",
+    });
+    expect(check.stderr).toBe("");
+    expect(check.stdout).toMatch(/privileges match the access policy \(66 role\/table pairs\)/);
     const client = new Client({ connectionString: dbUrl });
     await client.connect();
     try {
