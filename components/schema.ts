@@ -1,21 +1,9 @@
-import { createHash } from "node:crypto";
-import { readFileSync, readdirSync } from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { MIGRATIONS_FOLDER, sha256Hex } from "../ops/lib/migrations";
+import { sha256Hex } from "../ops/lib/hash";
+import { migrationsDigest } from "../sql";
 import type { GaiaConfig } from "../stacks/config";
 import { opsCommand } from "./commands";
 import type { DatabaseAccess } from "./database";
-
-/** A digest of the committed migrations: the schema command runs again only when it changes. */
-export function migrationsDigest(folder = MIGRATIONS_FOLDER): string {
-  const committed = path.join(folder, "committed");
-  const hash = createHash("sha256");
-  for (const file of readdirSync(committed).sort()) {
-    hash.update(file).update("\0").update(readFileSync(path.join(committed, file))).update("\0");
-  }
-  return hash.digest("hex");
-}
 
 /** libpq URL in the `postgresql://` form every client accepts (the seeds' postgres:// is normalised). */
 export function postgresUrl(

@@ -10,7 +10,8 @@ import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { MIGRATIONS_FOLDER, migrateDatabase } from "../ops/lib/migrations";
+import { migrateDatabase } from "../ops/lib/migrations";
+import { MIGRATIONS_FOLDER } from "../sql";
 import { SHARED_SERVER, createEnvironment, uniqueEnvironment } from "../test/support/postgres";
 
 const runs = Number(process.argv[2] ?? 7);

@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-import path from "node:path";
 import { Logger, migrate } from "graphile-migrate";
 // Internals of the pinned graphile-migrate, used to check applied files and to close its pools.
 import { calculateHash } from "graphile-migrate/dist/hash";
@@ -8,11 +6,10 @@ import { clearAllPools } from "graphile-migrate/dist/pgReal";
 import { parseSettings } from "graphile-migrate/dist/settings";
 import { loadModule, parseSync } from "libpg-query";
 import type { Client } from "pg";
+import { MIGRATIONS_FOLDER } from "../../sql";
 import { OpsError } from "./env";
 import { actingAs, connect, explainConnectionError } from "./postgres";
 
-/** The project's migrations. */
-export const MIGRATIONS_FOLDER = path.resolve(__dirname, "../../sql/migrations");
 
 /** Serialises runners across processes and machines; graphile-migrate's own lock only refuses. */
 const RUNNER_LOCK = "gaia-migrate";
@@ -161,11 +158,6 @@ async function locateFailingStatement(connectionString: string, body: string): P
 
 function stripAnsi(text: string): string {
   return text.replace(/\u001b\[[0-9;]*m/g, "");
-}
-
-/** SHA-256 as lowercase hex: the only form in which an API key reaches the database. */
-export function sha256Hex(value: string): string {
-  return createHash("sha256").update(value, "utf8").digest("hex");
 }
 
 export interface AdminBootstrap {

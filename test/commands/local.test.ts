@@ -6,7 +6,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sha256Hex } from "../../ops/lib/migrations";
+import { sha256Hex } from "../../ops/lib/hash";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
 import { unwrap } from "../../scripts/lib/cloudMocks";

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIGRATIONS_FOLDER, migrateDatabase } from "../../ops/lib/migrations";
+import { migrateDatabase } from "../../ops/lib/migrations";
+import { MIGRATIONS_FOLDER } from "../../sql";
 import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, type TestEnvironment } from "../support/postgres";
 import { commitMigration, copyMigrations } from "../support/migrations";
 

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bootstrapAdmin, migrateDatabase, sha256Hex } from "../../ops/lib/migrations";
+import { sha256Hex } from "../../ops/lib/hash";
+import { bootstrapAdmin, migrateDatabase } from "../../ops/lib/migrations";
 import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, type TestEnvironment } from "../support/postgres";
 
 let env: TestEnvironment;

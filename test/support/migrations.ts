@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 // graphile-migrate's own hashing, so test migrations are committed exactly as its `commit` would.
 import { calculateHash } from "graphile-migrate/dist/hash";
-import { MIGRATIONS_FOLDER } from "../../ops/lib/migrations";
+import { MIGRATIONS_FOLDER } from "../../sql";
 
 /** A private copy of the project's migrations that a test may add to or tamper with. */
 export function copyMigrations(): string {
