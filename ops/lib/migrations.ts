@@ -10,7 +10,6 @@ import { MIGRATIONS_FOLDER } from "../../sql";
 import { OpsError } from "./env";
 import { actingAs, connect, explainConnectionError } from "./postgres";
 
-
 /** Serialises runners across processes and machines; graphile-migrate's own lock only refuses. */
 const RUNNER_LOCK = "gaia-migrate";
 
