@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import type { GaiaConfig } from "../stacks/config";
+import { generatePassword } from "./credentials";
 import { createDatabaseAccess, grantAccessPolicy, type DatabaseAccess } from "./database";
 import { PLATFORMS } from "./platforms";
 import type { PlatformContext, PostgresInstance, RedisInstance } from "./platforms/types";
@@ -53,7 +53,6 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const ctx: PlatformContext<never> = {
       config,
       settings: config.platformSettings as never,
-      parent: this,
       stateful: { parent: this, protect: config.protect },
       child: { parent: this },
     };
@@ -100,8 +99,8 @@ export class GaiaDatabase extends pulumi.ComponentResource {
 
 /** A random key, never derived from anything guessable; rotated by replacing the resource. */
 function createAdminApiKey(config: GaiaConfig, parent: pulumi.Resource): pulumi.Output<string> {
-  const key = new random.RandomPassword(`${config.names.resourcePrefix}-admin-api-key`, { length: 48, special: false }, { parent });
-  return pulumi.secret(pulumi.interpolate`gaia_${key.result}`);
+  const key = generatePassword(`${config.names.resourcePrefix}-admin-api-key`, { parent }, undefined, 48);
+  return pulumi.secret(pulumi.interpolate`gaia_${key}`);
 }
 
 function roleUrls(config: GaiaConfig, access: DatabaseAccess, postgres: PostgresInstance): Record<string, pulumi.Output<string>> {

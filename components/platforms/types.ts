@@ -19,7 +19,6 @@ export interface PlatformCapabilities {
 export interface PlatformContext<Settings> {
   config: GaiaConfig;
   settings: Settings;
-  parent: pulumi.Resource;
   /** Options for stateful resources: parent, and `protect` where the environment requires it. */
   stateful: pulumi.CustomResourceOptions;
   /** Options for everything else. */
