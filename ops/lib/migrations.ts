@@ -12,6 +12,12 @@ import { actingAs, connect, explainConnectionError } from "./postgres";
 
 /** Serialises runners across processes and machines; graphile-migrate's own lock only refuses. */
 const RUNNER_LOCK = "gaia-migrate";
+/**
+ * graphile-migrate's advisory lock key. A killed runner's session can hold it a little longer
+ * than ours (its backend finishes the statement before it notices the client is gone), so the
+ * next run waits for it too instead of failing with "Failed to get exclusive lock".
+ */
+const GRAPHILE_MIGRATE_LOCK = "4727445306447283";
 
 export interface MigrateOptions {
   /** The owner's login role. The runner acts as `ownerRole`, never as a superuser. */
@@ -39,6 +45,7 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
   try {
     await lockClient.query(`set lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 300) * 1000)}ms'`);
     await lockClient.query("select pg_advisory_lock(hashtext($1))", [RUNNER_LOCK]);
+    await lockClient.query("select pg_advisory_lock($1::bigint), pg_advisory_unlock($1::bigint)", [GRAPHILE_MIGRATE_LOCK]);
     const files = await committedMigrations(lockClient, connectionString, folder);
     const bodies = new Map(files.map((f) => [f.realFilename, { name: f.realFilename, body: f.body }]));
     const applied: string[] = [];

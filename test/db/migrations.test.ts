@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -107,6 +107,33 @@ insert into feature_flags (name) values ('a');`,
     expect([a.applied.length, b.applied.length].sort()).toEqual([0, 1]);
     const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations");
     expect(recorded).toEqual([{ filename: "000001.sql" }]);
+  });
+
+  it("repairs a run killed in the middle: nothing half-applied, the next run applies it", async () => {
+    const { env, options } = await freshEnvironment("kill");
+    const folder = copyMigrations();
+    await migrateDatabase({ ...options, migrationsFolder: folder });
+    commitMigration(folder, "slow", "create table slow_table (id int);\nselect pg_sleep(3);");
+    const runner = spawn(path.resolve("node_modules/.bin/tsx"), ["ops/migrate.ts", "apply"], {
+      env: { ...process.env, GAIA_DATABASE_URL: options.connectionString, GAIA_OWNER_ROLE: options.ownerRole, GAIA_MIGRATIONS_FOLDER: folder },
+      stdio: "ignore",
+      detached: true,
+    });
+    // Kill it (SIGKILL: no cleanup of its own) while the migration runs. tsx runs the script in
+    // a child process, so the whole process group goes.
+    for (let i = 0; i < 100; i++) {
+      const running = await query(env.adminUrl, "select 1 from pg_stat_activity where query like '%pg_sleep(3)%' and pid <> pg_backend_pid()");
+      if (running.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    process.kill(-runner.pid!, "SIGKILL");
+    await new Promise((r) => runner.once("exit", r));
+    expect((await query(env.adminUrl, "select to_regclass('public.slow_table') as t"))[0]!.t).toBeNull();
+
+    // The next run waits for the dead session's lock to go, then applies the migration whole.
+    const repaired = await migrateDatabase({ ...options, migrationsFolder: folder });
+    expect(repaired.applied).toEqual(["000002-slow.sql"]);
+    expect((await query(env.adminUrl, "select to_regclass('public.slow_table') as t"))[0]!.t).toBe("slow_table");
   });
 
   it("runs as the owner group, never as a superuser", async () => {
