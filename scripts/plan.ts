@@ -12,6 +12,8 @@ import { GaiaConfigError } from "../stacks/config";
 import { PROJECT_ROOT, planStack, readStackFile } from "./lib/offline";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
+class UsageError extends Error {}
+
 export const PLANS_FOLDER = path.join(PROJECT_ROOT, "plans");
 
 export function stackNames(): string[] {
@@ -32,7 +34,7 @@ async function main(args: string[]) {
   }
   const stack = args.find((a) => !a.startsWith("--"));
   if (!stack || !stackNames().includes(stack)) {
-    throw new Error(`name a stack: npm run plan -- <${stackNames().join("|")}> [--json]`);
+    throw new UsageError(`name a stack: npm run plan -- <${stackNames().join("|")}> [--json]`);
   }
   const { config, secretKeys } = readStackFile(stack);
   const plan = await planStack(stack, config, secretKeys);
@@ -43,7 +45,8 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     () => process.exit(0),
     (error: unknown) => {
-      console.error(error instanceof GaiaConfigError ? error.message : error);
+      // Configuration and usage errors are sentences for people; anything else keeps its stack.
+      console.error(error instanceof GaiaConfigError || error instanceof UsageError ? error.message : error);
       process.exit(1);
     },
   );
