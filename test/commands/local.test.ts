@@ -14,7 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/em
 import { PROJECT_ROOT, planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
 import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
-import { withDatabase } from "../support/postgres";
+import { withClient, withDatabase } from "../support/postgres";
 import { one } from "../support/stacks";
 
 const REDIS = "redis://127.0.0.1:6379";
@@ -81,29 +81,21 @@ describe("the local stack's command resources, run as planned against real serve
     });
     expect(check.stderr).toBe("");
     expect(check.stdout).toMatch(/privileges match the access policy \(66 role\/table pairs\)/);
-    const client = new Client({ connectionString: dbUrl });
-    await client.connect();
-    try {
+    await withClient(dbUrl, async (client) => {
       expect((await checkPrivileges(client, names)).problems).toEqual([]);
       const adminKey = String(plan.outputs.adminApiKey!.value);
       const keys = await client.query("select key_hash from api_keys k join users u on u.id = k.user_id where u.is_admin and k.is_active");
       expect(keys.rows).toEqual([{ key_hash: sha256Hex(adminKey) }]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it("collects statistics through pg_stat_statements, created by the admin as the plan's Extension does", async () => {
     const extension = one(plan, "postgresql:index/extension:Extension");
-    const admin = new Client({ connectionString: withDatabase(server.url, names.database) });
-    await admin.connect();
-    try {
+    await withClient(withDatabase(server.url, names.database), async (admin) => {
       await admin.query(`create extension if not exists ${String(extension.inputs.name)}`);
       const { rows } = await admin.query("select count(*)::int as n from pg_stat_statements");
       expect(rows[0].n).toBeGreaterThan(0);
-    } finally {
-      await admin.end();
-    }
+    });
   });
 
   it("lets each role log in with its generated password, and refuses a wrong one", async () => {

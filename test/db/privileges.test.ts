@@ -5,7 +5,7 @@ import { migrateDatabase } from "../../ops/lib/migrations";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { grantPolicy } from "../support/grants";
 import { commitMigration, copyMigrations } from "../support/migrations";
-import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, withDatabase, type TestEnvironment } from "../support/postgres";
+import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, withClient, withDatabase, type TestEnvironment } from "../support/postgres";
 
 let env: TestEnvironment;
 let other: TestEnvironment;
@@ -55,16 +55,12 @@ function statementNeeding(privilege: (typeof PRIVILEGES)[number], table: string)
 
 describe("the access policy on a real server", () => {
   it("matches the live database for every role, table and PUBLIC", async () => {
-    const client = new Client({ connectionString: env.adminUrl });
-    await client.connect();
-    try {
+    await withClient(env.adminUrl, async (client) => {
       const report = await checkPrivileges(client, env.names);
       expect(report.problems).toEqual([]);
       // owner, analytics, every service, PUBLIC: each against every table.
       expect(report.matrix).toHaveLength((2 + SERVICE_ROLE_NAMES.length + 1) * TABLE_NAMES.length);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it("lets each service role do exactly what the policy says, statement by statement", async () => {
@@ -99,25 +95,18 @@ describe("the access policy on a real server", () => {
       expect(await attempt(env.url(role), "select * from usage_stats")).toBe("42501");
     }
     // The check notices that the policy does not know the new table yet.
-    const client = new Client({ connectionString: env.adminUrl });
-    await client.connect();
-    try {
+    await withClient(env.adminUrl, async (client) => {
       const report = await checkPrivileges(client, env.names);
       expect(report.problems).toEqual([expect.stringMatching(/table usage_stats is not in the access policy/)]);
-    } finally {
-      await client.end();
-    }
+    });
   });
 
   it("reports a grant that differs from the policy", async () => {
     await query(env.adminUrl, `grant delete on messages to "${env.names.groupRole("analytics")}"`);
-    const client = new Client({ connectionString: env.adminUrl });
-    await client.connect();
     try {
-      const report = await checkPrivileges(client, env.names);
+      const report = await withClient(env.adminUrl, (client) => checkPrivileges(client, env.names));
       expect(report.problems).toContain(`${env.names.loginRole("analytics")} on messages: has [SELECT, DELETE], policy says [SELECT].`);
     } finally {
-      await client.end();
       await query(env.adminUrl, `revoke delete on messages from "${env.names.groupRole("analytics")}"`);
     }
   });

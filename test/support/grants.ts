@@ -1,14 +1,9 @@
-import { Client } from "pg";
 import { grantsAsSql } from "../../policy/grants";
-import type { TestEnvironment } from "./postgres";
+import { withClient, type TestEnvironment } from "./postgres";
 
 /** Applies the access policy as plain SQL: what the component's grants do, without the provider. */
 export async function grantPolicy(env: TestEnvironment): Promise<void> {
-  const client = new Client({ connectionString: env.adminUrl });
-  await client.connect();
-  try {
+  await withClient(env.adminUrl, async (client) => {
     for (const statement of grantsAsSql(env.names)) await client.query(statement);
-  } finally {
-    await client.end();
-  }
+  });
 }

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { Client } from "pg";
 import type { Privilege, TableName } from "../../policy/access";
 import { defaultPrivilegeToSql, grantToSql, type Grant } from "../../policy/grants";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { PROJECT_ROOT, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { withClient } from "./postgres";
 import { byType } from "./stacks";
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -13,9 +13,7 @@ const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * run: the roles (with the plan's passwords and memberships) and the database.
  */
 export async function createPlannedRoles(plan: StackPlan, adminUrl: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
+  await withClient(adminUrl, async (admin) => {
     const roles = byType(plan, "postgresql:index/role:Role").map((r) => r.inputs as Record<string, unknown>);
     for (const role of roles) {
       const password = unwrap(role.password);
@@ -27,29 +25,21 @@ export async function createPlannedRoles(plan: StackPlan, adminUrl: string): Pro
     for (const db of byType(plan, "postgresql:index/database:Database")) {
       await admin.query(`create database ${quote(String(db.inputs.name))} owner ${quote(String(db.inputs.owner))}`);
     }
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 export async function dropPlannedRoles(plan: StackPlan, adminUrl: string): Promise<void> {
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
+  await withClient(adminUrl, async (admin) => {
     for (const db of byType(plan, "postgresql:index/database:Database")) {
       await admin.query(`drop database if exists ${quote(String(db.inputs.name))} with (force)`);
     }
     for (const role of byType(plan, "postgresql:index/role:Role").reverse()) await admin.query(`drop role if exists ${quote(String(role.inputs.name))}`);
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 /** The plan's `postgresql.Grant` and `DefaultPrivileges` resources, applied as SQL in plan order. */
 export async function applyPlannedGrants(plan: StackPlan, databaseUrl: string): Promise<void> {
-  const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
+  await withClient(databaseUrl, async (client) => {
     for (const r of plan.resources) {
       const i = r.inputs as Record<string, any>;
       if (r.type === "postgresql:index/grant:Grant") {
@@ -58,9 +48,7 @@ export async function applyPlannedGrants(plan: StackPlan, databaseUrl: string): 
         await client.query(defaultPrivilegeToSql({ owner: i.owner, role: i.role, privileges: i.privileges as Privilege[] }));
       }
     }
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 function asGrant(i: Record<string, any>): Grant {

@@ -17,18 +17,23 @@ export function withDatabase(serverUrl: string, database: string, user?: string,
   return url.toString();
 }
 
+/** Runs `action` on a fresh connection, closed afterwards whatever happens. */
+export async function withClient<T>(connectionString: string, action: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return await action(client);
+  } finally {
+    await client.end();
+  }
+}
+
 export async function query<T extends Record<string, unknown> = Record<string, unknown>>(
   connectionString: string,
   sql: string,
   params: unknown[] = [],
 ): Promise<T[]> {
-  const client = new Client({ connectionString });
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+  return withClient(connectionString, async (client) => (await client.query<T>(sql, params)).rows);
 }
 
 /** A unique environment name per test run, so runs never collide on a shared server. */
@@ -51,17 +56,13 @@ export interface TestEnvironment {
  * login roles and the database owned by the owner group. Removed again by `drop`.
  */
 export async function createEnvironment(serverUrl: string, names: EnvironmentNames, password = randomBytes(18).toString("base64url")): Promise<TestEnvironment> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
+  await withClient(serverUrl, async (admin) => {
     for (const role of policyRoles()) {
       await admin.query(`create role "${names.groupRole(role)}" nologin`);
       await admin.query(`create role "${names.loginRole(role)}" login password '${password}' in role "${names.groupRole(role)}"`);
     }
     await admin.query(`create database "${names.database}" owner "${names.groupRole("owner")}"`);
-  } finally {
-    await admin.end();
-  }
+  });
   return {
     names,
     password,
@@ -72,15 +73,11 @@ export async function createEnvironment(serverUrl: string, names: EnvironmentNam
 }
 
 export async function dropEnvironment(serverUrl: string, names: EnvironmentNames): Promise<void> {
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
+  await withClient(serverUrl, async (admin) => {
     await admin.query(`drop database if exists "${names.database}" with (force)`);
     for (const role of policyRoles()) {
       await admin.query(`drop role if exists "${names.loginRole(role)}"`);
       await admin.query(`drop role if exists "${names.groupRole(role)}"`);
     }
-  } finally {
-    await admin.end();
-  }
+  });
 }
