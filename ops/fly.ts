@@ -56,6 +56,7 @@ function postgresApply() {
   const region = requireEnv("GAIA_FLY_REGION", "the primary region");
   const replicaRegions = JSON.parse(requireEnv("GAIA_FLY_REPLICA_REGIONS", "the replica regions as JSON")) as string[];
   const backups = requireEnv("GAIA_FLY_BACKUPS", "on or off") === "on";
+  const clusterSize = requireEnv("GAIA_FLY_CLUSTER_SIZE", "the cluster size");
 
   if (appExists(app, org)) {
     process.stdout.write(`adopting existing Postgres app ${app}\n`);
@@ -67,7 +68,7 @@ function postgresApply() {
       "--region", region,
       "--vm-size", requireEnv("GAIA_FLY_VM_SIZE", "the VM size"),
       "--volume-size", requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"),
-      "--initial-cluster-size", requireEnv("GAIA_FLY_CLUSTER_SIZE", "the cluster size"),
+      "--initial-cluster-size", clusterSize,
       "--image-ref", `flyio/postgres-flex:${requireEnv("GAIA_FLY_POSTGRES_VERSION", "the major version")}`,
       // flyctl takes the superuser password only as a flag: it reaches flyctl's argv, never a shell or a log.
       "--password", requireEnv("GAIA_FLY_ADMIN_PASSWORD", "the superuser password"),
@@ -85,7 +86,7 @@ function postgresApply() {
   for (const m of machines.filter((m) => m !== primary)) have.set(m.region, (have.get(m.region) ?? 0) + 1);
   const want = new Map<string, number>();
   for (const r of replicaRegions) want.set(r, (want.get(r) ?? 0) + 1);
-  const clusterExtra = Number(requireEnv("GAIA_FLY_CLUSTER_SIZE", "the cluster size")) - 1;
+  const clusterExtra = Number(clusterSize) - 1;
   want.set(region, (want.get(region) ?? 0) + clusterExtra);
   for (const [r, count] of want) {
     for (let i = have.get(r) ?? 0; i < count; i++) {
@@ -137,11 +138,14 @@ interface FlyRedis {
   PrivateUrl?: string;
 }
 
+function redisExists(name: string, org: string): boolean {
+  return flyJson<FlyRedis[]>(["redis", "list", "--org", org]).some((r) => (r.name ?? r.Name) === name);
+}
+
 function redisApply() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
   const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
-  const exists = flyJson<FlyRedis[]>(["redis", "list", "--org", org]).some((r) => (r.name ?? r.Name) === name);
-  if (!exists) {
+  if (!redisExists(name, org)) {
     const replicas = JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[];
     flyctl([
       "redis", "create",
@@ -160,7 +164,7 @@ function redisApply() {
 function redisDelete() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
   const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
-  if (!flyJson<FlyRedis[]>(["redis", "list", "--org", org]).some((r) => (r.name ?? r.Name) === name)) return;
+  if (!redisExists(name, org)) return;
   if (optionalEnv("GAIA_FLY_DELETION_PROTECTION") === "on") {
     throw new OpsError(`deletion protection is on for Redis ${name}: set gaia:deletionProtection to false and run \`pulumi up\` first.`);
   }

@@ -14,12 +14,14 @@ const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.run
 const digest = (name: string) => createHash("sha256").update(name).digest("hex");
 const privateIp = (name: string, net: number) => `10.${net}.${parseInt(digest(name).slice(0, 2), 16)}.${parseInt(digest(name).slice(2, 4), 16) || 1}`;
 
+/** True where a value arrived at the engine wrapped as a secret. */
+export function isSecretValue(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+}
+
 /** Inputs may arrive wrapped as secrets; the clouds see the value. */
 export function unwrap(value: unknown): unknown {
-  if (value && typeof value === "object" && (value as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig) {
-    return (value as { value: unknown }).value;
-  }
-  return value;
+  return isSecretValue(value) ? (value as { value: unknown }).value : value;
 }
 
 function computed(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {

@@ -6,6 +6,8 @@ import { gaiaStack } from "../../program";
 import { loadStackConfig } from "../../stacks/load";
 import { cloudState } from "./cloudMocks";
 
+export { isSecretValue } from "./cloudMocks";
+
 /**
  * Runs the real program for one stack under Pulumi's mocked runtime: the engine and the clouds
  * are simulated (scripts/lib/cloudMocks.ts), everything else is the code `pulumi up` runs.
@@ -13,8 +15,6 @@ import { cloudState } from "./cloudMocks";
 
 export const PROJECT = "gaia-database";
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
-const SECRET_SIG = pulumi.runtime.specialSigKey;
-const SECRET_VALUE = pulumi.runtime.specialSecretSig;
 
 export interface PlannedResource {
   type: string;
@@ -135,9 +135,4 @@ async function runPlan(
 
 export function promiseOf<T>(output: pulumi.Output<T> | pulumi.OutputInstance<T>): Promise<T> {
   return new Promise((resolve) => output.apply((value) => resolve(value)));
-}
-
-/** True where a value arrived at the engine wrapped as a secret. */
-export function isSecretValue(value: unknown): boolean {
-  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
 }
