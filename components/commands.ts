@@ -5,8 +5,14 @@ import * as pulumi from "@pulumi/pulumi";
  * A command resource that runs one of the project's ops scripts (`ops/<script>.ts`) with tsx.
  * Everything the script needs, secrets included, goes through the environment: the command
  * line is plain text in plans and state, the environment is encrypted with the stack's
- * secrets when any value in it is secret. stdout/stderr are kept secret in state as well
- * (pulumi-command #260), though the scripts print no secret.
+ * secrets when any value in it is secret.
+ *
+ * What the script prints stays out of the engine's log: pulumi-command streams stdout and
+ * stderr to it whatever `additionalSecretOutputs` says (pulumi-command #260, #401), unless
+ * `logging` is "none" (provider/pkg/provider/local/commandOutputs.go, `run`, 1.2.1). The
+ * previous run's stdout is not handed to the next run either (`addPreviousOutputInEnv`,
+ * default true, same file). stdout/stderr stay secret in the state. On failure the provider
+ * puts stdout and stderr in its error message, so the scripts never print a secret.
  */
 export interface OpsCommandArgs {
   script: string;
@@ -28,6 +34,8 @@ export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.Cust
       delete: args.delete ? run(args.delete) : undefined,
       environment: args.environment,
       triggers: args.triggers,
+      logging: "none",
+      addPreviousOutputInEnv: false,
     },
     { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
   );

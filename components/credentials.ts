@@ -1,20 +1,36 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 
+export interface PasswordOptions {
+  /** The rotation handle: change a value and a new password is generated. */
+  keepers?: Record<string, pulumi.Input<string>>;
+  length?: number;
+  /**
+   * The special characters the password may contain. A replacement trigger of RandomPassword:
+   * change it for one generator only, never for all (it would rotate every credential at once).
+   */
+  specials?: string;
+}
+
+/** Letters, digits and these: safe in a connection URL without escaping, and in every platform's password rules. */
+export const URL_SAFE_SPECIALS = "-_";
+
 /**
  * A generated credential. `RandomPassword.result` is secret in state and in every output it
- * flows into; `keepers` is the rotation handle: change it and a new value is generated.
- * Only URL-safe characters, so a password can sit in a connection URL without escaping bugs.
+ * flows into.
  */
-export function generatePassword(
-  name: string,
-  opts: pulumi.CustomResourceOptions,
-  keepers?: Record<string, pulumi.Input<string>>,
-  length = 32,
-): pulumi.Output<string> {
+export function generatePassword(name: string, opts: pulumi.CustomResourceOptions, options: PasswordOptions = {}): pulumi.Output<string> {
   const password = new random.RandomPassword(
     name,
-    { length, special: true, overrideSpecial: "-_", minLower: 2, minUpper: 2, minNumeric: 2, keepers },
+    {
+      length: options.length ?? 32,
+      special: true,
+      overrideSpecial: options.specials ?? URL_SAFE_SPECIALS,
+      minLower: 2,
+      minUpper: 2,
+      minNumeric: 2,
+      keepers: options.keepers,
+    },
     opts,
   );
   return pulumi.secret(password.result);

@@ -5,6 +5,7 @@ import { defaultPrivilegesFor, grantsFor, policyRoles, type Grant } from "../pol
 import type { GaiaConfig } from "../stacks/config";
 import { generatePassword } from "./credentials";
 import type { PostgresInstance } from "./platforms/types";
+import { caFile } from "./tls";
 
 export interface DatabaseAccess {
   provider: postgresql.Provider;
@@ -30,27 +31,34 @@ export function createDatabaseAccess(
     host: config.management.host ? pulumi.output(config.management.host) : instance.host,
     port: config.management.port ? pulumi.output(config.management.port) : instance.port,
   };
+  const { tls } = instance;
   const provider = new postgresql.Provider(`${names.resourcePrefix}-postgres-admin`, {
     host: management.host,
     port: management.port,
     username: instance.adminUsername,
     password: instance.adminPassword,
-    sslmode: instance.sslMode,
+    sslmode: tls.mode,
+    // verify-ca / verify-full against the platform's CA, from a file (components/tls.ts).
+    sslrootcert: tls.ca ? caFile(`${names.resourcePrefix}-postgres-ca`, tls.ca) : undefined,
     database: "postgres",
     // RDS and Cloud SQL admins are not superusers: the provider then works through role membership.
     superuser: instance.adminIsSuperuser,
-    // One connection: catalog updates are serialised, so parallel GRANTs cannot fail with
-    // "tuple concurrently updated" (pulumi-postgresql #126, #831).
-    maxConnections: 1,
+    // The provider's default pool (20). With one connection, creating a database with an
+    // owner as a non-superuser waits for ever: it holds the connection in a lock transaction
+    // and asks for a second one to check membership (cyrilgdn/terraform-provider-postgresql
+    // issue 514, postgresql/resource_postgresql_database.go createDatabase). Grants are kept
+    // from running in parallel by their dependsOn chain instead ("tuple concurrently updated":
+    // pulumi-postgresql #126, #831).
     connectTimeout: 30,
   }, { parent: opts.parent, dependsOn: instance.readyResources });
   const child = { parent: opts.parent, provider };
 
   const logins: DatabaseAccess["logins"] = {};
-  const groups: postgresql.Role[] = [];
+  const groups: pulumi.Resource[] = [];
   for (const role of policyRoles(config.services)) {
     const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
     groups.push(group);
+    if (role === "owner" && !instance.adminIsSuperuser) groups.push(adminActsAsOwner(names.resourcePrefix, instance.adminUsername, group, child));
     const password = generatePassword(`${names.loginRole(role)}-password`, { parent: opts.parent });
     const login = new postgresql.Role(names.loginRole(role), {
       name: names.loginRole(role),
@@ -76,6 +84,19 @@ export function createDatabaseAccess(
   }, { ...child, dependsOn: [database] });
 
   return { provider, database, logins, management };
+}
+
+/**
+ * A cloud admin (RDS master user, Cloud SQL `cloudsqlsuperuser` member) is no superuser and
+ * owns nothing: PostgreSQL lets it grant or revoke privileges on the database only as a member
+ * of its owner, and the provider lends the owner role for table, schema and default-privilege
+ * grants but not for `objectType: database` (resource_postgresql_grant.go, getRolesToGrant).
+ * Without this membership "GRANT CONNECT ON DATABASE" changes nothing and PUBLIC keeps CONNECT
+ * and TEMPORARY. On PostgreSQL 16+ the admin holds ADMIN OPTION on the roles it created
+ * (createrole_self_grant), so it can grant the owner group to itself.
+ */
+function adminActsAsOwner(prefix: string, admin: string, owner: postgresql.Role, opts: pulumi.CustomResourceOptions): postgresql.GrantRole {
+  return new postgresql.GrantRole(`${prefix}-admin-acts-as-owner`, { role: admin, grantRole: owner.name }, opts);
 }
 
 /**

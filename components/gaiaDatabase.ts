@@ -3,7 +3,7 @@ import type { GaiaConfig } from "../stacks/config";
 import { generatePassword } from "./credentials";
 import { createDatabaseAccess, grantAccessPolicy, type DatabaseAccess } from "./database";
 import { PLATFORMS } from "./platforms";
-import type { PlatformContext, PostgresInstance, RedisInstance } from "./platforms/types";
+import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { applySchema, postgresUrl } from "./schema";
 
 
@@ -43,6 +43,13 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   readonly pool: { size: number; maxOverflow: number };
   /** The environment's bootstrap admin API key. Secret; only its SHA-256 reaches the database. */
   readonly adminApiKey: pulumi.Output<string>;
+  /**
+   * PEM of the CA(s) the PostgreSQL server's certificate chains to (RDS's regional roots, the
+   * Cloud SQL instance's CA), for clients' `sslrootcert`; empty where the server has no TLS.
+   */
+  readonly postgresCa: pulumi.Output<string>;
+  /** PEM of the CA of Redis's certificate where it is a private one (Memorystore); otherwise empty. */
+  readonly redisCa: pulumi.Output<string>;
   /** Where each credential is kept in the platform's secret store (ARN, resource name, app:variable). */
   readonly secretNames: pulumi.Output<Record<string, string>>;
 
@@ -61,14 +68,20 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const redis = platform.createRedis(ctx);
     const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
     const adminApiKey = createAdminApiKey(config, this);
-    const schema = applySchema(config, access, postgres.sslMode, adminApiKey, this);
+    const schema = applySchema(config, access, postgres, adminApiKey, this);
     grantAccessPolicy(config, access, [schema], this);
 
     const connectionUrls = roleUrls(config, access, postgres);
     const redisUrl = redisConnectionUrl(redis);
     // The platform's admin credential is kept with the others, for break-glass and rotation.
-    const adminUrl = postgresUrl(postgres.adminUsername, postgres.adminPassword, postgres.host, postgres.port, "postgres", postgres.sslMode);
-    const secretNames = storeSecrets(ctx, platform.storeSecret.bind(platform), { ...connectionUrls, admin: adminUrl }, redisUrl, adminApiKey);
+    const adminUrl = postgresUrl(postgres.adminUsername, postgres.adminPassword, postgres.host, postgres.port, "postgres", postgres.tls.mode);
+    const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
+      urls: { ...connectionUrls, admin: adminUrl },
+      redisUrl,
+      adminApiKey,
+      postgresCa: postgres.tls.ca,
+      redisCa: redis.ca,
+    });
 
     this.host = postgres.host;
     this.port = postgres.port;
@@ -80,6 +93,8 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     this.redisKeyPrefix = redis.keyPrefix;
     this.pool = config.pool;
     this.adminApiKey = adminApiKey;
+    this.postgresCa = postgres.tls.ca ?? pulumi.output("");
+    this.redisCa = redis.ca ?? pulumi.output("");
     this.secretNames = secretNames;
     this.registerOutputs({
       host: this.host,
@@ -92,6 +107,8 @@ export class GaiaDatabase extends pulumi.ComponentResource {
       redisKeyPrefix: this.redisKeyPrefix,
       pool: this.pool,
       adminApiKey: this.adminApiKey,
+      postgresCa: this.postgresCa,
+      redisCa: this.redisCa,
       secretNames: this.secretNames,
     });
   }
@@ -99,7 +116,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
 
 /** A random key, never derived from anything guessable; rotated by replacing the resource. */
 function createAdminApiKey(config: GaiaConfig, parent: pulumi.Resource): pulumi.Output<string> {
-  const key = generatePassword(`${config.names.resourcePrefix}-admin-api-key`, { parent }, undefined, 48);
+  const key = generatePassword(`${config.names.resourcePrefix}-admin-api-key`, { parent }, { length: 48 });
   return pulumi.secret(pulumi.interpolate`gaia_${key}`);
 }
 
@@ -107,7 +124,7 @@ function roleUrls(config: GaiaConfig, access: DatabaseAccess, postgres: Postgres
   return Object.fromEntries(
     Object.entries(access.logins).map(([role, login]) => [
       role,
-      postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.sslMode),
+      postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode),
     ]),
   );
 }
@@ -121,23 +138,40 @@ function redisConnectionUrl(redis: RedisInstance): pulumi.Output<string> {
   );
 }
 
+/**
+ * Every credential into the platform's store, each readable by the application identities
+ * that need it: a service reads its own role's URL, the Redis URL and the CAs; analytics its
+ * own URL and the PostgreSQL CA; the owner's and admin's URLs and the admin API key are for
+ * operators only.
+ */
 function storeSecrets(
-  ctx: PlatformContext<never>,
-  store: (ctx: PlatformContext<never>, name: string, value: pulumi.Output<string>) => pulumi.Output<string> | undefined,
-  urls: Record<string, pulumi.Output<string>>,
-  redisUrl: pulumi.Output<string>,
-  adminApiKey: pulumi.Output<string>,
+  config: GaiaConfig,
+  store: (secret: StoredSecret) => pulumi.Output<string> | undefined,
+  values: {
+    urls: Record<string, pulumi.Output<string>>;
+    redisUrl: pulumi.Output<string>;
+    adminApiKey: pulumi.Output<string>;
+    postgresCa: pulumi.Output<string> | undefined;
+    redisCa: pulumi.Output<string> | undefined;
+  },
 ): pulumi.Output<Record<string, string>> {
-  const prefix = ctx.config.names.secretPrefix;
-  const values: Record<string, pulumi.Output<string>> = {
-    ...Object.fromEntries(Object.entries(urls).map(([role, url]) => [`${prefix}/postgres/${role}`, url])),
-    [`${prefix}/redis`]: redisUrl,
-    [`${prefix}/admin-api-key`]: adminApiKey,
-  };
+  const prefix = config.names.secretPrefix;
+  const services: readonly string[] = config.services;
+  const secrets: StoredSecret[] = [
+    ...Object.entries(values.urls).map(([role, value]) => ({
+      name: `${prefix}/postgres/${role}`,
+      value,
+      readers: role === "analytics" || services.includes(role) ? [role] : [],
+    })),
+    { name: `${prefix}/redis`, value: values.redisUrl, readers: services },
+    { name: `${prefix}/admin-api-key`, value: values.adminApiKey, readers: [] },
+    ...(values.postgresCa ? [{ name: `${prefix}/postgres/ca`, value: values.postgresCa, readers: [...services, "analytics"] }] : []),
+    ...(values.redisCa ? [{ name: `${prefix}/redis/ca`, value: values.redisCa, readers: services }] : []),
+  ];
   const refs: Record<string, pulumi.Output<string>> = {};
-  for (const [name, value] of Object.entries(values)) {
-    const ref = store(ctx, name, value);
-    if (ref) refs[name] = ref;
+  for (const secret of secrets) {
+    const ref = store(secret);
+    if (ref) refs[secret.name] = ref;
   }
   return pulumi.all(refs);
 }

@@ -4,8 +4,13 @@ import { migrationsDigest } from "../sql";
 import type { GaiaConfig } from "../stacks/config";
 import { opsCommand } from "./commands";
 import type { DatabaseAccess } from "./database";
+import type { PostgresInstance } from "./platforms/types";
 
-/** libpq URL in the `postgresql://` form every client accepts (the seeds' postgres:// is normalised). */
+/**
+ * libpq URL in the `postgresql://` form every client accepts (the seeds' postgres:// is
+ * normalised), with the platform's sslmode. The CA it verifies against is handed out beside
+ * it (the `postgresCa` output and secret), since a URL can only name a file.
+ */
 export function postgresUrl(
   user: string,
   password: pulumi.Input<string>,
@@ -29,7 +34,7 @@ export function postgresUrl(
 export function applySchema(
   config: GaiaConfig,
   access: DatabaseAccess,
-  sslMode: string,
+  instance: PostgresInstance,
   adminApiKey: pulumi.Output<string>,
   parent: pulumi.Resource,
 ): pulumi.Resource {
@@ -40,11 +45,17 @@ export function applySchema(
     create: "apply",
     update: "apply",
     environment: {
-      GAIA_DATABASE_URL: postgresUrl(owner.name, owner.password, access.management.host, access.management.port, names.database, sslMode),
+      GAIA_DATABASE_URL: postgresUrl(owner.name, owner.password, access.management.host, access.management.port, names.database, instance.tls.mode),
+      ...tlsEnvironment(instance),
       GAIA_OWNER_ROLE: names.groupRole("owner"),
       GAIA_ADMIN_EMAIL: config.adminEmail,
       GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
       GAIA_MIGRATIONS_DIGEST: migrationsDigest(),
     },
   }, { parent, dependsOn: [access.database, owner.role] });
+}
+
+/** What an ops script needs to verify the server (ops/lib/postgres.ts): the CA. */
+export function tlsEnvironment(instance: PostgresInstance): Record<string, pulumi.Input<string>> {
+  return instance.tls.ca ? { GAIA_DATABASE_CA: instance.tls.ca } : {};
 }

@@ -4,15 +4,16 @@
  *
  *   GAIA_ENVIRONMENT     the stack / environment name
  *   GAIA_DATABASE_URL    any role that can read the catalogs of the environment's database
+ *   GAIA_DATABASE_CA      optional: PEM of the CA the server certificate chains to (sslmode verify-ca / verify-full)
  */
 import { environmentNames } from "../policy/naming";
 import { OpsError, requireEnv, runMain } from "./lib/env";
-import { connect } from "./lib/postgres";
+import { connect, databaseUrlFromEnv } from "./lib/postgres";
 import { checkPrivileges, formatMatrix } from "./lib/privileges";
 
 runMain(async () => {
   const names = environmentNames(requireEnv("GAIA_ENVIRONMENT", "the environment (stack) name"));
-  const client = await connect(requireEnv("GAIA_DATABASE_URL", "a connection URL to the environment's database"));
+  const client = await connect(databaseUrlFromEnv("a connection URL to the environment's database"));
   try {
     const report = await checkPrivileges(client, names);
     process.stdout.write(`${formatMatrix(report.matrix)}\n`);

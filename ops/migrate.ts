@@ -2,6 +2,7 @@
  * The schema command: what the component's `command.local.Command` runs on create and update.
  *
  *   GAIA_DATABASE_URL     owner login connection (postgresql://…), secret
+ *   GAIA_DATABASE_CA      optional: PEM of the CA the server certificate chains to (sslmode verify-ca / verify-full)
  *   GAIA_OWNER_ROLE       the owner group role migrations act as
  *   GAIA_ADMIN_EMAIL      optional: the environment's admin account
  *   GAIA_ADMIN_KEY_SHA256 optional: SHA-256 (hex) of the stack's generated admin API key
@@ -10,12 +11,13 @@
  */
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
 import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
+import { databaseUrlFromEnv } from "./lib/postgres";
 
 runMain(async () => {
   const verb = process.argv[2] ?? "apply";
   if (verb !== "apply") throw new OpsError(`unknown action "${verb}": ops/migrate.ts only applies ("apply").`);
   const options = {
-    connectionString: requireEnv("GAIA_DATABASE_URL", "the owner role's connection URL"),
+    connectionString: databaseUrlFromEnv("the owner role's connection URL"),
     ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),
     migrationsFolder: optionalEnv("GAIA_MIGRATIONS_FOLDER"),
   };

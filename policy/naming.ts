@@ -24,14 +24,21 @@ export interface EnvironmentNames {
   resourcePrefix: string;
 }
 
-/** Lowercase letter first, then letters, digits, `_` or `-`; short enough for every name below. */
-export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,23}$/;
+/**
+ * Lowercase letter first, then letters and digits, with single `-` or `_` between them; at
+ * most 24 characters. So every cloud name made from it keeps the clouds' identifier rules:
+ * no `--` and no trailing `-` in RDS, ElastiCache, Cloud SQL and Memorystore names
+ * (see components/platforms/contracts.ts).
+ */
+export const ENVIRONMENT_NAME_PATTERN = /^(?=.{1,24}$)[a-z](?:[-_]?[a-z0-9])*$/;
+
+export const ENVIRONMENT_NAME_RULE =
+  'use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" or "_" between them and none at the end';
 
 export function environmentNames(environment: string): EnvironmentNames {
   if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
     throw new Error(
-      `Environment name "${environment}" is not usable: use 1-24 characters, a lowercase letter first, ` +
-        `then lowercase letters, digits, "-" or "_".`,
+      `Environment name "${environment}" is not usable: ${ENVIRONMENT_NAME_RULE}.`,
     );
   }
   const sqlName = `gaia_${environment.replace(/-/g, "_")}`;

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../policy/access";
-import { ENVIRONMENT_NAME_PATTERN, environmentNames, type EnvironmentNames } from "../policy/naming";
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNames, type EnvironmentNames } from "../policy/naming";
 import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "../components/platforms";
+import { contractProblems } from "../components/platforms/contracts";
 import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "./presets";
 
 /** The configuration namespace: every key is `gaia:<key>`. */
@@ -89,7 +90,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   const problems: string[] = [];
   if (!ENVIRONMENT_NAME_PATTERN.test(stack)) {
     problems.push(
-      `stack name "${stack}": use 1-24 characters, a lowercase letter first, then lowercase letters, digits, "-" or "_" (it names the database and roles).`,
+      `stack name "${stack}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource).`,
     );
   }
 
@@ -132,13 +133,9 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     preset: presetName as PresetName,
     region: values.region ?? caps.regions[0]!,
     postgresVersion: values.postgresVersion ?? 16,
-    // A preset size below the platform's floor is raised to it; an explicit one is checked.
-    instance: {
-      ...preset.instance,
-      storageGb: Math.max(preset.instance.storageGb, caps.minStorageGb),
-      maxStorageGb: Math.max(preset.instance.maxStorageGb, caps.minStorageGb),
-      ...values.instance,
-    },
+    // A preset size below the platform's floor is raised to it, keeping the preset's room to
+    // grow (dev: 10 GB growing to 20 becomes 20 growing to 40 on RDS); an explicit one is checked.
+    instance: { ...raisedToFloor(preset.instance, caps.minStorageGb), ...values.instance },
     pool: { ...preset.pool, ...values.pool },
     backups: { ...preset.backups, ...values.backups },
     highAvailability: values.highAvailability ?? preset.highAvailability,
@@ -154,6 +151,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   };
 
   problems.push(...checkAgainstPlatform(config, values.region === undefined));
+  problems.push(...contractProblems(config));
   problems.push(...checkPolicy(config));
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
@@ -173,6 +171,12 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   }
   if (problems.length > 0) throw new GaiaConfigError(stack, problems);
   return config;
+}
+
+function raisedToFloor(instance: Preset["instance"], minStorageGb: number): Preset["instance"] {
+  if (instance.storageGb >= minStorageGb) return instance;
+  const growth = instance.maxStorageGb / instance.storageGb;
+  return { ...instance, storageGb: minStorageGb, maxStorageGb: Math.ceil(minStorageGb * growth) };
 }
 
 function checkAgainstPlatform(config: GaiaConfig, regionDefaulted: boolean): string[] {

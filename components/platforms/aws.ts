@@ -4,7 +4,10 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
-import { postgresClass, smallestFitting, type MachineSize } from "./sizing";
+import { rdsRootCas } from "../tls";
+import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
+import { postgresClass, smallestFitting } from "./sizing";
+import { missingReaders } from "./identities";
 import type { Platform } from "./types";
 
 /** The VPC the environment lives in. The database and Redis get only private addresses in it. */
@@ -16,37 +19,22 @@ const settings = z
     /** Who may connect: the application's security groups and/or CIDR blocks. */
     allowedSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).default([]),
     allowedCidrs: z.array(z.cidrv4()).default([]),
+    /**
+     * The IAM role of each service's application (and, optionally, analytics): each may read
+     * its own credential, the Redis URL and the CA, and nothing else; no application identity
+     * may read the admin's or the owner's (secret resource policies deny it).
+     */
+    serviceRoles: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")).default({}),
   })
   .strict();
 
 type AwsSettings = z.infer<typeof settings>;
 
-/** Instance classes (Graviton), smallest first. */
-const POSTGRES_CLASSES: MachineSize[] = [
-  { vcpus: 2, memoryMb: 1024, name: "db.t4g.micro" },
-  { vcpus: 2, memoryMb: 2048, name: "db.t4g.small" },
-  { vcpus: 2, memoryMb: 8192, name: "db.m7g.large" },
-  { vcpus: 4, memoryMb: 16384, name: "db.m7g.xlarge" },
-  { vcpus: 8, memoryMb: 32768, name: "db.m7g.2xlarge" },
-  { vcpus: 16, memoryMb: 65536, name: "db.m7g.4xlarge" },
-];
-const REDIS_NODES: MachineSize[] = [
-  { memoryMb: 512, name: "cache.t4g.micro" },
-  { memoryMb: 1400, name: "cache.t4g.small" },
-  { memoryMb: 3090, name: "cache.t4g.medium" },
-  { memoryMb: 6380, name: "cache.m7g.large" },
-  { memoryMb: 12930, name: "cache.m7g.xlarge" },
-];
-
 export const awsPlatform: Platform<AwsSettings> = {
   name: "aws",
   capabilities: {
-    regions: [
-      "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2", "eu-west-3",
-      "eu-central-1", "eu-north-1", "ap-northeast-1", "ap-northeast-2", "ap-southeast-1", "ap-southeast-2",
-      "ap-south-1", "sa-east-1",
-    ],
-    postgresVersions: [14, 15, 16, 17],
+    regions: AWS_REGIONS,
+    postgresVersions: SUPPORTED_POSTGRES_VERSIONS,
     pitrDays: { min: 1, max: 35 },
     retentionDays: { min: 1, max: 35 },
     maxReplicas: 15,
@@ -56,20 +44,14 @@ export const awsPlatform: Platform<AwsSettings> = {
   settings,
 
   validate(config, s) {
-    const problems: string[] = [];
+    const problems = missingReaders("gaia:aws.serviceRoles", "IAM role ARN", config.services, s.serviceRoles);
     if (s.allowedSecurityGroupIds.length === 0 && s.allowedCidrs.length === 0) {
       problems.push("gaia:aws needs allowedSecurityGroupIds or allowedCidrs: nothing could connect to the database otherwise.");
-    }
-    // On RDS the PITR window is the backup retention period: one number, two names.
-    if (config.backups.pitr && config.backups.pitrDays > config.backups.retentionDays) {
-      problems.push(
-        `gaia:backups.pitrDays ${config.backups.pitrDays} exceeds gaia:backups.retentionDays ${config.backups.retentionDays}: on RDS the recovery window is the retention period; raise retentionDays.`,
-      );
     }
     return problems;
   },
 
-  instanceClass: (config) => postgresClass(config, POSTGRES_CLASSES),
+  instanceClass: (config) => postgresClass(config, RDS_CLASSES),
 
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
@@ -77,7 +59,8 @@ export const awsPlatform: Platform<AwsSettings> = {
     const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
 
     const key = new aws.kms.Key(`${prefix}-key`, {
-      description: `Gaia ${config.environment}: PostgreSQL, Redis and secrets`,
+      // ElastiCache and Secrets Manager use their AWS-managed keys.
+      description: `Gaia ${config.environment}: PostgreSQL storage, snapshots and Performance Insights`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       tags,
@@ -87,6 +70,8 @@ export const awsPlatform: Platform<AwsSettings> = {
     const securityGroup = allowIngress(`${prefix}-postgres-sg`, 5432, s, tags, child);
 
     const family = `postgres${config.postgresVersion}`;
+    const instanceClass = awsPlatform.instanceClass(config);
+    const classMemory = RDS_CLASSES.find((c) => c.name === instanceClass)?.memoryMb;
     const parameters = new aws.rds.ParameterGroup(`${prefix}-postgres-params`, {
       family,
       description: `Gaia ${config.environment}: TLS required, pg_stat_statements, tuning`,
@@ -94,6 +79,8 @@ export const awsPlatform: Platform<AwsSettings> = {
         { name: "rds.force_ssl", value: "1" },
         { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
         ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
+        // The limit the pools were checked against (components/platforms/contracts.ts).
+        ...(classMemory ? [{ name: "max_connections", value: String(maxConnectionsFor(classMemory)), applyMethod: "pending-reboot" }] : []),
       ],
       tags,
     }, child);
@@ -113,8 +100,10 @@ export const awsPlatform: Platform<AwsSettings> = {
       // Major only: RDS applies minor upgrades, and the provider treats "16" as matching "16.x".
       engineVersion: String(config.postgresVersion),
       autoMinorVersionUpgrade: true,
-      allowMajorVersionUpgrade: false,
-      instanceClass: awsPlatform.instanceClass(config),
+      // A changed gaia:postgresVersion is a decision made in review: let it upgrade in place
+      // (with false, RDS refuses the change and the stack is stuck on its version).
+      allowMajorVersionUpgrade: true,
+      instanceClass,
       allocatedStorage: config.instance.storageGb,
       maxAllocatedStorage: config.instance.maxStorageGb,
       storageType: "gp3",
@@ -138,7 +127,10 @@ export const awsPlatform: Platform<AwsSettings> = {
       performanceInsightsKmsKeyId: key.arn,
       performanceInsightsRetentionPeriod: 7,
       enabledCloudwatchLogsExports: ["postgresql"],
-      applyImmediately: config.preset !== "production",
+      // Changes are reviewed before `pulumi up` and applied then: with false, RDS keeps them
+      // pending and every later plan shows them again (terraform-provider-aws
+      // website/docs/r/db_instance.html.markdown, "Terraform may report a difference").
+      applyImmediately: true,
       tags,
     }, {
       ...stateful,
@@ -151,7 +143,10 @@ export const awsPlatform: Platform<AwsSettings> = {
       new aws.rds.Instance(`${identifier}-replica-${i + 1}`, {
         identifier: `${identifier}-replica-${i + 1}`,
         replicateSourceDb: primary.identifier,
-        instanceClass: awsPlatform.instanceClass(config),
+        instanceClass,
+        // Replicas grow their storage like the primary (applied by a ModifyDBInstance after
+        // creation: terraform-provider-aws internal/service/rds/instance.go, replica create path).
+        maxAllocatedStorage: config.instance.maxStorageGb,
         storageEncrypted: true,
         kmsKeyId: key.arn,
         vpcSecurityGroupIds: [securityGroup.id],
@@ -172,7 +167,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       host: primary.address,
       port: primary.port,
       replicaHosts: pulumi.all(replicas.map((r) => r.address)),
-      sslMode: "require",
+      tls: { mode: "verify-full", ca: pulumi.output(rdsRootCas(config.region).join("")) },
       adminUsername: "gaia_admin",
       adminPassword,
       adminIsSuperuser: false,
@@ -184,7 +179,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
     const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
-    const authToken = generatePassword(`${prefix}-redis-auth-token`, child, undefined, 64);
+    const authToken = generatePassword(`${prefix}-redis-auth-token`, child, { length: 64, specials: ELASTICACHE_AUTH_TOKEN.specials });
     const subnets = new aws.elasticache.SubnetGroup(`${prefix}-redis-subnets`, { subnetIds: s.subnetIds, tags }, child);
     const securityGroup = allowIngress(`${prefix}-redis-sg`, 6379, s, tags, child);
     const ha = config.redis.highAvailability;
@@ -193,7 +188,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       description: `Gaia ${config.environment} cache`,
       engine: "redis",
       engineVersion: "7.1",
-      nodeType: smallestFitting(REDIS_NODES, { memoryMb: config.redis.memoryMb }),
+      nodeType: smallestFitting(ELASTICACHE_NODES, { memoryMb: config.redis.memoryMb }),
       numCacheClusters: ha ? 2 : 1,
       automaticFailoverEnabled: ha,
       multiAzEnabled: ha,
@@ -206,7 +201,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       // ROTATE keeps the old token valid while clients move to the new one.
       authTokenUpdateStrategy: "ROTATE",
       snapshotRetentionLimit: config.backups.enabled ? config.backups.retentionDays : 0,
-      applyImmediately: config.preset !== "production",
+      applyImmediately: true,
       tags,
     }, stateful);
     return {
@@ -219,18 +214,42 @@ export const awsPlatform: Platform<AwsSettings> = {
     };
   },
 
-  storeSecret({ config, child }, name, value) {
-    const secret = new aws.secretsmanager.Secret(name.replace(/\//g, "-"), {
+  storeSecret({ config, settings: s, child }, { name, value, readers }) {
+    const id = name.replace(/\//g, "-");
+    const secret = new aws.secretsmanager.Secret(id, {
       name,
       description: `Gaia ${config.environment}: ${name.split("/").slice(2).join("/")}`,
       // Production secrets can be recovered for 30 days; others go at once so a stack can be rebuilt.
       recoveryWindowInDays: config.preset === "production" ? 30 : 0,
       tags: { environment: config.environment },
     }, child);
-    new aws.secretsmanager.SecretVersion(`${name.replace(/\//g, "-")}-value`, { secretId: secret.id, secretString: value }, child);
+    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, child);
+    new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
+      secretArn: secret.arn,
+      policy: secret.arn.apply((arn) => JSON.stringify(readerPolicy(arn, readers, s.serviceRoles))),
+      blockPublicPolicy: true,
+    }, child);
     return secret.arn;
   },
 };
+
+/**
+ * A secret's resource policy: its readers' roles may read it; every other application role of
+ * the environment is denied, whatever its identity policy allows (an explicit Deny wins:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+ */
+export function readerPolicy(secretArn: string, readers: readonly string[], serviceRoles: Record<string, string>) {
+  const allowed = readers.map((r) => serviceRoles[r]).filter((arn): arn is string => Boolean(arn));
+  const denied = [...new Set(Object.values(serviceRoles))].filter((arn) => !allowed.includes(arn));
+  const read = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      ...(allowed.length ? [{ Sid: "ReadersRead", Effect: "Allow", Principal: { AWS: allowed }, Action: read, Resource: secretArn }] : []),
+      ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", Principal: { AWS: denied }, Action: read, Resource: secretArn }] : []),
+    ],
+  };
+}
 
 function allowIngress(
   name: string,

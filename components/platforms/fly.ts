@@ -101,7 +101,7 @@ export const flyPlatform: Platform<FlySettings> = {
       host: endpoint.apply((e) => e.host),
       port: endpoint.apply((e) => e.port),
       replicaHosts: endpoint.apply((e) => e.replicaHosts),
-      sslMode: "require",
+      tls: { mode: "require", ca: undefined },
       adminUsername: "postgres",
       adminPassword,
       adminIsSuperuser: true,
@@ -137,7 +137,7 @@ export const flyPlatform: Platform<FlySettings> = {
     };
   },
 
-  storeSecret({ config, settings: s, child }, name, value) {
+  storeSecret({ config, settings: s, child }, { name, value }) {
     if (s.secretsApps.length === 0) return undefined;
     const variable = secretVariable(name, config.names.secretPrefix);
     const path = name.slice(config.names.secretPrefix.length + 1).replace(/\//g, "-");

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
+import { missingReaders } from "./identities";
+import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
 import type { Platform } from "./types";
 
 /** The project and VPC the environment lives in. The VPC needs private services access. */
@@ -11,15 +13,28 @@ const settings = z
     project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
     /** Self link or id of the VPC network with private services access to Cloud SQL and Memorystore. */
     network: z.string().regex(/^projects\/[^/]+\/global\/networks\/[^/]+$/, "must be projects/<project>/global/networks/<name>"),
-    /** The application's service account: gets cloudsql.client and read access to this environment's secrets. */
-    appServiceAccount: z.email({ message: "must be a service account email" }),
+    /**
+     * The service account of each service's application (and, optionally, analytics): each
+     * may connect to this environment's instance (cloudsql.client, conditioned on it) and read
+     * its own credential, the Redis URL and the CAs; none may read the admin's or the owner's.
+     */
+    serviceAccounts: z.record(z.string(), z.email({ message: "must be a service account email" })).default({}),
   })
   .strict();
 
 type GcpSettings = z.infer<typeof settings>;
 
-/** Cloud SQL flags for the tuning every platform applies; Cloud SQL preloads pg_stat_statements. */
-const DATABASE_FLAGS = Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value }));
+/**
+ * Cloud SQL flags: the tuning every platform applies, and the connection limit the pools were
+ * checked against (components/platforms/contracts.ts). Cloud SQL preloads pg_stat_statements.
+ */
+function databaseFlags(tier: string) {
+  const memoryMb = parseCloudSqlTier(tier)?.memoryMb;
+  return [
+    ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
+    ...(memoryMb ? [{ name: "max_connections", value: String(maxConnectionsFor(memoryMb)) }] : []),
+  ];
+}
 
 export const gcpPlatform: Platform<GcpSettings> = {
   name: "gcp",
@@ -29,7 +44,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       "europe-west2", "europe-west3", "europe-west4", "europe-north1", "asia-northeast1", "asia-southeast1",
       "australia-southeast1", "southamerica-east1",
     ],
-    postgresVersions: [14, 15, 16, 17],
+    postgresVersions: SUPPORTED_POSTGRES_VERSIONS,
     // Enterprise edition keeps transaction logs for 1 to 7 days.
     pitrDays: { min: 1, max: 7 },
     retentionDays: { min: 1, max: 365 },
@@ -39,14 +54,9 @@ export const gcpPlatform: Platform<GcpSettings> = {
   },
   settings,
 
-  instanceClass(config) {
-    if (config.instance.class) return config.instance.class;
-    // Shared-core for the smallest sizes; custom machines need 0.9-6.5 GB per vCPU in 256 MB steps.
-    if (config.instance.vcpus <= 1 && config.instance.memoryMb <= 614) return "db-f1-micro";
-    const vcpus = config.instance.vcpus === 1 ? 1 : Math.ceil(config.instance.vcpus / 2) * 2;
-    const memory = Math.min(Math.max(config.instance.memoryMb, vcpus * 922), vcpus * 6656);
-    return `db-custom-${vcpus}-${Math.ceil(memory / 256) * 256}`;
-  },
+  validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config.services, s.serviceAccounts),
+
+  instanceClass: cloudSqlTier,
 
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
@@ -77,15 +87,21 @@ export const gcpPlatform: Platform<GcpSettings> = {
           startTime: "00:00",
           pointInTimeRecoveryEnabled: config.backups.pitr,
           transactionLogRetentionDays: config.backups.pitr ? config.backups.pitrDays : undefined,
-          backupRetentionSettings: { retainedBackups: Math.max(config.backups.retentionDays, 1), retentionUnit: "COUNT" },
+          backupRetentionSettings: { retainedBackups: cloudSqlRetainedBackups(config), retentionUnit: "COUNT" },
         },
         ipConfiguration,
-        databaseFlags: DATABASE_FLAGS,
+        databaseFlags: databaseFlags(tier),
         insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false },
         maintenanceWindow: { day: 1, hour: 2, updateTrack: "stable" },
         userLabels: labels,
       },
-    }, stateful);
+    }, {
+      ...stateful,
+      // Autoresize grows the disk; the stack's size is only the starting point. Without this
+      // the next `up` plans the smaller size again (terraform-provider-google
+      // website/docs/r/sql_database_instance.html.markdown recommends ignore_changes on disk_size).
+      ignoreChanges: ["settings.diskSize"],
+    });
 
     const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, child);
     const admin = new gcp.sql.User(`${prefix}-postgres-admin`, {
@@ -116,23 +132,36 @@ export const gcpPlatform: Platform<GcpSettings> = {
           diskAutoresize: true,
           deletionProtectionEnabled: config.deletionProtection,
           ipConfiguration,
-          databaseFlags: DATABASE_FLAGS,
+          databaseFlags: databaseFlags(tier),
           userLabels: { ...labels, role: "replica" },
         },
       }, stateful),
     );
 
-    new gcp.projects.IAMMember(`${prefix}-cloudsql-client`, {
-      project: s.project,
-      role: "roles/cloudsql.client",
-      member: `serviceAccount:${s.appServiceAccount}`,
-    }, child);
+    // cloudsql.client has no instance-level binding; a condition on the instance's resource
+    // name confines it to this environment (https://cloud.google.com/sql/docs/postgres/iam-conditions),
+    // and makes each stack's binding its own.
+    for (const [role, member] of Object.entries(s.serviceAccounts)) {
+      new gcp.projects.IAMMember(`${prefix}-cloudsql-client-${role}`, {
+        project: s.project,
+        role: "roles/cloudsql.client",
+        member: `serviceAccount:${member}`,
+        condition: {
+          title: `${prefix}-postgres only`,
+          expression: pulumi.interpolate`resource.name == "projects/${s.project}/instances/${primary.name}" && resource.type == "sqladmin.googleapis.com/Instance"`,
+        },
+      }, child);
+    }
 
     return {
       host: primary.privateIpAddress,
       port: pulumi.output(5432),
       replicaHosts: pulumi.all(replicas.map((r) => r.privateIpAddress)),
-      sslMode: "require",
+      // The default per-instance CA signs this instance's certificates only, and they name the
+      // instance (project:instance), not its private IP: verify-ca against that CA proves the
+      // server is this instance (GoogleCloudPlatform/cloud-sql-nodejs-connector src/socket.ts
+      // checks the name; libpq cannot). serverCaCerts is secret in the provider (sql/databaseInstance.js).
+      tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("")) },
       adminUsername: "gaia_admin",
       adminPassword,
       adminIsSuperuser: false,
@@ -160,13 +189,16 @@ export const gcpPlatform: Platform<GcpSettings> = {
       host: redis.host,
       port: redis.port,
       tls: true,
+      // SERVER_AUTHENTICATION: the server presents a certificate of the instance's own CA
+      // (https://cloud.google.com/memorystore/docs/redis/in-transit-encryption).
+      ca: redis.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("")),
       username: undefined,
       password: pulumi.secret(redis.authString),
       keyPrefix: undefined,
     };
   },
 
-  storeSecret({ config, settings: s, child }, name, value) {
+  storeSecret({ config, settings: s, child }, { name, value, readers }) {
     const secretId = name.replace(/\//g, "-");
     const secret = new gcp.secretmanager.Secret(secretId, {
       project: s.project,
@@ -175,12 +207,16 @@ export const gcpPlatform: Platform<GcpSettings> = {
       labels: { environment: config.environment },
     }, child);
     new gcp.secretmanager.SecretVersion(`${secretId}-value`, { secret: secret.id, secretData: value }, child);
-    new gcp.secretmanager.SecretIamMember(`${secretId}-app-access`, {
-      project: s.project,
-      secretId: secret.secretId,
-      role: "roles/secretmanager.secretAccessor",
-      member: `serviceAccount:${s.appServiceAccount}`,
-    }, child);
+    // Only the readers' service accounts, each on this secret alone; operators read through
+    // their project roles.
+    for (const reader of readers.filter((r) => s.serviceAccounts[r])) {
+      new gcp.secretmanager.SecretIamMember(`${secretId}-${reader}-access`, {
+        project: s.project,
+        secretId: secret.secretId,
+        role: "roles/secretmanager.secretAccessor",
+        member: `serviceAccount:${s.serviceAccounts[reader]}`,
+      }, child);
+    }
     return secret.name;
   },
 };

@@ -21,7 +21,10 @@ const settings = z
       .string()
       .refine((url) => /^rediss?:\/\//.test(url) && URL.canParse(url), "must be a redis:// or rediss:// URL")
       .default("redis://127.0.0.1:6379"),
-    sslMode: z.enum(["disable", "require"]).default("disable"),
+    /** libpq sslmode of every connection; verify-ca and verify-full need `sslRootCert`. */
+    sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("disable"),
+    /** PEM of the CA that signs the server's certificate. */
+    sslRootCert: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }).optional(),
   })
   .strict();
 
@@ -40,6 +43,12 @@ export const local: Platform<LocalSettings> = {
   },
   settings,
 
+  validate(_config, s) {
+    return s.sslMode.startsWith("verify-") && !s.sslRootCert
+      ? [`gaia:local.sslMode ${s.sslMode} needs the server's CA: set gaia:local.sslRootCert to its PEM (pulumi config set --path gaia:local.sslRootCert -- "$(cat ca.pem)").`]
+      : [];
+  },
+
   instanceClass: () => "existing server",
 
   createPostgres({ settings }) {
@@ -48,7 +57,7 @@ export const local: Platform<LocalSettings> = {
       host: pulumi.output(url.hostname),
       port: pulumi.output(Number(url.port || 5432)),
       replicaHosts: pulumi.output([]),
-      sslMode: settings.sslMode,
+      tls: { mode: settings.sslMode, ca: settings.sslRootCert === undefined ? undefined : pulumi.output(settings.sslRootCert) },
       adminUsername: decodeURIComponent(url.username || "postgres"),
       adminPassword: pulumi.secret(decodeURIComponent(url.password)),
       adminIsSuperuser: true,

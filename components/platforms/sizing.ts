@@ -1,4 +1,5 @@
 import type { GaiaConfig } from "../../stacks/config";
+import { connectionsNeeded, maxConnectionsFor } from "./contracts";
 
 /** One machine size a platform offers. */
 export interface MachineSize {
@@ -16,7 +17,14 @@ export function smallestFitting(sizes: readonly MachineSize[], want: { vcpus?: n
   return (sizes.find(fits) ?? sizes[sizes.length - 1]!).name;
 }
 
-/** The instance class for the configured Postgres size. */
+/** Memory the server needs so that its connection limit holds the environment's pools. */
+export function memoryForConnections(config: GaiaConfig): number {
+  let memoryMb = config.instance.memoryMb;
+  while (maxConnectionsFor(memoryMb) < connectionsNeeded(config)) memoryMb += 256;
+  return memoryMb;
+}
+
+/** The instance class for the configured Postgres size, big enough for the pools. */
 export function postgresClass(config: GaiaConfig, sizes: readonly MachineSize[]): string {
-  return config.instance.class ?? smallestFitting(sizes, config.instance);
+  return config.instance.class ?? smallestFitting(sizes, { vcpus: config.instance.vcpus, memoryMb: memoryForConnections(config) });
 }

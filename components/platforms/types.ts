@@ -30,8 +30,7 @@ export interface PostgresInstance {
   host: pulumi.Output<string>;
   port: pulumi.Output<number>;
   replicaHosts: pulumi.Output<string[]>;
-  /** libpq sslmode applications must use. */
-  sslMode: "require" | "verify-full" | "disable";
+  tls: PostgresTls;
   /** The platform's administrative role: creates databases and roles, owns nothing of Gaia's. */
   adminUsername: string;
   /** Secret. */
@@ -42,10 +41,27 @@ export interface PostgresInstance {
   readyResources: pulumi.Resource[];
 }
 
+/**
+ * How every connection to PostgreSQL verifies the server: the provider, the schema command,
+ * the privilege check and the URLs handed to applications all use the same mode and CA.
+ */
+export interface PostgresTls {
+  /**
+   * libpq sslmode. verify-full where the server's certificate names its host (RDS, a local
+   * server with its own CA); verify-ca where it cannot (Cloud SQL's per-instance CA names
+   * the instance, not its private IP, and signs no other server); disable only on `local`.
+   */
+  mode: "disable" | "require" | "verify-ca" | "verify-full";
+  /** PEM of the CA(s) the server's certificate chains to; readable by applications. */
+  ca: pulumi.Output<string> | undefined;
+}
+
 export interface RedisInstance {
   host: pulumi.Output<string>;
   port: pulumi.Output<number>;
   tls: boolean;
+  /** PEM of the CA that signs the server's certificate, where it is not a public one (Memorystore). */
+  ca?: pulumi.Output<string>;
   /** ACL user, where the platform has one per environment; otherwise the default user. */
   username: pulumi.Output<string> | undefined;
   /** Secret. */
@@ -66,9 +82,18 @@ export interface Platform<Settings = unknown> {
   createPostgres(ctx: PlatformContext<Settings>): PostgresInstance;
   createRedis(ctx: PlatformContext<Settings>): RedisInstance;
   /**
-   * Keeps one secret in the platform's secret store, under `name` (already environment-scoped).
-   * Returns the store's reference (ARN, resource name, app secret name), or undefined where the
-   * platform has no store (local: the stack's encrypted state is the store).
+   * Keeps one secret in the platform's secret store, under `name` (already environment-scoped),
+   * readable by the identities of `readers` only (policy roles: a service, analytics; none for
+   * operator-only credentials such as the admin's). Returns the store's reference (ARN,
+   * resource name, app secret name), or undefined where the platform has no store (local: the
+   * stack's encrypted state is the store).
    */
-  storeSecret(ctx: PlatformContext<Settings>, name: string, value: pulumi.Output<string>): pulumi.Output<string> | undefined;
+  storeSecret(ctx: PlatformContext<Settings>, secret: StoredSecret): pulumi.Output<string> | undefined;
+}
+
+export interface StoredSecret {
+  name: string;
+  value: pulumi.Output<string>;
+  /** Policy roles whose application identity may read it; empty: operators only. */
+  readers: readonly string[];
 }

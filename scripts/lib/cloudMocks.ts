@@ -3,15 +3,33 @@ import * as pulumi from "@pulumi/pulumi";
 
 /**
  * What the clouds would answer when a resource is created: the computed outputs the program
- * reads (addresses, ARNs, generated values), deterministic so plans are stable. Generated
- * secrets come back wrapped as secrets, as the real providers mark them.
+ * reads, with the names and shapes of the provider schemas (the SDKs' `types/output.d.ts`),
+ * deterministic so plans are stable. What a provider marks secret (its
+ * `additionalSecretOutputs`, e.g. gcp sql/databaseInstance.js serverCaCerts, redis/instance.js
+ * authString) comes back wrapped as a secret, as the engine would hand it over.
  */
+/** The id the provider gives a resource, where the program reads it. */
+export function cloudId(type: string, name: string, inputs: Record<string, unknown>): string {
+  switch (type) {
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return `sg-${digest(name).slice(0, 17)}`;
+    case "aws:secretsmanager/secret:Secret":
+      return String(computed(type, name, inputs).arn);
+    case "gcp:secretmanager/secret:Secret":
+      return `projects/${inputs.project}/secrets/${inputs.secretId}`;
+    default:
+      return `${name}-id`;
+  }
+}
+
 export function cloudState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   return { ...inputs, ...computed(type, name, inputs) };
 }
 
 const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value });
 const digest = (name: string) => createHash("sha256").update(name).digest("hex");
+/** A PEM-shaped stand-in for a CA certificate (the clouds' CAs are only known once created). */
+const mockCa = (name: string) => `-----BEGIN CERTIFICATE-----\nMOCK${digest(name).slice(0, 56)}\n-----END CERTIFICATE-----\n`;
 const privateIp = (name: string, net: number) => `10.${net}.${parseInt(digest(name).slice(0, 2), 16)}.${parseInt(digest(name).slice(2, 4), 16) || 1}`;
 
 /** True where a value arrived at the engine wrapped as a secret. */
@@ -34,22 +52,42 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
       return { arn: `arn:aws:kms:mock-region:123456789012:key/${digest(name).slice(0, 8)}` };
     case "aws:rds/instance:Instance":
       return {
-        address: `${inputs.identifier}.cmock.rds.amazonaws.com`,
+        address: `${inputs.identifier}.cmock.us-east-1.rds.amazonaws.com`,
+        endpoint: `${inputs.identifier}.cmock.us-east-1.rds.amazonaws.com:5432`,
         port: 5432,
-        arn: `arn:aws:rds:mock-region:123456789012:db:${inputs.identifier}`,
+        arn: `arn:aws:rds:us-east-1:123456789012:db:${inputs.identifier}`,
+        caCertIdentifier: "rds-ca-rsa2048-g1",
       };
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return { arn: `arn:aws:ec2:us-east-1:123456789012:security-group/sg-${digest(name).slice(0, 17)}` };
     case "aws:rds/subnetGroup:SubnetGroup":
     case "aws:rds/parameterGroup:ParameterGroup":
     case "aws:elasticache/subnetGroup:SubnetGroup":
       return { name: inputs.name ?? name };
     case "aws:elasticache/replicationGroup:ReplicationGroup":
-      return { primaryEndpointAddress: `master.${inputs.replicationGroupId}.mock.cache.amazonaws.com` };
+      return {
+        primaryEndpointAddress: `master.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
+        arn: `arn:aws:elasticache:us-east-1:123456789012:replicationgroup:${inputs.replicationGroupId}`,
+      };
     case "aws:secretsmanager/secret:Secret":
-      return { arn: `arn:aws:secretsmanager:mock-region:123456789012:secret:${inputs.name}-${digest(name).slice(0, 6)}` };
+      return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${inputs.name}-${digest(name).slice(0, 6)}` };
     case "gcp:sql/databaseInstance:DatabaseInstance":
-      return { privateIpAddress: privateIp(name, 20), connectionName: `${inputs.project}:${inputs.region}:${inputs.name}` };
+      return {
+        privateIpAddress: privateIp(name, 20),
+        connectionName: `${inputs.project}:${inputs.region}:${inputs.name}`,
+        serverCaCerts: secret([
+          { cert: mockCa(name), commonName: "C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA", createTime: "2026-01-01T00:00:00Z", expirationTime: "2036-01-01T00:00:00Z", sha1Fingerprint: digest(name).slice(0, 40) },
+        ]),
+      };
     case "gcp:redis/instance:Instance":
-      return { host: privateIp(name, 30), port: 6379, authString: secret(`mock-${digest(name).slice(0, 24)}`) };
+      return {
+        host: privateIp(name, 30),
+        // Memorystore serves TLS on 6378 (https://cloud.google.com/memorystore/docs/redis/in-transit-encryption).
+        port: inputs.transitEncryptionMode === "SERVER_AUTHENTICATION" ? 6378 : 6379,
+        authString: secret(`mock-${digest(name).slice(0, 24)}`),
+        serverCaCerts: [{ cert: mockCa(name), createTime: "2026-01-01T00:00:00Z", expireTime: "2036-01-01T00:00:00Z", serialNumber: "0", sha1Fingerprint: digest(name).slice(0, 40) }],
+      };
     case "gcp:secretmanager/secret:Secret":
       return { name: `projects/${inputs.project}/secrets/${inputs.secretId}` };
     case "command:local:Command":

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { gaiaStack } from "../../program";
 import { loadStackConfig } from "../../stacks/load";
-import { cloudState } from "./cloudMocks";
+import { cloudId, cloudState } from "./cloudMocks";
 
 export { isSecretValue } from "./cloudMocks";
 
@@ -79,7 +79,7 @@ async function runPlan(
         const key = `${args.type}::${args.name}`;
         const entry = recorded.get(key);
         if (entry) entry.inputs = args.inputs as Record<string, unknown>;
-        return { id: `${args.name}-id`, state: cloudState(args.type, args.name, args.inputs) };
+        return { id: cloudId(args.type, args.name, args.inputs), state: cloudState(args.type, args.name, args.inputs) };
       },
       call: (args) => {
         throw new Error(`the program called ${args.token}, which the offline plan does not simulate`);

@@ -4,14 +4,24 @@ import { planStack, readStackFile, type StackPlan } from "../../scripts/lib/offl
 export const PLATFORM_FIXTURES = {
   aws: {
     region: "us-east-1",
-    settings: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] },
+    settings: {
+      vpcId: "vpc-0abc",
+      subnetIds: ["subnet-0a1", "subnet-0a2"],
+      allowedSecurityGroupIds: ["sg-0a99"],
+      serviceRoles: { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" },
+    },
   },
   gcp: {
     region: "us-central1",
     settings: {
       project: "gaia-test-project",
       network: "projects/gaia-test-project/global/networks/gaia",
-      appServiceAccount: "gaia-app@gaia-test-project.iam.gserviceaccount.com",
+      serviceAccounts: {
+        chat: "chat@gaia-test-project.iam.gserviceaccount.com",
+        assets: "assets@gaia-test-project.iam.gserviceaccount.com",
+        auth: "auth@gaia-test-project.iam.gserviceaccount.com",
+        analytics: "analytics@gaia-test-project.iam.gserviceaccount.com",
+      },
     },
   },
   fly: { region: "iad", settings: { org: "gaia", secretsApps: ["gaia-api"] } },

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../stacks/config";
 import { PRESETS } from "../../stacks/presets";
 
-const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] };
+const serviceRoles = { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" };
+const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"], serviceRoles };
 const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws };
 
 function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = []): string[] {
@@ -30,8 +31,8 @@ describe("stack configuration", () => {
     expect(config.names.database).toBe("gaia_staging");
   });
 
-  it("raises a preset's storage to the platform's floor, but checks an explicit one", () => {
-    expect(resolveConfig("dev", base).instance.storageGb).toBe(20);
+  it("raises a preset's storage to the platform's floor with the preset's room to grow, but checks an explicit one", () => {
+    expect(resolveConfig("dev", base).instance).toMatchObject({ storageGb: 20, maxStorageGb: 40 });
     expect(problems("dev", { ...base, instance: { storageGb: 10 } })).toEqual([
       "gaia:instance.storageGb 10 is below aws's minimum of 20 GB: raise it.",
     ]);
@@ -48,7 +49,7 @@ describe("stack configuration", () => {
   const bad: [string, string, Record<string, unknown>, RegExp, string[]?][] = [
     ["unknown platform", "dev", { ...base, platform: "azure" }, /gaia:platform: .*got "azure".*one of aws, gcp, fly, local/],
     ["negative replicas", "dev", { ...base, replicas: -1 }, /gaia:replicas: must be 0 or more \(got -1\)/],
-    ["PITR window beyond the platform's", "staging", { ...base, platform: "gcp", region: "us-central1", gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", appServiceAccount: "a@gaia-proj.iam.gserviceaccount.com" }, backups: { pitrDays: 14 } }, /gaia:backups.pitrDays 14 is outside gcp's point-in-time-recovery window 1-7/],
+    ["PITR window beyond the platform's", "staging", { ...base, platform: "gcp", region: "us-central1", gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" } }, backups: { pitrDays: 14 } }, /gaia:backups.pitrDays 14 is outside gcp's point-in-time-recovery window 1-7/],
     ["production without deletion protection", "production", { ...base, deletionProtection: false }, /production databases keep deletion protection/],
     ["production without backups", "production", { ...base, backups: { enabled: false, pitr: false } }, /production needs backups with point-in-time recovery/],
     ["a region the platform does not have", "dev", { ...base, region: "mars-north-1" }, /gaia:region "mars-north-1" is not a aws region/],
@@ -59,7 +60,13 @@ describe("stack configuration", () => {
     ["a Postgres version the platform lacks", "dev", { ...base, postgresVersion: 12 }, /gaia:postgresVersion 12 is not offered on aws/],
     ["a missing admin email", "dev", { platform: "aws", aws }, /gaia:adminEmail is required/],
     ["AWS without subnets in two zones", "dev", { ...base, aws: { ...aws, subnetIds: ["subnet-0a1"] } }, /gaia:aws.subnetIds: needs at least two private subnets/],
-    ["AWS with nothing allowed to connect", "dev", { ...base, aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"] } }, /nothing could connect to the database/],
+    ["AWS with nothing allowed to connect", "dev", { ...base, aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], serviceRoles } }, /nothing could connect to the database/],
+    ["a service without its application's IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat, assets: serviceRoles.assets } } }, /^gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.$/],
+    ["an IAM role for a service the stack does not run", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, billing: "arn:aws:iam::123456789012:role/billing" } } }, /^gaia:aws.serviceRoles.billing names no service of this stack: use chat, assets, auth, analytics.$/],
+    ["a stack name that would end a cloud name with a hyphen", "dev-", base, /^stack name "dev-": use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" or "_" between them and none at the end/],
+    ["a stack name with a double separator", "a--b", base, /^stack name "a--b": use 1-24 characters/],
+    ["PostgreSQL 14, past its end of life", "dev", { ...base, postgresVersion: 14 }, /^gaia:postgresVersion 14 is not offered on aws: use one of 15, 16, 17 \(major version only\).$/],
+    ["a local server verified without its CA", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, local: { sslMode: "verify-full" } }, /^gaia:local.sslMode verify-full needs the server's CA: set gaia:local.sslRootCert to its PEM/],
     ["replicas on a platform that has none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, replicas: 1 }, /gaia:replicas 1 is more than local allows \(0\)/],
     ["backups on a server that keeps none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example" }, /gaia:backups.enabled: local keeps no backups/],
     ["a stack name unusable as a database name", "Prod!", base, /stack name "Prod!"/],

@@ -4,8 +4,17 @@ import { smallestFitting } from "../../components/platforms/sizing";
 import { resolveConfig } from "../../stacks/config";
 
 const settings = {
-  aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"] },
-  gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", appServiceAccount: "a@gaia-proj.iam.gserviceaccount.com" },
+  aws: {
+    vpcId: "vpc-0abc",
+    subnetIds: ["subnet-0a1", "subnet-0a2"],
+    allowedSecurityGroupIds: ["sg-0a99"],
+    serviceRoles: { chat: "arn:aws:iam::123456789012:role/c", assets: "arn:aws:iam::123456789012:role/a", auth: "arn:aws:iam::123456789012:role/u" },
+  },
+  gcp: {
+    project: "gaia-proj",
+    network: "projects/gaia-proj/global/networks/n",
+    serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" },
+  },
   fly: { org: "gaia" },
 };
 
@@ -20,10 +29,12 @@ describe("instance sizes", () => {
   it.each([
     ["aws", "dev", "db.t4g.micro"],
     ["aws", "production", "db.m7g.2xlarge"],
-    ["gcp", "dev", "db-f1-micro"],
-    ["gcp", "staging", "db-custom-2-2048"],
+    // Custom machines start at 3840 MB (shared-core tiers hold 25 connections, fewer than dev's pools).
+    ["gcp", "dev", "db-custom-1-3840"],
+    ["gcp", "staging", "db-custom-2-3840"],
     ["gcp", "production", "db-custom-8-16384"],
-    ["fly", "dev", "shared-cpu-1x"],
+    // dev's pools need 55 connections, more than 256 MB holds.
+    ["fly", "dev", "shared-cpu-2x"],
     ["fly", "production", "performance-8x"],
   ] as const)("on %s, %s gets %s", (platform, stack, expected) => {
     const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform] });
