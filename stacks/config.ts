@@ -103,7 +103,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
           const path = [...issue.path, key].join(".");
-          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see README, "Configuration").`);
+          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see README, "Stacks and configuration").`);
           if (issue.path.length === 0) delete rest[key];
         }
       } else {

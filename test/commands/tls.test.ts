@@ -103,6 +103,6 @@ describe("TLS that verifies, against a server that serves nothing else", () => {
     const byAddress = String(unwrap(env.GAIA_DATABASE_URL)).replace("@localhost:", "@127.0.0.1:");
     const run = runPlanned(schema, "create", { GAIA_DATABASE_URL: byAddress });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/the server's certificate does not name the host in role .* at 127\.0\.0\.1:\d+.*: connect by the name in its certificate\. Through a tunnel, map the instance's address to the tunnel in \/etc\/hosts/);
+    expect(run.stderr).toMatch(/the server's certificate does not name the host in role .* at 127\.0\.0\.1:\d+.*: connect by the name in its certificate\. Through a tunnel, map the instance's endpoint name to the tunnel's address in \/etc\/hosts/);
   });
 });
