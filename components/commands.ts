@@ -22,6 +22,8 @@ export interface OpsCommandArgs {
   environment: Record<string, pulumi.Input<string>>;
   /** Re-create (not update) when any of these change. */
   triggers?: pulumi.Input<unknown>[];
+  /** Keep stdout and stderr secret in the state (default). Off only for scripts whose output the program reads and that print no secret. */
+  secretOutput?: boolean;
 }
 
 export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
@@ -37,6 +39,6 @@ export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.Cust
       logging: "none",
       addPreviousOutputInEnv: false,
     },
-    { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
+    args.secretOutput === false ? opts : { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
   );
 }

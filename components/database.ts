@@ -31,18 +31,19 @@ export function createDatabaseAccess(
     host: config.management.host ? pulumi.output(config.management.host) : instance.host,
     port: config.management.port ? pulumi.output(config.management.port) : instance.port,
   };
-  const { tls } = instance;
+  const { tls, admin } = instance;
+  if (!admin) throw new Error("createDatabaseAccess needs the platform's admin; platforms without one implement manageAccess.");
   const provider = new postgresql.Provider(`${names.resourcePrefix}-postgres-admin`, {
     host: management.host,
     port: management.port,
-    username: instance.adminUsername,
-    password: instance.adminPassword,
+    username: admin.username,
+    password: admin.password,
     sslmode: tls.mode,
     // verify-ca / verify-full against the platform's CA, from a file (components/tls.ts).
     sslrootcert: tls.ca ? caFile(`${names.resourcePrefix}-postgres-ca`, tls.ca) : undefined,
     database: "postgres",
     // RDS and Cloud SQL admins are not superusers: the provider then works through role membership.
-    superuser: instance.adminIsSuperuser,
+    superuser: admin.isSuperuser,
     // The provider's default pool (20). With one connection, creating a database with an
     // owner as a non-superuser waits for ever: it holds the connection in a lock transaction
     // and asks for a second one to check membership (cyrilgdn/terraform-provider-postgresql
@@ -58,7 +59,7 @@ export function createDatabaseAccess(
   for (const role of policyRoles(config.services)) {
     const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
     groups.push(group);
-    if (role === "owner" && !instance.adminIsSuperuser) groups.push(adminActsAsOwner(names.resourcePrefix, instance.adminUsername, group, child));
+    if (role === "owner" && !admin.isSuperuser) groups.push(adminActsAsOwner(names.resourcePrefix, admin.username, group, child));
     const password = generatePassword(`${names.loginRole(role)}-password`, { parent: opts.parent });
     const login = new postgresql.Role(names.loginRole(role), {
       name: names.loginRole(role),

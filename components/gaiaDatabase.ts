@@ -66,30 +66,18 @@ export class GaiaDatabase extends pulumi.ComponentResource {
 
     const postgres = platform.createPostgres(ctx);
     const redis = platform.createRedis(ctx);
-    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
     const adminApiKey = createAdminApiKey(config, this);
-    const schema = applySchema(config, access, postgres, adminApiKey, this);
-    grantAccessPolicy(config, access, [schema], this);
+    const { connectionUrls, redisUrl, secretNames } = platform.manageAccess
+      ? { connectionUrls: {}, redisUrl: undefined, secretNames: platform.manageAccess(ctx, { postgres, redis, adminApiKey }) }
+      : this.accessThroughSql(ctx, postgres, redis, adminApiKey);
 
-    const connectionUrls = roleUrls(config, access, postgres);
-    const redisUrl = redisConnectionUrl(redis);
-    // The platform's admin credential is kept with the others, for break-glass and rotation.
-    const adminUrl = postgresUrl(postgres.adminUsername, postgres.adminPassword, postgres.host, postgres.port, "postgres", postgres.tls.mode);
-    const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
-      urls: { ...connectionUrls, admin: adminUrl },
-      redisUrl,
-      adminApiKey,
-      postgresCa: postgres.tls.ca,
-      redisCa: redis.ca,
-    });
-
-    this.host = postgres.host;
+    this.host = postgres.host;    this.host = postgres.host;
     this.port = postgres.port;
     this.databaseName = config.names.database;
     this.replicaHosts = postgres.replicaHosts;
     this.connectionUrls = pulumi.secret(pulumi.all(connectionUrls));
     this.redisEndpoint = pulumi.interpolate`${redis.host}:${redis.port}`;
-    this.redisUrl = redisUrl;
+    this.redisUrl = redisUrl ?? pulumi.secret("");
     this.redisKeyPrefix = redis.keyPrefix;
     this.pool = config.pool;
     this.adminApiKey = adminApiKey;
@@ -112,6 +100,32 @@ export class GaiaDatabase extends pulumi.ComponentResource {
       secretNames: this.secretNames,
     });
   }
+
+  /**
+   * Where the component manages users itself: the database, group and login roles, the
+   * schema, the access policy's grants, and every credential in the platform's secret store.
+   */
+  private accessThroughSql(ctx: PlatformContext<never>, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
+    const { config } = ctx;
+    const platform = PLATFORMS[config.platform];
+    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
+    const schema = applySchema(config, access, postgres, adminApiKey, this);
+    grantAccessPolicy(config, access, [schema], this);
+
+    const connectionUrls = roleUrls(config, access, postgres);
+    const redisUrl = redisConnectionUrl(redis);
+    // The platform's admin credential is kept with the others, for break-glass and rotation.
+    const admin = postgres.admin!;
+    const adminUrl = postgresUrl(admin.username, admin.password, postgres.host, postgres.port, "postgres", postgres.tls.mode);
+    const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
+      urls: { ...connectionUrls, admin: adminUrl },
+      redisUrl,
+      adminApiKey,
+      postgresCa: postgres.tls.ca,
+      redisCa: redis.ca,
+    });
+    return { connectionUrls, redisUrl, secretNames };
+  }
 }
 
 /** A random key, never derived from anything guessable; rotated by replacing the resource. */
@@ -133,7 +147,7 @@ function redisConnectionUrl(redis: RedisInstance): pulumi.Output<string> {
   const scheme = redis.tls ? "rediss" : "redis";
   return pulumi.secret(
     pulumi
-      .all([redis.username ?? "", redis.password, redis.host, redis.port])
+      .all([redis.username ?? "", redis.password ?? "", redis.host, redis.port])
       .apply(([user, password, host, port]) => `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${host}:${port}`),
   );
 }

@@ -1,198 +1,276 @@
 /**
- * Fly.io through flyctl, for the `fly` platform's command resources. Every action is
- * idempotent: apply adopts what exists and adds what is missing; delete of something already
- * gone succeeds. flyctl's --json output is parsed, never scraped. flyctl reads FLY_API_TOKEN
- * from the environment of whoever runs `pulumi up`; set FLYCTL to use another binary.
+ * Fly.io through flyctl, for the `fly` platform's command resources: Fly Managed Postgres
+ * (`fly mpg`, flyctl internal/command/mpg/) and Upstash Redis (`fly redis`). Every action is
+ * idempotent: apply finds what exists by name and adds what is missing; delete of something
+ * already gone succeeds. No credential is ever printed or put on a command line: Fly makes the
+ * database passwords, `fly mpg attach` hands each application its own, and the Redis URL
+ * reaches applications through `fly secrets import` on stdin.
  *
- *   postgres-apply | postgres-delete   the cluster (app), its replicas, backups and settings
+ *   postgres-apply | postgres-delete   the cluster, its database and its users
+ *   attach         | detach            one application's credential (its own user)
+ *   migrate                            the Gaia schema, as the cluster's schema_admin
  *   redis-apply    | redis-delete      the environment's Upstash Redis
- *   secret-set     | secret-unset      one secret on each application in GAIA_FLY_APPS
+ *   redis-share    | redis-unshare     the Redis URL as a secret of each application
  *
- * The last line of postgres-apply and redis-apply is JSON the program reads (stdout is
- * secret in the state; nothing printed here contains a password except redis-apply's
- * private URL parts, which the program needs).
+ * The last line of postgres-apply and redis-apply is JSON the program reads; it holds no secret.
  */
-import { execFileSync } from "node:child_process";
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
+import { flyList, flyctl, flyJson } from "./lib/flyctl";
+import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
 
-interface FlyApp {
-  Name: string;
-}
-interface FlyMachine {
+/** `fly mpg list --json` (flyctl internal/uiex/mpg/v1/client.go ManagedCluster). */
+interface ClusterSummary {
   id: string;
+  name: string;
   region: string;
-  state?: string;
+  status: string;
+  plan: string;
+}
+/** `fly mpg status <id> --json` (flyctl internal/uiex/mpg/v2/client.go GetClusterResponse). */
+interface ClusterStatus {
+  data: { id: string; name: string; status: string; plan: string; region: string; disk: number };
+  credentials: { status: string; user: string; password: string; dbname: string; pgbouncer_uri: string };
 }
 
-const flyctlBinary = () => optionalEnv("FLYCTL") ?? "flyctl";
+const env = {
+  org: () => requireEnv("GAIA_FLY_ORG", "the Fly organization slug"),
+  cluster: () => requireEnv("GAIA_FLY_CLUSTER", "the Managed Postgres cluster's name"),
+  clusterId: () => requireEnv("GAIA_FLY_CLUSTER_ID", "the Managed Postgres cluster's id"),
+  database: () => requireEnv("GAIA_FLY_DATABASE", "the environment's database name"),
+};
 
-/** Runs flyctl with arguments (never through a shell) and returns its stdout. */
-function flyctl(args: string[], options: { stdin?: string } = {}): string {
-  try {
-    return execFileSync(flyctlBinary(), args, { encoding: "utf8", input: options.stdin, stdio: ["pipe", "pipe", "pipe"] });
-  } catch (error) {
-    const e = error as { code?: string; stderr?: string; status?: number };
-    if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl (see README, "Fly.io") or set FLYCTL to its path.`);
-    throw new OpsError(`flyctl ${args.slice(0, 2).join(" ")} failed (exit ${e.status}): ${(e.stderr ?? "").trim().split("\n").slice(-3).join(" ")}`);
-  }
+function findCluster(org: string, name: string): ClusterSummary | undefined {
+  return flyList<ClusterSummary>(["mpg", "list", "--org", org]).find((c) => c.name === name);
 }
 
-function flyJson<T>(args: string[]): T {
-  const out = flyctl([...args, "--json"]);
-  try {
-    return JSON.parse(out) as T;
-  } catch {
-    throw new OpsError(`flyctl ${args.slice(0, 2).join(" ")} --json printed something that is not JSON; check the flyctl version (README, "Fly.io").`);
-  }
+function clusterStatus(id: string): ClusterStatus {
+  return flyJson<ClusterStatus>(["mpg", "status", id]);
 }
 
-function appExists(app: string, org: string): boolean {
-  return flyJson<FlyApp[]>(["apps", "list", "--org", org]).some((a) => a.Name === app);
+/** Where applications and the schema command reach the cluster: the direct host (docs mpg/client-configuration.html.md). */
+function directEndpoint(status: ClusterStatus): { host: string; port: number } {
+  const pooled = new URL(status.credentials.pgbouncer_uri);
+  return { host: pooled.hostname.replace(/^pgbouncer\./, "direct."), port: Number(pooled.port || 5432) };
 }
 
 function postgresApply() {
-  const app = requireEnv("GAIA_FLY_APP", "the Postgres app name");
-  const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
-  const region = requireEnv("GAIA_FLY_REGION", "the primary region");
-  const replicaRegions = JSON.parse(requireEnv("GAIA_FLY_REPLICA_REGIONS", "the replica regions as JSON")) as string[];
-  const backups = requireEnv("GAIA_FLY_BACKUPS", "on or off") === "on";
-  const clusterSize = requireEnv("GAIA_FLY_CLUSTER_SIZE", "the cluster size");
-
-  if (appExists(app, org)) {
-    process.stdout.write(`adopting existing Postgres app ${app}\n`);
+  const org = env.org();
+  const name = env.cluster();
+  const plan = requireEnv("GAIA_FLY_PLAN", "the Managed Postgres plan");
+  let cluster = findCluster(org, name);
+  if (cluster) {
+    process.stdout.write(`adopting Managed Postgres cluster ${name} (${cluster.id})\n`);
   } else {
+    // Blocks until the cluster is ready (v2/run_create.go). Its output ends with the
+    // connection string and password: captured here, never printed.
     flyctl([
-      "postgres", "create",
-      "--name", app,
+      "mpg", "create",
+      "--name", name,
       "--org", org,
-      "--region", region,
-      "--vm-size", requireEnv("GAIA_FLY_VM_SIZE", "the VM size"),
+      "--region", requireEnv("GAIA_FLY_REGION", "the region"),
+      "--plan", plan,
       "--volume-size", requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"),
-      "--initial-cluster-size", clusterSize,
-      "--image-ref", `flyio/postgres-flex:${requireEnv("GAIA_FLY_POSTGRES_VERSION", "the major version")}`,
-      // flyctl takes the superuser password only as a flag: it reaches flyctl's argv, never a shell or a log.
-      "--password", requireEnv("GAIA_FLY_ADMIN_PASSWORD", "the superuser password"),
-      ...(backups ? ["--enable-backups"] : []),
+      "--pg-major-version", requireEnv("GAIA_FLY_POSTGRES_VERSION", "the major version"),
     ]);
-    process.stdout.write(`created Postgres app ${app} in ${region}\n`);
+    cluster = findCluster(org, name);
+    if (!cluster) throw new OpsError(`flyctl created Managed Postgres cluster ${name}, but \`fly mpg list --org ${org}\` does not show it: run \`pulumi up\` again.`);
+    process.stdout.write(`created Managed Postgres cluster ${name} (${cluster.id})\n`);
   }
 
-  // Replicas: one machine per listed region outside the primary's members. Extra machines are
-  // reported, never destroyed: removing a member is a decision, not a reconciliation.
-  const machines = flyJson<FlyMachine[]>(["machines", "list", "-a", app]);
-  const primary = machines.find((m) => m.region === region);
-  if (!primary) throw new OpsError(`app ${app} has no machine in its primary region ${region}: inspect it with \`flyctl status -a ${app}\`.`);
-  const have = new Map<string, number>();
-  for (const m of machines.filter((m) => m !== primary)) have.set(m.region, (have.get(m.region) ?? 0) + 1);
-  const want = new Map<string, number>();
-  for (const r of replicaRegions) want.set(r, (want.get(r) ?? 0) + 1);
-  const clusterExtra = Number(clusterSize) - 1;
-  want.set(region, (want.get(region) ?? 0) + clusterExtra);
-  for (const [r, count] of want) {
-    for (let i = have.get(r) ?? 0; i < count; i++) {
-      flyctl(["machine", "clone", primary.id, "--region", r, "-a", app]);
-      process.stdout.write(`added a replica in ${r}\n`);
+  const status = clusterStatus(cluster.id);
+  if (status.data.status !== "ready") {
+    throw new OpsError(`Managed Postgres cluster ${name} is ${status.data.status}, not ready: run \`pulumi up\` again once \`fly mpg status ${cluster.id}\` says ready.`);
+  }
+  // flyctl has no command to change a plan (internal/command/mpg has no update): say where.
+  if (status.data.plan.toLowerCase() !== plan) {
+    throw new OpsError(
+      `Managed Postgres cluster ${name} has the ${status.data.plan} plan and the stack asks for ${plan}: flyctl cannot change a plan; ` +
+        `change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.`,
+    );
+  }
+
+  const database = env.database();
+  const databases = flyList<{ name: string }>(["mpg", "databases", "list", cluster.id]);
+  if (!databases.some((d) => d.name === database)) {
+    flyctl(["mpg", "databases", "create", cluster.id, "--name", database]);
+    process.stdout.write(`created database ${database}\n`);
+  }
+
+  applyUsers(cluster.id);
+  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status) })}\n`);
+}
+
+/**
+ * One user per policy role, of the role kind Managed Postgres offers (`fly mpg users`:
+ * schema_admin, writer, reader); users of this environment no longer in the policy are removed.
+ */
+function applyUsers(clusterId: string) {
+  const wanted = JSON.parse(requireEnv("GAIA_FLY_USERS", "the users as JSON: name -> role kind")) as Record<string, string>;
+  const prefix = requireEnv("GAIA_FLY_USER_PREFIX", "the prefix of this environment's user names");
+  const existing = new Map(flyList<{ name: string; role: string }>(["mpg", "users", "list", clusterId]).map((u) => [u.name, u.role]));
+  for (const [user, role] of Object.entries(wanted)) {
+    if (!existing.has(user)) {
+      flyctl(["mpg", "users", "create", clusterId, "--username", user, "--role", role]);
+      process.stdout.write(`created user ${user} (${role})\n`);
+    } else if (existing.get(user) !== role) {
+      flyctl(["mpg", "users", "set-role", clusterId, "--username", user, "--role", role]);
+      process.stdout.write(`user ${user} is now ${role}\n`);
     }
   }
-  for (const [r, count] of have) {
-    if (count > (want.get(r) ?? 0)) process.stdout.write(`note: ${count - (want.get(r) ?? 0)} machine(s) in ${r} beyond the configuration were left in place\n`);
+  for (const user of [...existing.keys()].filter((u) => u.startsWith(prefix) && !(u in wanted))) {
+    flyctl(["mpg", "users", "delete", clusterId, "--username", user, "--yes"]);
+    process.stdout.write(`removed user ${user}\n`);
   }
-
-  if (backups) {
-    flyctl(["postgres", "backup", "config", "update", "-a", app, "--recovery-window", `${requireEnv("GAIA_FLY_RECOVERY_WINDOW_DAYS", "days")}d`]);
-  }
-  const tuning = JSON.parse(optionalEnv("GAIA_FLY_TUNING") ?? "{}") as Record<string, string>;
-  flyctl([
-    "postgres", "config", "update", "-a", app, "--auto-confirm",
-    "--shared-preload-libraries", "pg_stat_statements",
-    ...(tuning.log_min_duration_statement ? ["--log-min-duration-statement", tuning.log_min_duration_statement] : []),
-  ]);
-
-  process.stdout.write(
-    `${JSON.stringify({ host: `${app}.flycast`, port: 5432, replicaHosts: replicaRegions.map((r) => `${r}.${app}.internal`) })}\n`,
-  );
 }
 
 function postgresDelete() {
-  const app = requireEnv("GAIA_FLY_APP", "the Postgres app name");
-  const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
-  if (!appExists(app, org)) return void process.stdout.write(`Postgres app ${app} is already gone\n`);
+  const name = env.cluster();
+  const cluster = findCluster(env.org(), name);
+  if (!cluster) return void process.stdout.write(`Managed Postgres cluster ${name} is already gone\n`);
   if (optionalEnv("GAIA_FLY_DELETION_PROTECTION") === "on") {
-    throw new OpsError(
-      `deletion protection is on for ${app}: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.`,
-    );
+    throw new OpsError(`deletion protection is on for ${name}: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.`);
   }
-  if (optionalEnv("GAIA_FLY_FINAL_SNAPSHOT") === "on") {
-    const name = `final-${new Date().toISOString().replace(/[:.]/g, "-")}`;
-    flyctl(["postgres", "backup", "create", "-a", app, "--name", name, "--immediate-checkpoint"]);
-    process.stdout.write(`final backup ${name} taken\n`);
+  if (optionalEnv("GAIA_FLY_FINAL_BACKUP") === "on") {
+    flyctl(["mpg", "backup", "create", cluster.id, "--type", "full"]);
+    process.stdout.write(`final full backup of ${name} queued\n`);
   }
-  flyctl(["apps", "destroy", app, "--yes"]);
-  process.stdout.write(`Postgres app ${app} destroyed\n`);
+  // Asynchronous: the cluster is scheduled for deletion (v2/run_destroy.go).
+  flyctl(["mpg", "destroy", cluster.id, "--yes"]);
+  process.stdout.write(`Managed Postgres cluster ${name} scheduled for deletion\n`);
 }
 
-interface FlyRedis {
-  name?: string;
-  Name?: string;
-  privateUrl?: string;
-  PrivateUrl?: string;
+/**
+ * Fly sets the application's secret itself (`fly mpg attach`, v2/run_attach.go) with the
+ * user's own credential, so it never passes through Pulumi; attach refuses to overwrite a
+ * secret, so an attached application is left as it is.
+ */
+function attach() {
+  const clusterId = env.clusterId();
+  const app = requireEnv("GAIA_FLY_APP", "the application");
+  const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
+  // `fly secrets list --json`: [{name, digest, status}] (internal/command/secrets/list.go).
+  const secrets = flyJson<{ name: string }[]>(["secrets", "list", "--app", app]);
+  if (secrets.some((s) => s.name === variable)) {
+    return void process.stdout.write(`${app} already has ${variable}\n`);
+  }
+  flyctl([
+    "mpg", "attach", clusterId,
+    "--app", app,
+    "--username", requireEnv("GAIA_FLY_USER", "the database user"),
+    "--database", env.database(),
+    "--variable-name", variable,
+  ]);
+  process.stdout.write(`${app} has its credential in ${variable}\n`);
 }
 
+function detach() {
+  const app = requireEnv("GAIA_FLY_APP", "the application");
+  const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
+  const clusterId = env.clusterId();
+  const attachedTo = flyJson<ClusterStatus & { data: { attached_apps?: { name: string }[] } }>(["mpg", "status", clusterId]);
+  if (attachedTo.data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
+  // detach keeps the secret (v2/run_detach.go): remove it too.
+  flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+  process.stdout.write(`${app} no longer has ${variable}\n`);
+}
+
+/** The schema, applied as the cluster's schema_admin (Fly's `fly-user`), whose credential flyctl reads. */
+async function migrate() {
+  const status = clusterStatus(env.clusterId());
+  const endpoint = directEndpoint(status);
+  const url = new URL(`postgresql://${endpoint.host}:${endpoint.port}/${env.database()}`);
+  url.hostname = optionalEnv("GAIA_FLY_MANAGEMENT_HOST") ?? endpoint.host;
+  url.port = optionalEnv("GAIA_FLY_MANAGEMENT_PORT") ?? String(endpoint.port);
+  url.username = status.credentials.user;
+  url.password = status.credentials.password;
+  // Fly serves TLS on every connection and documents no CA to verify it with (docs mpg/client-configuration.html.md).
+  url.searchParams.set("sslmode", "require");
+  url.searchParams.set("uselibpqcompat", "true");
+  const options = { connectionString: url.toString(), ownerRole: status.credentials.user };
+  const result = await migrateDatabase(options);
+  await bootstrapAdmin(options, { email: requireEnv("GAIA_ADMIN_EMAIL", "the admin's email"), keySha256: requireEnv("GAIA_ADMIN_KEY_SHA256", "the admin key's SHA-256") });
+  process.stdout.write(`schema up to date (${result.applied.length} migration(s) applied)\n`);
+}
+
+/** `fly redis list` prints a table (no --json: internal/command/redis/list.go); names are its first column. */
 function redisExists(name: string, org: string): boolean {
-  return flyJson<FlyRedis[]>(["redis", "list", "--org", org]).some((r) => (r.name ?? r.Name) === name);
+  return flyctl(["redis", "list", "--org", org])
+    .split("\n")
+    .some((line) => line.trim().split(/\s+/)[0] === name);
+}
+
+/**
+ * The connection URL from `fly redis status` (a table, no --json; its "Private URL" row holds
+ * the URL with the password: internal/command/redis/status.go). Kept in memory only.
+ */
+function redisUrl(name: string): URL {
+  const match = /redis(s)?:\/\/[^\s│|]+/.exec(flyctl(["redis", "status", name]));
+  if (!match) throw new OpsError(`\`fly redis status ${name}\` shows no connection URL: check the flyctl version (README, "Fly.io").`);
+  return new URL(match[0]);
 }
 
 function redisApply() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
-  const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
+  const org = env.org();
   if (!redisExists(name, org)) {
     const replicas = JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[];
+    // Every flag a prompt would ask for (internal/command/redis/create.go): name, region,
+    // eviction, ProdPack, replicas; the plan explicitly (pay-as-you-go, create.go redisPlanPayAsYouGo).
     flyctl([
       "redis", "create",
       "--name", name,
       "--org", org,
       "--region", requireEnv("GAIA_FLY_REGION", "the primary region"),
+      "--plan", requireEnv("GAIA_FLY_REDIS_PLAN", "the Upstash plan id"),
       ...(replicas.length ? ["--replica-regions", replicas.join(",")] : ["--no-replicas"]),
       "--disable-eviction",
+      "--enable-prodpack=false",
     ]);
+    process.stdout.write(`created Redis ${name}\n`);
   }
-  const status = flyJson<FlyRedis>(["redis", "status", name]);
-  const url = new URL(status.privateUrl ?? status.PrivateUrl ?? "");
-  process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379), password: decodeURIComponent(url.password) })}\n`);
+  const url = redisUrl(name);
+  process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379) })}\n`);
 }
 
 function redisDelete() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
-  const org = requireEnv("GAIA_FLY_ORG", "the Fly organization");
-  if (!redisExists(name, org)) return;
+  if (!redisExists(name, env.org())) return void process.stdout.write(`Redis ${name} is already gone\n`);
   if (optionalEnv("GAIA_FLY_DELETION_PROTECTION") === "on") {
     throw new OpsError(`deletion protection is on for Redis ${name}: set gaia:deletionProtection to false and run \`pulumi up\` first.`);
   }
   flyctl(["redis", "destroy", name, "--yes"]);
+  process.stdout.write(`Redis ${name} destroyed\n`);
 }
 
-function secretSet(unset: boolean) {
-  const apps = JSON.parse(requireEnv("GAIA_FLY_APPS", "the apps as JSON")) as string[];
-  const variable = requireEnv("GAIA_FLY_SECRET_NAME", "the secret's variable name");
+function redisShare(unset: boolean) {
+  const apps = JSON.parse(requireEnv("GAIA_FLY_APPS", "the applications as JSON")) as string[];
+  const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
+  const url = unset ? undefined : redisUrl(requireEnv("GAIA_FLY_REDIS", "the Redis database name"));
   for (const app of apps) {
-    if (unset) flyctl(["secrets", "unset", variable, "-a", app, "--stage"]);
-    // The value goes through stdin: never on a command line.
-    else flyctl(["secrets", "import", "-a", app, "--stage"], { stdin: `${variable}=${requireEnv("GAIA_FLY_SECRET_VALUE", "the secret")}\n` });
+    if (url) {
+      // Quoted: an unquoted # would start a comment (internal/command/secrets/parser.go).
+      flyctl(["secrets", "import", "--app", app, "--stage"], { stdin: `${variable}="${url.toString()}"\n` });
+    } else {
+      flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+    }
     process.stdout.write(`${unset ? "removed" : "set"} ${variable} on ${app} (staged for its next deploy)\n`);
   }
 }
 
-const ACTIONS: Record<string, () => void> = {
+const ACTIONS: Record<string, () => void | Promise<void>> = {
   "postgres-apply": postgresApply,
   "postgres-delete": postgresDelete,
+  attach,
+  detach,
+  migrate,
   "redis-apply": redisApply,
   "redis-delete": redisDelete,
-  "secret-set": () => secretSet(false),
-  "secret-unset": () => secretSet(true),
+  "redis-share": () => redisShare(false),
+  "redis-unshare": () => redisShare(true),
 };
 
 runMain(async () => {
   const action = ACTIONS[process.argv[2] ?? ""];
   if (!action) throw new OpsError(`unknown action "${process.argv[2]}": use ${Object.keys(ACTIONS).join(", ")}.`);
-  action();
+  await action();
 });

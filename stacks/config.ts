@@ -151,7 +151,6 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   };
 
   problems.push(...checkAgainstPlatform(config, values.region === undefined));
-  problems.push(...contractProblems(config));
   problems.push(...checkPolicy(config));
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
@@ -169,6 +168,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     problems.push(...(platform.validate?.(config, settingsResult.data as never) ?? []));
     problems.push(...checkSecretsAreSecret(config.platform, raw[config.platform], secretKeys));
   }
+  problems.push(...contractProblems(config));
   if (problems.length > 0) throw new GaiaConfigError(stack, problems);
   return config;
 }
@@ -202,14 +202,14 @@ function checkAgainstPlatform(config: GaiaConfig, regionDefaulted: boolean): str
   if (backups.enabled) {
     const range = caps.retentionDays;
     if (!range) problems.push(`gaia:backups.enabled: ${p} keeps no backups of its own; set gaia:backups.enabled to false.`);
-    else if (backups.retentionDays < range.min || backups.retentionDays > range.max) {
+    else if (range !== "platform" && (backups.retentionDays < range.min || backups.retentionDays > range.max)) {
       problems.push(`gaia:backups.retentionDays ${backups.retentionDays} is outside ${p}'s range ${range.min}-${range.max}: choose a value in it.`);
     }
   }
   if (backups.pitr) {
     const range = caps.pitrDays;
     if (!range) problems.push(`gaia:backups.pitr: ${p} has no point-in-time recovery; set gaia:backups.pitr to false.`);
-    else if (backups.pitrDays < range.min || backups.pitrDays > range.max) {
+    else if (range !== "platform" && (backups.pitrDays < range.min || backups.pitrDays > range.max)) {
       problems.push(`gaia:backups.pitrDays ${backups.pitrDays} is outside ${p}'s point-in-time-recovery window ${range.min}-${range.max}: choose a value in it.`);
     }
     if (!backups.enabled) problems.push(`gaia:backups.pitr needs backups: set gaia:backups.enabled to true.`);

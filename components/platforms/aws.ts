@@ -168,9 +168,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       port: primary.port,
       replicaHosts: pulumi.all(replicas.map((r) => r.address)),
       tls: { mode: "verify-full", ca: pulumi.output(rdsRootCas(config.region).join("")) },
-      adminUsername: "gaia_admin",
-      adminPassword,
-      adminIsSuperuser: false,
+      admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary],
     };
   },

@@ -1,118 +1,118 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { POSTGRES_TUNING } from "../../stacks/presets";
+import type { PolicyRole } from "../../policy/access";
+import { policyRoles } from "../../policy/grants";
+import { migrationsDigest } from "../../sql";
+import { sha256Hex } from "../../ops/lib/hash";
 import { opsCommand } from "../commands";
-import { generatePassword } from "../credentials";
-import { postgresClass, type MachineSize } from "./sizing";
+import { MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
+import { missingReaders } from "./identities";
 import type { Platform } from "./types";
 
 /**
- * Fly.io has no maintained Pulumi or Terraform provider for Postgres, so flyctl does the work,
- * driven by `ops/fly.ts` from command resources: every create adopts what already exists,
- * every resource has a delete, and flyctl's JSON output is parsed. flyctl reads
- * FLY_API_TOKEN from the environment of whoever runs `pulumi up`; it never enters the state.
+ * Fly.io on Fly Managed Postgres (`fly mpg`) and Upstash Redis, driven by flyctl from command
+ * resources (`ops/fly.ts`): Fly has no maintained Pulumi or Terraform provider. Managed
+ * Postgres makes its users and their passwords itself, and hands each application its own
+ * credential (`fly mpg attach`), so no database password of a Fly stack enters Pulumi's state.
+ * flyctl reads FLY_API_TOKEN from the environment of whoever runs `pulumi up`.
  */
 const settings = z
   .object({
     org: z.string().regex(/^[a-z0-9-]+$/, "must be a Fly organization slug"),
-    /** Regions for read replicas, one per replica, in order; default: the primary region. */
-    replicaRegions: z.array(z.string()).default([]),
-    /** Apps that receive this environment's connection secrets (`fly secrets`). */
-    secretsApps: z.array(z.string().regex(/^[a-z0-9-]+$/)).default([]),
+    /**
+     * The Fly app of each service (and, optionally, analytics): each gets its own database
+     * user's URL as GAIA_DATABASE_URL, and the Redis URL as GAIA_REDIS_URL.
+     */
+    apps: z.record(z.string(), z.string().regex(/^[a-z0-9-]+$/, "must be a Fly app name")).default({}),
+    /** Managed Postgres grants by role kind, not per table: the stack must say it accepts that. */
+    acceptCoarseRoles: z.boolean().default(false),
+    /** Upstash read replicas' regions; Redis high availability needs at least one. */
+    redisReplicaRegions: z.array(z.string()).default([]),
   })
   .strict();
 
 type FlySettings = z.infer<typeof settings>;
 
-/** Machine sizes, smallest first. */
-const VM_SIZES: MachineSize[] = [
-  { vcpus: 1, memoryMb: 256, name: "shared-cpu-1x" },
-  { vcpus: 2, memoryMb: 512, name: "shared-cpu-2x" },
-  { vcpus: 4, memoryMb: 1024, name: "shared-cpu-4x" },
-  { vcpus: 2, memoryMb: 4096, name: "performance-2x" },
-  { vcpus: 4, memoryMb: 8192, name: "performance-4x" },
-  { vcpus: 8, memoryMb: 16384, name: "performance-8x" },
-  { vcpus: 16, memoryMb: 32768, name: "performance-16x" },
-];
+/** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
+const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
 
-const REGIONS = [
-  "ams", "arn", "bom", "cdg", "dfw", "ewr", "fra", "gru", "iad", "jnb", "lax", "lhr", "nrt", "ord", "sin", "sjc", "syd", "yyz",
-];
+/** The role kind of each policy role's Managed Postgres user (docs mpg/cluster-configuration.html.md). */
+const ROLE_KIND = (role: PolicyRole) => (role === "analytics" ? "reader" : "writer");
+const DATABASE_URL = "GAIA_DATABASE_URL";
+const REDIS_URL = "GAIA_REDIS_URL";
 
 export const flyPlatform: Platform<FlySettings> = {
   name: "fly",
   capabilities: {
-    regions: REGIONS,
-    postgresVersions: [15, 16, 17],
-    // Barman's recovery window (`fly postgres backup config update --recovery-window`).
-    pitrDays: { min: 1, max: 30 },
-    retentionDays: { min: 1, max: 30 },
-    maxReplicas: 8,
+    regions: MPG_REGIONS,
+    postgresVersions: MPG_POSTGRES_VERSIONS,
+    // Managed Postgres backs up every cluster and restores to a point in time ("fly mpg
+    // restore --pitr-time": internal/command/mpg/restore.go), on Fly's own retention and window:
+    // flyctl has no setting for either, and Fly's docs state neither (README, "Fly.io").
+    pitrDays: "platform",
+    retentionDays: "platform",
+    // Its standby serves failover only; flyctl has no read replicas (internal/command/mpg).
+    maxReplicas: 0,
     highAvailability: true,
     minStorageGb: 1,
   },
   settings,
 
   validate(config, s) {
-    const problems: string[] = [];
-    for (const region of s.replicaRegions.filter((r) => !REGIONS.includes(r))) {
-      problems.push(`gaia:fly.replicaRegions has "${region}", not a Fly region: use ${REGIONS.join(", ")}.`);
+    const problems = missingReaders("gaia:fly.apps", "Fly app", config.services, s.apps);
+    for (const region of s.redisReplicaRegions.filter((r) => !MPG_REGIONS.includes(r) || r === config.region)) {
+      problems.push(`gaia:fly.redisReplicaRegions has "${region}": use other regions than the primary, from ${MPG_REGIONS.join(", ")}.`);
     }
-    if (s.replicaRegions.length > 0 && s.replicaRegions.length !== config.replicas) {
-      problems.push(`gaia:fly.replicaRegions lists ${s.replicaRegions.length} region(s) for ${config.replicas} replica(s): give one region per replica.`);
+    if (config.redis.highAvailability && s.redisReplicaRegions.length === 0) {
+      problems.push("gaia:redis.highAvailability on Fly needs Upstash read replicas: list their regions in gaia:fly.redisReplicaRegions, or set gaia:redis.highAvailability to false.");
     }
     return problems;
   },
 
-  instanceClass: (config) => postgresClass(config, VM_SIZES),
+  instanceClass: (config) => mpgPlan(config)?.name ?? String(config.instance.class),
 
   createPostgres(ctx) {
-    const { config, settings: s, stateful, child } = ctx;
-    const app = `${config.names.resourcePrefix}-db`;
-    const adminPassword = generatePassword(`${app}-admin-password`, child);
-    // HA on Fly is a three-member cluster in the primary region; replicas are added elsewhere.
-    const clusterSize = config.highAvailability ? 3 : 1;
-    const cluster = opsCommand(`${app}-cluster`, {
+    const { config, settings: s, stateful } = ctx;
+    const names = config.names;
+    const cluster = opsCommand(`${names.resourcePrefix}-db`, {
       script: "fly",
       create: "postgres-apply",
       update: "postgres-apply",
       delete: "postgres-delete",
       environment: {
-        GAIA_FLY_APP: app,
         GAIA_FLY_ORG: s.org,
+        GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
         GAIA_FLY_REGION: config.region,
-        GAIA_FLY_VM_SIZE: flyPlatform.instanceClass(config),
+        GAIA_FLY_PLAN: flyPlatform.instanceClass(config),
         GAIA_FLY_VOLUME_GB: String(config.instance.storageGb),
-        GAIA_FLY_CLUSTER_SIZE: String(clusterSize),
-        GAIA_FLY_REPLICA_REGIONS: JSON.stringify(
-          s.replicaRegions.length ? s.replicaRegions : Array.from({ length: config.replicas }, () => config.region),
-        ),
         GAIA_FLY_POSTGRES_VERSION: String(config.postgresVersion),
-        GAIA_FLY_BACKUPS: config.backups.enabled ? "on" : "off",
-        GAIA_FLY_RECOVERY_WINDOW_DAYS: String(config.backups.pitr ? config.backups.pitrDays : config.backups.retentionDays),
-        GAIA_FLY_TUNING: JSON.stringify(POSTGRES_TUNING),
+        GAIA_FLY_DATABASE: names.database,
+        GAIA_FLY_USERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).map((r) => [names.loginRole(r), ROLE_KIND(r)]))),
+        GAIA_FLY_USER_PREFIX: `${names.database}_`,
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
-        GAIA_FLY_FINAL_SNAPSHOT: config.finalSnapshot ? "on" : "off",
-        GAIA_FLY_ADMIN_PASSWORD: adminPassword,
+        GAIA_FLY_FINAL_BACKUP: config.finalSnapshot ? "on" : "off",
       },
+      // Its output names the cluster and its host, never a credential.
+      secretOutput: false,
     }, stateful);
-    const endpoint = cluster.stdout.apply((out) => JSON.parse(lastLine(out)) as { host: string; port: number; replicaHosts: string[] });
+    const endpoint = cluster.stdout.apply((out) => JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number });
     return {
       host: endpoint.apply((e) => e.host),
       port: endpoint.apply((e) => e.port),
-      replicaHosts: endpoint.apply((e) => e.replicaHosts),
+      replicaHosts: pulumi.output([]),
+      // Fly serves TLS on every Managed Postgres connection but documents no CA to verify it
+      // against (docs mpg/client-configuration.html.md): encrypted, not verified.
       tls: { mode: "require", ca: undefined },
-      adminUsername: "postgres",
-      adminPassword,
-      adminIsSuperuser: true,
+      admin: undefined,
       readyResources: [cluster],
+      id: endpoint.apply((e) => e.clusterId),
     };
   },
 
   createRedis(ctx) {
     const { config, settings: s, stateful } = ctx;
     const name = `${config.names.resourcePrefix}-redis`;
-    const redis = opsCommand(`${name}`, {
+    const redis = opsCommand(name, {
       script: "fly",
       create: "redis-apply",
       update: "redis-apply",
@@ -121,44 +121,87 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_REDIS: name,
         GAIA_FLY_ORG: s.org,
         GAIA_FLY_REGION: config.region,
-        GAIA_FLY_REDIS_REPLICAS: config.redis.highAvailability ? JSON.stringify(s.replicaRegions.slice(0, 1)) : "[]",
+        GAIA_FLY_REDIS_PLAN: UPSTASH_PAY_AS_YOU_GO,
+        GAIA_FLY_REDIS_REPLICAS: JSON.stringify(config.redis.highAvailability ? s.redisReplicaRegions : []),
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
       },
+      secretOutput: false,
     }, stateful);
-    // The script prints the private URL's parts as its last line; stdout is secret in state.
-    const endpoint = redis.stdout.apply((out) => JSON.parse(lastLine(out)) as { host: string; port: number; password: string });
+    const endpoint = redis.stdout.apply((out) => JSON.parse(lastLine(out)) as { host: string; port: number });
     return {
       host: endpoint.apply((e) => e.host),
       port: endpoint.apply((e) => e.port),
+      // Upstash on Fly is reached over Fly's private WireGuard network with redis:// (docs upstash/redis).
       tls: false,
-      username: pulumi.output("default"),
-      password: pulumi.secret(endpoint.apply((e) => e.password)),
+      username: undefined,
+      password: undefined,
       keyPrefix: undefined,
+      readyResources: [redis],
     };
   },
 
-  storeSecret({ config, settings: s, child }, { name, value }) {
-    if (s.secretsApps.length === 0) return undefined;
-    const variable = secretVariable(name, config.names.secretPrefix);
-    const path = name.slice(config.names.secretPrefix.length + 1).replace(/\//g, "-");
-    opsCommand(`${config.names.resourcePrefix}-fly-secret-${path}`, {
+  // Fly keeps no secret of ours: Managed Postgres and `fly secrets` hold the credentials.
+  storeSecret: () => undefined,
+
+  manageAccess(ctx, { postgres, redis, adminApiKey }) {
+    const { config, settings: s, child } = ctx;
+    const names = config.names;
+    const clusterId = postgres.id!;
+    const schema = opsCommand(`${names.resourcePrefix}-schema`, {
       script: "fly",
-      create: "secret-set",
-      update: "secret-set",
-      delete: "secret-unset",
+      create: "migrate",
+      update: "migrate",
       environment: {
-        GAIA_FLY_APPS: JSON.stringify(s.secretsApps),
-        GAIA_FLY_SECRET_NAME: variable,
-        GAIA_FLY_SECRET_VALUE: value,
+        GAIA_FLY_CLUSTER_ID: clusterId,
+        GAIA_FLY_DATABASE: names.database,
+        ...(config.management.host ? { GAIA_FLY_MANAGEMENT_HOST: config.management.host } : {}),
+        ...(config.management.port ? { GAIA_FLY_MANAGEMENT_PORT: String(config.management.port) } : {}),
+        GAIA_ADMIN_EMAIL: config.adminEmail,
+        GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
+        GAIA_MIGRATIONS_DIGEST: migrationsDigest(),
       },
-    }, child);
-    return pulumi.output(`${s.secretsApps.join(",")}:${variable}`);
+    }, { ...child, dependsOn: postgres.readyResources });
+
+    const where: Record<string, pulumi.Output<string>> = {};
+    for (const role of applicationRoles(config.services).filter((r) => s.apps[r])) {
+      const app = s.apps[role]!;
+      opsCommand(`${names.resourcePrefix}-fly-access-${role}`, {
+        script: "fly",
+        create: "attach",
+        delete: "detach",
+        environment: {
+          GAIA_FLY_CLUSTER_ID: clusterId,
+          GAIA_FLY_APP: app,
+          GAIA_FLY_USER: names.loginRole(role),
+          GAIA_FLY_DATABASE: names.database,
+          GAIA_FLY_VARIABLE: DATABASE_URL,
+        },
+        secretOutput: false,
+      }, { ...child, dependsOn: [schema] });
+      where[`${names.secretPrefix}/postgres/${role}`] = pulumi.output(`${app}:${DATABASE_URL}`);
+    }
+
+    const serviceApps = config.services.map((service) => s.apps[service]!).filter(Boolean);
+    opsCommand(`${names.resourcePrefix}-fly-redis-url`, {
+      script: "fly",
+      create: "redis-share",
+      update: "redis-share",
+      delete: "redis-unshare",
+      environment: {
+        GAIA_FLY_REDIS: `${names.resourcePrefix}-redis`,
+        GAIA_FLY_APPS: JSON.stringify(serviceApps),
+        GAIA_FLY_VARIABLE: REDIS_URL,
+      },
+      secretOutput: false,
+    }, { ...child, dependsOn: redis.readyResources });
+    where[`${names.secretPrefix}/redis`] = pulumi.output(`${serviceApps.join(",")}:${REDIS_URL}`);
+    return pulumi.all(where);
   },
 };
 
-/** `gaia/dev/postgres/chat` -> `GAIA_POSTGRES_CHAT`: the app's environment variable. */
-export function secretVariable(name: string, prefix: string): string {
-  return `GAIA_${name.slice(prefix.length + 1).replace(/[^a-zA-Z0-9]+/g, "_").toUpperCase()}`;
+/** The roles applications use: analytics and the services (the owner is Fly's own schema_admin). */
+function applicationRoles(services: readonly string[]): PolicyRole[] {
+  return policyRoles(services as never).filter((r) => r !== "owner");
 }
 
 function lastLine(output: string): string {

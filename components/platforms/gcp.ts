@@ -162,9 +162,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       // server is this instance (GoogleCloudPlatform/cloud-sql-nodejs-connector src/socket.ts
       // checks the name; libpq cannot). serverCaCerts is secret in the provider (sql/databaseInstance.js).
       tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("")) },
-      adminUsername: "gaia_admin",
-      adminPassword,
-      adminIsSuperuser: false,
+      admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary, admin],
     };
   },

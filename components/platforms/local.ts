@@ -58,9 +58,7 @@ export const local: Platform<LocalSettings> = {
       port: pulumi.output(Number(url.port || 5432)),
       replicaHosts: pulumi.output([]),
       tls: { mode: settings.sslMode, ca: settings.sslRootCert === undefined ? undefined : pulumi.output(settings.sslRootCert) },
-      adminUsername: decodeURIComponent(url.username || "postgres"),
-      adminPassword: pulumi.secret(decodeURIComponent(url.password)),
-      adminIsSuperuser: true,
+      admin: { username: decodeURIComponent(url.username || "postgres"), password: pulumi.secret(decodeURIComponent(url.password)), isSuperuser: true },
       readyResources: [],
     };
   },

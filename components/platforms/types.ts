@@ -2,14 +2,20 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { GaiaConfig } from "../../stacks/config";
 
+/**
+ * Days a platform lets a stack choose: a range; "platform" where the platform keeps them on
+ * its own terms and offers no setting (Fly Managed Postgres); null where it has none.
+ */
+export type DayRange = { min: number; max: number } | "platform" | null;
+
 /** What validation needs to know of a platform, before any resource is touched. */
 export interface PlatformCapabilities {
   regions: readonly string[];
   postgresVersions: readonly number[];
   /** Allowed point-in-time-recovery window in days; null where the platform has none. */
-  pitrDays: { min: number; max: number } | null;
+  pitrDays: DayRange;
   /** Allowed backup retention in days; null where the platform keeps no backups. */
-  retentionDays: { min: number; max: number } | null;
+  retentionDays: DayRange;
   maxReplicas: number;
   highAvailability: boolean;
   minStorageGb: number;
@@ -31,14 +37,23 @@ export interface PostgresInstance {
   port: pulumi.Output<number>;
   replicaHosts: pulumi.Output<string[]>;
   tls: PostgresTls;
-  /** The platform's administrative role: creates databases and roles, owns nothing of Gaia's. */
-  adminUsername: string;
-  /** Secret. */
-  adminPassword: pulumi.Output<string>;
-  /** Whether the admin role is a real superuser (local) or a cloud "rds_superuser"-like role. */
-  adminIsSuperuser: boolean;
+  /**
+   * The platform's administrative role, which creates the database and roles and owns nothing
+   * of Gaia's; undefined where the platform makes database users itself (`manageAccess`).
+   */
+  admin: PostgresAdmin | undefined;
+  /** The platform's id of the instance, where later steps address it by id (Fly's cluster id). */
+  id?: pulumi.Output<string>;
   /** Resources that must exist before the management connection works. */
   readyResources: pulumi.Resource[];
+}
+
+export interface PostgresAdmin {
+  username: string;
+  /** Secret. */
+  password: pulumi.Output<string>;
+  /** A real superuser (local), or a cloud admin like RDS's master user (CREATEROLE, CREATEDB). */
+  isSuperuser: boolean;
 }
 
 /**
@@ -64,10 +79,12 @@ export interface RedisInstance {
   ca?: pulumi.Output<string>;
   /** ACL user, where the platform has one per environment; otherwise the default user. */
   username: pulumi.Output<string> | undefined;
-  /** Secret. */
-  password: pulumi.Output<string>;
+  /** Secret; undefined where the platform hands the credential to applications itself (Fly). */
+  password: pulumi.Output<string> | undefined;
   /** Prefix every key of this environment must carry (local servers are shared). */
   keyPrefix: string | undefined;
+  /** Resources that must exist before the credential can be read or handed out. */
+  readyResources?: pulumi.Resource[];
 }
 
 export interface Platform<Settings = unknown> {
@@ -89,6 +106,12 @@ export interface Platform<Settings = unknown> {
    * stack's encrypted state is the store).
    */
   storeSecret(ctx: PlatformContext<Settings>, secret: StoredSecret): pulumi.Output<string> | undefined;
+  /**
+   * For platforms that make database users themselves (Fly Managed Postgres): applies the
+   * schema, gives each application its own credential, and returns where each is kept. The
+   * component's SQL roles, grants and secret store are then not used.
+   */
+  manageAccess?(ctx: PlatformContext<Settings>, access: ManagedAccess): pulumi.Output<Record<string, string>>;
 }
 
 export interface StoredSecret {
@@ -96,4 +119,10 @@ export interface StoredSecret {
   value: pulumi.Output<string>;
   /** Policy roles whose application identity may read it; empty: operators only. */
   readers: readonly string[];
+}
+
+export interface ManagedAccess {
+  postgres: PostgresInstance;
+  redis: RedisInstance;
+  adminApiKey: pulumi.Output<string>;
 }

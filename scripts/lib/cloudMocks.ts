@@ -97,17 +97,23 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
   }
 }
 
-/** What the ops scripts print as their last line where the program reads it (Fly). */
+/**
+ * What the ops scripts print as their last line where the program reads it (Fly), in the
+ * shape ops/fly.ts prints from flyctl's answers (test/commands/fly.test.ts checks the two agree).
+ */
 function commandOutput(create: string, environment: Record<string, unknown> = {}): string {
   const env = (key: string) => String(unwrap(environment[key]) ?? "");
   if (create.endsWith("fly.ts postgres-apply")) {
-    const app = env("GAIA_FLY_APP");
-    const regions = JSON.parse(env("GAIA_FLY_REPLICA_REGIONS") || "[]") as string[];
-    return JSON.stringify({ host: `${app}.flycast`, port: 5432, replicaHosts: regions.map((r, i) => `${r}-${i + 1}.vm.${app}.internal`) });
+    const clusterId = mockFlyClusterId(env("GAIA_FLY_CLUSTER"));
+    return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432 });
   }
   if (create.endsWith("fly.ts redis-apply")) {
-    const redis = env("GAIA_FLY_REDIS");
-    return JSON.stringify({ host: `fly-${redis}.upstash.io`, port: 6379, password: `mock-${digest(redis).slice(0, 24)}` });
+    return JSON.stringify({ host: `fly-${env("GAIA_FLY_REDIS")}.upstash.io`, port: 6379 });
   }
   return "";
+}
+
+/** A Managed Postgres cluster id as Fly makes them: lowercase letters and digits. */
+export function mockFlyClusterId(name: string): string {
+  return digest(name).replace(/[^a-z0-9]/g, "").slice(0, 14);
 }

@@ -130,7 +130,15 @@ async function runPlan(
   for (let seen = 0; seen < registrations.length; seen = registrations.length) {
     await Promise.all(registrations.slice(seen));
   }
+  // The stack's own outputs are registered after the program returns: let those calls finish
+  // before the next plan replaces the mocked monitor (they would fail with "unknown resource").
+  await waitForRPCs();
   return { stack, resources: [...recorded.values()], outputs: resolved };
+}
+
+/** The runtime's wait for its outstanding calls (exported by the SDK, marked internal, not typed). */
+function waitForRPCs(): Promise<void> {
+  return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
 }
 
 export function promiseOf<T>(output: pulumi.Output<T> | pulumi.OutputInstance<T>): Promise<T> {

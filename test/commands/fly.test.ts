@@ -1,102 +1,224 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { unwrap } from "../../scripts/lib/cloudMocks";
-import type { StackPlan } from "../../scripts/lib/offline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { environmentNames } from "../../policy/naming";
+import { cloudState, unwrap } from "../../scripts/lib/cloudMocks";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { planStack, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { makeCertificates } from "../support/certificates";
 import { runPlanned, type CommandRun } from "../support/planned";
-import { one, planOn } from "../support/stacks";
+import { withClient, withDatabase } from "../support/postgres";
+import { one, stackOn } from "../support/stacks";
 
-/** ops/fly.ts against a simulated Fly API (test/support/fake-flyctl.cjs), as the production plan runs it. */
-const FAKE = path.resolve(__dirname, "../support/fake-flyctl.cjs");
+/**
+ * ops/fly.ts, run as the Fly plan's command resources run it, against the flyctl double
+ * (test/support/flyctl-double.cjs: flyctl's flags, outputs, prompts and errors), and for the
+ * schema against a real PostgreSQL 17 that serves TLS only, as Managed Postgres does.
+ */
+const DOUBLE = path.resolve(__dirname, "../support/flyctl-double.cjs");
+const stack = `fly${randomBytes(3).toString("hex")}`;
+const names = environmentNames(stack);
 let plan: StackPlan;
 let stateFile: string;
+let server: EmbeddedServer;
 const printed: CommandRun[] = [];
+/** Every password the double's Fly has handed out, seen after each run. */
+const passwords = new Set<string>();
 
-const state = () => JSON.parse(readFileSync(stateFile, "utf8")) as {
-  apps: { Name: string; machines: { region: string }[] }[];
-  redis: { name: string }[];
+interface DoubleState {
+  clusters: { id: string; name: string; plan: string; databases: string[]; users: { name: string; role: string; password: string }[]; attached_apps: string[] }[];
+  redis: { name: string; password: string; replicas: string[] }[];
   secrets: Record<string, Record<string, string>>;
-  calls: string[][];
-  events: string[];
-};
+  calls: { argv: string[]; stdin: string }[];
+  backups?: { cluster: string; type: string }[];
+}
+const state = () => JSON.parse(readFileSync(stateFile, "utf8")) as DoubleState;
+const command = (name: string) => one(plan, "command:local:Command", name);
 
-function fly(name: string, verb: "create" | "update" | "delete", override: Record<string, string> = {}) {
-  const result = runPlanned(one(plan, "command:local:Command", name), verb, { FLYCTL: FAKE, FAKE_FLY_STATE: stateFile, ...override });
+function fly(resource: PlannedResource, verb: "create" | "update" | "delete", override: Record<string, string> = {}): CommandRun {
+  const result = runPlanned(resource, verb, { FLYCTL: DOUBLE, FAKE_FLY_STATE: stateFile, ...override });
   printed.push(result);
+  const now = state();
+  for (const p of [...now.clusters.flatMap((c) => c.users.map((u) => u.password)), ...now.redis.map((r) => r.password)]) passwords.add(p);
   return result;
 }
 
+/** The cluster command's output, as the program reads it into the next commands' environment. */
+const clusterId = () => JSON.parse(fly(command(`gaia-${stack}-db`), "update").stdout.trim().split("\n").at(-1)!).clusterId as string;
+
 beforeAll(async () => {
-  plan = await planOn("production", "fly");
+  plan = await planStack(stack, { ...stackOn("staging", "fly"), "gaia:preset": "staging" });
   stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "state.json");
+  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-fly-pg-")), tls: makeCertificates(mkdtempSync(path.join(tmpdir(), "gaia-fly-ca-"))).server });
 });
 
-describe("the fly platform's commands against a simulated Fly API", () => {
-  it("creates the cluster with its replicas, then adopts it without creating anything again", () => {
-    const created = fly("gaia-production-db-cluster", "create");
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe("the Fly plan's commands against the flyctl double", () => {
+  it("creates the cluster, its database and users, printing what the offline plan's mock prints", () => {
+    const created = fly(command(`gaia-${stack}-db`), "create");
     expect(created.stderr).toBe("");
     expect(created.status).toBe(0);
-    const endpoint = JSON.parse(created.stdout.trim().split("\n").at(-1)!);
-    expect(endpoint).toEqual({ host: "gaia-production-db.flycast", port: 5432, replicaHosts: ["iad.gaia-production-db.internal", "iad.gaia-production-db.internal"] });
-    // Three members for HA plus two read replicas.
-    expect(state().apps[0]!.machines).toHaveLength(5);
-    expect(state().events).toContain("postgres backup config update -a gaia-production-db --recovery-window 7d");
+    const [cluster] = state().clusters;
+    expect(cluster).toMatchObject({ name: `gaia-${stack}-db`, plan: "basic", databases: ["fly-db", names.database] });
+    expect(cluster!.users.map((u) => [u.name, u.role])).toEqual([
+      ["fly-user", "schema_admin"],
+      [`${names.database}_analytics_a`, "reader"],
+      [`${names.database}_chat_a`, "writer"],
+      [`${names.database}_assets_a`, "writer"],
+      [`${names.database}_auth_a`, "writer"],
+    ]);
+    const printedEndpoint = JSON.parse(created.stdout.trim().split("\n").at(-1)!);
+    expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432 });
+    // The offline plan's simulated output has the same shape.
+    const mocked = JSON.parse(String(cloudState("command:local:Command", "x", command(`gaia-${stack}-db`).inputs).stdout));
+    expect(Object.keys(mocked)).toEqual(Object.keys(printedEndpoint));
+    expect(mocked.host).toBe(`direct.${mocked.clusterId}.flympg.net`);
+  });
 
-    const callsBefore = state().calls.length;
-    const again = fly("gaia-production-db-cluster", "update");
+  it("changes nothing on a second run", () => {
+    const before = state().calls.length;
+    const again = fly(command(`gaia-${stack}-db`), "update");
     expect(again.status).toBe(0);
-    expect(again.stdout).toMatch(/adopting existing Postgres app gaia-production-db/);
-    const newCalls = state().calls.slice(callsBefore).map((c) => c.slice(0, 2).join(" "));
-    expect(newCalls).not.toContain("postgres create");
-    expect(newCalls).not.toContain("machine clone");
-    expect(state().apps[0]!.machines).toHaveLength(5);
+    expect(again.stdout).toMatch(/adopting Managed Postgres cluster/);
+    const verbs = state().calls.slice(before).map((c) => c.argv.slice(0, 3).join(" "));
+    expect(verbs.filter((v) => /create|set-role|delete|destroy/.test(v))).toEqual([]);
+    expect(state().clusters).toHaveLength(1);
   });
 
-  it("passes the superuser password to flyctl only, and secrets to apps through stdin", () => {
-    const env = unwrap(one(plan, "command:local:Command", "gaia-production-db-cluster").inputs.environment) as Record<string, unknown>;
-    const password = String(unwrap(env.GAIA_FLY_ADMIN_PASSWORD));
-    expect(state().calls.find((c) => c[1] === "create")).toContain(password);
-
-    const secret = one(plan, "command:local:Command", "gaia-production-fly-secret-postgres-chat");
-    const url = String(unwrap((unwrap(secret.inputs.environment) as Record<string, unknown>).GAIA_FLY_SECRET_VALUE));
-    expect(fly(secret.name, "create").status).toBe(0);
-    expect(state().secrets["gaia-api"]).toEqual({ GAIA_POSTGRES_CHAT: url });
-    expect(JSON.stringify(state().calls)).not.toContain(url);
-    expect(fly(secret.name, "delete").status).toBe(0);
-    expect(state().secrets["gaia-api"]).toEqual({});
+  it("refuses a plan change with the way to make it, changing nothing", () => {
+    const resized = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_PLAN: "starter" });
+    expect(resized.status).toBe(1);
+    expect(resized.stderr).toBe(
+      `error: Managed Postgres cluster gaia-${stack}-db has the basic plan and the stack asks for starter: flyctl cannot change a plan; change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.\n`,
+    );
+    expect(state().clusters[0]!.plan).toBe("basic");
   });
 
-  it("creates Redis once and hands its endpoint to the program", () => {
-    const first = fly("gaia-production-redis", "create");
-    expect(first.status).toBe(0);
-    expect(JSON.parse(first.stdout.trim())).toMatchObject({ host: "fly-gaia-production-redis.upstash.io", port: 6379 });
-    expect(fly("gaia-production-redis", "update").status).toBe(0);
+  it("applies a changed role kind and removes the user of a removed service", () => {
+    const users = JSON.parse(String(unwrap((unwrap(command(`gaia-${stack}-db`).inputs.environment) as Record<string, unknown>).GAIA_FLY_USERS)));
+    delete users[`${names.database}_auth_a`];
+    users[`${names.database}_chat_a`] = "reader";
+    expect(fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_USERS: JSON.stringify(users) }).status).toBe(0);
+    const now = Object.fromEntries(state().clusters[0]!.users.map((u) => [u.name, u.role]));
+    expect(now[`${names.database}_chat_a`]).toBe("reader");
+    expect(now).not.toHaveProperty(`${names.database}_auth_a`);
+    expect(now["fly-user"]).toBe("schema_admin");
+    // Back to the plan's users.
+    expect(fly(command(`gaia-${stack}-db`), "update").status).toBe(0);
+    expect(state().clusters[0]!.users).toHaveLength(5);
+  });
+
+  it("finishes after a run that failed half-way, creating nothing twice", () => {
+    const other = { GAIA_FLY_CLUSTER: `gaia-${stack}-db2`, FAKE_FLY_FAIL: "mpg users create" };
+    const failed = fly(command(`gaia-${stack}-db`), "create", other);
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toBe("error: flyctl mpg users create failed (exit 1): Error: failed to mpg users create: Something went wrong\n");
+    const retried = fly(command(`gaia-${stack}-db`), "create", other);
+    expect(retried.status).toBe(0);
+    const second = state().clusters.filter((c) => c.name === `gaia-${stack}-db2`);
+    expect(second).toHaveLength(1);
+    expect(second[0]!.users).toHaveLength(5);
+    expect(fly(command(`gaia-${stack}-db`), "delete", { GAIA_FLY_CLUSTER: `gaia-${stack}-db2`, GAIA_FLY_DELETION_PROTECTION: "off", GAIA_FLY_FINAL_BACKUP: "off" }).status).toBe(0);
+  });
+
+  it("applies the schema as Fly's schema_admin over TLS, on a real PostgreSQL", async () => {
+    const admin = state().clusters[0]!.users.find((u) => u.name === "fly-user")!;
+    const setup = (database: string) => `${withDatabase(server.url, database)}?sslmode=no-verify`;
+    await withClient(setup("postgres"), async (su) => {
+      await su.query(`create role "fly-user" login password '${admin.password}'`);
+      await su.query(`create database ${names.database} owner "fly-user"`);
+    });
+    const id = clusterId();
+    const schema = fly(command(`gaia-${stack}-schema`), "create", { GAIA_FLY_CLUSTER_ID: id, GAIA_FLY_MANAGEMENT_HOST: "localhost", GAIA_FLY_MANAGEMENT_PORT: String(server.port) });
+    expect(schema.stderr).toBe("");
+    expect(schema.stdout).toMatch(/schema up to date \(1 migration\(s\) applied\)/);
+    await withClient(setup(names.database), async (client) => {
+      const { rows } = await client.query("select tableowner from pg_tables where tablename = 'users'");
+      expect(rows).toEqual([{ tableowner: "fly-user" }]);
+    });
+  });
+
+  it("hands each service its own credential through Fly, once, and takes it back", () => {
+    const id = clusterId();
+    const chat = command(`gaia-${stack}-fly-access-chat`);
+    expect(fly(chat, "create", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    const chatUser = state().clusters[0]!.users.find((u) => u.name === `${names.database}_chat_a`)!;
+    expect(state().secrets["gaia-chat"]!.GAIA_DATABASE_URL).toBe(`postgresql://${chatUser.name}:${chatUser.password}@pgbouncer.${id}.flympg.net/${names.database}`);
+    const again = fly(chat, "create", { GAIA_FLY_CLUSTER_ID: id });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe("gaia-chat already has GAIA_DATABASE_URL\n");
+    expect(fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    expect(state().secrets["gaia-chat"]).toEqual({});
+    expect(state().clusters[0]!.attached_apps).toEqual([]);
+  });
+
+  it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
+    const redis = command(`gaia-${stack}-redis`);
+    const created = fly(redis, "create");
+    expect(created.stderr).toBe("");
+    expect(JSON.parse(created.stdout.trim().split("\n").at(-1)!)).toEqual({ host: `fly-gaia-${stack}-redis.upstash.io`, port: 6379 });
+    expect(fly(redis, "update").status).toBe(0);
     expect(state().redis).toHaveLength(1);
+    const create = state().calls.find((c) => c.argv[0] === "redis" && c.argv[1] === "create")!.argv;
+    expect(create).toEqual(expect.arrayContaining(["--plan", "ekQ85Yjkw155ohQ5ALYq0M", "--disable-eviction", "--enable-prodpack=false", "--no-replicas"]));
+
+    const share = command(`gaia-${stack}-fly-redis-url`);
+    expect(fly(share, "create").status).toBe(0);
+    const url = `redis://default:${state().redis[0]!.password}@fly-gaia-${stack}-redis.upstash.io:6379`;
+    for (const app of ["gaia-chat", "gaia-assets", "gaia-auth"]) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
+    expect(fly(share, "delete").status).toBe(0);
+    for (const app of ["gaia-chat", "gaia-assets", "gaia-auth"]) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
   });
 
   it("refuses to delete a protected cluster, and takes a final backup before deleting an unprotected one", () => {
-    const refused = fly("gaia-production-db-cluster", "delete");
+    const cluster = command(`gaia-${stack}-db`);
+    const refused = fly(cluster, "delete");
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/deletion protection is on for gaia-production-db: set gaia:deletionProtection to false/);
-    expect(state().apps).toHaveLength(1);
+    expect(refused.stderr).toBe(`error: deletion protection is on for gaia-${stack}-db: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.\n`);
+    expect(state().clusters.map((c) => c.name)).toContain(`gaia-${stack}-db`);
 
-    const deleted = fly("gaia-production-db-cluster", "delete", { GAIA_FLY_DELETION_PROTECTION: "off" });
+    const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" });
     expect(deleted.status).toBe(0);
-    expect(state().events.some((e) => /^postgres backup create -a gaia-production-db --name final-/.test(e))).toBe(true);
-    expect(state().apps).toHaveLength(0);
-    expect(fly("gaia-production-db-cluster", "delete", { GAIA_FLY_DELETION_PROTECTION: "off" }).stdout).toMatch(/already gone/);
+    expect(state().backups).toContainEqual({ cluster: `gaia-${stack}-db`, type: "full" });
+    expect(state().clusters.map((c) => c.name)).not.toContain(`gaia-${stack}-db`);
+    expect(fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" }).stdout).toBe(`Managed Postgres cluster gaia-${stack}-db is already gone\n`);
   });
 
   it("says what to do when flyctl is missing", () => {
-    const missing = fly("gaia-production-db-cluster", "create", { FLYCTL: "/nonexistent/flyctl" });
+    const missing = fly(command(`gaia-${stack}-db`), "create", { FLYCTL: "/nonexistent/flyctl" });
     expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/flyctl not found: install flyctl/);
+    expect(missing.stderr).toMatch(/flyctl not found: install flyctl 0.4.84 or later/);
   });
 
-  it("prints no Postgres password", () => {
-    const env = unwrap(one(plan, "command:local:Command", "gaia-production-db-cluster").inputs.environment) as Record<string, unknown>;
-    const password = String(unwrap(env.GAIA_FLY_ADMIN_PASSWORD));
-    for (const run of printed) expect(run.stdout + run.stderr).not.toContain(password);
+  it("puts no credential on any command line and prints none", () => {
+    // Both clusters' five users each, and Redis.
+    expect(passwords.size).toBeGreaterThanOrEqual(11);
+    const argv = JSON.stringify(state().calls.map((c) => c.argv));
+    for (const password of passwords) {
+      expect(argv).not.toContain(password);
+      for (const run of printed) expect(run.stdout + run.stderr).not.toContain(password);
+    }
+  });
+});
+
+describe("the flyctl double", () => {
+  const run = (...args: string[]) => spawnSync(DOUBLE, args, { env: { ...process.env, FAKE_FLY_STATE: path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "s.json") }, encoding: "utf8" });
+
+  it("fails on flags flyctl does not have, as flyctl does", () => {
+    expect(run("redis", "status", "x", "--json")).toMatchObject({ status: 1, stderr: "Error: unknown flag: --json\n" });
+    expect(run("mpg", "status", "x", "--org", "gaia")).toMatchObject({ status: 1, stderr: "Error: unknown flag: --org\n" });
+    expect(run("postgres", "create")).toMatchObject({ status: 1, stderr: 'Error: unknown command "postgres create" for "flyctl"\n' });
+  });
+
+  it("fails where flyctl would prompt, without a terminal", () => {
+    expect(run("redis", "create", "--name", "r", "--org", "o", "--region", "iad", "--no-replicas", "--disable-eviction")).toMatchObject({ status: 1, stderr: "Error: prompt: non interactive\n" });
+    expect(run("mpg", "create", "--org", "o", "--region", "iad")).toMatchObject({ status: 1, stderr: "Error: name argument or flag must be specified when not running interactively\n" });
+    expect(run("mpg", "list")).toMatchObject({ status: 1, stderr: "Error: slug argument must be specified when not running interactively\n" });
   });
 });

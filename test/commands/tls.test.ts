@@ -1,12 +1,13 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
+import { makeCertificates, type TestCertificates } from "../support/certificates";
 import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, runPlanned } from "../support/planned";
 import { withDatabase } from "../support/postgres";
 import { one } from "../support/stacks";
@@ -20,29 +21,16 @@ const work = mkdtempSync(path.join(tmpdir(), "gaia-tls-"));
 const file = (name: string) => path.join(work, name);
 let server: EmbeddedServer;
 let plan: StackPlan;
+let certificates: TestCertificates;
 const stack = `tls_${randomBytes(3).toString("hex")}`;
-
-/** A CA, and a server certificate it signs for `localhost` only (no IP address in it). */
-function makeCertificates() {
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: work, stdio: "pipe" });
-  for (const ca of ["ca", "other-ca"]) {
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=Gaia test ${ca}`, "-keyout", `${ca}.key`, "-out", `${ca}.pem`);
-  }
-  openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr");
-  writeFileSync(file("san.ext"), "subjectAltName=DNS:localhost\n");
-  openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "san.ext", "-out", "server.crt");
-}
 
 /** An admin URL that does not check the certificate: the test's own setup, not the project's. */
 const setupUrl = () => `${server.url.replace("127.0.0.1", "localhost")}?sslmode=no-verify`;
 
 beforeAll(async () => {
-  makeCertificates();
-  server = await startEmbeddedPostgres({
-    dataDir: mkdtempSync(path.join(tmpdir(), "gaia-tls-pg-")),
-    tls: { cert: readFileSync(file("server.crt"), "utf8"), key: readFileSync(file("server.key"), "utf8") },
-  });
-  const local = { postgresUrl: server.url.replace("127.0.0.1", "localhost"), sslMode: "verify-full", sslRootCert: readFileSync(file("ca.pem"), "utf8") };
+  certificates = makeCertificates(work);
+  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-tls-pg-")), tls: certificates.server });
+  const local = { postgresUrl: server.url.replace("127.0.0.1", "localhost"), sslMode: "verify-full", sslRootCert: certificates.ca };
   plan = await planStack(stack, { ...readStackFile("local").config, "gaia:local": JSON.stringify(local) }, ["gaia:local"]);
   await createPlannedRoles(plan, setupUrl());
 });
@@ -63,7 +51,7 @@ describe("TLS that verifies, against a server that serves nothing else", () => {
     const schema = one(plan, "command:local:Command", `gaia-${stack.replace(/_/g, "-")}-schema`);
     const env = unwrap(schema.inputs.environment) as Record<string, unknown>;
     expect(String(unwrap(env.GAIA_DATABASE_URL))).toMatch(/sslmode=verify-full$/);
-    expect(String(unwrap(env.GAIA_DATABASE_CA))).toBe(readFileSync(file("ca.pem"), "utf8"));
+    expect(String(unwrap(env.GAIA_DATABASE_CA))).toBe(certificates.ca);
     const applied = runPlanned(schema, "create");
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
@@ -92,7 +80,7 @@ describe("TLS that verifies, against a server that serves nothing else", () => {
 
   it("refuses a server signed by another CA, saying what to check", () => {
     const schema = one(plan, "command:local:Command", `gaia-${stack.replace(/_/g, "-")}-schema`);
-    const run = runPlanned(schema, "create", { GAIA_DATABASE_CA: readFileSync(file("other-ca.pem"), "utf8") });
+    const run = runPlanned(schema, "create", { GAIA_DATABASE_CA: certificates.otherCa });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/^error: the server at role "gaia_tls_[0-9a-f]+_owner_a" at localhost:\d+\/gaia_tls_[0-9a-f]+ \(sslmode verify-full\) presented a certificate that the stack's CA did not sign \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): .*Check gaia:management and, on local, gaia:local.sslRootCert; then run `pulumi up` again.\n$/);
   });

@@ -24,8 +24,20 @@ export const PLATFORM_FIXTURES = {
       },
     },
   },
-  fly: { region: "iad", settings: { org: "gaia", secretsApps: ["gaia-api"] } },
+  fly: {
+    region: "iad",
+    settings: { org: "gaia", apps: { chat: "gaia-chat", assets: "gaia-assets", auth: "gaia-auth" }, acceptCoarseRoles: true, redisReplicaRegions: ["ord"] },
+  },
 } as const;
+
+/**
+ * What a stack file says to live on a platform where its preset asks for more than the
+ * platform gives: Fly Managed Postgres has no read replicas, and flyctl cannot select the
+ * 8-vCPU plan (components/platforms/contracts.ts).
+ */
+export const PLATFORM_OVERRIDES: Partial<Record<CloudPlatform, Partial<Record<string, Record<string, string>>>>> = {
+  fly: { production: { "gaia:replicas": "0", "gaia:instance": JSON.stringify({ vcpus: 4 }) } },
+};
 
 export type CloudPlatform = keyof typeof PLATFORM_FIXTURES;
 export const CLOUD_PLATFORMS = Object.keys(PLATFORM_FIXTURES) as CloudPlatform[];
@@ -35,7 +47,13 @@ export function stackOn(stack: string, platform: CloudPlatform): Record<string, 
   const { config } = readStackFile(stack);
   const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform)$/.test(key)));
   const fixture = PLATFORM_FIXTURES[platform];
-  return { ...moved, "gaia:platform": platform, "gaia:region": fixture.region, [`gaia:${platform}`]: JSON.stringify(fixture.settings) };
+  return {
+    ...moved,
+    "gaia:platform": platform,
+    "gaia:region": fixture.region,
+    [`gaia:${platform}`]: JSON.stringify(fixture.settings),
+    ...PLATFORM_OVERRIDES[platform]?.[stack],
+  };
 }
 
 export async function planOn(stack: string, platform: CloudPlatform): Promise<StackPlan> {

@@ -15,7 +15,7 @@ const settings = {
     network: "projects/gaia-proj/global/networks/n",
     serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" },
   },
-  fly: { org: "gaia" },
+  fly: { org: "gaia", apps: { chat: "gaia-chat", assets: "gaia-assets", auth: "gaia-auth" }, acceptCoarseRoles: true },
 };
 
 describe("instance sizes", () => {
@@ -33,9 +33,9 @@ describe("instance sizes", () => {
     ["gcp", "dev", "db-custom-1-3840"],
     ["gcp", "staging", "db-custom-2-3840"],
     ["gcp", "production", "db-custom-8-16384"],
-    // dev's pools need 55 connections, more than 256 MB holds.
-    ["fly", "dev", "shared-cpu-2x"],
-    ["fly", "production", "performance-8x"],
+    // Managed Postgres plans: the smallest with the vCPUs and memory.
+    ["fly", "dev", "basic"],
+    ["fly", "staging", "basic"],
   ] as const)("on %s, %s gets %s", (platform, stack, expected) => {
     const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform] });
     expect(PLATFORMS[platform].instanceClass(config)).toBe(expected);

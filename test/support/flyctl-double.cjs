@@ -1,0 +1,348 @@
+#!/usr/bin/env node
+// A double of flyctl for tests, built from flyctl's own command definitions (superfly/flyctl
+// at v0.4.87, paths below): for each command ops/fly.ts runs, the flags it accepts, what it
+// prints (JSON in the shape of flyctl's Go structs, text where flyctl prints text, passwords
+// included where flyctl prints them), the prompts that fail without a terminal, and its errors.
+// Anything else fails as flyctl does: "Error: unknown flag: --x" or "unknown command", exit 1
+// (internal/cli/cli.go printError). The Fly API is a JSON file (FAKE_FLY_STATE); every call is
+// recorded with its argv and stdin. FAKE_FLY_FAIL="<command path>" fails that command once,
+// as an API error would, to test a run interrupted half-way.
+const fs = require("node:fs");
+const crypto = require("node:crypto");
+
+const stateFile = process.env.FAKE_FLY_STATE;
+const state = fs.existsSync(stateFile)
+  ? JSON.parse(fs.readFileSync(stateFile, "utf8"))
+  : { clusters: [], redis: [], secrets: {}, calls: [], failed: [] };
+const save = () => fs.writeFileSync(stateFile, JSON.stringify(state, null, 1));
+const secret = () => crypto.randomBytes(12).toString("base64url");
+
+class FlyError extends Error {}
+const fail = (message) => {
+  throw new FlyError(message);
+};
+/** What flyctl's prompts answer without a terminal (internal/prompt/prompt.go ErrNonInteractive). */
+const NON_INTERACTIVE = "prompt: non interactive";
+
+const str = "string";
+const bool = "bool";
+const int = "int";
+// Persistent root flags (internal/command/root/root.go).
+const GLOBAL = { "access-token": { type: str, short: "t" }, verbose: { type: bool }, debug: { type: bool } };
+const json = { json: { type: bool, short: "j" } }; // flag.JSONOutput(), internal/flag/flag.go
+const yes = { yes: { type: bool, short: "y", alias: "auto-confirm" } }; // flag.Yes()
+const app = { app: { type: str, short: "a" }, config: { type: str, short: "c" } }; // flag.App(), flag.AppConfig()
+const secretsShared = { ...app, detach: { type: bool }, stage: { type: bool }, "dns-checks": { type: bool } }; // internal/command/secrets/secrets.go
+
+/** MPG regions the API offers (docs mpg/index.html.md); plans as flyctl keys them (internal/command/mpg/plans.go). */
+const MPG_REGIONS = ["ams", "fra", "gru", "iad", "lax", "lhr", "nrt", "ord", "sin", "sjc", "syd", "yyz"];
+const MPG_PLANS = { basic: "Basic", starter: "Starter", launch: "Launch", scale: "Scale", Performance: "Performance" };
+const UPSTASH_PLANS = { ekQ85Yjkw155ohQ5ALYq0M: "Pay-as-you-go", x7M0gyB764ggwt6YZLRK: "Free" }; // internal/command/redis/create.go
+
+const cluster = (id) => state.clusters.find((c) => c.id === id) ?? fail(`managed postgres cluster "${id}" not found`); // mpg.go ClusterFromArgOrSelect
+const clusterArg = (args) => args[0] ?? fail(NON_INTERACTIVE);
+const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pgbouncer.${c.id}.flympg.net/${c.dbname}`;
+const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
+
+const COMMANDS = {
+  // internal/command/mpg/list.go; JSON: []v1.ManagedCluster (internal/uiex/mpg/v1/client.go).
+  "mpg list": {
+    flags: { ...json, org: { type: str, short: "o" }, deleted: { type: bool } },
+    run(args, flags) {
+      const org = orgOf(flags) ?? args[0] ?? fail("slug argument must be specified when not running interactively");
+      const found = state.clusters.filter((c) => c.org === org);
+      if (found.length === 0) return `No managed postgres clusters found in organization ${org}\n`;
+      const list = found.map((c) => ({
+        id: c.id, mpgd_cluster_id: c.id, version: 2, name: c.name, region: c.region, status: c.status, plan: c.plan, disk: c.disk, replicas: 1,
+        organization: { Slug: c.org, RawSlug: c.org }, ip_assignments: { direct: c.ip }, attached_apps: c.attached_apps.map((name, i) => ({ name, id: i + 1 })),
+      }));
+      return flags.json ? JSON.stringify(list, null, 4) : list.map((c) => `${c.id}\t${c.name}\t${c.region}\t${c.status}`).join("\n");
+    },
+  },
+  // internal/command/mpg/create.go and v2/run_create.go; no --json; blocks until ready.
+  "mpg create": {
+    flags: {
+      region: { type: str, short: "r" }, org: { type: str, short: "o" }, name: { type: str, short: "n" }, v2: { type: bool },
+      plan: { type: str }, "volume-size": { type: int }, "enable-postgis-support": { type: bool }, "pg-major-version": { type: int },
+    },
+    run(_args, flags) {
+      if (!flags.name) fail("name argument or flag must be specified when not running interactively");
+      const org = orgOf(flags) ?? fail("org slug must be specified when not running interactively");
+      const version = flags["pg-major-version"] ?? 16;
+      if (version !== 16 && version !== 17) fail(`invalid Postgres major version: ${version}. Supported versions are 16 and 17`);
+      // normalizePlan lowercases; an unmatched plan silently becomes Basic without a terminal.
+      const key = String(flags.plan ?? "").toLowerCase().trim();
+      const plan = MPG_PLANS[key] ? key : "basic";
+      if (!flags.region) fail(NON_INTERACTIVE);
+      if (!MPG_REGIONS.includes(flags.region)) fail(`region ${flags.region} is not available for Managed Postgres. Available regions: [${MPG_REGIONS.join(" ")}]`);
+      const id = crypto.randomBytes(7).toString("hex");
+      const password = secret();
+      const c = {
+        id, name: flags.name, org, region: flags.region, plan, status: "ready", disk: flags["volume-size"] ?? 10, version,
+        ip: `fdaa:0:1::${state.clusters.length + 2}`, dbname: "fly-db", databases: ["fly-db"], attached_apps: [], backups: [],
+        users: [{ name: "fly-user", role: "schema_admin", password }],
+      };
+      state.clusters.push(c);
+      return [
+        `Selected Plan: ${MPG_PLANS[plan]}`, `Waiting for cluster ${c.name} (${id}) to be ready...`, "",
+        "Managed Postgres cluster created successfully!", `  ID: ${id}`, `  Name: ${c.name}`, `  Organization: ${org}`,
+        `  Region: ${c.region}`, `  Plan: ${plan}`, `  Disk: ${c.disk}GB`, "  PostGIS: false", `  Connection string: ${pgbouncerUri(c, "fly-user", password)}`, "",
+      ].join("\n");
+    },
+  },
+  // internal/command/mpg/status.go, v2/run_status.go; JSON: GetClusterResponse (internal/uiex/mpg/v2/client.go).
+  "mpg status": {
+    flags: { ...json },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      const admin = c.users.find((u) => u.name === "fly-user");
+      const response = {
+        data: {
+          id: c.id, name: c.name, status: c.status, engine: "postgres", plan: c.plan, region: c.region, organization: { Slug: c.org },
+          mpgd_cluster_id: c.id, disk: c.disk, replicas: 1, ip_assignments: { direct: c.ip }, attached_apps: c.attached_apps.map((name, i) => ({ name, id: i + 1 })),
+        },
+        credentials: { status: "ready", user: "fly-user", password: admin.password, dbname: c.dbname, pgbouncer_uri: pgbouncerUri(c, "fly-user", admin.password) },
+      };
+      return flags.json ? JSON.stringify(response, null, 4) : `ID  ${c.id}\nName  ${c.name}\nStatus  ${c.status}\n`;
+    },
+  },
+  // internal/command/mpg/destroy.go, v2/run_destroy.go: asynchronous.
+  "mpg destroy": {
+    flags: { ...yes },
+    run(args, flags) {
+      const c = cluster(args[0] ?? fail("accepts 1 arg(s), received 0"));
+      if (!flags.yes) fail("--yes flag must be specified when not running interactively");
+      state.clusters = state.clusters.filter((x) => x !== c);
+      return `Managed Postgres cluster ${c.name} (${c.id}) scheduled to be destroyed (may take some time)\n`;
+    },
+  },
+  // internal/command/mpg/databases.go, v2/run_databases.go; JSON [{name}].
+  "mpg databases list": {
+    flags: { ...json },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (c.databases.length === 0) return `No databases found for cluster ${c.id}\n`;
+      return flags.json ? JSON.stringify(c.databases.map((name) => ({ name })), null, 4) : c.databases.join("\n");
+    },
+  },
+  "mpg databases create": {
+    flags: { name: { type: str, short: "n" } },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (!flags.name) fail("database name must be specified with --name flag when not running interactively");
+      c.databases.push(flags.name);
+      return `Database ${flags.name} created\n`;
+    },
+  },
+  // internal/command/mpg/users.go, v2/run_users.go; JSON [{name, role}]; Fly makes the passwords.
+  "mpg users list": {
+    flags: { ...json },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (c.users.length === 0) return `No users found for cluster ${c.id}\n`;
+      return flags.json ? JSON.stringify(c.users.map(({ name, role }) => ({ name, role })), null, 4) : c.users.map((u) => `${u.name} ${u.role}`).join("\n");
+    },
+  },
+  "mpg users create": {
+    flags: { username: { type: str, short: "u" }, role: { type: str, short: "r" } },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (!flags.username) fail("username must be specified with --username flag when not running interactively");
+      if (!flags.role) fail("user role must be specified with --role flag when not running interactively");
+      if (!["schema_admin", "writer", "reader"].includes(flags.role)) fail(`invalid role "${flags.role}". Must be one of: schema_admin, writer, reader`);
+      c.users.push({ name: flags.username, role: flags.role, password: secret() });
+      return `User created\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
+    },
+  },
+  "mpg users set-role": {
+    flags: { username: { type: str, short: "u" }, role: { type: str, short: "r" } },
+    run(args, flags) {
+      const user = cluster(clusterArg(args)).users.find((u) => u.name === flags.username) ?? fail(`user ${flags.username} not found`);
+      user.role = flags.role ?? fail("user role must be specified with --role flag when not running interactively");
+      return "User role updated\n";
+    },
+  },
+  "mpg users delete": {
+    flags: { username: { type: str, short: "u" }, ...yes },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (!flags.yes) fail("--yes flag must be specified when not running interactively");
+      c.users = c.users.filter((u) => u.name !== flags.username);
+      return `User ${flags.username} deleted\n`;
+    },
+  },
+  // internal/command/mpg/backup.go, v2/run_backup.go.
+  "mpg backup create": {
+    flags: { type: { type: str } },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      const type = flags.type ?? "full";
+      if (type !== "full" && type !== "incr") fail("--type must be either 'full' or 'incr'");
+      c.backups.push({ type });
+      state.backups = [...(state.backups ?? []), { cluster: c.name, type }];
+      return "Backup queued successfully!\n";
+    },
+  },
+  // internal/command/mpg/attach.go, v2/run_attach.go: sets the app secret itself, prints it.
+  "mpg attach": {
+    flags: { ...app, "variable-name": { type: str }, database: { type: str, short: "d" }, username: { type: str, short: "u" } },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
+      const variable = flags["variable-name"] ?? "DATABASE_URL";
+      const secrets = (state.secrets[appName] ??= {});
+      if (secrets[variable] !== undefined) fail(`app ${appName} already has ${variable} set. Use 'fly secrets unset ${variable}' to remove it first`);
+      const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`user ${flags.username} not found`);
+      const uri = pgbouncerUri(c, user.name, user.password).replace(`/${c.dbname}`, `/${flags.database ?? c.dbname}`);
+      secrets[variable] = uri;
+      if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
+      return `The following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
+    },
+  },
+  // internal/command/mpg/detach.go: removes the attachment, keeps the secret.
+  "mpg detach": {
+    flags: { ...app },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (!c.attached_apps.includes(flags.app)) fail(`attachment not found for app '${flags.app}' on cluster ${c.id}`);
+      c.attached_apps = c.attached_apps.filter((a) => a !== flags.app);
+      return `Detached ${flags.app}; run 'fly secrets unset DATABASE_URL -a ${flags.app}' to remove its secret\n`;
+    },
+  },
+  // internal/command/redis/list.go: a table, no --json.
+  "redis list": {
+    flags: { org: { type: str, short: "o" } },
+    run(_args, flags) {
+      const org = orgOf(flags);
+      const rows = state.redis.filter((r) => !org || r.org === org);
+      return ["NAME                 ORG   PLAN            EVICTION  PRIMARY REGION  READ REGIONS", ...rows.map((r) => `${r.name}  ${r.org}  Pay-as-you-go  Disabled  ${r.region}  ${r.replicas.join(",")}`)].join("\n") + "\n";
+    },
+  },
+  // internal/command/redis/create.go: every prompt's flag is required without a terminal.
+  "redis create": {
+    flags: {
+      org: { type: str, short: "o" }, region: { type: str, short: "r" }, "replica-regions": { type: str }, name: { type: str, short: "n" }, plan: { type: str },
+      "no-replicas": { type: bool }, "enable-eviction": { type: bool }, "disable-eviction": { type: bool }, "enable-auto-upgrade": { type: bool }, "enable-prodpack": { type: bool },
+    },
+    run(_args, flags) {
+      if (flags.plan && !UPSTASH_PLANS[flags.plan] && !Object.values(UPSTASH_PLANS).includes(flags.plan)) fail(`plan "${flags.plan}" not found`);
+      const org = orgOf(flags) ?? fail("org slug must be specified when not running interactively");
+      if (!flags.name) fail(NON_INTERACTIVE);
+      const region = flags.region ?? process.env.FLY_REGION ?? fail("region code must be specified when not running interactively");
+      if (!("enable-eviction" in flags) && !("disable-eviction" in flags)) fail(NON_INTERACTIVE);
+      if (!("enable-prodpack" in flags)) fail(NON_INTERACTIVE);
+      if (!flags["no-replicas"] && !flags["replica-regions"]) fail("regions codes must be specified in a comma-separated when not running interactively");
+      const replicas = flags["no-replicas"] ? [] : flags["replica-regions"].split(",").filter((r) => MPG_REGIONS.includes(r) && r !== region);
+      const r = { name: flags.name, org, region, replicas, password: secret() };
+      state.redis.push(r);
+      return `Your database ${r.name} is ready. Apps in the ${org} org can connect to Redis at redis://default:${r.password}@fly-${r.name}.upstash.io:6379\n`;
+    },
+  },
+  // internal/command/redis/status.go: a table whose "Private URL" row is the URL with its password.
+  "redis status": {
+    flags: {},
+    run(args) {
+      const r = state.redis.find((x) => x.name === args[0]) ?? fail(`Could not find Redis database ${args[0]}`);
+      return ["Redis", `  ID             = ${r.name}-id`, `  Name           = ${r.name}`, "  Plan           = Pay-as-you-go", `  Primary Region = ${r.region}`,
+        `  Read Regions   = ${r.replicas.join(",")}`, "  Eviction       = Disabled", `  Private URL    = redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, ""].join("\n");
+    },
+  },
+  "redis destroy": {
+    flags: { ...yes },
+    run(args, flags) {
+      if (!flags.yes) fail("yes flag must be specified when not running interactively");
+      state.redis = state.redis.filter((x) => x.name !== args[0]);
+      return `Your Redis database ${args[0]} was destroyed\n`;
+    },
+  },
+  // internal/command/secrets/list.go: JSON [{name, digest, status}].
+  "secrets list": {
+    flags: { ...app, ...json },
+    run(_args, flags) {
+      const secrets = state.secrets[flags.app] ?? {};
+      const list = Object.entries(secrets).map(([name, value]) => ({ name, digest: crypto.createHash("sha256").update(value).digest("hex").slice(0, 16), status: "Staged" }));
+      return flags.json ? JSON.stringify(list, null, 4) : list.map((s) => s.name).join("\n");
+    },
+  },
+  // internal/command/secrets/import.go and parser.go: NAME=VALUE lines on stdin, quotes stripped.
+  "secrets import": {
+    flags: { ...secretsShared },
+    run(_args, flags, stdin) {
+      const pairs = stdin.split("\n").filter((l) => l.trim() && !l.startsWith("#"));
+      if (pairs.length === 0) fail("requires at least one SECRET=VALUE pair");
+      for (const line of pairs) {
+        const at = line.indexOf("=");
+        if (at < 0) fail(`Secrets must be provided as NAME=VALUE pairs (${line} is invalid)`);
+        let value = line.slice(at + 1).trimStart();
+        if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
+        else if (value.includes("#")) value = value.slice(0, value.indexOf("#"));
+        (state.secrets[flags.app] ??= {})[line.slice(0, at).trim()] = value;
+      }
+      return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
+    },
+  },
+  "secrets unset": {
+    flags: { ...secretsShared },
+    run(args, flags) {
+      if (args.length === 0) fail("requires at least 1 arg(s), only received 0");
+      for (const name of args) delete (state.secrets[flags.app] ?? {})[name];
+      return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
+    },
+  },
+};
+
+/** cobra's parsing: the longest command path, then flags (--name value, --name=value, -x value, bools). */
+function parse(argv) {
+  const words = [];
+  for (const a of argv) {
+    if (a.startsWith("-")) break;
+    words.push(a);
+  }
+  let path;
+  for (let n = Math.min(words.length, 3); n > 0 && !path; n--) if (COMMANDS[words.slice(0, n).join(" ")]) path = words.slice(0, n).join(" ");
+  if (!path) fail(`unknown command "${words.join(" ")}" for "flyctl"`);
+  const spec = { ...GLOBAL, ...COMMANDS[path].flags };
+  const byShort = Object.fromEntries(Object.entries(spec).filter(([, f]) => f.short).map(([name, f]) => [f.short, name]));
+  const byAlias = Object.fromEntries(Object.entries(spec).filter(([, f]) => f.alias).map(([name, f]) => [f.alias, name]));
+  const flags = {};
+  const args = [];
+  const rest = argv.slice(path.split(" ").length);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    if (!a.startsWith("-")) {
+      args.push(a);
+      continue;
+    }
+    const long = a.startsWith("--");
+    const [rawName, inline] = a.replace(/^--?/, "").split(/=(.*)/s);
+    const name = long ? byAlias[rawName] ?? rawName : byShort[rawName];
+    if (!name || !spec[name]) fail(long ? `unknown flag: --${rawName}` : `unknown shorthand flag: '${rawName}' in ${a}`);
+    const type = spec[name].type;
+    if (type === bool) flags[name] = inline === undefined ? true : inline === "true";
+    else {
+      const value = inline ?? rest[++i] ?? fail(`flag needs an argument: ${a}`);
+      flags[name] = type === int ? Number(value) : value;
+      if (type === int && !Number.isInteger(flags[name])) fail(`invalid argument "${value}" for "${a}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
+    }
+  }
+  return { path, args, flags };
+}
+
+const argv = process.argv.slice(2);
+const stdin = argv[0] === "secrets" && argv[1] === "import" ? fs.readFileSync(0, "utf8") : "";
+state.calls.push({ argv, stdin });
+try {
+  const { path, args, flags } = parse(argv);
+  if (process.env.FAKE_FLY_FAIL === path && !state.failed.includes(path)) {
+    state.failed.push(path);
+    fail(`failed to ${path}: Something went wrong`);
+  }
+  const out = COMMANDS[path].run(args, flags, stdin);
+  save();
+  process.stdout.write(out);
+} catch (error) {
+  save();
+  if (!(error instanceof FlyError)) throw error;
+  process.stderr.write(`Error: ${error.message}\n`);
+  process.exit(1);
+}
