@@ -1,7 +1,6 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { APP_SCHEMA } from "../policy/access";
-import { defaultPrivilegesFor, grantsFor, policyRoles, type Grant } from "../policy/grants";
+import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "../stacks/config";
 import { generatePassword } from "./credentials";
 import type { PostgresInstance } from "./platforms/types";
@@ -59,7 +58,6 @@ export function createDatabaseAccess(
   for (const role of policyRoles(config.services)) {
     const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
     groups.push(group);
-    if (role === "owner" && !admin.isSuperuser) groups.push(adminActsAsOwner(names.resourcePrefix, admin.username, group, child));
     const password = generatePassword(`${names.loginRole(role)}-password`, { parent: opts.parent });
     const login = new postgresql.Role(names.loginRole(role), {
       name: names.loginRole(role),
@@ -86,79 +84,3 @@ export function createDatabaseAccess(
 
   return { provider, database, logins, management };
 }
-
-/**
- * A cloud admin (RDS master user, Cloud SQL `cloudsqlsuperuser` member) is no superuser and
- * owns nothing: PostgreSQL lets it grant or revoke privileges on the database only as a member
- * of its owner, and the provider lends the owner role for table, schema and default-privilege
- * grants but not for `objectType: database` (resource_postgresql_grant.go, getRolesToGrant).
- * Without this membership "GRANT CONNECT ON DATABASE" changes nothing and PUBLIC keeps CONNECT
- * and TEMPORARY. On PostgreSQL 16+ the admin holds ADMIN OPTION on the roles it created
- * (createrole_self_grant), so it can grant the owner group to itself.
- */
-function adminActsAsOwner(prefix: string, admin: string, owner: postgresql.Role, opts: pulumi.CustomResourceOptions): postgresql.GrantRole {
-  return new postgresql.GrantRole(`${prefix}-admin-acts-as-owner`, { role: admin, grantRole: owner.name }, opts);
-}
-
-/**
- * The access policy as `postgresql.Grant`s, applied one after another (never in parallel) once
- * the schema exists: each waits for the previous one.
- */
-export function grantAccessPolicy(
-  config: GaiaConfig,
-  access: DatabaseAccess,
-  after: pulumi.Resource[],
-  parent: pulumi.Resource,
-): pulumi.Resource[] {
-  const names = config.names;
-  const database = access.database.name;
-  let previous: pulumi.Resource[] = after;
-  const created: pulumi.Resource[] = [];
-  const chain = (resource: pulumi.Resource) => {
-    created.push(resource);
-    previous = [resource];
-  };
-  const opts = () => ({ parent, provider: access.provider, dependsOn: previous });
-
-  const shortName = new Map(policyRoles(config.services).map((r) => [names.groupRole(r), r as string]));
-  for (const grant of grantsFor(names, config.services)) {
-    const label = [shortName.get(grant.role) ?? grant.role, grant.kind, grant.kind === "column" ? grant.table : undefined, privilegeLabel(grant.privileges)]
-      .filter(Boolean)
-      .join("-");
-    chain(new postgresql.Grant(`${names.resourcePrefix}-grant-${label}`, grantArgs(grant, database), opts()));
-  }
-  for (const d of defaultPrivilegesFor(names)) {
-    chain(new postgresql.DefaultPrivileges(`${names.resourcePrefix}-default-privileges-${shortName.get(d.role)}`, {
-      database,
-      owner: d.owner,
-      role: d.role,
-      schema: APP_SCHEMA,
-      objectType: "table",
-      privileges: [...d.privileges],
-    }, opts()));
-  }
-  return created;
-}
-
-function grantArgs(grant: Grant, database: pulumi.Input<string>): postgresql.GrantArgs {
-  const privileges = [...grant.privileges];
-  switch (grant.kind) {
-    case "database":
-      return { database, role: grant.role, objectType: "database", privileges };
-    case "schema":
-      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "schema", privileges };
-    case "table":
-      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "table", objects: [...grant.tables], privileges };
-    case "column":
-      return { database, role: grant.role, schema: APP_SCHEMA, objectType: "column", objects: [grant.table], columns: [...grant.columns], privileges };
-  }
-}
-
-/**
- * Names come from what a grant is, not from its position, so adding a service never renames
- * (and so never revokes and re-grants) the grants of the others.
- */
-function privilegeLabel(privileges: readonly string[]): string {
-  return privileges.length ? privileges.map((p) => p.toLowerCase()).join("-") : "none";
-}
-

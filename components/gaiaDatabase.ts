@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { GaiaConfig } from "../stacks/config";
 import { generatePassword } from "./credentials";
-import { createDatabaseAccess, grantAccessPolicy, type DatabaseAccess } from "./database";
+import { createDatabaseAccess, type DatabaseAccess } from "./database";
 import { PLATFORMS } from "./platforms";
 import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { applySchema, postgresUrl } from "./schema";
@@ -103,14 +103,13 @@ export class GaiaDatabase extends pulumi.ComponentResource {
 
   /**
    * Where the component manages users itself: the database, group and login roles, the
-   * schema, the access policy's grants, and every credential in the platform's secret store.
+   * schema and the access policy (one command), and every credential in the platform's secret store.
    */
   private accessThroughSql(ctx: PlatformContext<never>, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
     const { config } = ctx;
     const platform = PLATFORMS[config.platform];
     const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
-    const schema = applySchema(config, access, postgres, adminApiKey, this);
-    grantAccessPolicy(config, access, [schema], this);
+    applySchema(config, access, postgres, adminApiKey, this);
 
     const connectionUrls = roleUrls(config, access, postgres);
     const redisUrl = redisConnectionUrl(redis);

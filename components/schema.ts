@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../ops/lib/hash";
+import { policySpec } from "../policy/grants";
 import { migrationsDigest } from "../sql";
 import type { GaiaConfig } from "../stacks/config";
 import { opsCommand } from "./commands";
@@ -28,8 +29,9 @@ export function postgresUrl(
 
 /**
  * Applies the Gaia schema as the owner role (ops/migrate.ts), after the database and roles
- * exist, and again whenever the committed migrations change. It also makes the stack's admin
- * key (only its SHA-256) the environment admin's bootstrap key.
+ * exist, then brings the database to the access policy in one transaction (ops/lib/policy.ts),
+ * and again whenever the committed migrations or the policy change. It also makes the stack's
+ * admin key (only its SHA-256) the environment admin's bootstrap key.
  */
 export function applySchema(
   config: GaiaConfig,
@@ -48,11 +50,12 @@ export function applySchema(
       GAIA_DATABASE_URL: postgresUrl(owner.name, owner.password, access.management.host, access.management.port, names.database, instance.tls.mode),
       ...tlsEnvironment(instance),
       GAIA_OWNER_ROLE: names.groupRole("owner"),
+      GAIA_ACCESS_POLICY: JSON.stringify(policySpec(names, config.services)),
       GAIA_ADMIN_EMAIL: config.adminEmail,
       GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
       GAIA_MIGRATIONS_DIGEST: migrationsDigest(),
     },
-  }, { parent, dependsOn: [access.database, owner.role] });
+  }, { parent, dependsOn: [access.database, ...Object.values(access.logins).map((l) => l.role)] });
 }
 
 /** What an ops script needs to verify the server (ops/lib/postgres.ts): the CA. */

@@ -4,14 +4,17 @@
  *   GAIA_DATABASE_URL     owner login connection (postgresql://…), secret
  *   GAIA_DATABASE_CA      optional: PEM of the CA the server certificate chains to (sslmode verify-ca / verify-full)
  *   GAIA_OWNER_ROLE       the owner group role migrations act as
+ *   GAIA_ACCESS_POLICY    optional: the access policy as JSON (policy/grants.ts PolicySpec), applied after the migrations
  *   GAIA_ADMIN_EMAIL      optional: the environment's admin account
  *   GAIA_ADMIN_KEY_SHA256 optional: SHA-256 (hex) of the stack's generated admin API key
  *   GAIA_MIGRATIONS_FOLDER optional: another folder of migrations (drills, tests); default sql/migrations
  *   GAIA_MIGRATIONS_DIGEST not read: it changes with the migrations, so Pulumi runs an update
  */
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
+import type { PolicySpec } from "../policy/grants";
 import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
-import { databaseUrlFromEnv } from "./lib/postgres";
+import { applyAccessPolicy } from "./lib/policy";
+import { actingAs, connect, databaseUrlFromEnv } from "./lib/postgres";
 
 runMain(async () => {
   const verb = process.argv[2] ?? "apply";
@@ -22,6 +25,16 @@ runMain(async () => {
     migrationsFolder: optionalEnv("GAIA_MIGRATIONS_FOLDER"),
   };
   const result = await migrateDatabase(options);
+  const policy = optionalEnv("GAIA_ACCESS_POLICY");
+  if (policy) {
+    const client = await connect(actingAs(options.connectionString, options.ownerRole));
+    try {
+      const applied = await applyAccessPolicy(client, JSON.parse(policy) as PolicySpec);
+      process.stdout.write(`access policy applied (${applied.statements} statements, one transaction)\n`);
+    } finally {
+      await client.end();
+    }
+  }
   const email = optionalEnv("GAIA_ADMIN_EMAIL");
   const keySha256 = optionalEnv("GAIA_ADMIN_KEY_SHA256");
   if (email && keySha256) {

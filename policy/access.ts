@@ -62,7 +62,7 @@ const APPEND_ONLY = ["SELECT", "INSERT"] as const satisfies readonly Privilege[]
 
 export interface ServiceRole {
   description: string;
-  tables: Partial<Record<TableName, readonly Privilege[]>>;
+  tables: Readonly<Partial<Record<string, readonly Privilege[]>>>;
 }
 
 /** One role per Gaia service. The key is the role's short name (`chat` -> `gaia_<env>_chat`). */
@@ -105,24 +105,32 @@ export const SERVICE_ROLE_NAMES = Object.keys(SERVICE_ROLES) as ServiceRoleName[
  */
 export type PolicyRole = "owner" | "analytics" | ServiceRoleName;
 
+/**
+ * The whole policy as one value: what the schema command applies and what the privilege check
+ * compares against. The tests build other versions of it to prove that a change converges.
+ */
+export interface AccessPolicy {
+  tables: Readonly<Record<string, TablePolicy>>;
+  services: Readonly<Record<string, ServiceRole>>;
+}
+
+export const ACCESS_POLICY: AccessPolicy = { tables: TABLES, services: SERVICE_ROLES };
+
 /** What a role may do on a table, as the policy says. Owner: everything (it owns the tables). */
-export function allowed(role: PolicyRole, table: TableName): readonly Privilege[] {
+export function allowed(role: string, table: string, policy: AccessPolicy = ACCESS_POLICY): readonly Privilege[] {
   if (role === "owner") return PRIVILEGES;
   if (role === "analytics") return READ;
-  const service: ServiceRole = SERVICE_ROLES[role];
-  return service.tables[table] ?? [];
+  return policy.services[role]?.tables[table] ?? [];
 }
 
 /** The secret columns of a table (none for most). */
-export function secretColumns(table: TableName): readonly string[] {
-  const policy: TablePolicy = TABLES[table];
-  return policy.secretColumns ?? [];
+export function secretColumns(table: string, policy: AccessPolicy = ACCESS_POLICY): readonly string[] {
+  return policy.tables[table]?.secretColumns ?? [];
 }
 
 /** The columns analytics may read, or null where it may read the whole table. */
-export function analyticsColumns(table: TableName): readonly string[] | null {
-  const policy: TablePolicy = TABLES[table];
-  return policy.analyticsColumns ?? null;
+export function analyticsColumns(table: string, policy: AccessPolicy = ACCESS_POLICY): readonly string[] | null {
+  return policy.tables[table]?.analyticsColumns ?? null;
 }
 
 /** Names that look like credentials; every such column must be listed as secret above. */

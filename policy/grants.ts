@@ -1,28 +1,16 @@
-import {
-  APP_SCHEMA,
-  PRIVILEGES,
-  SERVICE_ROLES,
-  SERVICE_ROLE_NAMES,
-  TABLE_NAMES,
-  analyticsColumns,
-  type Privilege,
-  type ServiceRole,
-  type ServiceRoleName,
-  type PolicyRole,
-  type TableName,
-} from "./access";
+import { ACCESS_POLICY, APP_SCHEMA, PRIVILEGES, SERVICE_ROLE_NAMES, analyticsColumns, type AccessPolicy, type Privilege, type ServiceRole } from "./access";
 import type { EnvironmentNames } from "./naming";
 
 /**
- * The access policy as an ordered list of grants, independent of how they are applied.
- * The component renders each into a `postgresql.Grant`; tests render them into SQL.
- * An empty privilege list means "nothing": it revokes what is there.
+ * The access policy as an ordered list of grants, independent of how they are applied
+ * (ops/lib/policy.ts applies them in one transaction, after revoking what is there).
+ * An empty privilege list means "nothing".
  */
 export type Grant =
   | { kind: "database"; role: string; privileges: readonly string[] }
   | { kind: "schema"; role: string; privileges: readonly string[] }
-  | { kind: "table"; role: string; tables: readonly TableName[]; privileges: readonly Privilege[] }
-  | { kind: "column"; role: string; table: TableName; columns: readonly string[]; privileges: readonly Privilege[] };
+  | { kind: "table"; role: string; tables: readonly string[]; privileges: readonly Privilege[] }
+  | { kind: "column"; role: string; table: string; columns: readonly string[]; privileges: readonly Privilege[] };
 
 /** Future tables made by the owner: analytics may read them, services get nothing until listed. */
 export interface DefaultPrivilege {
@@ -34,13 +22,13 @@ export interface DefaultPrivilege {
 export const PUBLIC_ROLE = "public";
 
 /** The roles of an environment: owner, analytics and the services it runs (default: all). */
-export function policyRoles(services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): PolicyRole[] {
+export function policyRoles(services: readonly string[] = SERVICE_ROLE_NAMES): string[] {
   return ["owner", "analytics", ...services];
 }
 
-export function grantsFor(names: EnvironmentNames, services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): Grant[] {
-  const group = (role: PolicyRole) => names.groupRole(role);
-  const readers: PolicyRole[] = ["analytics", ...services];
+export function grantsFor(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY): Grant[] {
+  const group = (role: string) => names.groupRole(role);
+  const readers = ["analytics", ...services];
   const grants: Grant[] = [
     // Only this environment's roles may connect; PUBLIC may neither connect nor create.
     { kind: "database", role: PUBLIC_ROLE, privileges: [] },
@@ -48,23 +36,23 @@ export function grantsFor(names: EnvironmentNames, services: readonly ServiceRol
     { kind: "database", role: group("owner"), privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
     ...readers.map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
     { kind: "schema", role: PUBLIC_ROLE, privileges: [] },
-    // PostgreSQL 14 and older give schema public to the bootstrap superuser: the owner needs CREATE on it.
     { kind: "schema", role: group("owner"), privileges: ["USAGE", "CREATE"] },
     ...readers.map((role): Grant => ({ kind: "schema", role: group(role), privileges: ["USAGE"] })),
   ];
 
-  const wholeTables = TABLE_NAMES.filter((t) => analyticsColumns(t) === null);
-  const secretTables = TABLE_NAMES.filter((t) => analyticsColumns(t) !== null);
-  grants.push({ kind: "table", role: group("analytics"), tables: wholeTables, privileges: ["SELECT"] });
-  // Default privileges give analytics whole-table SELECT on every new table; take it back
-  // where a table holds credentials, then allow the readable columns only.
-  grants.push({ kind: "table", role: group("analytics"), tables: secretTables, privileges: [] });
+  const tables = Object.keys(policy.tables);
+  const wholeTables = tables.filter((t) => analyticsColumns(t, policy) === null);
+  const secretTables = tables.filter((t) => analyticsColumns(t, policy) !== null);
+  if (wholeTables.length) grants.push({ kind: "table", role: group("analytics"), tables: wholeTables, privileges: ["SELECT"] });
+  // Default privileges give analytics whole-table SELECT on every new table: where a table
+  // holds credentials it gets the readable columns only.
   for (const table of secretTables) {
-    grants.push({ kind: "column", role: group("analytics"), table, columns: analyticsColumns(table)!, privileges: ["SELECT"] });
+    grants.push({ kind: "column", role: group("analytics"), table, columns: analyticsColumns(table, policy)!, privileges: ["SELECT"] });
   }
 
   for (const service of services) {
-    for (const [privileges, tables] of tablesByPrivileges((SERVICE_ROLES[service] as ServiceRole).tables)) {
+    const role: ServiceRole | undefined = policy.services[service];
+    for (const [privileges, tables] of tablesByPrivileges(role?.tables ?? {}, Object.keys(policy.tables))) {
       grants.push({ kind: "table", role: group(service), tables, privileges });
     }
   }
@@ -76,11 +64,9 @@ export function defaultPrivilegesFor(names: EnvironmentNames): DefaultPrivilege[
 }
 
 /** Groups a role's tables by identical privilege sets, so each set is one grant. */
-function tablesByPrivileges(
-  tables: Partial<Record<TableName, readonly Privilege[]>>,
-): [readonly Privilege[], TableName[]][] {
-  const groups = new Map<string, [readonly Privilege[], TableName[]]>();
-  for (const table of TABLE_NAMES) {
+function tablesByPrivileges(tables: ServiceRole["tables"], order: readonly string[]): [readonly Privilege[], string[]][] {
+  const groups = new Map<string, [readonly Privilege[], string[]]>();
+  for (const table of order) {
     const privileges = tables[table];
     if (!privileges || privileges.length === 0) continue;
     const ordered = PRIVILEGES.filter((p) => privileges.includes(p));
@@ -96,29 +82,70 @@ const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
 const qualified = (table: string) => `${ident(APP_SCHEMA)}.${ident(table)}`;
 
-/** One grant as SQL: what is there is revoked first, so applying it twice changes nothing. */
+/** One grant as a GRANT statement; none for an empty privilege list. */
 export function grantToSql(g: Grant, database: string): string[] {
+  if (g.privileges.length === 0) return [];
   const to = grantee(g.role);
-  const on = {
-    database: `DATABASE ${ident(database)}`,
-    schema: `SCHEMA ${ident(APP_SCHEMA)}`,
-    table: `TABLE ${g.kind === "table" ? g.tables.map(qualified).join(", ") : ""}`,
-    column: `TABLE ${g.kind === "column" ? qualified(g.table) : ""}`,
-  }[g.kind];
-  if (g.kind === "column") {
-    return [`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON ${on} TO ${to}`];
+  switch (g.kind) {
+    case "database":
+      return [`GRANT ${g.privileges.join(", ")} ON DATABASE ${ident(database)} TO ${to}`];
+    case "schema":
+      return [`GRANT ${g.privileges.join(", ")} ON SCHEMA ${ident(APP_SCHEMA)} TO ${to}`];
+    case "table":
+      return [`GRANT ${g.privileges.join(", ")} ON TABLE ${g.tables.map(qualified).join(", ")} TO ${to}`];
+    case "column":
+      return [`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON TABLE ${qualified(g.table)} TO ${to}`];
   }
-  return [`REVOKE ALL ON ${on} FROM ${to}`, ...(g.privileges.length ? [`GRANT ${g.privileges.join(", ")} ON ${on} TO ${to}`] : [])];
 }
 
 export function defaultPrivilegeToSql(d: DefaultPrivilege): string {
   return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(APP_SCHEMA)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`;
 }
 
-/** The grants as SQL, for servers this project manages without the Pulumi provider (tests, drills). */
-export function grantsAsSql(names: EnvironmentNames, services: readonly ServiceRoleName[] = SERVICE_ROLE_NAMES): string[] {
+/**
+ * Everything the given roles (and PUBLIC) hold on the database, its schema and the policy's
+ * tables, taken away: the first half of bringing a database to the policy. The owner keeps what it
+ * owns (revoking from it would strip an owner's own rights).
+ */
+export function revokeAllSql(roles: readonly string[], owner: string, database: string, tables: readonly string[]): string[] {
+  // Table by table: schema public also holds what extensions make (pg_stat_statements' views,
+  // owned by a superuser), which is not the environment's to change.
+  return [...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
+    ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
+    `REVOKE ALL ON SCHEMA ${ident(APP_SCHEMA)} FROM ${grantee(role)}`,
+    `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(APP_SCHEMA)} REVOKE ALL ON TABLES FROM ${grantee(role)}`,
+  ]);
+}
+
+/**
+ * What the schema command applies after the migrations, in one transaction: the environment,
+ * the tables the policy knows, and its grants. JSON in the command's environment, so a
+ * changed policy runs the command again.
+ */
+export interface PolicySpec {
+  database: string;
+  owner: string;
+  tables: string[];
+  grants: Grant[];
+  defaults: DefaultPrivilege[];
+}
+
+export function policySpec(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY): PolicySpec {
+  return {
+    database: names.database,
+    owner: names.groupRole("owner"),
+    tables: Object.keys(policy.tables),
+    grants: grantsFor(names, services, policy),
+    defaults: defaultPrivilegesFor(names),
+  };
+}
+
+/** The statements that bring a database to `spec`, given the roles that hold privileges in it now. */
+export function policySql(spec: PolicySpec, grantees: readonly string[]): string[] {
   return [
-    ...grantsFor(names, services).flatMap((g) => grantToSql(g, names.database)),
-    ...defaultPrivilegesFor(names).map(defaultPrivilegeToSql),
+    ...revokeAllSql(grantees, spec.owner, spec.database, spec.tables),
+    ...spec.grants.flatMap((g) => grantToSql(g, spec.database)),
+    ...spec.defaults.map(defaultPrivilegeToSql),
   ];
 }

@@ -1,5 +1,3 @@
-import type { PolicyRole } from "./access";
-
 /**
  * Names of everything one environment owns. Every name carries the environment, so two
  * environments on one server (local, review environments) can never share a database, a
@@ -9,12 +7,12 @@ export interface EnvironmentNames {
   environment: string;
   database: string;
   /** The group role that holds a policy role's privileges (NOLOGIN). */
-  groupRole(role: PolicyRole): string;
+  groupRole(role: string): string;
   /**
    * The login role an application uses. It is a member of the group role and holds no
    * grants of its own, so rotation by alternating users only adds or drops members.
    */
-  loginRole(role: PolicyRole): string;
+  loginRole(role: string): string;
   /** Prefix of every name in the platform's secret store. */
   secretPrefix: string;
   /** Prefix of every Redis key this environment may touch. */

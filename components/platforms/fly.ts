@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import type { PolicyRole } from "../../policy/access";
 import { policyRoles } from "../../policy/grants";
 import { migrationsDigest } from "../../sql";
 import { sha256Hex } from "../../ops/lib/hash";
@@ -37,7 +36,7 @@ type FlySettings = z.infer<typeof settings>;
 const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
 
 /** The role kind of each policy role's Managed Postgres user (docs mpg/cluster-configuration.html.md). */
-const ROLE_KIND = (role: PolicyRole) => (role === "analytics" ? "reader" : "writer");
+const ROLE_KIND = (role: string) => (role === "analytics" ? "reader" : "writer");
 const DATABASE_URL = "GAIA_DATABASE_URL";
 const REDIS_URL = "GAIA_REDIS_URL";
 
@@ -200,8 +199,8 @@ export const flyPlatform: Platform<FlySettings> = {
 };
 
 /** The roles applications use: analytics and the services (the owner is Fly's own schema_admin). */
-function applicationRoles(services: readonly string[]): PolicyRole[] {
-  return policyRoles(services as never).filter((r) => r !== "owner");
+function applicationRoles(services: readonly string[]): string[] {
+  return policyRoles(services).filter((r) => r !== "owner");
 }
 
 function lastLine(output: string): string {

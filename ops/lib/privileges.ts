@@ -1,15 +1,15 @@
 import type { Client } from "pg";
 import {
+  ACCESS_POLICY,
   APP_SCHEMA,
   CREDENTIAL_COLUMN_PATTERN,
   PRIVILEGES,
-  TABLE_NAMES,
+  SERVICE_ROLE_NAMES,
   allowed,
   analyticsColumns,
   secretColumns,
-  type PolicyRole,
+  type AccessPolicy,
   type Privilege,
-  type TableName,
 } from "../../policy/access";
 import { PUBLIC_ROLE, policyRoles } from "../../policy/grants";
 import type { EnvironmentNames } from "../../policy/naming";
@@ -27,20 +27,28 @@ export interface PrivilegeReport {
   problems: string[];
 }
 
-type Subject = { policyRole: PolicyRole | null; name: string };
+type Subject = { policyRole: string | null; name: string };
+
+/** Which policy, and which of its services the environment runs. */
+export interface PolicyScope {
+  policy?: AccessPolicy;
+  services?: readonly string[];
+}
 
 /**
  * Compares a live environment database with the access policy: every table, every role
  * (through the login role applications use, where it exists) and PUBLIC. Written once; runs
  * in the tests and, as `ops/check-privileges.ts`, against a deployed environment.
  */
-export async function checkPrivileges(client: Client, names: EnvironmentNames): Promise<PrivilegeReport> {
+export async function checkPrivileges(client: Client, names: EnvironmentNames, scope: PolicyScope = {}): Promise<PrivilegeReport> {
+  const policy = scope.policy ?? ACCESS_POLICY;
+  const TABLE_NAMES = Object.keys(policy.tables);
   const problems: string[] = [];
   const columns = await tableColumns(client);
   const liveTables = [...columns.keys()];
 
   for (const table of liveTables) {
-    if (!(TABLE_NAMES as string[]).includes(table)) {
+    if (!TABLE_NAMES.includes(table)) {
       problems.push(`table ${table} is not in the access policy (policy/access.ts TABLES): add it, with its secret columns.`);
     }
   }
@@ -48,7 +56,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames): 
     if (!columns.has(table)) problems.push(`table ${table} is in the access policy but not in the database.`);
   }
 
-  const subjects = await subjectsOf(client, names);
+  const subjects = await subjectsOf(client, names, scope.services ?? SERVICE_ROLE_NAMES);
   const matrix: MatrixRow[] = [];
   for (const subject of subjects) {
     for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
@@ -56,7 +64,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames): 
       for (const privilege of PRIVILEGES) {
         if (await has(client, "table", subject.name, `${APP_SCHEMA}.${table}`, privilege)) actual.push(privilege);
       }
-      const expected = expectedTablePrivileges(subject.policyRole, table);
+      const expected = expectedTablePrivileges(subject.policyRole, table, policy);
       matrix.push({ role: subject.name, table, actual, expected });
       if (actual.join() !== expected.join()) {
         problems.push(`${subject.name} on ${table}: has [${actual.join(", ")}], policy says [${expected.join(", ")}].`);
@@ -66,7 +74,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames): 
 
   const analytics = subjects.find((s) => s.policyRole === "analytics")!;
   for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
-    const readable = analyticsColumns(table);
+    const readable = analyticsColumns(table, policy);
     for (const column of columns.get(table)!) {
       const expected = readable === null || readable.includes(column);
       const actual = await has(client, "column", analytics.name, `${APP_SCHEMA}.${table}`, "SELECT", column);
@@ -79,7 +87,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames): 
     }
   }
   for (const [table, cols] of columns) {
-    const secret: readonly string[] = (TABLE_NAMES as string[]).includes(table) ? secretColumns(table as TableName) : [];
+    const secret = secretColumns(table, policy);
     for (const column of cols.filter((c) => CREDENTIAL_COLUMN_PATTERN.test(c) && !secret.includes(c))) {
       problems.push(`${table}.${column} looks like a credential but is not a secret column in policy/access.ts.`);
     }
@@ -98,17 +106,17 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames): 
   return { matrix, problems };
 }
 
-function expectedTablePrivileges(role: PolicyRole | null, table: TableName): readonly Privilege[] {
+function expectedTablePrivileges(role: string | null, table: string, policy: AccessPolicy): readonly Privilege[] {
   if (role === null) return [];
   // Analytics reads tables with credentials column by column, never as a whole.
-  if (role === "analytics" && analyticsColumns(table) !== null) return [];
-  return allowed(role, table);
+  if (role === "analytics" && analyticsColumns(table, policy) !== null) return [];
+  return allowed(role, table, policy);
 }
 
 /** The role each policy role is checked through: its login role where one exists. */
-async function subjectsOf(client: Client, names: EnvironmentNames): Promise<Subject[]> {
+async function subjectsOf(client: Client, names: EnvironmentNames, services: readonly string[]): Promise<Subject[]> {
   const subjects: Subject[] = [];
-  for (const role of policyRoles()) {
+  for (const role of policyRoles(services)) {
     const login = names.loginRole(role);
     const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [login]);
     subjects.push({ policyRole: role, name: rowCount ? login : names.groupRole(role) });

@@ -8,12 +8,14 @@ import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../ops/lib/hash";
 import { checkPrivileges } from "../../ops/lib/privileges";
+import { ACCESS_POLICY } from "../../policy/access";
+import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
-import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
+import { createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
 import { withClient, withDatabase } from "../support/postgres";
 import { one } from "../support/stacks";
 
@@ -72,7 +74,6 @@ describe("the local stack's command resources, run as planned against real serve
     expect(again.stdout).toMatch(/0 migration\(s\) applied/);
 
     const dbUrl = withDatabase(server.url, names.database);
-    await applyPlannedGrants(plan, dbUrl);
     // The same check an operator runs after `pulumi up`, as its command.
     const check = spawnSync("node_modules/.bin/tsx", ["ops/check-privileges.ts"], {
       cwd: PROJECT_ROOT,
@@ -173,14 +174,29 @@ describe("the local stack's command resources, run as planned against real serve
     expect(run(redisUser, "create").status).toBe(0);
   });
 
-  it("applies just the new migration on update", async () => {
+  it("applies just the new migration on update, and refuses to leave its table outside the policy", async () => {
     const folder = copyMigrations();
     commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key, enabled boolean not null default false);");
-    const updated = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder });
-    expect(updated.status).toBe(0);
-    expect(updated.stdout).toMatch(/Running migration '000002-feature-flags\.sql'/);
-    expect(updated.stdout).not.toMatch(/000001/);
-    expect(updated.stdout).toMatch(/1 migration\(s\) applied/);
+    const unlisted = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder });
+    expect(unlisted.status).toBe(1);
+    expect(unlisted.stdout).toMatch(/Running migration '000002-feature-flags\.sql'/);
+    expect(unlisted.stdout).not.toMatch(/000001/);
+    expect(unlisted.stderr).toBe(
+      "error: table feature_flags is in the database but not in the access policy: add it to TABLES in policy/access.ts, with its secret columns. No privilege was changed.\n",
+    );
+    // The policy with the table, as the next plan would carry it.
+    const policy = policySpec(names, undefined, { ...ACCESS_POLICY, tables: { ...ACCESS_POLICY.tables, feature_flags: {} } });
+    const listed = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder, GAIA_ACCESS_POLICY: JSON.stringify(policy) });
+    expect(listed.stderr).toBe("");
+    expect(listed.stdout).toMatch(/0 migration\(s\) applied/);
+    expect(listed.stdout).toMatch(/access policy applied/);
+    await withClient(withDatabase(server.url, names.database), async (client) => {
+      const { rows } = await client.query("select has_table_privilege($1, 'public.feature_flags', 'SELECT') as analytics, has_table_privilege($2, 'public.feature_flags', 'SELECT') as chat", [
+        names.loginRole("analytics"),
+        names.loginRole("chat"),
+      ]);
+      expect(rows[0]).toEqual({ analytics: true, chat: false });
+    });
   });
 
   it("never prints a generated password", () => {

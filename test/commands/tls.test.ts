@@ -8,8 +8,7 @@ import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
 import { makeCertificates, type TestCertificates } from "../support/certificates";
-import { applyPlannedGrants, createPlannedRoles, dropPlannedRoles, runPlanned } from "../support/planned";
-import { withDatabase } from "../support/postgres";
+import { createPlannedRoles, dropPlannedRoles, runPlanned } from "../support/planned";
 import { one } from "../support/stacks";
 
 /**
@@ -56,7 +55,6 @@ describe("TLS that verifies, against a server that serves nothing else", () => {
     expect(applied.stderr).toBe("");
     expect(applied.status).toBe(0);
 
-    await applyPlannedGrants(plan, withDatabase(setupUrl(), `gaia_${stack}`));
     const check = spawnSync("node_modules/.bin/tsx", ["ops/check-privileges.ts"], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, GAIA_ENVIRONMENT: stack, GAIA_DATABASE_URL: String(unwrap(env.GAIA_DATABASE_URL)), GAIA_DATABASE_CA: String(unwrap(env.GAIA_DATABASE_CA)) },

@@ -1,6 +1,4 @@
 import { spawnSync } from "node:child_process";
-import type { Privilege, TableName } from "../../policy/access";
-import { defaultPrivilegeToSql, grantToSql, type Grant } from "../../policy/grants";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { PROJECT_ROOT, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { withClient } from "./postgres";
@@ -35,35 +33,6 @@ export async function dropPlannedRoles(plan: StackPlan, adminUrl: string): Promi
     }
     for (const role of byType(plan, "postgresql:index/role:Role").reverse()) await admin.query(`drop role if exists ${quote(String(role.inputs.name))}`);
   });
-}
-
-/** The plan's `postgresql.Grant` and `DefaultPrivileges` resources, applied as SQL in plan order. */
-export async function applyPlannedGrants(plan: StackPlan, databaseUrl: string): Promise<void> {
-  await withClient(databaseUrl, async (client) => {
-    for (const r of plan.resources) {
-      const i = r.inputs as Record<string, any>;
-      if (r.type === "postgresql:index/grant:Grant") {
-        for (const sql of grantToSql(asGrant(i), String(i.database))) await client.query(sql);
-      } else if (r.type === "postgresql:index/defaultPrivileges:DefaultPrivileges") {
-        await client.query(defaultPrivilegeToSql({ owner: i.owner, role: i.role, privileges: i.privileges as Privilege[] }));
-      }
-    }
-  });
-}
-
-function asGrant(i: Record<string, any>): Grant {
-  const privileges = i.privileges as Privilege[];
-  switch (i.objectType) {
-    case "database":
-    case "schema":
-      return { kind: i.objectType, role: i.role, privileges };
-    case "table":
-      return { kind: "table", role: i.role, tables: i.objects as TableName[], privileges };
-    case "column":
-      return { kind: "column", role: i.role, table: i.objects[0] as TableName, columns: i.columns, privileges };
-    default:
-      throw new Error(`unexpected grant object type ${i.objectType}`);
-  }
 }
 
 export interface CommandRun {

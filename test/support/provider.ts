@@ -22,14 +22,10 @@ export class ProviderAsAdmin {
     switch (resource.type) {
       case "postgresql:index/role:Role":
         return this.createRole(i);
-      case "postgresql:index/grantRole:GrantRole":
-        return this.inTransaction("postgres", async (c) => void (await c.query(`GRANT ${q(i.grantRole)} TO ${q(i.role)}`)));
       case "postgresql:index/database:Database":
         return this.createDatabase(i);
       case "postgresql:index/grant:Grant":
         return this.createGrant(i);
-      case "postgresql:index/defaultPrivileges:DefaultPrivileges":
-        return this.createDefaultPrivileges(i);
       default:
         throw new Error(`no provider rendering for ${resource.type}`);
     }
@@ -86,18 +82,6 @@ export class ProviderAsAdmin {
       await withRolesGranted(c, owners, async () => {
         await c.query(revokeQuery(i));
         if ((i.privileges as string[]).length > 0) await c.query(grantQuery(i));
-      });
-    });
-  }
-
-  /** resource_postgresql_default_privileges.go: with the owner lent, REVOKE ALL then GRANT. */
-  private async createDefaultPrivileges(i: Record<string, any>) {
-    const kind = `${String(i.objectType).toUpperCase()}S`;
-    const inSchema = i.schema ? ` IN SCHEMA ${q(i.schema)}` : "";
-    await this.inTransaction(i.database, async (c) => {
-      await withRolesGranted(c, [i.owner], async () => {
-        await c.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(i.owner)}${inSchema} REVOKE ALL ON ${kind} FROM ${q(i.role)}`);
-        await c.query(`ALTER DEFAULT PRIVILEGES FOR ROLE ${q(i.owner)}${inSchema} GRANT ${(i.privileges as string[]).join(",")} ON ${kind} TO ${q(i.role)}`);
       });
     });
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { SERVICE_ROLE_NAMES, TABLE_NAMES, analyticsColumns, secretColumns } from "../../policy/access";
-import { grantsAsSql, grantsFor } from "../../policy/grants";
+import { ACCESS_POLICY, SERVICE_ROLE_NAMES, TABLE_NAMES, analyticsColumns, secretColumns } from "../../policy/access";
+import { grantsFor, policySpec, policySql } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 
 describe("the access policy", () => {
@@ -27,9 +27,20 @@ describe("the access policy", () => {
     expect(SERVICE_ROLE_NAMES).toContain("assets");
   });
 
-  it("renders the grants as SQL with quoted identifiers", () => {
-    const sql = grantsAsSql(environmentNames("review-7"));
-    expect(sql).toContain('REVOKE ALL ON DATABASE "gaia_review_7" FROM PUBLIC');
+  it("renders the policy as SQL with quoted identifiers: everything revoked from the roles that hold privileges, then the grants", () => {
+    const sql = policySql(policySpec(environmentNames("review-7")), ["gaia_review_7_owner", "gaia_review_7_old_service"]);
+    const tables = Object.keys(ACCESS_POLICY.tables).map((t) => `"public"."${t}"`).join(", ");
+    expect(sql.slice(0, 8)).toEqual([
+      `REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_old_service"`,
+      'REVOKE ALL ON SCHEMA "public" FROM "gaia_review_7_old_service"',
+      'REVOKE ALL ON DATABASE "gaia_review_7" FROM "gaia_review_7_old_service"',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "public" REVOKE ALL ON TABLES FROM "gaia_review_7_old_service"',
+      `REVOKE ALL ON TABLE ${tables} FROM PUBLIC`,
+      'REVOKE ALL ON SCHEMA "public" FROM PUBLIC',
+      'REVOKE ALL ON DATABASE "gaia_review_7" FROM PUBLIC',
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "public" REVOKE ALL ON TABLES FROM PUBLIC',
+    ]);
+    expect(sql).not.toContain(`REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_owner"`);
     expect(sql).toContain('GRANT SELECT ("id", "email", "name", "is_admin", "created_at", "updated_at") ON TABLE "public"."users" TO "gaia_review_7_analytics"');
   });
 });

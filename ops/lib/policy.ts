@@ -1,0 +1,62 @@
+import type { Client } from "pg";
+import { APP_SCHEMA } from "../../policy/access";
+import { policySql, type PolicySpec } from "../../policy/grants";
+import { OpsError } from "./env";
+
+/**
+ * Brings the environment's database to the access policy in one transaction: every privilege
+ * any role and PUBLIC hold on the database, its schema and its tables is revoked (every table
+ * of the schema must be in the policy, or nothing is changed; the database
+ * is the environment's own, so every such role is one of its roles), then the policy's are granted, so other
+ * sessions see the old privileges or the new ones, never a gap. A privilege the new policy keeps
+ * is never missing; one it drops is gone; a removed service's role holds nothing, so it can be
+ * dropped; a table dropped by a migration is simply absent from both. Runs as the owner group,
+ * which owns the database and every table, so no superuser or cloud admin is needed.
+ *
+ * Chosen over one `postgresql.Grant` per grant: the provider replaces a grant whose objects or
+ * privileges change and its delete revokes them (cyrilgdn/terraform-provider-postgresql
+ * postgresql/resource_postgresql_grant.go, createRevokeQuery), so a change could revoke what
+ * the new policy keeps, and a dropped table made the old grant's delete fail for good.
+ */
+export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promise<{ statements: number }> {
+  const { rows } = await client.query<{ table: string }>(
+    "select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind in ('r', 'p')",
+    [APP_SCHEMA],
+  );
+  const live = rows.map((r) => r.table);
+  const unknown = live.filter((t) => !spec.tables.includes(t));
+  const missing = spec.tables.filter((t) => !live.includes(t));
+  if (unknown.length || missing.length) {
+    throw new OpsError(
+      [
+        ...unknown.map((t) => `table ${t} is in the database but not in the access policy: add it to TABLES in policy/access.ts, with its secret columns`),
+        ...missing.map((t) => `table ${t} is in the access policy but not in the database: remove it from TABLES and SERVICE_ROLES in policy/access.ts, or add the migration that creates it`),
+      ].join("; ") + ". No privilege was changed.",
+    );
+  }
+  const statements = policySql(spec, await grantees(client));
+  await client.query("begin");
+  try {
+    for (const statement of statements) await client.query(statement);
+    await client.query("commit");
+  } catch (error) {
+    await client.query("rollback").catch(() => undefined);
+    throw error;
+  }
+  return { statements: statements.length };
+}
+
+/** Every role holding a privilege on this database, schema `public`, its tables or columns, or a default privilege. */
+async function grantees(client: Client): Promise<string[]> {
+  const { rows } = await client.query<{ role: string }>(
+    `select distinct pg_get_userbyid(g.grantee) as role from (
+       select (aclexplode(c.relacl)).grantee from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relacl is not null
+       union all select (aclexplode(a.attacl)).grantee from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and a.attacl is not null
+       union all select (aclexplode(nspacl)).grantee from pg_namespace where nspname = $1 and nspacl is not null
+       union all select (aclexplode(datacl)).grantee from pg_database where datname = current_database() and datacl is not null
+       union all select (aclexplode(defaclacl)).grantee from pg_default_acl
+     ) g where g.grantee <> 0 order by 1`,
+    [APP_SCHEMA],
+  );
+  return rows.map((r) => r.role);
+}
