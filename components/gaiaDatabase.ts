@@ -71,7 +71,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
       ? { connectionUrls: {}, redisUrl: undefined, secretNames: platform.manageAccess(ctx, { postgres, redis, adminApiKey }) }
       : this.accessThroughSql(ctx, postgres, redis, adminApiKey);
 
-    this.host = postgres.host;    this.host = postgres.host;
+    this.host = postgres.host;
     this.port = postgres.port;
     this.databaseName = config.names.database;
     this.replicaHosts = postgres.replicaHosts;

@@ -28,7 +28,7 @@ interface ClusterSummary {
 }
 /** `fly mpg status <id> --json` (flyctl internal/uiex/mpg/v2/client.go GetClusterResponse). */
 interface ClusterStatus {
-  data: { id: string; name: string; status: string; plan: string; region: string; disk: number };
+  data: { id: string; name: string; status: string; plan: string; region: string; disk: number; attached_apps?: { name: string }[] };
   credentials: { status: string; user: string; password: string; dbname: string; pgbouncer_uri: string };
 }
 
@@ -81,11 +81,18 @@ function postgresApply() {
   if (status.data.status !== "ready") {
     throw new OpsError(`Managed Postgres cluster ${name} is ${status.data.status}, not ready: run \`pulumi up\` again once \`fly mpg status ${cluster.id}\` says ready.`);
   }
-  // flyctl has no command to change a plan (internal/command/mpg has no update): say where.
+  // flyctl has no command to change a plan or a volume (internal/command/mpg has no update): say where.
   if (status.data.plan.toLowerCase() !== plan) {
     throw new OpsError(
       `Managed Postgres cluster ${name} has the ${status.data.plan} plan and the stack asks for ${plan}: flyctl cannot change a plan; ` +
         `change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.`,
+    );
+  }
+  const volume = Number(requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"));
+  if (status.data.disk !== volume) {
+    throw new OpsError(
+      `Managed Postgres cluster ${name} has ${status.data.disk} GB and the stack asks for ${volume} GB: flyctl cannot resize a cluster's storage; ` +
+        `set gaia:instance.storageGb to ${status.data.disk}, or change the storage in Fly's dashboard, then run \`pulumi up\` again.`,
     );
   }
 
@@ -131,12 +138,32 @@ function postgresDelete() {
     throw new OpsError(`deletion protection is on for ${name}: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.`);
   }
   if (optionalEnv("GAIA_FLY_FINAL_BACKUP") === "on") {
-    flyctl(["mpg", "backup", "create", cluster.id, "--type", "full"]);
-    process.stdout.write(`final full backup of ${name} queued\n`);
+    finalBackup(cluster.id, name);
   }
   // Asynchronous: the cluster is scheduled for deletion (v2/run_destroy.go).
   flyctl(["mpg", "destroy", cluster.id, "--yes"]);
   process.stdout.write(`Managed Postgres cluster ${name} scheduled for deletion\n`);
+}
+
+/**
+ * A full backup, waited for: `fly mpg backup create` only queues it (v2/run_backup.go), and the
+ * cluster is destroyed right after. Finished backups are the ones with a stop time in
+ * `fly mpg backup list --all --json` ([{id, status, type, start, stop}], internal/uiex/mpg/v2/client.go).
+ */
+function finalBackup(clusterId: string, name: string) {
+  const finished = () => flyList<{ id: string; stop?: string }>(["mpg", "backup", "list", clusterId, "--all"]).filter((b) => b.stop).map((b) => b.id);
+  const before = new Set(finished());
+  flyctl(["mpg", "backup", "create", clusterId, "--type", "full"]);
+  const deadline = Date.now() + Number(optionalEnv("GAIA_FLY_BACKUP_TIMEOUT_SECONDS") ?? 3600) * 1000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const done = finished().find((id) => !before.has(id));
+    if (done) return void process.stdout.write(`final full backup ${done} of ${name} taken\n`);
+    if (Date.now() > deadline) {
+      throw new OpsError(`the final backup of ${name} did not finish in time: the cluster was left in place; check \`fly mpg backup list ${clusterId} --all\`, then run the destroy again.`);
+    }
+    Atomics.wait(pause, 0, 0, Number(optionalEnv("GAIA_FLY_POLL_SECONDS") ?? 10) * 1000);
+  }
 }
 
 /**
@@ -151,7 +178,10 @@ function attach() {
   // `fly secrets list --json`: [{name, digest, status}] (internal/command/secrets/list.go).
   const secrets = flyJson<{ name: string }[]>(["secrets", "list", "--app", app]);
   if (secrets.some((s) => s.name === variable)) {
-    return void process.stdout.write(`${app} already has ${variable}\n`);
+    const attached = clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app);
+    if (attached) return void process.stdout.write(`${app} already has ${variable}\n`);
+    // Not this cluster's: attach would refuse to overwrite it (v2/run_attach.go), and keeping it would keep someone else's credential.
+    throw new OpsError(`${app} has a ${variable} that this cluster did not set: remove it with \`fly secrets unset ${variable} -a ${app}\`, then run \`pulumi up\` again.`);
   }
   flyctl([
     "mpg", "attach", clusterId,
@@ -167,8 +197,9 @@ function detach() {
   const app = requireEnv("GAIA_FLY_APP", "the application");
   const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
   const clusterId = env.clusterId();
-  const attachedTo = flyJson<ClusterStatus & { data: { attached_apps?: { name: string }[] } }>(["mpg", "status", clusterId]);
-  if (attachedTo.data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
+  // A cluster already destroyed has no attachment left to remove.
+  const cluster = findCluster(env.org(), env.cluster());
+  if (cluster && clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
   // detach keeps the secret (v2/run_detach.go): remove it too.
   flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
   process.stdout.write(`${app} no longer has ${variable}\n`);
@@ -228,8 +259,27 @@ function redisApply() {
     ]);
     process.stdout.write(`created Redis ${name}\n`);
   }
+  checkReplicaRegions(name);
   const url = redisUrl(name);
   process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379) })}\n`);
+}
+
+/**
+ * The read replicas the stack asks for, against what `fly redis status` shows: flyctl drops
+ * unknown or excluded regions silently at create (internal/prompt/prompt.go MultiRegion), and
+ * `fly redis update` cannot run without a terminal (internal/command/redis/update.go prompts
+ * for the plan), so a difference is refused with the way to make the change.
+ */
+function checkReplicaRegions(name: string) {
+  const wanted = (JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[]).slice().sort();
+  const row = /Read Regions[ \t]*=[ \t]*(.*)$/m.exec(flyctl(["redis", "status", name]))?.[1]?.trim() ?? "";
+  const have = row.split(",").map((r) => r.trim()).filter(Boolean).sort();
+  if (have.join(",") !== wanted.join(",")) {
+    throw new OpsError(
+      `Redis ${name} has read replicas in [${have.join(", ")}] and the stack asks for [${wanted.join(", ")}]: flyctl changes them only in a terminal; ` +
+        `run \`fly redis update ${name}\` there (or use regions Upstash offers), then run \`pulumi up\` again.`,
+    );
+  }
 }
 
 function redisDelete() {

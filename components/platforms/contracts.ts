@@ -155,18 +155,19 @@ export function identifierProblem(name: string, maxLength: number): string | und
 
 /**
  * Fly Managed Postgres plans (flyctl internal/command/mpg/plans.go: CPU and memory; docs
- * mpg/client-configuration.html.md: PgBouncer's client connections per plan). Every plan runs
+ * mpg/client-configuration.html.md: PgBouncer's database connections and reserve per plan,
+ * the cap in its default session mode, where each client holds a server connection). Every plan runs
  * a primary and a standby ("All plans include high availability", docs mpg/index.html.md).
  * `selectable: false`: flyctl cannot choose it without a terminal: plans.go keys it
  * "Performance" while create.go lowercases --plan, and a plan it cannot match silently
  * becomes Basic when no terminal is attached.
  */
-export const MPG_PLANS: readonly (MachineSize & { vcpus: number; clientConnections: number; selectable: boolean })[] = [
-  { name: "basic", vcpus: 2, memoryMb: 1024, clientConnections: 200, selectable: true },
-  { name: "starter", vcpus: 2, memoryMb: 2048, clientConnections: 200, selectable: true },
-  { name: "launch", vcpus: 2, memoryMb: 8192, clientConnections: 500, selectable: true },
-  { name: "scale", vcpus: 4, memoryMb: 32768, clientConnections: 1000, selectable: true },
-  { name: "performance", vcpus: 8, memoryMb: 65536, clientConnections: 1000, selectable: false },
+export const MPG_PLANS: readonly (MachineSize & { vcpus: number; connections: number; selectable: boolean })[] = [
+  { name: "basic", vcpus: 2, memoryMb: 1024, connections: 50 + 10, selectable: true },
+  { name: "starter", vcpus: 2, memoryMb: 2048, connections: 50 + 10, selectable: true },
+  { name: "launch", vcpus: 2, memoryMb: 8192, connections: 150 + 30, selectable: true },
+  { name: "scale", vcpus: 4, memoryMb: 32768, connections: 300 + 50, selectable: true },
+  { name: "performance", vcpus: 8, memoryMb: 65536, connections: 300 + 50, selectable: false },
 ];
 
 /** Regions Managed Postgres runs in (docs mpg/index.html.md; the API's list is authoritative at create). */
@@ -178,10 +179,12 @@ export const MPG_POSTGRES_VERSIONS = [16, 17];
 /** `--volume-size` at creation: up to 500 GB; a cluster grows to 1 TB at most (docs mpg/index.html.md, Storage). */
 export const MPG_STORAGE = { maxInitialGb: 500, maxGb: 1000 } as const;
 
-/** The plan for the configured size; `gaia:instance.class` names one directly. */
+/** The plan for the configured size, big enough for the pools; `gaia:instance.class` names one directly. */
 export function mpgPlan(config: GaiaConfig): (typeof MPG_PLANS)[number] | undefined {
   if (config.instance.class) return MPG_PLANS.find((p) => p.name === config.instance.class);
-  return MPG_PLANS.find((p) => p.vcpus >= config.instance.vcpus && p.memoryMb >= config.instance.memoryMb) ?? MPG_PLANS[MPG_PLANS.length - 1];
+  const needed = connectionsNeeded(config);
+  const fits = (p: (typeof MPG_PLANS)[number]) => p.vcpus >= config.instance.vcpus && p.memoryMb >= config.instance.memoryMb && p.connections >= needed;
+  return MPG_PLANS.find(fits) ?? MPG_PLANS[MPG_PLANS.length - 1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -305,7 +308,7 @@ export const CONTRACTS: readonly PlatformContract[] = [
       if (plan.selectable) return undefined;
       return (
         `gaia:instance (${config.instance.vcpus} vCPUs, ${config.instance.memoryMb} MB) needs Fly's ${plan.name} plan, which flyctl cannot select without a terminal ` +
-        `(it would silently create a Basic cluster): lower gaia:instance.vcpus to 4 for the Scale plan, or create the cluster in Fly's dashboard and let the stack adopt it.`
+        `(it would silently create a Basic cluster): lower gaia:instance.vcpus to 4 and gaia:instance.memoryMb to 32768 or less for the Scale plan.`
       );
     },
   },
@@ -322,13 +325,13 @@ export const CONTRACTS: readonly PlatformContract[] = [
   },
   {
     platform: "fly",
-    rule: "PgBouncer's client connections of the plan hold every service's pool at full overflow",
-    source: "Fly docs mpg/client-configuration.html.md (Max client connections per plan)",
+    rule: "PgBouncer's database connections (and reserve) of the plan hold every service's pool at full overflow",
+    source: "Fly docs mpg/client-configuration.html.md (Max database connections and reserve pool per plan; session mode by default)",
     check: (config) => {
       const plan = mpgPlan(config);
       const needed = connectionsNeeded(config);
-      return plan && needed > plan.clientConnections
-        ? `gaia:pool needs ${needed} connections, more than the ${plan.clientConnections} of Fly's ${plan.name} plan: lower gaia:pool or raise gaia:instance to a larger plan.`
+      return plan && needed > plan.connections
+        ? `gaia:pool needs ${needed} connections, more than the ${plan.connections} database connections of Fly's ${plan.name} plan: lower gaia:pool, or name a larger plan in gaia:instance.class.`
         : undefined;
     },
   },

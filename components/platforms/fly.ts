@@ -169,14 +169,19 @@ export const flyPlatform: Platform<FlySettings> = {
         create: "attach",
         delete: "detach",
         environment: {
+          GAIA_FLY_ORG: s.org,
+          GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
           GAIA_FLY_CLUSTER_ID: clusterId,
           GAIA_FLY_APP: app,
           GAIA_FLY_USER: names.loginRole(role),
           GAIA_FLY_DATABASE: names.database,
           GAIA_FLY_VARIABLE: DATABASE_URL,
         },
+        // Another cluster or user: take the old credential away first, then attach anew
+        // (attach refuses to overwrite a secret: flyctl v2/run_attach.go).
+        triggers: [clusterId, names.loginRole(role), names.database, app],
         secretOutput: false,
-      }, { ...child, dependsOn: [schema] });
+      }, { ...child, dependsOn: [schema], deleteBeforeReplace: true });
       where[`${names.secretPrefix}/postgres/${role}`] = pulumi.output(`${app}:${DATABASE_URL}`);
     }
 

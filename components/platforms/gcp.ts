@@ -24,6 +24,9 @@ const settings = z
 
 type GcpSettings = z.infer<typeof settings>;
 
+/** The CAs as one PEM file, each certificate on lines of its own (two during a CA rotation). */
+const pemBundle = (certs: { cert: string }[]) => certs.map((c) => `${c.cert.trim()}\n`).join("");
+
 /**
  * Cloud SQL flags: the tuning every platform applies, and the connection limit the pools were
  * checked against (components/platforms/contracts.ts). Cloud SQL preloads pg_stat_statements.
@@ -161,7 +164,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       // instance (project:instance), not its private IP: verify-ca against that CA proves the
       // server is this instance (GoogleCloudPlatform/cloud-sql-nodejs-connector src/socket.ts
       // checks the name; libpq cannot). serverCaCerts is secret in the provider (sql/databaseInstance.js).
-      tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("")) },
+      tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply(pemBundle) },
       admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary, admin],
     };
@@ -189,7 +192,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       tls: true,
       // SERVER_AUTHENTICATION: the server presents a certificate of the instance's own CA
       // (https://cloud.google.com/memorystore/docs/redis/in-transit-encryption).
-      ca: redis.serverCaCerts.apply((certs) => certs.map((c) => c.cert).join("")),
+      ca: redis.serverCaCerts.apply(pemBundle),
       username: undefined,
       password: pulumi.secret(redis.authString),
       keyPrefix: undefined,

@@ -8,6 +8,12 @@ export function missingReaders(key: string, what: string, services: readonly str
     .filter((service) => !identities[service])
     .map((service) => `${key}.${service} is required: the ${what} of the ${service} service, the only identity that may read its credential.`);
   const known = new Set<string>([...services, "analytics"]);
+  // One identity per role: two services sharing one could read each other's credentials.
+  const byIdentity = new Map<string, string[]>();
+  for (const [role, identity] of Object.entries(identities)) byIdentity.set(identity, [...(byIdentity.get(identity) ?? []), role]);
+  for (const [identity, roles] of byIdentity) {
+    if (roles.length > 1) problems.push(`${key} gives ${roles.join(" and ")} the same ${what} (${identity}): each must have its own, or it could read the others' credentials.`);
+  }
   for (const role of Object.keys(identities).filter((r) => !known.has(r))) {
     problems.push(`${key}.${role} names no service of this stack: use ${[...known].join(", ")}.`);
   }

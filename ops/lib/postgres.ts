@@ -53,7 +53,7 @@ export function explainConnectionError(error: unknown, connectionString: string)
     case "ETIMEDOUT":
       return new OpsError(
         `cannot reach PostgreSQL for ${target} (${e.code}). Check that the server runs and that ` +
-          `gaia:managementHost / gaia:managementPort point at it (a tunnel or proxy for private instances).`,
+          `gaia:management.host / gaia:management.port point at it (a tunnel for private instances).`,
       );
     case "28P01":
       return new OpsError(

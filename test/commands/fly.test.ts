@@ -65,7 +65,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(created.stderr).toBe("");
     expect(created.status).toBe(0);
     const [cluster] = state().clusters;
-    expect(cluster).toMatchObject({ name: `gaia-${stack}-db`, plan: "basic", databases: ["fly-db", names.database] });
+    expect(cluster).toMatchObject({ name: `gaia-${stack}-db`, plan: "launch", disk: 50, databases: ["fly-db", names.database] });
     expect(cluster!.users.map((u) => [u.name, u.role])).toEqual([
       ["fly-user", "schema_admin"],
       [`${names.database}_analytics_a`, "reader"],
@@ -91,13 +91,18 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(state().clusters).toHaveLength(1);
   });
 
-  it("refuses a plan change with the way to make it, changing nothing", () => {
-    const resized = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_PLAN: "starter" });
+  it("refuses a plan or storage change with the way to make it, changing nothing", () => {
+    const resized = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_PLAN: "scale" });
     expect(resized.status).toBe(1);
     expect(resized.stderr).toBe(
-      `error: Managed Postgres cluster gaia-${stack}-db has the basic plan and the stack asks for starter: flyctl cannot change a plan; change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.\n`,
+      `error: Managed Postgres cluster gaia-${stack}-db has the launch plan and the stack asks for scale: flyctl cannot change a plan; change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.\n`,
     );
-    expect(state().clusters[0]!.plan).toBe("basic");
+    const grown = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_VOLUME_GB: "80" });
+    expect(grown.status).toBe(1);
+    expect(grown.stderr).toBe(
+      `error: Managed Postgres cluster gaia-${stack}-db has 50 GB and the stack asks for 80 GB: flyctl cannot resize a cluster's storage; set gaia:instance.storageGb to 50, or change the storage in Fly's dashboard, then run \`pulumi up\` again.\n`,
+    );
+    expect(state().clusters[0]).toMatchObject({ plan: "launch", disk: 50 });
   });
 
   it("applies a changed role kind and removes the user of a removed service", () => {
@@ -156,6 +161,14 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
     expect(state().secrets["gaia-chat"]).toEqual({});
     expect(state().clusters[0]!.attached_apps).toEqual([]);
+
+    // A credential someone else set is not taken for this cluster's.
+    const assets = command(`gaia-${stack}-fly-access-assets`);
+    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FAKE_FLY_STATE: stateFile } });
+    const foreign = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
+    expect(foreign.status).toBe(1);
+    expect(foreign.stderr).toBe("error: gaia-assets has a GAIA_DATABASE_URL that this cluster did not set: remove it with `fly secrets unset GAIA_DATABASE_URL -a gaia-assets`, then run `pulumi up` again.\n");
+    expect(state().secrets["gaia-assets"]!.GAIA_DATABASE_URL).toBe("postgresql://other");
   });
 
   it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
@@ -167,6 +180,12 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(state().redis).toHaveLength(1);
     const create = state().calls.find((c) => c.argv[0] === "redis" && c.argv[1] === "create")!.argv;
     expect(create).toEqual(expect.arrayContaining(["--plan", "ekQ85Yjkw155ohQ5ALYq0M", "--disable-eviction", "--enable-prodpack=false", "--no-replicas"]));
+
+    const moreReplicas = fly(redis, "update", { GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["ord"]) });
+    expect(moreReplicas.status).toBe(1);
+    expect(moreReplicas.stderr).toBe(
+      `error: Redis gaia-${stack}-redis has read replicas in [] and the stack asks for [ord]: flyctl changes them only in a terminal; run \`fly redis update gaia-${stack}-redis\` there (or use regions Upstash offers), then run \`pulumi up\` again.\n`,
+    );
 
     const share = command(`gaia-${stack}-fly-redis-url`);
     expect(fly(share, "create").status).toBe(0);
@@ -185,9 +204,13 @@ describe("the Fly plan's commands against the flyctl double", () => {
 
     const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" });
     expect(deleted.status).toBe(0);
+    expect(deleted.stdout).toMatch(/final full backup [0-9a-f]+ of gaia-\w+-db taken\n[\s\S]*scheduled for deletion/);
     expect(state().backups).toContainEqual({ cluster: `gaia-${stack}-db`, type: "full" });
     expect(state().clusters.map((c) => c.name)).not.toContain(`gaia-${stack}-db`);
     expect(fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" }).stdout).toBe(`Managed Postgres cluster gaia-${stack}-db is already gone\n`);
+    // An application's credential is taken back even when its cluster is gone.
+    const detached = fly(command(`gaia-${stack}-fly-access-auth`), "delete", { GAIA_FLY_CLUSTER_ID: "gone" });
+    expect(detached.status).toBe(0);
   });
 
   it("says what to do when flyctl is missing", () => {

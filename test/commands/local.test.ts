@@ -158,7 +158,7 @@ describe("the local stack's command resources, run as planned against real serve
     unreachable.port = "1";
     const refused = run(schema, "create", { GAIA_DATABASE_URL: unreachable.toString() });
     expect(refused.status).toBe(1);
-    expect(refused.stderr).toMatch(/cannot reach PostgreSQL for role "gaia_ci-?[^"]*" at 127\.0\.0\.1:1\/.*gaia:managementHost/);
+    expect(refused.stderr).toMatch(/cannot reach PostgreSQL for role "gaia_ci-?[^"]*" at 127\.0\.0\.1:1\/.*gaia:management\.host \/ gaia:management\.port point at it/);
 
     const wrongPassword = new URL(url);
     wrongPassword.password = "stale-password";

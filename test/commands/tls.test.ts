@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
@@ -74,6 +75,19 @@ describe("TLS that verifies, against a server that serves nothing else", () => {
     });
     expect(psql.stderr).toBe("");
     expect(psql.stdout.trim()).toBe("t");
+  });
+
+  it("lets a node-postgres client use a stored URL with the stored CA, as the README says", async () => {
+    const url = (plan.outputs.connectionUrls!.value as Record<string, string>).chat!;
+    writeFileSync(file("stored-ca.pem"), String(plan.outputs.postgresCa!.value));
+    const client = new Client({ connectionString: `${url}&uselibpqcompat=true&sslrootcert=${file("stored-ca.pem")}` });
+    await client.connect();
+    try {
+      const { rows } = await client.query("select ssl from pg_stat_ssl where pid = pg_backend_pid()");
+      expect(rows).toEqual([{ ssl: true }]);
+    } finally {
+      await client.end();
+    }
   });
 
   it("refuses a server signed by another CA, saying what to check", () => {

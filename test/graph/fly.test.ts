@@ -21,8 +21,9 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
       GAIA_FLY_CLUSTER: `gaia-${stack}-db`,
       GAIA_FLY_ORG: "gaia",
       GAIA_FLY_REGION: "iad",
-      // dev and staging fit Basic (2 shared vCPUs, 1 GB); production at 4 vCPUs gets Scale.
-      GAIA_FLY_PLAN: { dev: "basic", staging: "basic", production: "scale" }[stack],
+      // The smallest plan whose PgBouncer holds the pools (dev 55 connections, staging 100,
+      // production 190: Basic 60, Launch 180, Scale 350) with the preset's vCPUs and memory.
+      GAIA_FLY_PLAN: { dev: "basic", staging: "launch", production: "scale" }[stack],
       GAIA_FLY_VOLUME_GB: { dev: "10", staging: "50", production: "500" }[stack],
       GAIA_FLY_POSTGRES_VERSION: "16",
       GAIA_FLY_DATABASE: names.database,
@@ -83,7 +84,7 @@ describe("what Fly Managed Postgres cannot give", () => {
     const message = await refusal(asWritten);
     expect(message).toContain("gaia:replicas 2 is more than fly allows (0): lower it.");
     expect(message).toContain(
-      "gaia:instance (8 vCPUs, 16384 MB) needs Fly's performance plan, which flyctl cannot select without a terminal (it would silently create a Basic cluster): lower gaia:instance.vcpus to 4 for the Scale plan, or create the cluster in Fly's dashboard and let the stack adopt it.",
+      "gaia:instance (8 vCPUs, 16384 MB) needs Fly's performance plan, which flyctl cannot select without a terminal (it would silently create a Basic cluster): lower gaia:instance.vcpus to 4 and gaia:instance.memoryMb to 32768 or less for the Scale plan.",
     );
   });
 
@@ -104,8 +105,8 @@ describe("what Fly Managed Postgres cannot give", () => {
 
   it("refuses more storage than a cluster is created with, and pools its PgBouncer cannot hold", async () => {
     const config = { ...stackOn("dev", "fly"), "gaia:preset": "dev" };
-    const message = await refusal({ ...config, "gaia:instance": JSON.stringify({ storageGb: 600, maxStorageGb: 900 }), "gaia:pool": JSON.stringify({ size: 60, maxOverflow: 10 }) });
+    const message = await refusal({ ...config, "gaia:instance": JSON.stringify({ storageGb: 600, maxStorageGb: 900, class: "basic" }), "gaia:pool": JSON.stringify({ size: 60, maxOverflow: 10 }) });
     expect(message).toContain("gaia:instance.storageGb 600 is more than Fly Managed Postgres creates (500 GB): lower it.");
-    expect(message).toContain("gaia:pool needs 220 connections, more than the 200 of Fly's basic plan: lower gaia:pool or raise gaia:instance to a larger plan.");
+    expect(message).toContain("gaia:pool needs 220 connections, more than the 60 database connections of Fly's basic plan: lower gaia:pool, or name a larger plan in gaia:instance.class.");
   });
 });

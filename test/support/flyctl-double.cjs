@@ -178,9 +178,20 @@ const COMMANDS = {
       const c = cluster(clusterArg(args));
       const type = flags.type ?? "full";
       if (type !== "full" && type !== "incr") fail("--type must be either 'full' or 'incr'");
-      c.backups.push({ type });
+      // Queued; the double's Fly finishes it by the next call.
+      const now = new Date().toISOString();
+      c.backups.push({ id: crypto.randomBytes(4).toString("hex"), status: "completed", type, start: now, stop: now });
       state.backups = [...(state.backups ?? []), { cluster: c.name, type }];
       return "Backup queued successfully!\n";
+    },
+  },
+  // v2/run_backup.go: JSON [{id, status, type, start, stop}]; text when empty, even with --json.
+  "mpg backup list": {
+    flags: { ...json, all: { type: bool } },
+    run(args, flags) {
+      const c = cluster(clusterArg(args));
+      if (c.backups.length === 0) return `No backups found for cluster ${c.id}\n`;
+      return flags.json ? JSON.stringify(c.backups, null, 4) : c.backups.map((b) => `${b.id} ${b.status}`).join("\n");
     },
   },
   // internal/command/mpg/attach.go, v2/run_attach.go: sets the app secret itself, prints it.

@@ -35,7 +35,8 @@ describe("instance sizes", () => {
     ["gcp", "production", "db-custom-8-16384"],
     // Managed Postgres plans: the smallest with the vCPUs and memory.
     ["fly", "dev", "basic"],
-    ["fly", "staging", "basic"],
+    // staging's pools need 100 connections: Launch's PgBouncer holds 180, Basic's 60.
+    ["fly", "staging", "launch"],
   ] as const)("on %s, %s gets %s", (platform, stack, expected) => {
     const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform] });
     expect(PLATFORMS[platform].instanceClass(config)).toBe(expected);
