@@ -51,7 +51,8 @@ export function createDatabaseAccess(
     // pulumi-postgresql #126, #831).
     connectTimeout: 30,
   }, { parent: opts.parent, dependsOn: instance.readyResources });
-  const child = { parent: opts.parent, provider };
+  // On a managed instance, deleting it deletes these; they are not dropped one by one before.
+  const child = { parent: opts.parent, provider, deletedWith: instance.server };
 
   const logins: DatabaseAccess["logins"] = {};
   const groups: pulumi.Resource[] = [];
@@ -74,7 +75,8 @@ export function createDatabaseAccess(
     owner: names.groupRole("owner"),
     encoding: "UTF8",
     template: "template0",
-  }, { ...opts.stateful, provider, dependsOn: groups });
+    // A protected environment's database outlives a destroy of the stack, whatever refuses or allows it.
+  }, { ...opts.stateful, provider, dependsOn: groups, deletedWith: instance.server, retainOnDelete: config.deletionProtection });
 
   // Needs shared_preload_libraries (set by each platform) to collect; creating it needs the admin.
   new postgresql.Extension(`${names.resourcePrefix}-pg-stat-statements`, {

@@ -57,11 +57,13 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     super("gaia:database:GaiaDatabase", name, {}, opts);
     const { config } = args;
     const platform = PLATFORMS[config.platform];
+    const provider = platform.provider?.(config, config.platformSettings as never, this);
     const ctx: PlatformContext<never> = {
       config,
       settings: config.platformSettings as never,
-      stateful: { parent: this, protect: config.protect },
-      child: { parent: this },
+      stateful: { parent: this, protect: config.protect, provider },
+      child: { parent: this, provider },
+      other: { parent: this },
     };
 
     const postgres = platform.createPostgres(ctx);

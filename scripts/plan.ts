@@ -4,12 +4,14 @@
  *
  *   npm run plan -- <stack>          the plan of Pulumi.<stack>.yaml, for people
  *   npm run plan -- <stack> --json   the same, for tools
+ *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each
  *   npm run plan -- --update         rewrites plans/<stack>.txt for every stack file
  */
-import { readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../stacks/config";
 import { PROJECT_ROOT, planStack, readStackFile } from "./lib/offline";
+import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
 class UsageError extends Error {}
@@ -23,21 +25,37 @@ export function stackNames(): string[] {
     .sort();
 }
 
+const FLAGS = ["--json", "--diff", "--update", "--help"];
+const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff]   or   npm run plan -- --update`;
+
 async function main(args: string[]) {
+  const unknown = args.filter((a) => a.startsWith("-") && !FLAGS.includes(a));
+  if (unknown.length) throw new UsageError(`unknown option ${unknown.join(", ")}: ${USAGE()}`);
+  if (args.includes("--help")) return void console.log(USAGE());
   if (args.includes("--update")) {
     for (const stack of stackNames()) {
       const { config, secretKeys } = readStackFile(stack);
-      writeFileSync(path.join(PLANS_FOLDER, `${stack}.txt`), planAsText(await planStack(stack, config, secretKeys)));
+      const file = path.join(PLANS_FOLDER, `${stack}.txt`);
+      const text = planAsText(await planStack(stack, config, secretKeys));
+      if (existsSync(file) && readFileSync(file, "utf8") === text) continue;
+      writeFileSync(file, text);
       console.log(`plans/${stack}.txt updated`);
     }
     return;
   }
-  const stack = args.find((a) => !a.startsWith("--"));
-  if (!stack || !stackNames().includes(stack)) {
-    throw new UsageError(`name a stack: npm run plan -- <${stackNames().join("|")}> [--json]`);
+  const stacks = args.filter((a) => !a.startsWith("--"));
+  const stack = stacks[0];
+  if (!stack || stacks.length > 1 || !stackNames().includes(stack)) {
+    throw new UsageError(`${stack && !stackNames().includes(stack) ? `no stack file Pulumi.${stack}.yaml. ` : ""}${USAGE()}`);
   }
   const { config, secretKeys } = readStackFile(stack);
   const plan = await planStack(stack, config, secretKeys);
+  if (args.includes("--diff")) {
+    const committed = path.join(PLANS_FOLDER, `${stack}.txt`);
+    const before = existsSync(committed) ? readPlanText(readFileSync(committed, "utf8")) : new Map();
+    process.stdout.write(formatPlanDiff(stack, diffPlans(before, readPlanText(planAsText(plan)))));
+    return;
+  }
   process.stdout.write(args.includes("--json") ? `${JSON.stringify(planAsJson(plan), null, 2)}\n` : planAsText(plan));
 }
 

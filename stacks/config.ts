@@ -45,6 +45,7 @@ const days = z.number().int().min(0);
 /** The shape of `gaia:*` keys. Unknown keys are refused, so a typo never passes silently. */
 const stackSchema = z
   .object({
+    environment: z.string(),
     platform: z.enum(PLATFORM_NAMES),
     preset: z.enum(PRESET_NAMES),
     region: z.string().min(1),
@@ -88,9 +89,14 @@ const HINTS: Record<string, string> = {
  */
 export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set()): GaiaConfig {
   const problems: string[] = [];
-  if (!ENVIRONMENT_NAME_PATTERN.test(stack)) {
+  // The environment's identity: pinned in the stack file, so renaming the stack changes nothing.
+  const pinned = typeof raw.environment === "string" ? raw.environment : undefined;
+  const environment = pinned ?? stack;
+  if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
     problems.push(
-      `stack name "${stack}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource).`,
+      pinned === undefined
+        ? `stack name "${stack}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource), or set gaia:environment to such a name.`
+        : `gaia:environment "${pinned}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource).`,
     );
   }
 
@@ -118,8 +124,8 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   }
   const values = parsed.data;
   if (!values.platform) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
-  const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === stack);
-  if (!presetName) problems.push(`gaia:preset is required for stack "${stack}": ${HINTS.preset}.`);
+  const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === environment);
+  if (!presetName) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);
   if (!values.adminEmail) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
   if (!values.platform || !presetName || !values.adminEmail) throw new GaiaConfigError(stack, problems);
 
@@ -127,8 +133,8 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   const preset = PRESETS[presetName as PresetName];
   const caps = platform.capabilities;
   const config: GaiaConfig = {
-    environment: stack,
-    names: environmentNames(stack),
+    environment,
+    names: environmentNames(environment),
     platform: values.platform,
     preset: presetName as PresetName,
     region: values.region ?? caps.regions[0]!,

@@ -51,6 +51,9 @@ export const awsPlatform: Platform<AwsSettings> = {
     return problems;
   },
 
+  // Every AWS resource in the stack's region, whatever AWS_REGION the operator's shell has.
+  provider: (config, _settings, parent) => new aws.Provider(`${config.names.resourcePrefix}-aws`, { region: config.region as aws.Region }, { parent }),
+
   instanceClass: (config) => postgresClass(config, RDS_CLASSES),
 
   createPostgres(ctx) {
@@ -64,7 +67,8 @@ export const awsPlatform: Platform<AwsSettings> = {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       tags,
-    }, stateful);
+      // The final snapshot and the kept backups are encrypted with it: a destroy must not take it.
+    }, { ...stateful, retainOnDelete: config.finalSnapshot || config.deletionProtection });
 
     const subnets = new aws.rds.SubnetGroup(`${prefix}-postgres-subnets`, { subnetIds: s.subnetIds, tags }, child);
     const securityGroup = allowIngress(`${prefix}-postgres-sg`, 5432, s, tags, child);
@@ -85,14 +89,14 @@ export const awsPlatform: Platform<AwsSettings> = {
       tags,
     }, child);
 
-    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, child);
+    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other);
     const identifier = `${prefix}-postgres`;
     // A new suffix whenever the instance would be replaced, so a final snapshot never collides
     // with the one its predecessor left (DBSnapshotAlreadyExists).
     const snapshotSuffix = new random.RandomId(`${prefix}-final-snapshot-suffix`, {
       byteLength: 4,
       keepers: { identifier, kms: key.arn, engine: family },
-    }, child);
+    }, ctx.other);
 
     const primary = new aws.rds.Instance(identifier, {
       identifier,
@@ -122,6 +126,8 @@ export const awsPlatform: Platform<AwsSettings> = {
       copyTagsToSnapshot: true,
       deletionProtection: config.deletionProtection,
       skipFinalSnapshot: !config.finalSnapshot,
+      // With a final snapshot the automated backups stay too (the provider's default deletes them).
+      deleteAutomatedBackups: !config.finalSnapshot,
       finalSnapshotIdentifier: config.finalSnapshot ? pulumi.interpolate`${identifier}-final-${snapshotSuffix.hex}` : undefined,
       performanceInsightsEnabled: true,
       performanceInsightsKmsKeyId: key.arn,
@@ -158,9 +164,10 @@ export const awsPlatform: Platform<AwsSettings> = {
         // Replicas hold no backups of their own; the primary's are the recovery path.
         backupRetentionPeriod: 0,
         skipFinalSnapshot: true,
-        deletionProtection: config.deletionProtection,
+        // A replica holds nothing the primary lacks: scaling replicas down must not be blocked.
+        deletionProtection: false,
         tags: { ...tags, role: "replica" },
-      }, stateful),
+      }, { ...child, dependsOn: [primary] }),
     );
 
     return {
@@ -170,6 +177,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       tls: { mode: "verify-full", ca: pulumi.output(rdsRootCas(config.region).join("")) },
       admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary],
+      server: primary,
     };
   },
 
@@ -177,7 +185,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
     const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
-    const authToken = generatePassword(`${prefix}-redis-auth-token`, child, { length: 64, specials: ELASTICACHE_AUTH_TOKEN.specials });
+    const authToken = generatePassword(`${prefix}-redis-auth-token`, ctx.other, { length: 64, specials: ELASTICACHE_AUTH_TOKEN.specials });
     const subnets = new aws.elasticache.SubnetGroup(`${prefix}-redis-subnets`, { subnetIds: s.subnetIds, tags }, child);
     const securityGroup = allowIngress(`${prefix}-redis-sg`, 6379, s, tags, child);
     const ha = config.redis.highAvailability;
@@ -199,6 +207,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       // ROTATE keeps the old token valid while clients move to the new one.
       authTokenUpdateStrategy: "ROTATE",
       snapshotRetentionLimit: config.backups.enabled ? config.backups.retentionDays : 0,
+      finalSnapshotIdentifier: config.finalSnapshot ? `${prefix}-redis-final` : undefined,
       applyImmediately: true,
       tags,
     }, stateful);
@@ -220,7 +229,8 @@ export const awsPlatform: Platform<AwsSettings> = {
       // Production secrets can be recovered for 30 days; others go at once so a stack can be rebuilt.
       recoveryWindowInDays: config.preset === "production" ? 30 : 0,
       tags: { environment: config.environment },
-    }, child);
+      // Where the instance is protected, a refused destroy must not leave it without its credentials.
+    }, { ...child, retainOnDelete: config.deletionProtection });
     new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, child);
     new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
       secretArn: secret.arn,

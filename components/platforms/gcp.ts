@@ -59,6 +59,9 @@ export const gcpPlatform: Platform<GcpSettings> = {
 
   validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config.services, s.serviceAccounts),
 
+  // Every Google resource in the stack's project and region, whatever the gcloud defaults are.
+  provider: (config, s, parent) => new gcp.Provider(`${config.names.resourcePrefix}-gcp`, { project: s.project, region: config.region }, { parent }),
+
   instanceClass: cloudSqlTier,
 
   createPostgres(ctx) {
@@ -92,6 +95,10 @@ export const gcpPlatform: Platform<GcpSettings> = {
           transactionLogRetentionDays: config.backups.pitr ? config.backups.pitrDays : undefined,
           backupRetentionSettings: { retainedBackups: cloudSqlRetainedBackups(config), retentionUnit: "COUNT" },
         },
+        // With a final snapshot, backups outlive the instance (settings.retainBackupsOnDelete,
+        // and a final backup kept for the retention window: settings.finalBackupConfig).
+        retainBackupsOnDelete: config.finalSnapshot,
+        ...(config.finalSnapshot ? { finalBackupConfig: { enabled: true, retentionDays: Math.max(config.backups.retentionDays, 7) } } : {}),
         ipConfiguration,
         databaseFlags: databaseFlags(tier),
         insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false },
@@ -106,7 +113,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       ignoreChanges: ["settings.diskSize"],
     });
 
-    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, child);
+    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other);
     const admin = new gcp.sql.User(`${prefix}-postgres-admin`, {
       project: s.project,
       instance: primary.name,
@@ -125,7 +132,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
         region: config.region,
         databaseVersion: `POSTGRES_${config.postgresVersion}`,
         masterInstanceName: primary.name,
-        deletionProtection: config.deletionProtection,
+        // A replica holds nothing the primary lacks: scaling replicas down must not be blocked.
+        deletionProtection: false,
         replicaConfiguration: { failoverTarget: false },
         settings: {
           tier,
@@ -133,12 +141,12 @@ export const gcpPlatform: Platform<GcpSettings> = {
           availabilityType: "ZONAL",
           diskType: "PD_SSD",
           diskAutoresize: true,
-          deletionProtectionEnabled: config.deletionProtection,
+          deletionProtectionEnabled: false,
           ipConfiguration,
           databaseFlags: databaseFlags(tier),
           userLabels: { ...labels, role: "replica" },
         },
-      }, stateful),
+      }, { ...child, ignoreChanges: ["settings.diskSize"] }),
     );
 
     // cloudsql.client has no instance-level binding; a condition on the instance's resource
@@ -167,6 +175,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply(pemBundle) },
       admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary, admin],
+      server: primary,
     };
   },
 
@@ -206,7 +215,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
       secretId,
       replication: { auto: {} },
       labels: { environment: config.environment },
-    }, child);
+      // Where the instance is protected, a refused destroy must not leave it without its credentials.
+    }, { ...child, retainOnDelete: config.deletionProtection });
     new gcp.secretmanager.SecretVersion(`${secretId}-value`, { secret: secret.id, secretData: value }, child);
     // Only the readers' service accounts, each on this secret alone; operators read through
     // their project roles.

@@ -25,10 +25,12 @@ export interface PlatformCapabilities {
 export interface PlatformContext<Settings> {
   config: GaiaConfig;
   settings: Settings;
-  /** Options for stateful resources: parent, and `protect` where the environment requires it. */
+  /** Options for the platform's stateful resources: parent, its provider, and `protect` where the environment requires it. */
   stateful: pulumi.CustomResourceOptions;
-  /** Options for everything else. */
+  /** Options for the platform's other resources: parent and its provider. */
   child: pulumi.CustomResourceOptions;
+  /** Options for resources of other packages (generated passwords, commands): parent only. */
+  other: pulumi.CustomResourceOptions;
 }
 
 export interface PostgresInstance {
@@ -42,6 +44,12 @@ export interface PostgresInstance {
    * of Gaia's; undefined where the platform makes database users itself (`manageAccess`).
    */
   admin: PostgresAdmin | undefined;
+  /**
+   * The instance whose deletion takes the environment's database and roles with it (RDS,
+   * Cloud SQL): those are not deleted one by one before it (`deletedWith`), so a destroy the
+   * instance's deletion protection refuses leaves them all in place.
+   */
+  server?: pulumi.Resource;
   /** The platform's id of the instance, where later steps address it by id (Fly's cluster id). */
   id?: pulumi.Output<string>;
   /** Resources that must exist before the management connection works. */
@@ -94,6 +102,11 @@ export interface Platform<Settings = unknown> {
   settings: z.ZodType<Settings>;
   /** Problems that need the platform's settings and the resolved config together. */
   validate?(config: GaiaConfig, settings: Settings): string[];
+  /**
+   * The platform's provider, configured from the stack (region, project) so no resource lands
+   * where the operator's shell points; handed to every child as a `providers` entry.
+   */
+  provider?(config: GaiaConfig, settings: Settings, parent: pulumi.Resource): pulumi.ProviderResource;
   /** The instance class this platform uses for the configured size. */
   instanceClass(config: GaiaConfig): string;
   createPostgres(ctx: PlatformContext<Settings>): PostgresInstance;

@@ -23,6 +23,12 @@ export interface PlannedResource {
   parent: string | undefined;
   custom: boolean;
   protect: boolean;
+  /** Left in place by `pulumi destroy` (`retainOnDelete`). */
+  retainOnDelete: boolean;
+  /** `type::name` of the resource whose deletion takes this one with it (`deletedWith`). */
+  deletedWith: string | undefined;
+  /** `type::name` of the explicit provider this resource uses, if any (`provider` or a matching `providers` entry). */
+  provider: string | undefined;
   dependsOn: string[];
   /** Inputs as the engine receives them: secrets still wrapped. */
   inputs: Record<string, unknown>;
@@ -105,6 +111,9 @@ async function runPlan(
       parent: args.opts.parent ? objects.get(args.opts.parent) : undefined,
       custom: args.resource instanceof pulumi.CustomResource,
       protect: args.opts.protect === true,
+      retainOnDelete: args.opts.retainOnDelete === true,
+      deletedWith: args.opts.deletedWith ? objects.get(args.opts.deletedWith) : undefined,
+      provider: explicitProvider(args.type, args.opts, objects),
       dependsOn: (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : [])
         .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
         .map((d) => objects.get(d) ?? "?"),
@@ -139,6 +148,15 @@ async function runPlan(
 /** The runtime's wait for its outstanding calls (exported by the SDK, marked internal, not typed). */
 function waitForRPCs(): Promise<void> {
   return (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+}
+
+function explicitProvider(type: string, opts: pulumi.ResourceOptions & { provider?: pulumi.ProviderResource; providers?: unknown }, objects: Map<pulumi.Resource, string>): string | undefined {
+  const pkg = type.split(":")[0];
+  const listed = Array.isArray(opts.providers) ? opts.providers : Object.values((opts.providers ?? {}) as Record<string, pulumi.ProviderResource>);
+  // ProviderResource.getPackage exists at run time but is not in the SDK's types.
+  const packageOf = (p: unknown) => (p as { getPackage(): string }).getPackage();
+  const match = [opts.provider, ...listed].find((p): p is pulumi.ProviderResource => Boolean(p) && packageOf(p) === pkg);
+  return match ? objects.get(match) : undefined;
 }
 
 export function promiseOf<T>(output: pulumi.Output<T> | pulumi.OutputInstance<T>): Promise<T> {

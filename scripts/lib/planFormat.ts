@@ -40,7 +40,12 @@ export function planAsText(plan: StackPlan): string {
   for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
   const walk = (parent: string | undefined, depth: number) => {
     for (const r of children.get(parent) ?? []) {
-      const flags = [r.protect ? "protected" : "", r.dependsOn.length ? `after ${r.dependsOn.map((d) => d.split("::")[1]).join(", ")}` : ""]
+      const flags = [
+        r.protect ? "protected" : "",
+        r.retainOnDelete ? "kept on destroy" : "",
+        r.deletedWith ? `deleted with ${r.deletedWith.split("::")[1]}` : "",
+        r.dependsOn.length ? `after ${r.dependsOn.map((d) => d.split("::")[1]).join(", ")}` : "",
+      ]
         .filter(Boolean)
         .join("; ");
       lines.push(`${"  ".repeat(depth)}+ ${r.type} ${r.name}${flags ? `  (${flags})` : ""}`);

@@ -31,7 +31,7 @@ const names = environmentNames(stack);
 /** The committed local stack file, under a unique name, pointed at a server that checks passwords. */
 async function planLocal(stackName: string): Promise<StackPlan> {
   const { config } = readStackFile("local");
-  return planStack(stackName, { ...config, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl: REDIS }) }, ["gaia:local"]);
+  return planStack(stackName, { ...config, "gaia:environment": stackName, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl: REDIS }) }, ["gaia:local"]);
 }
 
 function run(resource: PlannedResource, verb: "create" | "update" | "delete", override?: Record<string, string>): CommandRun {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   certificates = makeCertificates(work);
   server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-tls-pg-")), tls: certificates.server });
   const local = { postgresUrl: server.url.replace("127.0.0.1", "localhost"), sslMode: "verify-full", sslRootCert: certificates.ca };
-  plan = await planStack(stack, { ...readStackFile("local").config, "gaia:local": JSON.stringify(local) }, ["gaia:local"]);
+  plan = await planStack(stack, { ...readStackFile("local").config, "gaia:environment": stack, "gaia:local": JSON.stringify(local) }, ["gaia:local"]);
   await createPlannedRoles(plan, setupUrl());
 });
 

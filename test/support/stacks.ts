@@ -45,7 +45,8 @@ export const CLOUD_PLATFORMS = Object.keys(PLATFORM_FIXTURES) as CloudPlatform[]
 /** A committed stack file, moved to `platform`: its own platform block replaced by the fixture's. */
 export function stackOn(stack: string, platform: CloudPlatform): Record<string, string> {
   const { config } = readStackFile(stack);
-  const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform)$/.test(key)));
+  // The environment follows the stack name here, so a test can plan one file under many names.
+  const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform|environment)$/.test(key)));
   const fixture = PLATFORM_FIXTURES[platform];
   return {
     ...moved,

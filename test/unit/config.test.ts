@@ -71,7 +71,7 @@ describe("stack configuration", () => {
     ["replicas on a platform that has none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, replicas: 1 }, /gaia:replicas 1 is more than local allows \(0\)/],
     ["backups on a server that keeps none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example" }, /gaia:backups.enabled: local keeps no backups/],
     ["a stack name unusable as a database name", "Prod!", base, /stack name "Prod!"/],
-    ["a custom stack without a preset", "review-42", base, /gaia:preset is required for stack "review-42"/],
+    ["a custom stack without a preset", "review-42", base, /gaia:preset is required for environment "review-42"/],
   ];
 
   it.each(bad)("refuses %s, naming the key and the fix", (_label, stack, raw, message, secretKeys) => {

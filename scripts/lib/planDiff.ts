@@ -1,0 +1,79 @@
+import { REPLACEMENT_INPUTS } from "./replacements";
+
+/** A plan as `planAsText` prints it, read back: `type::name` -> input -> its JSON text. */
+export function readPlanText(text: string): Map<string, Map<string, string>> {
+  const resources = new Map<string, Map<string, string>>();
+  let current: Map<string, string> | undefined;
+  for (const line of text.split("\n")) {
+    if (line === "outputs:") break;
+    const header = /^\s*\+ (\S+) (\S+)/.exec(line);
+    if (header) {
+      current = new Map();
+      resources.set(`${header[1]}::${header[2]}`, current);
+      continue;
+    }
+    const input = /^\s+([A-Za-z0-9_]+): (.*)$/.exec(line);
+    if (input && current) current.set(input[1]!, input[2]!);
+  }
+  return resources;
+}
+
+export interface PlanChange {
+  verb: "replaces" | "updates" | "creates" | "deletes";
+  resource: string;
+  /** For updates and replacements: the inputs that change, and why a replacement happens. */
+  details: string[];
+}
+
+/** What applying `next` where `before` was deployed would do to each resource, replacements first. */
+export function diffPlans(before: Map<string, Map<string, string>>, next: Map<string, Map<string, string>>): PlanChange[] {
+  const changes: PlanChange[] = [];
+  for (const [resource, inputs] of next) {
+    const old = before.get(resource);
+    if (!old) {
+      changes.push({ verb: "creates", resource, details: [] });
+      continue;
+    }
+    const changed = [...new Set([...inputs.keys(), ...old.keys()])].filter((k) => inputs.get(k) !== old.get(k));
+    if (changed.length === 0) continue;
+    const rule = REPLACEMENT_INPUTS[resource.split("::")[0]!];
+    const forcing = changed.flatMap((key) => forcingPaths(rule?.inputs ?? [], key, old.get(key), inputs.get(key)));
+    const notes = changed.flatMap((key) => Object.entries(rule?.note ?? {}).filter(([path]) => path === key || path.startsWith(`${key}.`)).map(([path, why]) => `${path} ${why}`));
+    changes.push({
+      verb: forcing.length ? "replaces" : "updates",
+      resource,
+      details: forcing.length ? forcing.map((f) => `${f} forces it`) : [...changed.map((k) => `${k}: ${old.get(k) ?? "(unset)"} -> ${inputs.get(k) ?? "(unset)"}`), ...notes],
+    });
+  }
+  for (const resource of before.keys()) if (!next.has(resource)) changes.push({ verb: "deletes", resource, details: [] });
+  const order = { replaces: 0, deletes: 1, updates: 2, creates: 3 };
+  return changes.sort((a, b) => order[a.verb] - order[b.verb]);
+}
+
+/** The replacement-forcing paths under a changed top-level input. */
+function forcingPaths(rules: readonly string[], key: string, before: string | undefined, after: string | undefined): string[] {
+  return rules.filter((path) => {
+    const [top, ...rest] = path.split(".");
+    if (top !== key) return false;
+    if (rest.length === 0) return true;
+    const at = (json: string | undefined) => rest.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), json ? JSON.parse(json) : undefined);
+    return JSON.stringify(at(before)) !== JSON.stringify(at(after));
+  });
+}
+
+const STATEFUL = new Set(Object.keys(REPLACEMENT_INPUTS).filter((t) => !t.startsWith("random:") && !t.startsWith("command:")));
+
+/** The diff for people: what is replaced or deleted first, with the input that forces it. */
+export function formatPlanDiff(stack: string, changes: PlanChange[]): string {
+  const lines = [`plan diff for ${stack} against plans/${stack}.txt:`];
+  if (changes.length === 0) lines.push("  no change");
+  for (const c of changes) {
+    const [type, name] = c.resource.split("::");
+    const stateful = STATEFUL.has(type!) && (c.verb === "replaces" || c.verb === "deletes") ? "  [stateful: its data goes with it]" : "";
+    lines.push(`  ${c.verb} ${type} ${name}${stateful}`);
+    for (const d of c.details) lines.push(`      ${d}`);
+  }
+  const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL.has(c.resource.split("::")[0]!));
+  lines.push("", replaced.length ? `${replaced.length} stateful resource(s) replaced or deleted: review before \`pulumi up\`.` : "no stateful resource is replaced or deleted.");
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { planStack, readStackFile } from "../../scripts/lib/offline";
+import { diffPlans, formatPlanDiff, readPlanText } from "../../scripts/lib/planDiff";
+import { planAsText } from "../../scripts/lib/planFormat";
+import { byType, one, planOn } from "../support/stacks";
+
+const STACKS = ["dev", "staging", "production"] as const;
+
+describe.each(["aws", "gcp"] as const)("the second and the hundredth up on %s", (platform) => {
+  describe.each(STACKS)("stack %s", (stack) => {
+    const planned = planOn(stack, platform);
+    const protectedPreset = stack !== "dev";
+
+    it("puts every platform resource on the stack's own provider, in the stack's region and project", async () => {
+      const plan = await planned;
+      const provider = one(plan, `pulumi:providers:${platform}`);
+      expect(provider.inputs).toMatchObject(platform === "aws" ? { region: "us-east-1" } : { project: "gaia-test-project", region: "us-central1" });
+      const own = plan.resources.filter((r) => r.type.startsWith(`${platform}:`));
+      expect(own.length).toBeGreaterThan(5);
+      for (const r of own) expect(`${r.type} ${r.name}: ${r.provider}`).toBe(`${r.type} ${r.name}: pulumi:providers:${platform}::${provider.name}`);
+    });
+
+    it(`keeps on destroy what ${stack}'s protection is meant to keep`, async () => {
+      const plan = await planned;
+      const database = one(plan, "postgresql:index/database:Database");
+      expect(database.retainOnDelete).toBe(protectedPreset);
+      const primary = plan.resources.find((r) => r.name === `gaia-${stack}-postgres`)!;
+      // Database and roles go with the instance, never one by one before its deletion is refused.
+      expect(database.deletedWith).toBe(`${primary.type}::${primary.name}`);
+      for (const role of byType(plan, "postgresql:index/role:Role")) expect(role.deletedWith).toBe(`${primary.type}::${primary.name}`);
+      const secrets = byType(plan, platform === "aws" ? "aws:secretsmanager/secret:Secret" : "gcp:secretmanager/secret:Secret");
+      for (const secret of secrets) expect(secret.retainOnDelete, secret.name).toBe(protectedPreset);
+      if (platform === "aws") {
+        expect(one(plan, "aws:kms/key:Key").retainOnDelete).toBe(protectedPreset);
+        expect(primary.inputs).toMatchObject({ deleteAutomatedBackups: !protectedPreset, skipFinalSnapshot: !protectedPreset });
+        expect(one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").inputs.finalSnapshotIdentifier).toBe(protectedPreset ? `gaia-${stack}-redis-final` : undefined);
+      } else {
+        expect((primary.inputs.settings as Record<string, unknown>).retainBackupsOnDelete).toBe(protectedPreset);
+      }
+    });
+
+    it("lets replicas be scaled down: they are neither protected nor deletion-protected", async () => {
+      const plan = await planned;
+      const replicas = plan.resources.filter((r) => /-postgres-replica-\d+$/.test(r.name));
+      expect(replicas).toHaveLength(stack === "production" ? 2 : 0);
+      for (const replica of replicas) {
+        expect(replica.protect).toBe(false);
+        expect(replica.inputs.deletionProtection).toBe(false);
+      }
+    });
+  });
+});
+
+describe("a renamed stack", () => {
+  it("plans the same resources when its environment is pinned in the stack file", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    expect(config["gaia:environment"]).toBe("staging");
+    const original = planAsText(await planStack("staging", config, secretKeys));
+    const renamed = planAsText(await planStack("stg-eu", config, secretKeys));
+    expect(renamed.replace("stack stg-eu:", "stack staging:")).toBe(original);
+  });
+});
+
+describe("npm run plan -- <stack> --diff", () => {
+  it("names each stateful resource a change replaces, with the input that forces it", async () => {
+    const before = readPlanText(planAsText(await planOn("staging", "aws")));
+    const changed = new Map([...before].map(([k, v]) => [k, new Map(v)]));
+    changed.get("aws:rds/instance:Instance::gaia-staging-postgres")!.set("storageEncrypted", "false");
+    changed.get("aws:rds/instance:Instance::gaia-staging-postgres")!.set("instanceClass", '"db.t4g.small"');
+    const text = formatPlanDiff("staging", diffPlans(before, changed));
+    expect(text).toContain("  replaces aws:rds/instance:Instance gaia-staging-postgres  [stateful: its data goes with it]\n      storageEncrypted forces it\n");
+    expect(text).toMatch(/1 stateful resource\(s\) replaced or deleted: review before `pulumi up`.\n$/);
+  });
+
+  it("says an in-place change is an update, and a renamed stateful resource is a delete and a create", async () => {
+    const before = readPlanText(planAsText(await planOn("staging", "gcp")));
+    const next = new Map([...before].map(([k, v]) => [k, new Map(v)]));
+    const redis = "gcp:redis/instance:Instance::gaia-staging-redis";
+    next.get(redis)!.set("memorySizeGb", "2");
+    const db = "postgresql:index/database:Database::gaia_staging";
+    next.set("postgresql:index/database:Database::gaia_staging2", next.get(db)!);
+    next.delete(db);
+    const changes = diffPlans(before, next);
+    expect(changes.map((c) => `${c.verb} ${c.resource}`)).toEqual([
+      `deletes ${db}`,
+      `updates ${redis}`,
+      "creates postgresql:index/database:Database::gaia_staging2",
+    ]);
+    expect(changes[1]!.details).toEqual(["memorySizeGb: 1 -> 2"]);
+    expect(formatPlanDiff("staging", changes)).toContain("deletes postgresql:index/database:Database gaia_staging  [stateful: its data goes with it]");
+  });
+
+  it("shows no change for the committed plan", async () => {
+    const { config, secretKeys } = readStackFile("production");
+    const { readFileSync } = await import("node:fs");
+    const committed = readPlanText(readFileSync("plans/production.txt", "utf8"));
+    expect(diffPlans(committed, readPlanText(planAsText(await planStack("production", config, secretKeys))))).toEqual([]);
+  });
+});
