@@ -24,6 +24,11 @@ export interface OpsCommandArgs {
   triggers?: pulumi.Input<unknown>[];
   /** Keep stdout and stderr secret in the state (default). Off only for scripts whose output the program reads and that print no secret. */
   secretOutput?: boolean;
+  /**
+   * Hand the previous run's stdout to the next run (PULUMI_COMMAND_STDOUT), so a delete knows
+   * whether its create made the thing or adopted it. Only for scripts that print no secret.
+   */
+  previousOutput?: boolean;
 }
 
 export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
@@ -37,7 +42,7 @@ export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.Cust
       environment: args.environment,
       triggers: args.triggers,
       logging: "none",
-      addPreviousOutputInEnv: false,
+      addPreviousOutputInEnv: args.previousOutput === true,
     },
     args.secretOutput === false ? opts : { ...opts, additionalSecretOutputs: ["stdout", "stderr"] },
   );

@@ -32,6 +32,21 @@ interface ClusterStatus {
   credentials: { status: string; user: string; password: string; dbname: string; pgbouncer_uri: string };
 }
 
+/**
+ * Whether this resource made what it manages, carried from run to run in its last output line
+ * (PULUMI_COMMAND_STDOUT: pulumi-command hands the previous stdout to the next run,
+ * provider/pkg/provider/local/commandOutputs.go). A delete destroys only what its resource
+ * created; what it adopted stays.
+ */
+function previouslyCreated(): boolean {
+  const last = (process.env.PULUMI_COMMAND_STDOUT ?? "").trim().split("\n").at(-1) ?? "";
+  try {
+    return (JSON.parse(last) as { created?: boolean }).created === true;
+  } catch {
+    return false;
+  }
+}
+
 const env = {
   org: () => requireEnv("GAIA_FLY_ORG", "the Fly organization slug"),
   cluster: () => requireEnv("GAIA_FLY_CLUSTER", "the Managed Postgres cluster's name"),
@@ -58,9 +73,11 @@ function postgresApply() {
   const name = env.cluster();
   const plan = requireEnv("GAIA_FLY_PLAN", "the Managed Postgres plan");
   let cluster = findCluster(org, name);
+  let created = previouslyCreated();
   if (cluster) {
-    process.stdout.write(`adopting Managed Postgres cluster ${name} (${cluster.id})\n`);
+    process.stdout.write(`${created ? "found" : "adopting"} Managed Postgres cluster ${name} (${cluster.id})\n`);
   } else {
+    created = true;
     // Blocks until the cluster is ready (v2/run_create.go). Its output ends with the
     // connection string and password: captured here, never printed.
     flyctl([
@@ -104,7 +121,7 @@ function postgresApply() {
   }
 
   applyUsers(cluster.id);
-  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status) })}\n`);
+  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created })}\n`);
 }
 
 /**
@@ -134,6 +151,7 @@ function postgresDelete() {
   const name = env.cluster();
   const cluster = findCluster(env.org(), name);
   if (!cluster) return void process.stdout.write(`Managed Postgres cluster ${name} is already gone\n`);
+  if (!previouslyCreated()) return void process.stdout.write(`Managed Postgres cluster ${name} was adopted, not created, by this stack: left in place\n`);
   if (optionalEnv("GAIA_FLY_DELETION_PROTECTION") === "on") {
     throw new OpsError(`deletion protection is on for ${name}: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.`);
   }
@@ -243,7 +261,9 @@ function redisUrl(name: string): URL {
 function redisApply() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
   const org = env.org();
+  let created = previouslyCreated();
   if (!redisExists(name, org)) {
+    created = true;
     const replicas = JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[];
     // Every flag a prompt would ask for (internal/command/redis/create.go): name, region,
     // eviction, ProdPack, replicas; the plan explicitly (pay-as-you-go, create.go redisPlanPayAsYouGo).
@@ -261,7 +281,7 @@ function redisApply() {
   }
   checkReplicaRegions(name);
   const url = redisUrl(name);
-  process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379) })}\n`);
+  process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379), created })}\n`);
 }
 
 /**
@@ -285,6 +305,7 @@ function checkReplicaRegions(name: string) {
 function redisDelete() {
   const name = requireEnv("GAIA_FLY_REDIS", "the Redis database name");
   if (!redisExists(name, env.org())) return void process.stdout.write(`Redis ${name} is already gone\n`);
+  if (!previouslyCreated()) return void process.stdout.write(`Redis ${name} was adopted, not created, by this stack: left in place\n`);
   if (optionalEnv("GAIA_FLY_DELETION_PROTECTION") === "on") {
     throw new OpsError(`deletion protection is on for Redis ${name}: set gaia:deletionProtection to false and run \`pulumi up\` first.`);
   }

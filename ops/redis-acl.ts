@@ -9,7 +9,7 @@
  *   GAIA_REDIS_KEY_PREFIX  the prefix every key of the environment carries
  */
 import { OpsError, requireEnv, runMain } from "./lib/env";
-import { aclRules, connectRedis, describeRedis, keysWithPrefix } from "./lib/redis";
+import { aclRules, connectRedis, describeRedis, keyPatternOf, keysWithPrefix } from "./lib/redis";
 
 runMain(async () => {
   const verb = process.argv[2];
@@ -22,6 +22,12 @@ runMain(async () => {
   try {
     if (verb === "apply") {
       const password = requireEnv("GAIA_REDIS_PASSWORD", "the environment user's password");
+      // An existing user of that name is taken over only if it is this environment's (its key
+      // pattern is the prefix): a delete later would remove it and its keys.
+      const existing = await keyPatternOf(admin, user);
+      if (existing !== undefined && existing !== `~${prefix}*`) {
+        throw new OpsError(`Redis user ${user} exists on ${describeRedis(adminUrl)} and is not this environment's (its keys are not ${prefix}*): remove it, or choose another gaia:environment.`);
+      }
       await admin.sendCommand(["ACL", "SETUSER", user, ...aclRules(prefix, password)]);
       // Prove the credential works before Pulumi records success.
       const url = new URL(adminUrl);
@@ -32,6 +38,11 @@ runMain(async () => {
       await probe.quit();
       process.stdout.write(`redis user ${user} on ${describeRedis(adminUrl)} may use keys ${prefix}* only\n`);
     } else {
+      const pattern = await keyPatternOf(admin, user);
+      if (pattern !== `~${prefix}*`) {
+        process.stdout.write(pattern === undefined ? `redis user ${user} is already gone\n` : `redis user ${user} is not this environment's (keys ${pattern}): left in place\n`);
+        return;
+      }
       const keys = await keysWithPrefix(admin, prefix);
       for (let i = 0; i < keys.length; i += 500) await admin.unlink(keys.slice(i, i + 500));
       await admin.sendCommand(["ACL", "DELUSER", user]);

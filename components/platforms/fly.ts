@@ -91,8 +91,10 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
         GAIA_FLY_FINAL_BACKUP: config.finalSnapshot ? "on" : "off",
       },
-      // Its output names the cluster and its host, never a credential.
+      // Its output names the cluster and its host, never a credential; the delete reads it to
+      // know whether this stack made the cluster or adopted it.
       secretOutput: false,
+      previousOutput: true,
     }, stateful);
     const endpoint = cluster.stdout.apply((out) => JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number });
     return {
@@ -125,6 +127,7 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
       },
       secretOutput: false,
+      previousOutput: true,
     }, stateful);
     const endpoint = redis.stdout.apply((out) => JSON.parse(lastLine(out)) as { host: string; port: number });
     return {

@@ -61,3 +61,11 @@ export async function keysWithPrefix(client: RedisConnection, prefix: string): P
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, "\\$&");
 }
+
+/** The key patterns of an ACL user as one string (`~gaia:dev:*`), or undefined when there is no such user. */
+export async function keyPatternOf(client: RedisConnection, user: string): Promise<string | undefined> {
+  const reply = (await client.sendCommand(["ACL", "GETUSER", user])) as unknown[] | null;
+  if (!reply) return undefined;
+  const at = reply.indexOf("keys");
+  return at >= 0 ? String(reply[at + 1]) : "";
+}

@@ -105,10 +105,10 @@ function commandOutput(create: string, environment: Record<string, unknown> = {}
   const env = (key: string) => String(unwrap(environment[key]) ?? "");
   if (create.endsWith("fly.ts postgres-apply")) {
     const clusterId = mockFlyClusterId(env("GAIA_FLY_CLUSTER"));
-    return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432 });
+    return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432, created: true });
   }
   if (create.endsWith("fly.ts redis-apply")) {
-    return JSON.stringify({ host: `fly-${env("GAIA_FLY_REDIS")}.upstash.io`, port: 6379 });
+    return JSON.stringify({ host: `fly-${env("GAIA_FLY_REDIS")}.upstash.io`, port: 6379, created: true });
   }
   return "";
 }

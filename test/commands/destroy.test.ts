@@ -98,4 +98,20 @@ describe("destroying a local environment", () => {
 
     expect(await snapshot()).toEqual(before);
   });
+
+  it("never takes over, nor deletes, a Redis user of the same name that is not the environment's", async () => {
+    const name = `taken_${randomBytes(3).toString("hex")}`;
+    await redisAdmin((c) => c.sendCommand(["ACL", "SETUSER", `gaia_${name}`, "on", ">x", "~elsewhere:*", "+@all"]));
+    const { config } = readStackFile("local");
+    const taken = await planStack(name, { ...config, "gaia:environment": name, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl }) }, ["gaia:local"]);
+    const user = taken.resources.find((r) => r.name === `gaia-${name.replace(/_/g, "-")}-redis-acl-user`)!;
+    const refused = runPlanned(user, "create");
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(
+      `error: Redis user gaia_${name} exists on 127.0.0.1:${new URL(redisUrl).port} and is not this environment's (its keys are not gaia:${name}:*): remove it, or choose another gaia:environment.\n`,
+    );
+    const left = runPlanned(user, "delete");
+    expect(left.stdout).toBe(`redis user gaia_${name} is not this environment's (keys ~elsewhere:*): left in place\n`);
+    expect(await redisAdmin((c) => c.sendCommand(["ACL", "GETUSER", `gaia_${name}`]))).not.toBeNull();
+  });
 });

@@ -74,7 +74,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
       [`${names.database}_auth_a`, "writer"],
     ]);
     const printedEndpoint = JSON.parse(created.stdout.trim().split("\n").at(-1)!);
-    expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432 });
+    expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432, created: true });
     // The offline plan's simulated output has the same shape.
     const mocked = JSON.parse(String(cloudState("command:local:Command", "x", command(`gaia-${stack}-db`).inputs).stdout));
     expect(Object.keys(mocked)).toEqual(Object.keys(printedEndpoint));
@@ -85,7 +85,8 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const before = state().calls.length;
     const again = fly(command(`gaia-${stack}-db`), "update");
     expect(again.status).toBe(0);
-    expect(again.stdout).toMatch(/adopting Managed Postgres cluster/);
+    expect(again.stdout).toMatch(/found Managed Postgres cluster/);
+    expect(JSON.parse(again.stdout.trim().split("\n").at(-1)!).created).toBe(true);
     const verbs = state().calls.slice(before).map((c) => c.argv.slice(0, 3).join(" "));
     expect(verbs.filter((v) => /create|set-role|delete|destroy/.test(v))).toEqual([]);
     expect(state().clusters).toHaveLength(1);
@@ -120,16 +121,23 @@ describe("the Fly plan's commands against the flyctl double", () => {
   });
 
   it("finishes after a run that failed half-way, creating nothing twice", () => {
+    // A second cluster resource of the same plan, with its own state.
+    const second = { ...command(`gaia-${stack}-db`), name: `gaia-${stack}-db2` };
     const other = { GAIA_FLY_CLUSTER: `gaia-${stack}-db2`, FAKE_FLY_FAIL: "mpg users create" };
-    const failed = fly(command(`gaia-${stack}-db`), "create", other);
+    const failed = fly(second, "create", other);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toBe("error: flyctl mpg users create failed (exit 1): Error: failed to mpg users create: Something went wrong\n");
-    const retried = fly(command(`gaia-${stack}-db`), "create", other);
+    const retried = fly(second, "create", other);
     expect(retried.status).toBe(0);
-    const second = state().clusters.filter((c) => c.name === `gaia-${stack}-db2`);
-    expect(second).toHaveLength(1);
-    expect(second[0]!.users).toHaveLength(5);
-    expect(fly(command(`gaia-${stack}-db`), "delete", { GAIA_FLY_CLUSTER: `gaia-${stack}-db2`, GAIA_FLY_DELETION_PROTECTION: "off", GAIA_FLY_FINAL_BACKUP: "off" }).status).toBe(0);
+    const made = state().clusters.filter((c) => c.name === `gaia-${stack}-db2`);
+    expect(made).toHaveLength(1);
+    expect(made[0]!.users).toHaveLength(5);
+    // The failed run's state kept nothing: the retry cannot tell it made the cluster, so it
+    // adopts it, and a destroy leaves it for a person to remove (never the other way round).
+    expect(JSON.parse(retried.stdout.trim().split("\n").at(-1)!).created).toBe(false);
+    const kept = fly(second, "delete", { GAIA_FLY_CLUSTER: `gaia-${stack}-db2`, GAIA_FLY_DELETION_PROTECTION: "off" });
+    expect(kept.stdout).toBe(`Managed Postgres cluster gaia-${stack}-db2 was adopted, not created, by this stack: left in place\n`);
+    expect(state().clusters.filter((c) => c.name === `gaia-${stack}-db2`)).toHaveLength(1);
   });
 
   it("applies the schema as Fly's schema_admin over TLS, on a real PostgreSQL", async () => {
@@ -175,7 +183,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const redis = command(`gaia-${stack}-redis`);
     const created = fly(redis, "create");
     expect(created.stderr).toBe("");
-    expect(JSON.parse(created.stdout.trim().split("\n").at(-1)!)).toEqual({ host: `fly-gaia-${stack}-redis.upstash.io`, port: 6379 });
+    expect(JSON.parse(created.stdout.trim().split("\n").at(-1)!)).toEqual({ host: `fly-gaia-${stack}-redis.upstash.io`, port: 6379, created: true });
     expect(fly(redis, "update").status).toBe(0);
     expect(state().redis).toHaveLength(1);
     const create = state().calls.find((c) => c.argv[0] === "redis" && c.argv[1] === "create")!.argv;

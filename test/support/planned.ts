@@ -41,17 +41,25 @@ export interface CommandRun {
   stderr: string;
 }
 
+/** The stdout each resource's last successful create or update left in the state. */
+const stateStdout = new Map<string, string>();
+
 /**
  * Runs a planned command resource's `create`, `update` or `delete` exactly as
  * pulumi-command would: `/bin/sh -c <command>` in the program's directory, with the
- * resource's environment added to the inherited one.
+ * resource's environment added to the inherited one, and, where the resource asks for it
+ * (`addPreviousOutputInEnv`), the stdout its state holds as PULUMI_COMMAND_STDOUT
+ * (provider/pkg/provider/local/commandOutputs.go).
  */
 export function runPlanned(resource: PlannedResource, verb: "create" | "update" | "delete", override: Record<string, string> = {}): CommandRun {
   const commandLine = resource.inputs[verb];
   if (typeof commandLine !== "string") throw new Error(`${resource.name} has no ${verb} command`);
   const environment = unwrap(resource.inputs.environment) as Record<string, unknown>;
-  const env = { ...process.env, ...Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(unwrap(v))])), ...override };
+  const previous = resource.inputs.addPreviousOutputInEnv === true && stateStdout.has(resource.name) ? { PULUMI_COMMAND_STDOUT: stateStdout.get(resource.name)! } : {};
+  const env = { ...process.env, ...Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(unwrap(v))])), ...previous, ...override };
   const result = spawnSync("/bin/sh", ["-c", commandLine], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 120_000 });
+  if (result.status === 0 && verb !== "delete") stateStdout.set(resource.name, result.stdout);
+  if (result.status === 0 && verb === "delete") stateStdout.delete(resource.name);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
