@@ -193,6 +193,15 @@ export function mpgPlan(config: GaiaConfig): (typeof MPG_PLANS)[number] | undefi
 /** Memory of the RDS class the stack gets; undefined for an explicit class this table does not know. */
 const rdsClassMemory = (config: GaiaConfig) => RDS_CLASSES.find((c) => c.name === postgresClass(config, RDS_CLASSES))?.memoryMb;
 
+/** The environment's name makes a cloud name that keeps its identifier rules. */
+const nameKeeps = (what: string, name: (config: GaiaConfig) => string, maxLength: number) => (config: GaiaConfig) => {
+  const problem = identifierProblem(name(config), maxLength);
+  return problem && `environment "${config.environment}" makes ${what} that ${problem}: choose a shorter gaia:environment.`;
+};
+
+const replicasNeedBackups = ({ replicas, backups }: GaiaConfig) =>
+  replicas > 0 && !backups.enabled ? `gaia:replicas ${replicas} needs backups on the primary: set gaia:backups.enabled to true, or gaia:replicas to 0.` : undefined;
+
 export const CONTRACTS: readonly PlatformContract[] = [
   {
     platform: "aws",
@@ -224,26 +233,19 @@ export const CONTRACTS: readonly PlatformContract[] = [
     platform: "aws",
     rule: "instance identifiers: 1-63 characters, letters, digits, single hyphens",
     source: "CreateDBInstance API reference, DBInstanceIdentifier; terraform-provider-aws internal/service/rds/validate.go validIdentifier",
-    check: (config) => {
-      const problem = identifierProblem(`${config.names.resourcePrefix}-postgres-replica-${Math.max(config.replicas, 1)}`, 63);
-      return problem && `stack name "${config.environment}" makes an RDS identifier that ${problem}: choose a shorter stack name.`;
-    },
+    check: nameKeeps("an RDS identifier", (c) => `${c.names.resourcePrefix}-postgres-replica-${Math.max(c.replicas, 1)}`, 63),
   },
   {
     platform: "aws",
     rule: "replication group ids: 1-40 characters, letters, digits, single hyphens",
     source: "CreateReplicationGroup API reference, ReplicationGroupId; terraform-provider-aws validateReplicationGroupID",
-    check: (config) => {
-      const problem = identifierProblem(`${config.names.resourcePrefix}-redis`, 40);
-      return problem && `stack name "${config.environment}" makes an ElastiCache id that ${problem}: choose a shorter stack name.`;
-    },
+    check: nameKeeps("an ElastiCache id", (c) => `${c.names.resourcePrefix}-redis`, 40),
   },
   {
     platform: "aws",
     rule: "a read replica's source keeps automated backups (retention above 0)",
     source: "CreateDBInstanceReadReplica API reference, SourceDBInstanceIdentifier; ModifyDBInstance BackupRetentionPeriod (\"can't be set to 0 if the DB instance is a source to read replicas\")",
-    check: ({ replicas, backups }) =>
-      replicas > 0 && !backups.enabled ? `gaia:replicas ${replicas} needs backups on the primary: set gaia:backups.enabled to true, or gaia:replicas to 0.` : undefined,
+    check: replicasNeedBackups,
   },
   {
     platform: "aws",
@@ -280,17 +282,13 @@ export const CONTRACTS: readonly PlatformContract[] = [
     platform: "gcp",
     rule: "read replicas need automated backups on the primary",
     source: "https://cloud.google.com/sql/docs/postgres/replication/create-replica (requirements: automated backups enabled)",
-    check: ({ replicas, backups }) =>
-      replicas > 0 && !backups.enabled ? `gaia:replicas ${replicas} needs backups on the primary: set gaia:backups.enabled to true, or gaia:replicas to 0.` : undefined,
+    check: replicasNeedBackups,
   },
   {
     platform: "gcp",
     rule: "instance names: a letter first, letters, digits, single hyphens; Memorystore at most 40 characters",
     source: "google/cloud/redis/v1/cloud_redis.proto (Instance.name); https://cloud.google.com/sql/docs/postgres/instance-settings",
-    check: (config) => {
-      const problem = identifierProblem(`${config.names.resourcePrefix}-redis`, 40);
-      return problem && `stack name "${config.environment}" makes a Memorystore id that ${problem}: choose a shorter stack name.`;
-    },
+    check: nameKeeps("a Memorystore id", (c) => `${c.names.resourcePrefix}-redis`, 40),
   },
   {
     platform: "gcp",

@@ -2,21 +2,9 @@ import { describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../components/platforms";
 import { smallestFitting } from "../../components/platforms/sizing";
 import { resolveConfig } from "../../stacks/config";
+import { PLATFORM_FIXTURES } from "../support/stacks";
 
-const settings = {
-  aws: {
-    vpcId: "vpc-0abc",
-    subnetIds: ["subnet-0a1", "subnet-0a2"],
-    allowedSecurityGroupIds: ["sg-0a99"],
-    serviceRoles: { chat: "arn:aws:iam::123456789012:role/c", assets: "arn:aws:iam::123456789012:role/a", auth: "arn:aws:iam::123456789012:role/u" },
-  },
-  gcp: {
-    project: "gaia-proj",
-    network: "projects/gaia-proj/global/networks/n",
-    serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" },
-  },
-  fly: { org: "gaia", apps: { chat: "gaia-chat", assets: "gaia-assets", auth: "gaia-auth" }, acceptCoarseRoles: true },
-};
+const settings = Object.fromEntries(Object.entries(PLATFORM_FIXTURES).map(([platform, fixture]) => [platform, fixture.settings])) as Record<keyof typeof PLATFORM_FIXTURES, unknown>;
 
 describe("instance sizes", () => {
   it("picks the smallest size with enough vCPUs and memory, the largest when none is", () => {
