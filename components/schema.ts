@@ -55,7 +55,12 @@ export function applySchema(
       GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
       GAIA_MIGRATIONS_DIGEST: migrationsDigest(),
     },
-  }, { parent, dependsOn: [access.database, ...Object.values(access.logins).map((l) => l.role)] });
+  }, {
+    parent,
+    dependsOn: [access.database, ...Object.values(access.logins).map((l) => l.role)],
+    // A re-created database is migrated and given the policy again.
+    replaceWith: [access.database],
+  });
 }
 
 /** What an ops script needs to verify the server (ops/lib/postgres.ts): the CA. */

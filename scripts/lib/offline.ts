@@ -27,6 +27,8 @@ export interface PlannedResource {
   retainOnDelete: boolean;
   /** `type::name` of the resource whose deletion takes this one with it (`deletedWith`). */
   deletedWith: string | undefined;
+  /** `type::name` of the resources whose replacement replaces this one (`replaceWith`). */
+  replaceWith: string[];
   /** `type::name` of the explicit provider this resource uses, if any (`provider` or a matching `providers` entry). */
   provider: string | undefined;
   dependsOn: string[];
@@ -114,6 +116,7 @@ async function runPlan(
       retainOnDelete: args.opts.retainOnDelete === true,
       deletedWith: args.opts.deletedWith ? objects.get(args.opts.deletedWith) : undefined,
       provider: explicitProvider(args.type, args.opts, objects),
+      replaceWith: (args.opts.replaceWith ?? []).map((r) => objects.get(r) ?? "?"),
       dependsOn: (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : [])
         .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
         .map((d) => objects.get(d) ?? "?"),

@@ -102,7 +102,7 @@ describe("database-level grants by the cloud admin", () => {
     try {
       for (const r of plan.resources.filter((r) => r.type === "postgresql:index/role:Role" || r.type === "postgresql:index/database:Database")) await provider.create(r);
       // What a postgresql.Grant with objectType "database" does as this admin (resource_postgresql_grant.go).
-      await provider.create({ type: "postgresql:index/grant:Grant", name: "g", parent: undefined, custom: true, protect: false, retainOnDelete: false, deletedWith: undefined, provider: undefined, dependsOn: [], inputs: { database, role: "public", objectType: "database", privileges: [] } });
+      await provider.create({ type: "postgresql:index/grant:Grant", name: "g", parent: undefined, custom: true, protect: false, retainOnDelete: false, deletedWith: undefined, provider: undefined, replaceWith: [], dependsOn: [], inputs: { database, role: "public", objectType: "database", privileges: [] } });
     } finally {
       await provider.end();
     }

@@ -51,6 +51,8 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
       expect(one(plan, "pulumi:providers:postgresql").inputs).not.toHaveProperty("maxConnections");
       const schema = one(plan, "command:local:Command", `${names.resourcePrefix}-schema`);
       expect(schema.inputs.create).toBe("node_modules/.bin/tsx ops/migrate.ts apply");
+      // A re-created database is migrated again.
+      expect(schema.replaceWith).toEqual([`postgresql:index/database:Database::${names.database}`]);
       // After the database and every login role, so a removed service's role is dropped only after
       // the command's update took its privileges away.
       expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((r) => `postgresql:index/role:Role::${names.loginRole(r)}`)]);
