@@ -10,7 +10,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../stacks/config";
-import { PROJECT_ROOT, planStack, readStackFile } from "./lib/offline";
+import { PROJECT_ROOT, StackFileError, planStack, readStackFile } from "./lib/offline";
 import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
@@ -64,7 +64,7 @@ if (require.main === module) {
     () => process.exit(0),
     (error: unknown) => {
       // Configuration and usage errors are sentences for people; anything else keeps its stack.
-      console.error(error instanceof GaiaConfigError || error instanceof UsageError ? error.message : error);
+      console.error(error instanceof GaiaConfigError || error instanceof UsageError || error instanceof StackFileError ? error.message : error);
       process.exit(1);
     },
   );

@@ -87,8 +87,11 @@ const HINTS: Record<string, string> = {
  *
  * @param secretKeys keys (without namespace) that were set with `pulumi config set --secret`.
  */
-export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set()): GaiaConfig {
-  const problems: string[] = [];
+export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set(), misplacedKeys: readonly string[] = []): GaiaConfig {
+  const problems: string[] = misplacedKeys.map((key) => {
+    const name = key.slice(key.indexOf(":") + 1).split(".")[0];
+    return `${key} is in the project's namespace, where the program does not read it: set it as ${NAMESPACE}:${name} (pulumi config rm ${key}; pulumi config set ${NAMESPACE}:${name} …).`;
+  });
   // The environment's identity: pinned in the stack file, so renaming the stack changes nothing.
   const pinned = typeof raw.environment === "string" ? raw.environment : undefined;
   const environment = pinned ?? stack;
@@ -123,10 +126,12 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     if (!parsed.success) throw new GaiaConfigError(stack, problems);
   }
   const values = parsed.data;
-  if (!values.platform) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
+  // A key written in the wrong namespace is reported once, as misplaced, not also as missing.
+  const misplaced = new Set(misplacedKeys.map((key) => key.slice(key.indexOf(":") + 1).split(".")[0]));
+  if (!values.platform && !misplaced.has("platform")) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
   const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === environment);
   if (!presetName) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);
-  if (!values.adminEmail) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
+  if (!values.adminEmail && !misplaced.has("adminEmail")) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
   if (!values.platform || !presetName || !values.adminEmail) throw new GaiaConfigError(stack, problems);
 
   const platform = PLATFORMS[values.platform];
@@ -219,6 +224,10 @@ function checkAgainstPlatform(config: GaiaConfig, regionDefaulted: boolean): str
       problems.push(`gaia:backups.pitrDays ${backups.pitrDays} is outside ${p}'s point-in-time-recovery window ${range.min}-${range.max}: choose a value in it.`);
     }
     if (!backups.enabled) problems.push(`gaia:backups.pitr needs backups: set gaia:backups.enabled to true.`);
+  }
+  // Sizes are in MB: a handful is a size written in GB.
+  for (const [key, mb] of [["instance.memoryMb", config.instance.memoryMb], ["redis.memoryMb", config.redis.memoryMb]] as const) {
+    if (mb < 128) problems.push(`gaia:${key} ${mb} is in MB, not GB: write ${mb * 1024} for ${mb} GB.`);
   }
   if (config.instance.storageGb < caps.minStorageGb) {
     problems.push(`gaia:instance.storageGb ${config.instance.storageGb} is below ${p}'s minimum of ${caps.minStorageGb} GB: raise it.`);

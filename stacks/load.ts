@@ -12,7 +12,10 @@ export function loadStackConfig(): GaiaConfig {
       .filter((key) => key.startsWith(`${NAMESPACE}:`) && isConfigSecret(key))
       .map((key) => key.slice(NAMESPACE.length + 1)),
   );
-  return resolveConfig(pulumi.getStack(), decodeStackConfig(all), secretKeys);
+  // Keys in the project's own namespace (`gaia-database:platform`) are gaia settings written
+  // with the wrong prefix: Pulumi would hand them to no one.
+  const misplaced = Object.keys(all).filter((key) => key.startsWith(`${pulumi.getProject()}:`));
+  return resolveConfig(pulumi.getStack(), decodeStackConfig(all), secretKeys, misplaced);
 }
 
 /** The SDK knows which keys were set with --secret but does not type the function that says so. */

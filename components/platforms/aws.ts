@@ -45,6 +45,10 @@ export const awsPlatform: Platform<AwsSettings> = {
 
   validate(config, s) {
     const problems = missingReaders("gaia:aws.serviceRoles", "IAM role ARN", config.services, s.serviceRoles);
+    // A class in another platform's format (db-custom-2-3840, performance-2x) would fail at RDS.
+    if (config.instance.class && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(config.instance.class)) {
+      problems.push(`gaia:instance.class "${config.instance.class}" is not an RDS instance class: use db.<family>.<size>, for example db.m7g.large, or remove it to let the component choose.`);
+    }
     if (s.allowedSecurityGroupIds.length === 0 && s.allowedCidrs.length === 0) {
       problems.push("gaia:aws needs allowedSecurityGroupIds or allowedCidrs: nothing could connect to the database otherwise.");
     }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { parseDocument } from "yaml";
 import { gaiaStack } from "../../program";
 import { loadStackConfig } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
@@ -46,7 +46,16 @@ export interface StackPlan {
 /** A stack file's `config:` map, as Pulumi hands it to the program (values as strings). */
 export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Record<string, string>; secretKeys: string[] } {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
-  const doc = parse(readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const parsed = parseDocument(readFileSync(file, "utf8"));
+  const error = parsed.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    throw new StackFileError(`${path.basename(file)}${at ? ` line ${at.line}, column ${at.col}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`);
+  }
+  const doc = (parsed.toJS() ?? {}) as { config?: Record<string, unknown> };
+  if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
+    throw new StackFileError(`${path.basename(file)}: config must be a map of keys such as gaia:platform: fix the file.`);
+  }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
@@ -54,6 +63,11 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Rec
     config[key] = typeof value === "string" ? value : JSON.stringify(value);
   }
   return { config, secretKeys };
+}
+
+/** A stack file that is not YAML, or not a map of config keys: one sentence with the file and line. */
+export class StackFileError extends Error {
+  override name = "StackFileError";
 }
 
 /** The mocked runtime is process-wide: plans run one at a time, in the order asked. */

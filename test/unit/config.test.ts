@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { readStackFile } from "../../scripts/lib/offline";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../stacks/config";
 import { PRESETS } from "../../stacks/presets";
 
@@ -6,9 +10,9 @@ const serviceRoles = { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn
 const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"], serviceRoles };
 const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws };
 
-function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = []): string[] {
+function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = [], misplaced: string[] = []): string[] {
   try {
-    resolveConfig(stack, raw, new Set(secretKeys));
+    resolveConfig(stack, raw, new Set(secretKeys), misplaced);
   } catch (error) {
     expect(error).toBeInstanceOf(GaiaConfigError);
     return (error as GaiaConfigError).problems;
@@ -63,6 +67,8 @@ describe("stack configuration", () => {
     ["AWS with nothing allowed to connect", "dev", { ...base, aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], serviceRoles } }, /nothing could connect to the database/],
     ["a service without its application's IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat, assets: serviceRoles.assets } } }, /^gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.$/],
     ["two services sharing one IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, auth: serviceRoles.chat } } }, /^gaia:aws.serviceRoles gives chat and auth the same IAM role ARN \(arn:aws:iam::123456789012:role\/chat\): each must have its own, or it could read the others' credentials.$/],
+    ["a Cloud SQL tier on AWS", "dev", { ...base, instance: { class: "db-custom-2-3840" } }, /^gaia:instance.class "db-custom-2-3840" is not an RDS instance class: use db.<family>.<size>, for example db.m7g.large, or remove it to let the component choose.$/],
+    ["memory written in GB", "dev", { ...base, instance: { memoryMb: 4 } }, /^gaia:instance.memoryMb 4 is in MB, not GB: write 4096 for 4 GB.$/],
     ["an IAM role for a service the stack does not run", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, billing: "arn:aws:iam::123456789012:role/billing" } } }, /^gaia:aws.serviceRoles.billing names no service of this stack: use chat, assets, auth, analytics.$/],
     ["a stack name that would end a cloud name with a hyphen", "dev-", base, /^stack name "dev-": use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" or "_" between them and none at the end/],
     ["a stack name with a double separator", "a--b", base, /^stack name "a--b": use 1-24 characters/],
@@ -84,5 +90,22 @@ describe("stack configuration", () => {
     const found = problems("production", { ...base, replicas: 99, region: "mars-north-1", deletionProtection: false, finalSnapshot: false });
     expect(found).toHaveLength(4);
     expect(new GaiaConfigError("production", found).message).toMatch(/^Stack "production" has 4 configuration problem\(s\); nothing was created or changed:/);
+  });
+});
+
+describe("stack files and keys a person can get wrong", () => {
+  it("names the file, line and column of YAML that does not parse, and the fix", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "gaia-stackfile-"));
+    writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  gaia:platform: aws\n   gaia:region: us-east-1\n");
+    expect(() => readStackFile("broken", root)).toThrow(/^Pulumi\.broken\.yaml line 2, column 18: Nested mappings are not allowed in compact mappings: fix the YAML \(keys under config:, indented with spaces\)\.$/);
+    writeFileSync(path.join(root, "Pulumi.list.yaml"), "config:\n  - gaia:platform\n");
+    expect(() => readStackFile("list", root)).toThrow("Pulumi.list.yaml: config must be a map of keys such as gaia:platform: fix the file.");
+    writeFileSync(path.join(root, "Pulumi.empty.yaml"), "");
+    expect(readStackFile("empty", root)).toEqual({ config: {}, secretKeys: [] });
+  });
+
+  it("reports a key in the project's namespace once, with the key to use", () => {
+    const found = problems("dev", { adminEmail: "a@gaia.example", aws }, [], ["gaia-database:platform"]);
+    expect(found).toEqual(["gaia-database:platform is in the project's namespace, where the program does not read it: set it as gaia:platform (pulumi config rm gaia-database:platform; pulumi config set gaia:platform …)."]);
   });
 });
