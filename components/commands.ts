@@ -2,7 +2,17 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 
 /**
- * A command resource that runs one of the project's ops scripts (`ops/<script>.ts`) with tsx.
+ * How a command resource runs an ops script: `ops/<script>.ts` bundled ahead into one file
+ * (`npm run build:ops`, run by `npm ci`), with the project's Node.js and its compile cache
+ * (NODE_COMPILE_CACHE, Node.js 22.1+), so a run starts in tens of milliseconds instead of
+ * compiling TypeScript first.
+ */
+export function opsCommandLine(script: string, verb: string): string {
+  return `NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/${script}.cjs ${verb}`;
+}
+
+/**
+ * A command resource that runs one of the project's ops scripts (`ops/<script>.ts`).
  * Everything the script needs, secrets included, goes through the environment: the command
  * line is plain text in plans and state, the environment is encrypted with the stack's
  * secrets when any value in it is secret.
@@ -32,7 +42,7 @@ export interface OpsCommandArgs {
 }
 
 export function opsCommand(name: string, args: OpsCommandArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-  const run = (verb: string) => `node_modules/.bin/tsx ops/${args.script}.ts ${verb}`;
+  const run = (verb: string) => opsCommandLine(args.script, verb);
   return new command.local.Command(
     name,
     {

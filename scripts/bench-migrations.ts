@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { opsCommandLine } from "../components/commands";
 import { migrateDatabase } from "../ops/lib/migrations";
 import { MIGRATIONS_FOLDER } from "../sql";
 import { SHARED_SERVER, createEnvironment, uniqueEnvironment } from "../test/support/postgres";
@@ -39,7 +40,8 @@ async function main() {
       samples.runner!.push(await timed(() => migrateDatabase(options)));
       samples.noop!.push(await timed(() => migrateDatabase(options)));
       const env = { ...process.env, GAIA_DATABASE_URL: command.url("owner"), GAIA_OWNER_ROLE: command.names.groupRole("owner") };
-      const cli = () => execFileSync(path.resolve("node_modules/.bin/tsx"), ["ops/migrate.ts"], { env, stdio: "ignore" });
+      // Exactly the command line the schema command resource runs.
+      const cli = () => execFileSync("/bin/sh", ["-c", opsCommandLine("migrate", "apply")], { env, stdio: "ignore" });
       samples.command!.push(await timed(cli));
       samples.commandNoop!.push(await timed(cli));
     } finally {
@@ -53,8 +55,8 @@ async function main() {
   console.log(line("psql -f (floor)", "psql"));
   console.log(line("runner, empty to full schema (in process)", "runner"));
   console.log(line("runner, no-op (in process)", "noop"));
-  console.log(line("ops/migrate.ts command, empty to full", "command"));
-  console.log(line("ops/migrate.ts command, no-op", "commandNoop"));
+  console.log(line("schema command as Pulumi runs it, empty to full", "command"));
+  console.log(line("schema command as Pulumi runs it, no-op", "commandNoop"));
 }
 
 main().catch((error) => {

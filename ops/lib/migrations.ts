@@ -4,7 +4,6 @@ import { calculateHash } from "graphile-migrate/dist/hash";
 import { getAllMigrations } from "graphile-migrate/dist/migration";
 import { clearAllPools } from "graphile-migrate/dist/pgReal";
 import { parseSettings } from "graphile-migrate/dist/settings";
-import { loadModule, parseSync } from "libpg-query";
 import type { Client } from "pg";
 import { MIGRATIONS_FOLDER } from "../../sql";
 import { OpsError } from "./env";
@@ -134,6 +133,8 @@ async function describeMigrationError(
  * transaction that is always rolled back, and says which statement fails and on which line.
  */
 async function locateFailingStatement(connectionString: string, body: string): Promise<string | undefined> {
+  // Loaded only when a migration fails: every other run starts without it.
+  const { loadModule, parseSync } = await import("libpg-query");
   await loadModule();
   let statements: { stmt_location?: number; stmt_len?: number }[];
   try {

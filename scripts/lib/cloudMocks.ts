@@ -103,11 +103,11 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
  */
 function commandOutput(create: string, environment: Record<string, unknown> = {}): string {
   const env = (key: string) => String(unwrap(environment[key]) ?? "");
-  if (create.endsWith("fly.ts postgres-apply")) {
+  if (create.endsWith("ops/fly.cjs postgres-apply")) {
     const clusterId = mockFlyClusterId(env("GAIA_FLY_CLUSTER"));
     return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432, created: true });
   }
-  if (create.endsWith("fly.ts redis-apply")) {
+  if (create.endsWith("ops/fly.cjs redis-apply")) {
     return JSON.stringify({ host: `fly-${env("GAIA_FLY_REDIS")}.upstash.io`, port: 6379, created: true });
   }
   return "";

@@ -38,9 +38,9 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
     });
     const command = one(plan, "command:local:Command", `gaia-${stack}-db`);
     expect(command.inputs).toMatchObject({
-      create: "node_modules/.bin/tsx ops/fly.ts postgres-apply",
-      update: "node_modules/.bin/tsx ops/fly.ts postgres-apply",
-      delete: "node_modules/.bin/tsx ops/fly.ts postgres-delete",
+      create: "NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs postgres-apply",
+      update: "NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs postgres-apply",
+      delete: "NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs postgres-delete",
       logging: "none",
     });
     expect(command.protect).toBe(stack === "production");
@@ -49,7 +49,7 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
   it("applies the schema and hands each service its own credential and the Redis URL through Fly, never through Pulumi", async () => {
     const plan = await planned;
     const schema = one(plan, "command:local:Command", `gaia-${stack}-schema`);
-    expect(schema.inputs.create).toBe("node_modules/.bin/tsx ops/fly.ts migrate");
+    expect(schema.inputs.create).toBe("NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs migrate");
     expect(schema.dependsOn).toEqual([`command:local:Command::gaia-${stack}-db`]);
     for (const service of ["chat", "assets", "auth"]) {
       const access = env(plan, `gaia-${stack}-fly-access-${service}`);

@@ -50,7 +50,7 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
       // (cyrilgdn/terraform-provider-postgresql issue 514).
       expect(one(plan, "pulumi:providers:postgresql").inputs).not.toHaveProperty("maxConnections");
       const schema = one(plan, "command:local:Command", `${names.resourcePrefix}-schema`);
-      expect(schema.inputs.create).toBe("node_modules/.bin/tsx ops/migrate.ts apply");
+      expect(schema.inputs.create).toBe("NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/migrate.cjs apply");
       // A re-created database is migrated again.
       expect(schema.replaceWith).toEqual([`postgresql:index/database:Database::${names.database}`]);
       // After the database and every login role, so a removed service's role is dropped only after
