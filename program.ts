@@ -1,5 +1,5 @@
 import { GaiaDatabase } from "./components/gaiaDatabase";
-import { loadStackConfig } from "./stacks/load";
+import { loadStackArgs } from "./stacks/load";
 
 /**
  * The stack: its configuration in, one GaiaDatabase out, and the outputs applications and
@@ -7,10 +7,9 @@ import { loadStackConfig } from "./stacks/load";
  * it once per stack in one process.
  */
 export function gaiaStack() {
-  const config = loadStackConfig();
-  const gaia = new GaiaDatabase("gaia", { config });
+  const gaia = new GaiaDatabase("gaia", loadStackArgs());
   return {
-    platform: config.platform,
+    platform: gaia.config.platform,
     host: gaia.host,
     port: gaia.port,
     databaseName: gaia.databaseName,

@@ -1,7 +1,7 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
-import type { GaiaConfig } from "../stacks/config";
+import type { GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";

@@ -1,23 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { GaiaConfig } from "../stacks/config";
+import type { GaiaDatabaseArgs } from "./args";
+import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
 import { createDatabaseAccess, type DatabaseAccess } from "./database";
 import { PLATFORMS } from "./platforms";
 import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { applySchema, postgresUrl } from "./schema";
 
-
-export interface GaiaDatabaseArgs {
-  /**
-   * The environment, resolved and validated by `loadStackConfig()` (or `resolveConfig()` in
-   * tests): platform, sizes, backups, replicas, protection, services.
-   *
-   * @example
-   * const config = loadStackConfig();
-   * new GaiaDatabase("gaia", { config });
-   */
-  config: GaiaConfig;
-}
+export type { GaiaDatabaseArgs } from "./args";
 
 /**
  * Everything the Gaia platform's data layer needs in one environment: PostgreSQL on the
@@ -53,9 +43,14 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   /** Where each credential is kept in the platform's secret store (ARN, resource name, app:variable). */
   readonly secretNames: pulumi.Output<Record<string, string>>;
 
+  /** The environment as resolved from the args and its preset. */
+  readonly config: GaiaConfig;
+
+  /** Throws a `GaiaConfigError` listing every problem of `args` before any resource, itself included, exists. */
   constructor(name: string, args: GaiaDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    const config = resolveConfig(args.environment ?? pulumi.getStack(), args as unknown as Record<string, unknown>);
     super("gaia:database:GaiaDatabase", name, {}, opts);
-    const { config } = args;
+    this.config = config;
     const platform = PLATFORMS[config.platform];
     const provider = platform.provider?.(config, config.platformSettings as never, this);
     const ctx: PlatformContext<never> = {

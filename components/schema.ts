@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { sha256Hex } from "../ops/lib/hash";
 import { policySpec } from "../policy/grants";
 import { migrationsDigest } from "../sql";
-import type { GaiaConfig } from "../stacks/config";
+import type { GaiaConfig } from "./config";
 import { opsCommand } from "./commands";
 import type { DatabaseAccess } from "./database";
 import type { PostgresInstance } from "./platforms/types";

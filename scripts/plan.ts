@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { GaiaConfigError } from "../stacks/config";
+import { GaiaConfigError } from "../components/config";
 import { PROJECT_ROOT, StackFileError, planStack, readStackFile } from "./lib/offline";
 import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";

@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { NAMESPACE, decodeStackConfig, resolveConfig, type GaiaConfig } from "./config";
+import type { GaiaDatabaseArgs } from "../components/args";
+import { NAMESPACE, decodeStackConfig, resolveConfig } from "../components/config";
 
 /**
- * Reads the running stack's `gaia:*` configuration and resolves it. Throws before any
- * resource is registered when something is wrong, listing every problem.
+ * The running stack's `gaia:*` configuration as the component's args. Checks what only a stack
+ * file can get wrong (a credential set without --secret, a key in the project's namespace) with
+ * everything else, and throws before any resource is registered, listing every problem.
  */
-export function loadStackConfig(): GaiaConfig {
+export function loadStackArgs(): GaiaDatabaseArgs {
   const all = pulumi.runtime.allConfig();
   const secretKeys = new Set(
     Object.keys(all)
@@ -15,7 +17,9 @@ export function loadStackConfig(): GaiaConfig {
   // Keys in the project's own namespace (`gaia-database:platform`) are gaia settings written
   // with the wrong prefix: Pulumi would hand them to no one.
   const misplaced = Object.keys(all).filter((key) => key.startsWith(`${pulumi.getProject()}:`));
-  return resolveConfig(pulumi.getStack(), decodeStackConfig(all), secretKeys, misplaced);
+  const raw = decodeStackConfig(all);
+  resolveConfig(pulumi.getStack(), raw, secretKeys, misplaced);
+  return raw as unknown as GaiaDatabaseArgs;
 }
 
 /** The SDK knows which keys were set with --secret but does not type the function that says so. */

@@ -1,4 +1,4 @@
-import type { GaiaConfig } from "../../stacks/config";
+import type { GaiaConfig } from "../config";
 import { rdsRootCas } from "../tls";
 import { memoryForConnections, postgresClass, type MachineSize } from "./sizing";
 

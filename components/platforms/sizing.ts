@@ -1,4 +1,4 @@
-import type { GaiaConfig } from "../../stacks/config";
+import type { GaiaConfig } from "../config";
 import { connectionsNeeded, maxConnectionsFor } from "./contracts";
 
 /** One machine size a platform offers. */

@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { GaiaConfig } from "../../stacks/config";
+import type { GaiaConfig } from "../config";
 
 /**
  * Days a platform lets a stack choose: a range; "platform" where the platform keeps them on

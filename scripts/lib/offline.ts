@@ -3,7 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDocument } from "yaml";
 import { gaiaStack } from "../../program";
-import { loadStackConfig } from "../../stacks/load";
+import { loadStackArgs } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
 
 export { isSecretValue } from "./cloudMocks";
@@ -79,7 +79,19 @@ export function planStack(
   secretKeys: string[] = [],
   onRegister?: (type: string, name: string) => void,
 ): Promise<StackPlan> {
-  const next = queue.then(() => runPlan(stack, config, secretKeys, onRegister));
+  return planProgram(stack, config, gaiaStack, { secretKeys, onRegister });
+}
+
+export interface ProgramOptions {
+  /** The program's Pulumi project: the namespace of its own config keys. */
+  project?: string;
+  secretKeys?: string[];
+  onRegister?: (type: string, name: string) => void;
+}
+
+/** Any Pulumi program (a function returning its outputs) under the mocked runtime: this project's or one that uses the component. */
+export function planProgram(stack: string, config: Record<string, string>, program: () => Record<string, unknown>, options: ProgramOptions = {}): Promise<StackPlan> {
+  const next = queue.then(() => runPlan(stack, config, options.secretKeys ?? [], program, options.onRegister, options.project ?? PROJECT));
   queue = next.catch(() => undefined);
   return next;
 }
@@ -88,7 +100,9 @@ async function runPlan(
   stack: string,
   config: Record<string, string>,
   secretKeys: string[],
-  onRegister?: (type: string, name: string) => void,
+  program: () => Record<string, unknown>,
+  onRegister: ((type: string, name: string) => void) | undefined,
+  project: string,
 ): Promise<StackPlan> {
   const recorded = new Map<string, PlannedResource>();
   const objects = new Map<pulumi.Resource, string>();
@@ -107,42 +121,59 @@ async function runPlan(
         throw new Error(`the program called ${args.token}, which the offline plan does not simulate`);
       },
     },
-    PROJECT,
+    project,
     stack,
     false,
   );
   pulumi.runtime.setAllConfig(config, secretKeys);
-  // Bad configuration fails here, as the program's first line fails under the engine, before
-  // even the stack resource exists.
-  loadStackConfig();
-  let outputs: ReturnType<typeof gaiaStack> | undefined;
-  await pulumi.runtime.runInPulumiStack(async () => {
-  pulumi.runtime.registerStackTransformation((args) => {
-    const key = `${args.type}::${args.name}`;
-    objects.set(args.resource, key);
-    const dependsOn = args.opts.dependsOn;
-    recorded.set(key, {
-      type: args.type,
-      name: args.name,
-      parent: args.opts.parent ? objects.get(args.opts.parent) : undefined,
-      custom: args.resource instanceof pulumi.CustomResource,
-      protect: args.opts.protect === true,
-      retainOnDelete: args.opts.retainOnDelete === true,
-      deletedWith: args.opts.deletedWith ? objects.get(args.opts.deletedWith) : undefined,
-      provider: explicitProvider(args.type, args.opts, objects),
-      replaceWith: (args.opts.replaceWith ?? []).map((r) => objects.get(r) ?? "?"),
-      dependsOn: (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : [])
-        .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
-        .map((d) => objects.get(d) ?? "?"),
-      inputs: {},
+  // This project's bad configuration fails here, as the program's first line fails under the
+  // engine, before even the stack resource exists.
+  if (program === gaiaStack) loadStackArgs();
+  let outputs: Record<string, unknown> | undefined;
+  let failure: unknown;
+  try {
+    await pulumi.runtime.runInPulumiStack(async () => {
+      pulumi.runtime.registerStackTransformation((args) => {
+        const key = `${args.type}::${args.name}`;
+        objects.set(args.resource, key);
+        const dependsOn = args.opts.dependsOn;
+        recorded.set(key, {
+          type: args.type,
+          name: args.name,
+          parent: args.opts.parent ? objects.get(args.opts.parent) : undefined,
+          custom: args.resource instanceof pulumi.CustomResource,
+          protect: args.opts.protect === true,
+          retainOnDelete: args.opts.retainOnDelete === true,
+          deletedWith: args.opts.deletedWith ? objects.get(args.opts.deletedWith) : undefined,
+          provider: explicitProvider(args.type, args.opts, objects),
+          replaceWith: (args.opts.replaceWith ?? []).map((r) => objects.get(r) ?? "?"),
+          dependsOn: (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : [])
+            .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
+            .map((d) => objects.get(d) ?? "?"),
+          inputs: {},
+        });
+        // The transformation runs inside the constructor, before `urn` exists.
+        registrations.push(Promise.resolve().then(() => promiseOf(args.resource.urn)));
+        return undefined;
+      });
+      // A program that throws (bad args) is reported as the engine reports it: the run fails
+      // with that error; the stack itself is left to close without outputs.
+      try {
+        outputs = program();
+      } catch (error) {
+        failure = error;
+        outputs = {};
+      }
+      return outputs;
     });
-    // The transformation runs inside the constructor, before `urn` exists.
-    registrations.push(Promise.resolve().then(() => promiseOf(args.resource.urn)));
-    return undefined;
-  });
-  outputs = gaiaStack();
-  return outputs;
-  });
+  } catch (error) {
+    failure = error;
+  }
+  if (failure !== undefined) {
+    // Let the calls the program started finish before the next plan replaces the mocked monitor.
+    await waitForRPCs().catch(() => undefined);
+    throw failure;
+  }
 
   const resolved: StackPlan["outputs"] = {};
   for (const [name, value] of Object.entries(outputs!) as [string, unknown][]) {

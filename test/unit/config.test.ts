@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readStackFile } from "../../scripts/lib/offline";
-import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../stacks/config";
+import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
 import { PRESETS } from "../../stacks/presets";
 
 const serviceRoles = { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" };

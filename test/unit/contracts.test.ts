@@ -10,7 +10,7 @@ import {
   identifierProblem,
 } from "../../components/platforms/contracts";
 import { rdsRootCas } from "../../components/tls";
-import { GaiaConfigError, decodeStackConfig, resolveConfig, type GaiaConfig } from "../../stacks/config";
+import { GaiaConfigError, decodeStackConfig, resolveConfig, type GaiaConfig } from "../../components/config";
 import { CLOUD_PLATFORMS, byType, one, planOn, stackOn } from "../support/stacks";
 
 const STACKS = ["dev", "staging", "production"] as const;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../components/platforms";
 import { smallestFitting } from "../../components/platforms/sizing";
-import { resolveConfig } from "../../stacks/config";
+import { resolveConfig } from "../../components/config";
 import { PLATFORM_FIXTURES } from "../support/stacks";
 
 const settings = Object.fromEntries(Object.entries(PLATFORM_FIXTURES).map(([platform, fixture]) => [platform, fixture.settings])) as Record<keyof typeof PLATFORM_FIXTURES, unknown>;

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../policy/access";
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNames, type EnvironmentNames } from "../policy/naming";
-import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "../components/platforms";
-import { contractProblems } from "../components/platforms/contracts";
-import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "./presets";
+import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "./platforms";
+import { contractProblems } from "./platforms/contracts";
+import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "../stacks/presets";
 
 /** The configuration namespace: every key is `gaia:<key>`. */
 export const NAMESPACE = "gaia";
@@ -87,7 +87,7 @@ const HINTS: Record<string, string> = {
  *
  * @param secretKeys keys (without namespace) that were set with `pulumi config set --secret`.
  */
-export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys: ReadonlySet<string> = new Set(), misplacedKeys: readonly string[] = []): GaiaConfig {
+export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>, misplacedKeys: readonly string[] = []): GaiaConfig {
   const problems: string[] = misplacedKeys.map((key) => {
     const name = key.slice(key.indexOf(":") + 1).split(".")[0];
     return `${key} is in the project's namespace, where the program does not read it: set it as ${NAMESPACE}:${name} (pulumi config rm ${key}; pulumi config set ${NAMESPACE}:${name} …).`;
@@ -105,6 +105,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
 
   // A key with a bad value is reported and left out, so the checks below still see the rest:
   // one run lists every problem.
+  const rejected = new Set<string>();
   let parsed = stackSchema.safeParse(raw);
   if (!parsed.success) {
     const rest = { ...raw };
@@ -120,6 +121,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
         const got = valueAt(raw, issue.path);
         problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}${HINTS[key] ? `; ${HINTS[key]}` : ""}.`);
       }
+      rejected.add(String(issue.path[0]));
       delete rest[String(issue.path[0])];
     }
     parsed = stackSchema.safeParse(rest);
@@ -127,12 +129,14 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   }
   const values = parsed.data;
   // A key written in the wrong namespace is reported once, as misplaced, not also as missing.
-  const misplaced = new Set(misplacedKeys.map((key) => key.slice(key.indexOf(":") + 1).split(".")[0]));
+  // A key reported above (a bad value) or written in the wrong namespace is not also reported as missing.
+  const misplaced = new Set([...rejected, ...misplacedKeys.map((key) => key.slice(key.indexOf(":") + 1).split(".")[0]!)]);
   if (!values.platform && !misplaced.has("platform")) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
   const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === environment);
   if (!presetName) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);
   if (!values.adminEmail && !misplaced.has("adminEmail")) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
-  if (!values.platform || !presetName || !values.adminEmail) throw new GaiaConfigError(stack, problems);
+  // Without a platform and a preset nothing else can be checked; a missing email blocks nothing else.
+  if (!values.platform || !presetName) throw new GaiaConfigError(stack, problems);
 
   const platform = PLATFORMS[values.platform];
   const preset = PRESETS[presetName as PresetName];
@@ -157,7 +161,7 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
     redis: { ...preset.redis, ...values.redis },
     services: (values.services ?? SERVICE_ROLE_NAMES) as ServiceRoleName[],
     management: values.management ?? {},
-    adminEmail: values.adminEmail,
+    adminEmail: values.adminEmail ?? "",
     platformSettings: undefined,
   };
 
@@ -177,7 +181,8 @@ export function resolveConfig(stack: string, raw: Record<string, unknown>, secre
   } else {
     config.platformSettings = settingsResult.data;
     problems.push(...(platform.validate?.(config, settingsResult.data as never) ?? []));
-    problems.push(...checkSecretsAreSecret(config.platform, raw[config.platform], secretKeys));
+    // Only stack files say which values were set with --secret; a program's args are its own.
+    if (secretKeys) problems.push(...checkSecretsAreSecret(config.platform, raw[config.platform], secretKeys));
   }
   problems.push(...contractProblems(config));
   if (problems.length > 0) throw new GaiaConfigError(stack, problems);
