@@ -1,6 +1,11 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { MIGRATIONS_FOLDER } from "../../sql";
 import { isSecretValue, type PlannedResource, type StackPlan } from "./offline";
 
 const MASK = "[secret]";
+
+const committedMigrations = () => readdirSync(path.join(MIGRATIONS_FOLDER, "committed")).filter((f) => f.endsWith(".sql")).sort();
 
 /** Secrets replaced by a mask, wherever they sit; engine bookkeeping keys dropped. */
 export function masked(value: unknown): unknown {
@@ -49,8 +54,14 @@ export function planAsText(plan: StackPlan): string {
         .filter(Boolean)
         .join("; ");
       lines.push(`${"  ".repeat(depth)}+ ${r.type} ${r.name}${flags ? `  (${flags})` : ""}`);
-      for (const [key, value] of Object.entries(masked(r.inputs) as Record<string, unknown>)) {
+      const inputs = masked(r.inputs) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(inputs)) {
         lines.push(`${"  ".repeat(depth + 2)}${key}: ${JSON.stringify(value)}`);
+      }
+      // A schema command's environment is secret as a whole: name the migrations it applies,
+      // so a schema change shows in the plan by name.
+      if (JSON.stringify(inputs.environment ?? "").includes("GAIA_MIGRATIONS_DIGEST")) {
+        lines.push(`${"  ".repeat(depth + 2)}(migrations: ${committedMigrations().join(", ")})`);
       }
       walk(`${r.type}::${r.name}`, depth + 1);
     }

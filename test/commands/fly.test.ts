@@ -9,6 +9,7 @@ import { cloudState, unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { planStack, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { makeCertificates } from "../support/certificates";
+import { committedMigrations } from "../support/migrations";
 import { runPlanned, type CommandRun } from "../support/planned";
 import { withClient, withDatabase } from "../support/postgres";
 import { one, stackOn } from "../support/stacks";
@@ -150,7 +151,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const id = clusterId();
     const schema = fly(command(`gaia-${stack}-schema`), "create", { GAIA_FLY_CLUSTER_ID: id, GAIA_FLY_MANAGEMENT_HOST: "localhost", GAIA_FLY_MANAGEMENT_PORT: String(server.port) });
     expect(schema.stderr).toBe("");
-    expect(schema.stdout).toMatch(/schema up to date \(1 migration\(s\) applied\)/);
+    expect(schema.stdout).toContain(`schema up to date (${committedMigrations().length} migration(s) applied)`);
     await withClient(setup(names.database), async (client) => {
       const { rows } = await client.query("select tableowner from pg_tables where tablename = 'users'");
       expect(rows).toEqual([{ tableowner: "fly-user" }]);

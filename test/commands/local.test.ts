@@ -14,7 +14,7 @@ import { environmentNames } from "../../policy/naming";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, planStack, readStackFile, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
-import { commitMigration, copyMigrations } from "../support/migrations";
+import { commitMigration, committedMigrations, copyMigrations } from "../support/migrations";
 import { createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
 import { withClient, withDatabase } from "../support/postgres";
 import { one } from "../support/stacks";
@@ -68,7 +68,7 @@ describe("the local stack's command resources, run as planned against real serve
     const first = run(schema, "create");
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
-    expect(first.stdout).toMatch(/1 migration\(s\) applied/);
+    expect(first.stdout).toContain(`(${committedMigrations().length} migration(s) applied)`);
     const again = run(schema, "create");
     expect(again.status).toBe(0);
     expect(again.stdout).toMatch(/0 migration\(s\) applied/);
@@ -176,11 +176,11 @@ describe("the local stack's command resources, run as planned against real serve
 
   it("applies just the new migration on update, and refuses to leave its table outside the policy", async () => {
     const folder = copyMigrations();
-    commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key, enabled boolean not null default false);");
+    const added = commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key, enabled boolean not null default false);");
     const unlisted = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder });
     expect(unlisted.status).toBe(1);
-    expect(unlisted.stdout).toMatch(/Running migration '000002-feature-flags\.sql'/);
-    expect(unlisted.stdout).not.toMatch(/000001/);
+    expect(unlisted.stdout).toContain(`Running migration '${added}'`);
+    for (const earlier of committedMigrations()) expect(unlisted.stdout).not.toContain(earlier);
     expect(unlisted.stderr).toBe(
       "error: table feature_flags is in the database but not in the access policy: add it to TABLES in policy/access.ts, with its secret columns. No privilege was changed.\n",
     );

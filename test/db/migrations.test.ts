@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { migrateDatabase } from "../../ops/lib/migrations";
 import { MIGRATIONS_FOLDER } from "../../sql";
 import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, type TestEnvironment } from "../support/postgres";
-import { commitMigration, copyMigrations } from "../support/migrations";
+import { commitMigration, copyMigrations, committedMigrations, recordedName } from "../support/migrations";
 
 const quiet = () => undefined;
 const environments: TestEnvironment[] = [];
@@ -33,7 +33,7 @@ describe("the migration runner on a real PostgreSQL", () => {
   it("takes an empty database to the full schema, then does nothing on a second run", async () => {
     const { env, options } = await freshEnvironment("mig");
     const first = await migrateDatabase(options);
-    expect(first.applied).toEqual(["000001-initial-schema.sql"]);
+    expect(first.applied).toEqual(committedMigrations());
     const second = await migrateDatabase(options);
     expect(second.applied).toEqual([]);
     const tables = await query<{ tablename: string; tableowner: string }>(
@@ -48,7 +48,7 @@ describe("the migration runner on a real PostgreSQL", () => {
     const { env, options } = await freshEnvironment("drift");
     await migrateDatabase(options);
     const reference = await freshEnvironment("ref");
-    for (const file of ["000001-initial-schema.sql"]) {
+    for (const file of committedMigrations()) {
       execFileSync("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-f", path.join(MIGRATIONS_FOLDER, "committed", file), reference.env.adminUrl]);
     }
     expect(schemaDump(env.adminUrl)).toEqual(schemaDump(reference.env.adminUrl));
@@ -58,19 +58,21 @@ describe("the migration runner on a real PostgreSQL", () => {
     const { options } = await freshEnvironment("edit");
     const folder = copyMigrations();
     await migrateDatabase({ ...options, migrationsFolder: folder });
-    const file = path.join(folder, "committed", "000001-initial-schema.sql");
+    // The newest applied migration, edited.
+    const name = committedMigrations(folder).at(-1)!;
+    const file = path.join(folder, "committed", name);
     const original = readFileSync(file, "utf8");
 
-    writeFileSync(file, original.replace("create index users_created_at_idx", "create index users_made_at_idx"));
+    writeFileSync(file, `${original}\n-- an edit after it was applied\n`);
     await expect(migrateDatabase({ ...options, migrationsFolder: folder })).rejects.toThrow(
-      /migration 000001-initial-schema\.sql does not match its hash header/,
+      new RegExp(`migration ${name.replace(".", "\\.")} does not match its hash header`),
     );
 
     // Even with its hash header rewritten to match, the database remembers what was applied.
     rmSync(file);
-    commitMigration(folder, "initial-schema", "select 1;");
+    commitMigration(folder, name.replace(/^\d+-|\.sql$/g, ""), "select 1;");
     await expect(migrateDatabase({ ...options, migrationsFolder: folder })).rejects.toThrow(
-      /migration 000001-initial-schema\.sql was edited after it was applied/,
+      new RegExp(`migration ${name.replace(".", "\\.")} was edited after it was applied`),
     );
   });
 
@@ -92,7 +94,7 @@ insert into feature_flags (name) values ('a');`,
     const leftovers = await query(env.adminUrl, "select to_regclass('public.feature_flags') as t");
     expect(leftovers[0]!.t).toBeNull();
     const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations");
-    expect(recorded).toHaveLength(1);
+    expect(recorded).toHaveLength(committedMigrations().length);
 
     // The fix: an unapplied migration may be rewritten (it never reached any database).
     rmSync(path.join(folder, "committed", broken));
@@ -104,16 +106,16 @@ insert into feature_flags (name) values ('a');`,
   it("lets two runs started together apply the schema once", async () => {
     const { env, options } = await freshEnvironment("race");
     const [a, b] = await Promise.all([migrateDatabase(options), migrateDatabase(options)]);
-    expect([a.applied.length, b.applied.length].sort()).toEqual([0, 1]);
-    const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations");
-    expect(recorded).toEqual([{ filename: "000001.sql" }]);
+    expect([a.applied.length, b.applied.length].sort()).toEqual([0, committedMigrations().length]);
+    const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations order by filename");
+    expect(recorded).toEqual(committedMigrations().map((f) => ({ filename: recordedName(f) })));
   });
 
   it("repairs a run killed in the middle: nothing half-applied, the next run applies it", async () => {
     const { env, options } = await freshEnvironment("kill");
     const folder = copyMigrations();
     await migrateDatabase({ ...options, migrationsFolder: folder });
-    commitMigration(folder, "slow", "create table slow_table (id int);\nselect pg_sleep(3);");
+    const slow = commitMigration(folder, "slow", "create table slow_table (id int);\nselect pg_sleep(3);");
     const runner = spawn(path.resolve("node_modules/.bin/tsx"), ["ops/migrate.ts", "apply"], {
       env: { ...process.env, GAIA_DATABASE_URL: options.connectionString, GAIA_OWNER_ROLE: options.ownerRole, GAIA_MIGRATIONS_FOLDER: folder },
       stdio: "ignore",
@@ -132,7 +134,7 @@ insert into feature_flags (name) values ('a');`,
 
     // The next run waits for the dead session's lock to go, then applies the migration whole.
     const repaired = await migrateDatabase({ ...options, migrationsFolder: folder });
-    expect(repaired.applied).toEqual(["000002-slow.sql"]);
+    expect(repaired.applied).toEqual([slow]);
     expect((await query(env.adminUrl, "select to_regclass('public.slow_table') as t"))[0]!.t).toBe("slow_table");
   });
 

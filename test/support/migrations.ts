@@ -5,6 +5,14 @@ import path from "node:path";
 import { calculateHash } from "graphile-migrate/dist/hash";
 import { MIGRATIONS_FOLDER } from "../../sql";
 
+/** The project's committed migrations, in order: tests derive what they expect from these, so adding one needs no test edited. */
+export function committedMigrations(folder = MIGRATIONS_FOLDER): string[] {
+  return readdirSync(path.join(folder, "committed")).filter((f) => f.endsWith(".sql")).sort();
+}
+
+/** What graphile-migrate records for a committed file: its number (`000002-slug.sql` -> `000002.sql`). */
+export const recordedName = (file: string) => `${file.split(/[-.]/)[0]}.sql`;
+
 /** A private copy of the project's migrations that a test may add to or tamper with. */
 export function copyMigrations(): string {
   const folder = mkdtempSync(path.join(tmpdir(), "gaia-migrations-"));

@@ -1,0 +1,38 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/lib/offline";
+
+/**
+ * Adding a migration exactly as the README says, in a copy of the project: write
+ * sql/migrations/current.sql, `npm run migration:commit`, `npm run plan -- --update`. The plans
+ * then name the migration, and the whole suite passes unedited.
+ */
+it("takes a migration added as the README says, without editing any test", { timeout: 600_000 }, () => {
+  const copy = mkdtempSync(path.join(tmpdir(), "gaia-add-migration-"));
+  chmodSync(copy, 0o755);
+  for (const file of execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
+    mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+    cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
+  }
+  symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
+  const npm = (...args: string[]) => {
+    const run = spawnSync("npm", args, { cwd: copy, encoding: "utf8", env: { ...process.env, PATH: `${path.join(PROJECT_ROOT, "node_modules/.bin")}:${process.env.PATH}` }, timeout: 540_000 });
+    expect(run.status, `npm ${args.join(" ")}: ${run.stderr}\n${run.stdout.split("\n").filter((l) => /×|FAIL|Error/.test(l)).join("\n")}`).toBe(0);
+    return run.stdout;
+  };
+
+  writeFileSync(path.join(copy, "sql/migrations/current.sql"), "create index users_created_at on users (created_at);\n");
+  npm("run", "-s", "migration:commit", "--", "index users by creation");
+  const committed = readFileSync(path.join(copy, "sql/migrations/committed", "000002-index-users-by-creation.sql"), "utf8");
+  expect(committed).toMatch(/^--! Previous: sha1:[0-9a-f]+\n--! Hash: sha1:[0-9a-f]+\n--! Message: index users by creation\n\ncreate index users_created_at on users \(created_at\);\n$/);
+
+  expect(npm("run", "-s", "plan", "--", "--update")).toBe(["dev", "local", "production", "staging"].map((s) => `plans/${s}.txt updated\n`).join(""));
+  expect(readFileSync(path.join(copy, "plans/local.txt"), "utf8")).toContain("(migrations: 000001-initial-schema.sql, 000002-index-users-by-creation.sql)");
+
+  npm("run", "-s", "build:ops");
+  // The whole suite but this file, in the copy.
+  npm("exec", "--", "vitest", "run", "--exclude", "test/commands/add-migration.test.ts");
+});
