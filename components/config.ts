@@ -5,6 +5,38 @@ import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "./platforms";
 import { contractProblems } from "./platforms/contracts";
 import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "../stacks/presets";
 
+/**
+ * What the offline plan puts where a stack file holds an encrypted value it cannot decrypt
+ * (scripts/lib/offline.ts). Validation skips such values and says so; a real run gets the value.
+ */
+export const ENCRYPTED_PLACEHOLDER = "[encrypted]";
+
+/** Stand-ins for required values that are encrypted, so the rest can still be checked and planned. */
+const ENCRYPTED_STAND_INS: Record<string, unknown> = { adminEmail: "encrypted@example.invalid" };
+
+/** The dotted paths (`local.postgresUrl`) of encrypted placeholders in raw config. */
+export function encryptedPaths(value: unknown, at = ""): string[] {
+  if (value === ENCRYPTED_PLACEHOLDER) return [at];
+  if (value && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => encryptedPaths(v, at ? `${at}.${k}` : k));
+  }
+  return [];
+}
+
+/** Raw config without its placeholders: an encrypted optional value is left to its default, a required one gets a stand-in. */
+function withoutPlaceholders(value: unknown, key?: string): unknown {
+  if (value === ENCRYPTED_PLACEHOLDER) return key !== undefined ? ENCRYPTED_STAND_INS[key] : undefined;
+  if (Array.isArray(value)) return value.map((v) => withoutPlaceholders(v));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .map(([k, v]) => [k, withoutPlaceholders(v, k)] as const)
+        .filter(([, v]) => v !== undefined),
+    );
+  }
+  return value;
+}
+
 /** The configuration namespace: every key is `gaia:<key>`. */
 export const NAMESPACE = "gaia";
 
@@ -87,7 +119,8 @@ const HINTS: Record<string, string> = {
  *
  * @param secretKeys keys (without namespace) that were set with `pulumi config set --secret`.
  */
-export function resolveConfig(stack: string, raw: Record<string, unknown>, secretKeys?: ReadonlySet<string>, misplacedKeys: readonly string[] = []): GaiaConfig {
+export function resolveConfig(stack: string, given: Record<string, unknown>, secretKeys?: ReadonlySet<string>, misplacedKeys: readonly string[] = []): GaiaConfig {
+  const raw = encryptedPaths(given).length ? (withoutPlaceholders(given) as Record<string, unknown>) : given;
   const problems: string[] = misplacedKeys.map((key) => {
     const name = key.slice(key.indexOf(":") + 1).split(".")[0];
     return `${key} is in the project's namespace, where the program does not read it: set it as ${NAMESPACE}:${name} (pulumi config rm ${key}; pulumi config set ${NAMESPACE}:${name} …).`;

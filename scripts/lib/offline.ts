@@ -3,6 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseDocument } from "yaml";
 import { gaiaStack } from "../../program";
+import { ENCRYPTED_PLACEHOLDER, encryptedPaths } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
 
@@ -38,13 +39,28 @@ export interface PlannedResource {
 
 export interface StackPlan {
   stack: string;
+  /** Stack settings encrypted in the stack file, which the offline plan could not decrypt nor check. */
+  notDecrypted: string[];
   resources: PlannedResource[];
   /** Outputs, resolved; `secret` says whether each was marked secret. */
   outputs: Record<string, { value: unknown; secret: boolean }>;
 }
 
-/** A stack file's `config:` map, as Pulumi hands it to the program (values as strings). */
-export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Record<string, string>; secretKeys: string[] } {
+/**
+ * A stack file's `config:` map as the engine hands it to the program: every value a string,
+ * objects as JSON with sorted keys, and a key secret when it holds a `secure:` value anywhere
+ * (a `--path` secret makes its whole top-level key secret: shared/fixtures/pulumi-cli). An
+ * encrypted value cannot be read here: it becomes a placeholder, itself secret, and its key is
+ * listed in `undecrypted`.
+ */
+export interface StackFileConfig {
+  config: Record<string, string>;
+  secretKeys: string[];
+  /** Dotted paths of encrypted values (`gaia:local.postgresUrl`), replaced by placeholders. */
+  undecrypted: string[];
+}
+
+export function readStackFile(stack: string, root = PROJECT_ROOT): StackFileConfig {
   const file = path.join(root, `Pulumi.${stack}.yaml`);
   const parsed = parseDocument(readFileSync(file, "utf8"));
   const error = parsed.errors[0];
@@ -58,11 +74,37 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): { config: Rec
   }
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
+  const undecrypted: string[] = [];
   for (const [key, value] of Object.entries(doc.config ?? {})) {
-    if (value && typeof value === "object" && "secure" in value) secretKeys.push(key);
-    config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    const before = undecrypted.length;
+    const plain = withPlaceholders(value, key, undecrypted);
+    if (undecrypted.length > before) secretKeys.push(key);
+    config[key] = typeof plain === "string" ? plain : JSON.stringify(sortedKeys(plain));
   }
-  return { config, secretKeys };
+  return { config, secretKeys, undecrypted };
+}
+
+/** The value with each `{secure: …}` replaced by the placeholder, recording where. */
+function withPlaceholders(value: unknown, at: string, found: string[]): unknown {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length === 1 && entries[0]![0] === "secure") {
+      found.push(at);
+      return ENCRYPTED_PLACEHOLDER;
+    }
+    return Object.fromEntries(entries.map(([k, v]) => [k, withPlaceholders(v, `${at}.${k}`, found)]));
+  }
+  if (Array.isArray(value)) return value.map((v, i) => withPlaceholders(v, `${at}[${i}]`, found));
+  return value;
+}
+
+/** The engine's JSON of an object value: keys sorted, at every level. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
 }
 
 /** A stack file that is not YAML, or not a map of config keys: one sentence with the file and line. */
@@ -128,7 +170,7 @@ async function runPlan(
   pulumi.runtime.setAllConfig(config, secretKeys);
   // This project's bad configuration fails here, as the program's first line fails under the
   // engine, before even the stack resource exists.
-  if (program === gaiaStack) loadStackArgs();
+  const notDecrypted = program === gaiaStack ? encryptedPaths(loadStackArgs()).map((p) => `gaia:${p}`) : [];
   let outputs: Record<string, unknown> | undefined;
   let failure: unknown;
   try {
@@ -190,7 +232,7 @@ async function runPlan(
   // The stack's own outputs are registered after the program returns: let those calls finish
   // before the next plan replaces the mocked monitor (they would fail with "unknown resource").
   await waitForRPCs();
-  return { stack, resources: [...recorded.values()], outputs: resolved };
+  return { stack, notDecrypted, resources: [...recorded.values()], outputs: resolved };
 }
 
 /** The runtime's wait for its outstanding calls (exported by the SDK, marked internal, not typed). */

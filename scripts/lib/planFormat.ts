@@ -41,6 +41,9 @@ export function planAsJson(plan: StackPlan): unknown {
 /** The plan for people: the resource tree with each resource's inputs, then the outputs. */
 export function planAsText(plan: StackPlan): string {
   const lines: string[] = [`stack ${plan.stack}: ${plan.resources.length} resources`, ""];
+  if (plan.notDecrypted.length) {
+    lines.splice(1, 0, `not decrypted here, so planned with defaults and not checked: ${plan.notDecrypted.join(", ")} (pulumi preview reads them)`);
+  }
   const children = new Map<string | undefined, PlannedResource[]>();
   for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
   const walk = (parent: string | undefined, depth: number) => {

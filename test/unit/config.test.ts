@@ -101,7 +101,7 @@ describe("stack files and keys a person can get wrong", () => {
     writeFileSync(path.join(root, "Pulumi.list.yaml"), "config:\n  - gaia:platform\n");
     expect(() => readStackFile("list", root)).toThrow("Pulumi.list.yaml: config must be a map of keys such as gaia:platform: fix the file.");
     writeFileSync(path.join(root, "Pulumi.empty.yaml"), "");
-    expect(readStackFile("empty", root)).toEqual({ config: {}, secretKeys: [] });
+    expect(readStackFile("empty", root)).toEqual({ config: {}, secretKeys: [], undecrypted: [] });
   });
 
   it("reports a key in the project's namespace once, with the key to use", () => {
