@@ -33,6 +33,7 @@ export function masked(value: unknown): unknown {
 export function planAsJson(plan: StackPlan): unknown {
   return {
     stack: plan.stack,
+    notDecrypted: plan.notDecrypted,
     resources: plan.resources.map((r) => ({ ...r, inputs: masked(r.inputs) })),
     outputs: Object.fromEntries(Object.entries(plan.outputs).map(([k, o]) => [k, o.secret ? MASK : masked(o.value)])),
   };
