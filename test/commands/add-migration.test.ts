@@ -11,8 +11,12 @@ import { PROJECT_ROOT } from "../../scripts/lib/offline";
  * then name the migration, and the whole suite passes unedited.
  */
 it("takes a migration added as the README says, without editing any test", { timeout: 600_000 }, () => {
-  const copy = mkdtempSync(path.join(tmpdir(), "gaia-add-migration-"));
-  chmodSync(copy, 0o755);
+  // The copy sits beside the same ../shared as the project (fixtures).
+  const parent = mkdtempSync(path.join(tmpdir(), "gaia-add-migration-"));
+  chmodSync(parent, 0o755);
+  const copy = path.join(parent, "main");
+  mkdirSync(copy);
+  symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
   for (const file of execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
     mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
     cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
