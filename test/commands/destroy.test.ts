@@ -3,12 +3,12 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
 import { createPlannedRoles, runPlanned } from "../support/planned";
 import { withClient, withDatabase } from "../support/postgres";
+import { withRedis } from "../support/redis";
 
 /**
  * A local environment created and destroyed on servers that already hold other things: after
@@ -21,23 +21,13 @@ let redisUrl: string;
 let plan: StackPlan;
 const stack = `gone_${randomBytes(3).toString("hex")}`;
 
-async function redisAdmin<T>(work: (client: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
-  const client = createClient({ url: redisUrl, socket: { reconnectStrategy: false } });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.quit();
-  }
-}
-
 /** Roles, databases, ACL users and keys: what a destroy must give back exactly. */
 async function snapshot() {
   const postgres = await withClient(server.url, async (c) => ({
     roles: (await c.query("select rolname from pg_roles order by 1")).rows.map((r) => r.rolname),
     databases: (await c.query("select datname from pg_database order by 1")).rows.map((r) => r.datname),
   }));
-  const redisState = await redisAdmin(async (c) => ({ acl: await c.sendCommand(["ACL", "LIST"]), keys: (await c.keys("*")).sort() }));
+  const redisState = await withRedis(redisUrl, async (c) => ({ acl: await c.sendCommand(["ACL", "LIST"]), keys: (await c.keys("*")).sort() }));
   return { ...postgres, ...redisState };
 }
 
@@ -47,7 +37,7 @@ beforeAll(async () => {
   redisUrl = `redis://127.0.0.1:${port}`;
   redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
   for (let i = 0; i < 100; i++) {
-    if (await redisAdmin((c) => c.ping()).then(() => true, () => false)) break;
+    if (await withRedis(redisUrl, (c) => c.ping()).then(() => true, () => false)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   // What was there before: another team's role, database, Redis user and keys.
@@ -55,7 +45,7 @@ beforeAll(async () => {
     await c.query("create role other_team login password 'x'");
     await c.query("create database other_team owner other_team");
   });
-  await redisAdmin(async (c) => {
+  await withRedis(redisUrl, async (c) => {
     await c.sendCommand(["ACL", "SETUSER", "other_team", "on", ">x", "~other:*", "+@all"]);
     await c.set("other:keep", "1");
   });
@@ -78,7 +68,7 @@ describe("destroying a local environment", () => {
     for (const command of commands) expect(runPlanned(command, "create").status).toBe(0);
     const database = `gaia_${stack}`;
     await withClient(withDatabase(server.url, database), (c) => c.query("create extension pg_stat_statements"));
-    await redisAdmin((c) => c.set(`gaia:${stack}:session:1`, "x"));
+    await withRedis(redisUrl, (c) => c.set(`gaia:${stack}:session:1`, "x"));
     const during = await snapshot();
     expect(during.databases).toContain(database);
     expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(10);
@@ -101,7 +91,7 @@ describe("destroying a local environment", () => {
 
   it("never takes over, nor deletes, a Redis user of the same name that is not the environment's", async () => {
     const name = `taken_${randomBytes(3).toString("hex")}`;
-    await redisAdmin((c) => c.sendCommand(["ACL", "SETUSER", `gaia_${name}`, "on", ">x", "~elsewhere:*", "+@all"]));
+    await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "SETUSER", `gaia_${name}`, "on", ">x", "~elsewhere:*", "+@all"]));
     const { config } = readStackFile("local");
     const taken = await planStack(name, { ...config, "gaia:environment": name, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl }) }, ["gaia:local"]);
     const user = taken.resources.find((r) => r.name === `gaia-${name.replace(/_/g, "-")}-redis-acl-user`)!;
@@ -112,6 +102,6 @@ describe("destroying a local environment", () => {
     );
     const left = runPlanned(user, "delete");
     expect(left.stdout).toBe(`redis user gaia_${name} is not this environment's (keys ~elsewhere:*): left in place\n`);
-    expect(await redisAdmin((c) => c.sendCommand(["ACL", "GETUSER", `gaia_${name}`]))).not.toBeNull();
+    expect(await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "GETUSER", `gaia_${name}`]))).not.toBeNull();
   });
 });

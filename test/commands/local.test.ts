@@ -17,6 +17,7 @@ import { PROJECT_ROOT, planStack, readStackFile, type PlannedResource, type Stac
 import { commitMigration, committedMigrations, copyMigrations } from "../support/migrations";
 import { createPlannedRoles, dropPlannedRoles, generatedSecrets, runPlanned, type CommandRun } from "../support/planned";
 import { withClient, withDatabase } from "../support/postgres";
+import { withRedis } from "../support/redis";
 import { one } from "../support/stacks";
 
 const REDIS = "redis://127.0.0.1:6379";
@@ -111,7 +112,7 @@ describe("the local stack's command resources, run as planned against real serve
   });
 
   it("creates the Redis user, confined to the environment's prefix and kept from admin commands", async () => {
-    const aclBefore = await withAdmin((admin) => admin.sendCommand(["ACL", "LIST"]));
+    const aclBefore = await withRedis(REDIS, (admin) => admin.sendCommand(["ACL", "LIST"]));
     const created = run(redisUser, "create");
     expect(created.status).toBe(0);
     expect(run(redisUser, "create").status).toBe(0);
@@ -146,8 +147,8 @@ describe("the local stack's command resources, run as planned against real serve
     const deleted = run(redisUser, "delete");
     expect(deleted.status).toBe(0);
     expect(deleted.stdout).toMatch(/1 key\(s\)/);
-    expect(await withAdmin((admin) => admin.sendCommand(["ACL", "LIST"]))).toEqual(aclBefore);
-    expect(await withAdmin((admin) => admin.exists(`${names.redisKeyPrefix}session:1`))).toBe(0);
+    expect(await withRedis(REDIS, (admin) => admin.sendCommand(["ACL", "LIST"]))).toEqual(aclBefore);
+    expect(await withRedis(REDIS, (admin) => admin.exists(`${names.redisKeyPrefix}session:1`))).toBe(0);
   });
 
   it("fails with a sentence that names the fix on a bad connection or a wrong password, and succeeds after the fix", () => {
@@ -210,13 +211,3 @@ describe("the local stack's command resources, run as planned against real serve
     }
   });
 });
-
-async function withAdmin<T>(action: (admin: ReturnType<typeof createClient>) => Promise<T>): Promise<T> {
-  const admin = createClient({ url: REDIS, socket: { reconnectStrategy: false } });
-  await admin.connect();
-  try {
-    return await action(admin);
-  } finally {
-    await admin.quit();
-  }
-}
