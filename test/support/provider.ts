@@ -31,10 +31,6 @@ export class ProviderAsAdmin {
     }
   }
 
-  async query(database: string, sql: string, params: unknown[] = []) {
-    return (await this.client(database)).query(sql, params);
-  }
-
   async end(): Promise<void> {
     await Promise.all([...this.clients.values()].map((c) => c.end()));
   }
