@@ -1,6 +1,7 @@
 /**
  * The offline plan of a stack: the real program under Pulumi's mocked runtime, printed as the
- * resource tree it would create (secrets masked). No cloud credentials, no Pulumi CLI.
+ * resource tree it would create (secrets masked). No cloud credentials, and no Pulumi CLI
+ * unless the stack file holds encrypted values: then `pulumi config` decrypts them where it can.
  *
  *   npm run plan -- <stack>          the plan of Pulumi.<stack>.yaml, for people
  *   npm run plan -- <stack> --json   the same, for tools
@@ -10,7 +11,8 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../components/config";
-import { PROJECT_ROOT, StackFileError, planStack, readStackFile } from "./lib/offline";
+import { planStack } from "./lib/offline";
+import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile } from "./lib/stackFile";
 import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
@@ -48,7 +50,10 @@ async function main(args: string[]) {
   if (!stack || stacks.length > 1 || !stackNames().includes(stack)) {
     throw new UsageError(`${stack && !stackNames().includes(stack) ? `no stack file Pulumi.${stack}.yaml. ` : ""}${USAGE()}`);
   }
-  const { config, secretKeys } = readStackFile(stack);
+  // The committed plans (--update) never depend on who runs them; a plan for people uses the
+  // Pulumi CLI, where it can decrypt, for what the file holds encrypted.
+  const { config, secretKeys, decryption } = readStackConfig(stack);
+  if (decryption) console.error(decryption);
   const plan = await planStack(stack, config, secretKeys);
   if (args.includes("--diff")) {
     const committed = path.join(PLANS_FOLDER, `${stack}.txt`);

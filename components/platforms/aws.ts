@@ -7,7 +7,7 @@ import { generatePassword } from "../credentials";
 import { rdsRootCas } from "../tls";
 import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
 import { postgresClass, smallestFitting } from "./sizing";
-import { missingReaders } from "./identities";
+import { missingReaders, warnWithoutIdentities } from "./identities";
 import type { Platform } from "./types";
 
 /** The VPC the environment lives in. The database and Redis get only private addresses in it. */
@@ -44,7 +44,7 @@ export const awsPlatform: Platform<AwsSettings> = {
   settings,
 
   validate(config, s) {
-    const problems = missingReaders("gaia:aws.serviceRoles", "IAM role ARN", config.services, s.serviceRoles);
+    const problems = missingReaders("gaia:aws.serviceRoles", "IAM role ARN", config, s.serviceRoles, "production");
     // A class in another platform's format (db-custom-2-3840, performance-2x) would fail at RDS.
     if (config.instance.class && !/^db\.[a-z0-9]+\.[a-z0-9]+$/.test(config.instance.class)) {
       problems.push(`gaia:instance.class "${config.instance.class}" is not an RDS instance class: use db.<family>.<size>, for example db.m7g.large, or remove it to let the component choose.`);
@@ -64,6 +64,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
     const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
+    warnWithoutIdentities("gaia:aws.serviceRoles", s.serviceRoles, child.parent!);
 
     const key = new aws.kms.Key(`${prefix}-key`, {
       // ElastiCache and Secrets Manager use their AWS-managed keys.
@@ -236,11 +237,15 @@ export const awsPlatform: Platform<AwsSettings> = {
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
     new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, child);
-    new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
-      secretArn: secret.arn,
-      policy: secret.arn.apply((arn) => JSON.stringify(readerPolicy(arn, readers, s.serviceRoles))),
-      blockPublicPolicy: true,
-    }, child);
+    // With no application role named (dev, staging) there is nothing to allow or deny, and a
+    // policy without statements is not a policy.
+    if (Object.keys(s.serviceRoles).length) {
+      new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
+        secretArn: secret.arn,
+        policy: secret.arn.apply((arn) => JSON.stringify(readerPolicy(arn, readers, s.serviceRoles))),
+        blockPublicPolicy: true,
+      }, child);
+    }
     return secret.arn;
   },
 };

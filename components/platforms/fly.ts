@@ -58,7 +58,7 @@ export const flyPlatform: Platform<FlySettings> = {
   settings,
 
   validate(config, s) {
-    const problems = missingReaders("gaia:fly.apps", "Fly app", config.services, s.apps);
+    const problems = missingReaders("gaia:fly.apps", "Fly app", config, s.apps, "every stack");
     for (const region of s.redisReplicaRegions.filter((r) => !MPG_REGIONS.includes(r) || r === config.region)) {
       problems.push(`gaia:fly.redisReplicaRegions has "${region}": use other regions than the primary, from ${MPG_REGIONS.join(", ")}.`);
     }

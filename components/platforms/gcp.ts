@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
-import { missingReaders } from "./identities";
+import { missingReaders, warnWithoutIdentities } from "./identities";
 import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
 import type { Platform } from "./types";
 
@@ -57,7 +57,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
   },
   settings,
 
-  validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config.services, s.serviceAccounts),
+  validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config, s.serviceAccounts, "production"),
 
   // Every Google resource in the stack's project and region, whatever the gcloud defaults are.
   provider: (config, s, parent) => new gcp.Provider(`${config.names.resourcePrefix}-gcp`, { project: s.project, region: config.region }, { parent }),
@@ -68,6 +68,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
     const labels = { environment: config.environment, "managed-by": "pulumi-gaia-database" };
+    warnWithoutIdentities("gaia:gcp.serviceAccounts", s.serviceAccounts, child.parent!);
     const tier = gcpPlatform.instanceClass(config);
     const ipConfiguration = { ipv4Enabled: false, privateNetwork: s.network, sslMode: "ENCRYPTED_ONLY" };
 

@@ -1,12 +1,28 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { GaiaConfig } from "../config";
+
 /**
- * Each service named in gaia:services needs its application identity (an IAM role, a service
- * account), so that it alone can read its credential; an identity for a role the stack does
- * not have is a typo.
+ * The application identities (IAM roles, service accounts, Fly apps) a stack names, one per service.
+ * Named, each service alone may read its credential. Production must name every service's;
+ * dev and staging may name none, and then no secret grants or denies anything to an
+ * application: who reads the credentials is left to the account's own IAM policies, and the
+ * run says so. Naming some but not all is a mistake either way: refused.
  */
-export function missingReaders(key: string, what: string, services: readonly string[], identities: Record<string, string>): string[] {
-  const problems = services
-    .filter((service) => !identities[service])
-    .map((service) => `${key}.${service} is required: the ${what} of the ${service} service, the only identity that may read its credential.`);
+export function missingReaders(
+  key: string,
+  what: string,
+  config: Pick<GaiaConfig, "services" | "preset">,
+  identities: Record<string, string>,
+  /** "every stack" where the platform needs them to work at all (Fly attaches each app). */
+  requiredOn: "production" | "every stack",
+): string[] {
+  const services: readonly string[] = config.services;
+  const noneNamed = Object.keys(identities).length === 0;
+  const problems = noneNamed && requiredOn === "production" && config.preset !== "production"
+    ? []
+    : services
+      .filter((service) => !identities[service])
+      .map((service) => `${key}.${service} is required${noneNamed && requiredOn === "production" ? " on production" : ""}: the ${what} of the ${service} service, the only identity that may read its credential.`);
   const known = new Set<string>([...services, "analytics"]);
   // One identity per role: two services sharing one could read each other's credentials.
   const byIdentity = new Map<string, string[]>();
@@ -18,4 +34,10 @@ export function missingReaders(key: string, what: string, services: readonly str
     problems.push(`${key}.${role} names no service of this stack: use ${[...known].join(", ")}.`);
   }
   return problems;
+}
+
+/** The run's warning where a stack names no application identity (dev and staging only). */
+export function warnWithoutIdentities(key: string, identities: Record<string, string>, parent: pulumi.Resource): void {
+  if (Object.keys(identities).length > 0) return;
+  pulumi.log.warn(`${key} is not set: no application identity is named, so the credentials' secrets grant and deny no application anything, and the account's IAM policies alone decide who reads them. Set it to confine each service to its own credential (production requires it).`, parent);
 }

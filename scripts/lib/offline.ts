@@ -1,9 +1,6 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parseDocument } from "yaml";
 import { gaiaStack } from "../../program";
-import { ENCRYPTED_PLACEHOLDER, encryptedPaths } from "../../components/config";
+import { encryptedPaths } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
 
@@ -15,7 +12,7 @@ export { isSecretValue } from "./cloudMocks";
  */
 
 export const PROJECT = "gaia-database";
-export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+export { PROJECT_ROOT } from "./stackFile";
 
 export interface PlannedResource {
   type: string;
@@ -44,72 +41,6 @@ export interface StackPlan {
   resources: PlannedResource[];
   /** Outputs, resolved; `secret` says whether each was marked secret. */
   outputs: Record<string, { value: unknown; secret: boolean }>;
-}
-
-/**
- * A stack file's `config:` map as the engine hands it to the program: every value a string,
- * objects as JSON with sorted keys, and a key secret when it holds a `secure:` value anywhere
- * (a `--path` secret makes its whole top-level key secret: shared/fixtures/pulumi-cli). An
- * encrypted value cannot be read here: it becomes a placeholder, itself secret, and its key is
- * listed in `undecrypted`.
- */
-export interface StackFileConfig {
-  config: Record<string, string>;
-  secretKeys: string[];
-  /** Dotted paths of encrypted values (`gaia:local.postgresUrl`), replaced by placeholders. */
-  undecrypted: string[];
-}
-
-export function readStackFile(stack: string, root = PROJECT_ROOT): StackFileConfig {
-  const file = path.join(root, `Pulumi.${stack}.yaml`);
-  const parsed = parseDocument(readFileSync(file, "utf8"));
-  const error = parsed.errors[0];
-  if (error) {
-    const at = error.linePos?.[0];
-    throw new StackFileError(`${path.basename(file)}${at ? ` line ${at.line}, column ${at.col}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`);
-  }
-  const doc = (parsed.toJS() ?? {}) as { config?: Record<string, unknown> };
-  if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
-    throw new StackFileError(`${path.basename(file)}: config must be a map of keys such as gaia:platform: fix the file.`);
-  }
-  const config: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  const undecrypted: string[] = [];
-  for (const [key, value] of Object.entries(doc.config ?? {})) {
-    const before = undecrypted.length;
-    const plain = withPlaceholders(value, key, undecrypted);
-    if (undecrypted.length > before) secretKeys.push(key);
-    config[key] = typeof plain === "string" ? plain : JSON.stringify(sortedKeys(plain));
-  }
-  return { config, secretKeys, undecrypted };
-}
-
-/** The value with each `{secure: …}` replaced by the placeholder, recording where. */
-function withPlaceholders(value: unknown, at: string, found: string[]): unknown {
-  if (value && typeof value === "object" && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length === 1 && entries[0]![0] === "secure") {
-      found.push(at);
-      return ENCRYPTED_PLACEHOLDER;
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, withPlaceholders(v, `${at}.${k}`, found)]));
-  }
-  if (Array.isArray(value)) return value.map((v, i) => withPlaceholders(v, `${at}[${i}]`, found));
-  return value;
-}
-
-/** The engine's JSON of an object value: keys sorted, at every level. */
-function sortedKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortedKeys);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
-}
-
-/** A stack file that is not YAML, or not a map of config keys: one sentence with the file and line. */
-export class StackFileError extends Error {
-  override name = "StackFileError";
 }
 
 /** The mocked runtime is process-wide: plans run one at a time, in the order asked. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { planStack, readStackFile } from "../../scripts/lib/offline";
+import { planStack } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { diffPlans, formatPlanDiff, readPlanText } from "../../scripts/lib/planDiff";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { byType, one, planOn } from "../support/stacks";

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { planStack, readStackFile } from "../../scripts/lib/offline";
+import { planStack } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { PLANS_FOLDER, stackNames } from "../../scripts/plan";
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { violations, type ResourceView } from "../../policy-pack/rules";
 import { unwrap } from "../../scripts/lib/cloudMocks";
-import { planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
+import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { stackNames } from "../../scripts/plan";
 import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
 

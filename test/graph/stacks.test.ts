@@ -1,11 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 import { isSecretValue, planStack } from "../../scripts/lib/offline";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { PRESETS, type PresetName } from "../../stacks/presets";
-import { CLOUD_PLATFORMS, byType, one, planOn, type CloudPlatform } from "../support/stacks";
+import { CLOUD_PLATFORMS, byType, one, planOn, stackOn, type CloudPlatform } from "../support/stacks";
 
 const STACKS: PresetName[] = ["dev", "staging", "production"];
 /** Every generated secret the simulated providers hand out looks like this. */
@@ -201,5 +201,28 @@ describe("stacks side by side", () => {
         }
       }
     }
+  });
+});
+
+describe("a dev or staging stack that names no application identity", () => {
+  it.each([
+    ["aws", "gaia:aws.serviceRoles", "aws:secretsmanager/secretPolicy:SecretPolicy"],
+    ["gcp", "gaia:gcp.serviceAccounts", "gcp:secretmanager/secretIamMember:SecretIamMember"],
+  ] as const)("on %s stores every secret with no application allowed or denied, and warns once", async (platform, key, grantType) => {
+    const config = stackOn("staging", platform);
+    const settings = JSON.parse(config[`gaia:${platform}`]!) as Record<string, unknown>;
+    delete settings.serviceRoles;
+    delete settings.serviceAccounts;
+    const warnings: string[] = [];
+    const warn = vi.spyOn(console, "warn").mockImplementation((message: unknown) => void warnings.push(String(message)));
+    try {
+      const plan = await planStack("staging", { ...config, [`gaia:${platform}`]: JSON.stringify(settings) });
+      expect(byType(plan, grantType)).toEqual([]);
+      expect(byType(plan, platform === "aws" ? "aws:secretsmanager/secret:Secret" : "gcp:secretmanager/secret:Secret").length).toBeGreaterThan(5);
+      expect(byType(plan, "gcp:projects/iAMMember:IAMMember")).toEqual([]);
+    } finally {
+      warn.mockRestore();
+    }
+    expect(warnings).toEqual([`warning: [runtime] ${key} is not set: no application identity is named, so the credentials' secrets grant and deny no application anything, and the account's IAM policies alone decide who reads them. Set it to confine each service to its own credential (production requires it).`]);
   });
 });

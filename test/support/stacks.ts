@@ -1,4 +1,5 @@
-import { planStack, readStackFile, type StackPlan } from "../../scripts/lib/offline";
+import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 
 /** What each platform needs in a stack file, for running every stack on every platform. */
 export const PLATFORM_FIXTURES = {

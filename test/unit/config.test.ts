@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readStackFile } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
 import { PRESETS } from "../../stacks/presets";
 
@@ -78,12 +78,23 @@ describe("stack configuration", () => {
     ["backups on a server that keeps none", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example" }, /gaia:backups.enabled: local keeps no backups/],
     ["a stack name unusable as a database name", "Prod!", base, /stack name "Prod!"/],
     ["a custom stack without a preset", "review-42", base, /gaia:preset is required for environment "review-42"/],
+    ["production naming no IAM role", "production", { ...base, aws: { ...aws, serviceRoles: {} } }, /^gaia:aws.serviceRoles.chat is required on production: the IAM role ARN of the chat service, the only identity that may read its credential.$/m],
+    ["production on gcp naming no service account", "production", { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n" } }, /^gaia:gcp.serviceAccounts.auth is required on production: the service account of the auth service/m],
+    ["a stack with the production preset under another name naming no IAM role", "live", { ...base, preset: "production", aws: { ...aws, serviceRoles: {} } }, /^gaia:aws.serviceRoles.assets is required on production/m],
   ];
 
   it.each(bad)("refuses %s, naming the key and the fix", (_label, stack, raw, message, secretKeys) => {
     const found = problems(stack, raw, secretKeys);
     expect(found.length).toBeGreaterThan(0);
     expect(found.join("\n")).toMatch(message);
+  });
+
+  it("lets dev and staging name no application identity at all (the run warns), but not some of them", () => {
+    for (const stack of ["dev", "staging"]) expect(problems(stack, { ...base, aws: { ...aws, serviceRoles: {} } }), stack).toEqual([]);
+    expect(problems("staging", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat } } })).toEqual([
+      "gaia:aws.serviceRoles.assets is required: the IAM role ARN of the assets service, the only identity that may read its credential.",
+      "gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.",
+    ]);
   });
 
   it("lists every problem at once", () => {

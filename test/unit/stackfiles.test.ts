@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ENCRYPTED_PLACEHOLDER } from "../../components/config";
-import { PROJECT_ROOT, planStack, readStackFile } from "../../scripts/lib/offline";
+import { PROJECT_ROOT, planStack } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 
 /**
