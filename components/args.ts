@@ -64,6 +64,12 @@ export interface GaiaDatabaseArgs {
   management?: { host?: string; port?: number };
   /** The environment's administrator account. Required. */
   adminEmail: string;
+  /**
+   * Credential rotation: a generation per credential (`owner`, `analytics`, a service, `redis`)
+   * and `all`; raise one (`npm run rotate`) to rotate it with no downtime. Default: all 0.
+   * @example { all: 3, chat: 1 }
+   */
+  rotation?: Record<string, number>;
   /** Required on aws: `{vpcId, subnetIds, allowedSecurityGroupIds, allowedCidrs, serviceRoles}`. */
   aws?: unknown;
   /** Required on gcp: `{project, network, serviceAccounts}`. */

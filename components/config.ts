@@ -3,6 +3,7 @@ import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../policy/access";
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNames, type EnvironmentNames } from "../policy/naming";
 import { PLATFORMS, PLATFORM_NAMES, type PlatformName } from "./platforms";
 import { contractProblems } from "./platforms/contracts";
+import { rotationProblems } from "./rotation";
 import { PRESETS, PRESET_NAMES, type Preset, type PresetName } from "../stacks/presets";
 
 /**
@@ -53,6 +54,8 @@ export interface GaiaConfig extends Omit<Preset, "instance"> {
   /** Where Pulumi reaches PostgreSQL to manage roles (a tunnel or proxy), when not the instance itself. */
   management: { host?: string; port?: number };
   adminEmail: string;
+  /** Rotation generations per credential and `all` (components/rotation.ts). */
+  rotation: Record<string, number>;
   /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`), parsed by the platform. */
   platformSettings: unknown;
 }
@@ -97,6 +100,7 @@ const stackSchema = z
     services: z.array(z.string()),
     management: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).partial().strict(),
     adminEmail: z.email(),
+    rotation: z.record(z.string(), z.number().int().min(0, { message: "must be a generation, 0 or more" })),
     aws: z.unknown(),
     gcp: z.unknown(),
     fly: z.unknown(),
@@ -195,11 +199,13 @@ export function resolveConfig(stack: string, given: Record<string, unknown>, sec
     services: (values.services ?? SERVICE_ROLE_NAMES) as ServiceRoleName[],
     management: values.management ?? {},
     adminEmail: values.adminEmail ?? "",
+    rotation: values.rotation ?? {},
     platformSettings: undefined,
   };
 
   problems.push(...checkAgainstPlatform(config, values.region === undefined));
   problems.push(...checkPolicy(config));
+  problems.push(...rotationProblems(config.rotation, config.services));
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
   if (!settingsResult.success) {

@@ -3,22 +3,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
+import { SLOTS, currentSlot, generationOf, slotKeepers } from "./rotation";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
 
 export interface DatabaseAccess {
   provider: postgresql.Provider;
   database: postgresql.Database;
-  /** Login role name and its generated password (secret), per policy role. */
+  /** The current login's name and password (secret, resolved after the server has it), per policy role. */
   logins: Record<string, { role: postgresql.Role; name: string; password: pulumi.Output<string> }>;
+  /** Both logins of every policy role (rotation's slots). */
+  allLogins: postgresql.Role[];
   /** Where Pulumi (and the commands it runs) reach the server. */
   management: { host: pulumi.Output<string>; port: pulumi.Output<number> };
 }
 
 /**
  * The environment's database and roles, created over the management connection: one
- * NOLOGIN group role per policy role holding the grants, and one login role in each group for
- * applications. Rotation by alternating users adds a second member; the grants never move.
+ * NOLOGIN group role per policy role holding the grants, and two login roles in each group for
+ * applications, alternated by rotation (components/rotation.ts); the grants never move.
  */
 export function createDatabaseAccess(
   config: GaiaConfig,
@@ -56,18 +59,22 @@ export function createDatabaseAccess(
 
   const logins: DatabaseAccess["logins"] = {};
   const groups: pulumi.Resource[] = [];
+  const allLogins: postgresql.Role[] = [];
   for (const role of policyRoles(config.services)) {
     const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
     groups.push(group);
-    const password = generatePassword(`${names.loginRole(role)}-password`, { parent: opts.parent });
-    const login = new postgresql.Role(names.loginRole(role), {
-      name: names.loginRole(role),
-      login: true,
-      inherit: true,
-      password,
-      roles: [group.name],
-    }, child);
-    logins[role] = { role: login, name: names.loginRole(role), password };
+    const generation = generationOf(config.rotation, role);
+    for (const slot of SLOTS) {
+      const name = names.loginRole(role, slot);
+      const password = generatePassword(`${name}-password`, { parent: opts.parent }, { keepers: slotKeepers(slot, generation) });
+      const login = new postgresql.Role(name, { name, login: true, inherit: true, password, roles: [group.name] }, child);
+      allLogins.push(login);
+      if (slot !== currentSlot(generation)) continue;
+      // The password as applications get it: known only once the server has it (the role's
+      // update), so every URL and secret-store version made from it follows the server.
+      const applied = pulumi.secret(pulumi.all([login.name, password]).apply(([, p]) => p));
+      logins[role] = { role: login, name, password: applied };
+    }
   }
 
   const database = new postgresql.Database(names.database, {
@@ -84,5 +91,5 @@ export function createDatabaseAccess(
     database: database.name,
   }, { ...child, dependsOn: [database] });
 
-  return { provider, database, logins, management };
+  return { provider, database, logins, allLogins, management };
 }

@@ -57,7 +57,7 @@ export function applySchema(
     },
   }, {
     parent,
-    dependsOn: [access.database, ...Object.values(access.logins).map((l) => l.role)],
+    dependsOn: [access.database, ...access.allLogins],
     // A re-created database is migrated and given the policy again.
     replaceWith: [access.database],
   });

@@ -5,7 +5,8 @@
  *
  *   GAIA_REDIS_ADMIN_URL   admin connection (redis://[user:password@]host:port), secret
  *   GAIA_REDIS_USER        the environment's ACL user
- *   GAIA_REDIS_PASSWORD    its password, secret
+ *   GAIA_REDIS_PASSWORD    its current password, secret
+ *   GAIA_REDIS_PREVIOUS_PASSWORD  the previous one, still accepted until the next rotation (optional), secret
  *   GAIA_REDIS_KEY_PREFIX  the prefix every key of the environment carries
  */
 import { OpsError, requireEnv, runMain } from "./lib/env";
@@ -28,7 +29,8 @@ runMain(async () => {
       if (existing !== undefined && existing !== `~${prefix}*`) {
         throw new OpsError(`Redis user ${user} exists on ${describeRedis(adminUrl)} and is not this environment's (its keys are not ${prefix}*): remove it, or choose another gaia:environment.`);
       }
-      await admin.sendCommand(["ACL", "SETUSER", user, ...aclRules(prefix, password)]);
+      const previous = process.env.GAIA_REDIS_PREVIOUS_PASSWORD;
+      await admin.sendCommand(["ACL", "SETUSER", user, ...aclRules(prefix, password, ...(previous ? [previous] : []))]);
       // Prove the credential works before Pulumi records success.
       const url = new URL(adminUrl);
       url.username = user;

@@ -9,10 +9,11 @@ export interface EnvironmentNames {
   /** The group role that holds a policy role's privileges (NOLOGIN). */
   groupRole(role: string): string;
   /**
-   * The login role an application uses. It is a member of the group role and holds no
-   * grants of its own, so rotation by alternating users only adds or drops members.
+   * A login role an application uses: two per policy role (slots `a` and `b`, alternated by
+   * rotation: components/rotation.ts), both members of the group role and holding no grants
+   * of their own, so rotating never touches a grant.
    */
-  loginRole(role: string): string;
+  loginRole(role: string, slot?: "a" | "b"): string;
   /** Prefix of every name in the platform's secret store. */
   secretPrefix: string;
   /** Prefix of every Redis key this environment may touch. */
@@ -44,7 +45,7 @@ export function environmentNames(environment: string): EnvironmentNames {
     environment,
     database: sqlName,
     groupRole: (role) => `${sqlName}_${role}`,
-    loginRole: (role) => `${sqlName}_${role}_a`,
+    loginRole: (role, slot = "a") => `${sqlName}_${role}_${slot}`,
     secretPrefix: `gaia/${environment}`,
     redisKeyPrefix: `gaia:${environment}:`,
     redisUser: sqlName,

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { opsCommand } from "../commands";
 import { generatePassword } from "../credentials";
+import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "../rotation";
 import type { Platform } from "./types";
 
 /**
@@ -65,9 +66,16 @@ export const local: Platform<LocalSettings> = {
 
   createRedis({ config, settings, child }) {
     const names = config.names;
-    const password = generatePassword(`${names.resourcePrefix}-redis-password`, child);
+    // Two passwords the ACL user accepts at once, alternated by rotation (components/rotation.ts):
+    // the current one, and the previous one until the next rotation renews it.
+    const generation = generationOf(config.rotation, "redis");
+    const slotPassword = (slot: Slot) =>
+      generatePassword(`${names.resourcePrefix}-redis-password${slot === "a" ? "" : "-b"}`, child, { keepers: slotKeepers(slot, generation) });
+    const passwords = Object.fromEntries(SLOTS.map((slot) => [slot, slotPassword(slot)])) as Record<Slot, pulumi.Output<string>>;
+    const current = currentSlot(generation);
+    const password = passwords[current];
     const url = new URL(settings.redisUrl);
-    opsCommand(
+    const acl = opsCommand(
       `${names.resourcePrefix}-redis-acl-user`,
       {
         script: "redis-acl",
@@ -78,6 +86,7 @@ export const local: Platform<LocalSettings> = {
           GAIA_REDIS_ADMIN_URL: pulumi.secret(settings.redisUrl),
           GAIA_REDIS_USER: names.redisUser,
           GAIA_REDIS_PASSWORD: password,
+          GAIA_REDIS_PREVIOUS_PASSWORD: passwords[current === "a" ? "b" : "a"],
           GAIA_REDIS_KEY_PREFIX: names.redisKeyPrefix,
         },
       },
@@ -88,7 +97,8 @@ export const local: Platform<LocalSettings> = {
       port: pulumi.output(Number(url.port || 6379)),
       tls: url.protocol === "rediss:",
       username: pulumi.output(names.redisUser),
-      password,
+      // Known once the ACL user accepts it, so the URL (and any store of it) follows the server.
+      password: pulumi.secret(pulumi.all([acl.stdout, password]).apply(([, p]) => p)),
       keyPrefix: names.redisKeyPrefix,
     };
   },

@@ -72,17 +72,20 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
     }
   }
 
-  const analytics = subjects.find((s) => s.policyRole === "analytics")!;
-  for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
-    const readable = analyticsColumns(table, policy);
-    for (const column of columns.get(table)!) {
-      const expected = readable === null || readable.includes(column);
-      const actual = await has(client, "column", analytics.name, `${APP_SCHEMA}.${table}`, "SELECT", column);
-      if (actual !== expected) {
-        problems.push(`${analytics.name} ${actual ? "can" : "cannot"} read ${table}.${column}; policy says it ${expected ? "may" : "may not"}.`);
+  for (const analytics of subjects.filter((s) => s.policyRole === "analytics")) {
+    for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
+      const readable = analyticsColumns(table, policy);
+      for (const column of columns.get(table)!) {
+        const expected = readable === null || readable.includes(column);
+        const actual = await has(client, "column", analytics.name, `${APP_SCHEMA}.${table}`, "SELECT", column);
+        if (actual !== expected) {
+          problems.push(`${analytics.name} ${actual ? "can" : "cannot"} read ${table}.${column}; policy says it ${expected ? "may" : "may not"}.`);
+        }
       }
     }
-    for (const column of readable ?? []) {
+  }
+  for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
+    for (const column of analyticsColumns(table, policy) ?? []) {
       if (!columns.get(table)!.includes(column)) problems.push(`policy lists ${table}.${column} for analytics, but the column does not exist.`);
     }
   }
@@ -113,13 +116,14 @@ function expectedTablePrivileges(role: string | null, table: string, policy: Acc
   return allowed(role, table, policy);
 }
 
-/** The role each policy role is checked through: its login role where one exists. */
+/** The roles each policy role is checked through: every login role of it that exists (both rotation slots), else its group. */
 async function subjectsOf(client: Client, names: EnvironmentNames, services: readonly string[]): Promise<Subject[]> {
   const subjects: Subject[] = [];
   for (const role of policyRoles(services)) {
-    const login = names.loginRole(role);
-    const { rowCount } = await client.query("select 1 from pg_roles where rolname = $1", [login]);
-    subjects.push({ policyRole: role, name: rowCount ? login : names.groupRole(role) });
+    const logins = [names.loginRole(role, "a"), names.loginRole(role, "b")];
+    const { rows } = await client.query<{ rolname: string }>("select rolname from pg_roles where rolname = any($1) order by rolname", [logins]);
+    if (rows.length === 0) subjects.push({ policyRole: role, name: names.groupRole(role) });
+    for (const { rolname } of rows) subjects.push({ policyRole: role, name: rolname });
   }
   subjects.push({ policyRole: null, name: PUBLIC_ROLE });
   return subjects;

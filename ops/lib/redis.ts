@@ -4,13 +4,18 @@ import { OpsError } from "./env";
 
 export type RedisConnection = ReturnType<typeof createClient>;
 
-/** The permissions of an environment's Redis user: data commands on its own keys and channels only. */
-export function aclRules(keyPrefix: string, password: string): string[] {
+/**
+ * The permissions of an environment's Redis user: data commands on its own keys and channels
+ * only, with the passwords it accepts (the current one and, during a rotation's overlap, the
+ * previous one: an ACL user may hold several, https://redis.io/docs/latest/commands/acl-setuser/).
+ * `reset` first, so a password two rotations old is gone in the same command.
+ */
+export function aclRules(keyPrefix: string, ...passwords: string[]): string[] {
   return [
     "reset",
     "on",
     // The SHA-256 form: the password itself never travels in the ACL command or the slow log.
-    `#${createHash("sha256").update(password).digest("hex")}`,
+    ...passwords.map((password) => `#${createHash("sha256").update(password).digest("hex")}`),
     `~${keyPrefix}*`,
     `&${keyPrefix}*`,
     "-@all",

@@ -72,7 +72,7 @@ describe("destroying a local environment", () => {
     await withRedis(redisUrl, (c) => c.set(`gaia:${stack}:session:1`, "x"));
     const during = await snapshot();
     expect(during.databases).toContain(database);
-    expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(10);
+    expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(15);
     expect(during.keys).toContain(`gaia:${stack}:session:1`);
 
     // Destroy, in the reverse of creation: the commands' deletes, then the database and roles

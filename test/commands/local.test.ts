@@ -83,7 +83,7 @@ describe("the local stack's command resources, run as planned against real serve
       encoding: "utf8",
     });
     expect(check.stderr).toBe("");
-    expect(check.stdout).toMatch(/privileges match the access policy \(66 role\/table pairs\)/);
+    expect(check.stdout).toMatch(/privileges match the access policy \(121 role\/table pairs\)/);
     await withClient(dbUrl, async (client) => {
       expect((await checkPrivileges(client, names)).problems).toEqual([]);
       const adminKey = String(plan.outputs.adminApiKey!.value);

@@ -14,7 +14,7 @@ describe("the component as a library", () => {
     expect(plan.outputs.redisKeyPrefix).toEqual({ value: "gaia:pr-42:", secret: false });
     expect(plan.outputs.connectionUrls!.secret).toBe(true);
     expect(one(plan, "postgresql:index/database:Database").inputs).toMatchObject({ name: "gaia_pr_42", owner: "gaia_pr_42_owner" });
-    expect(byType(plan, "postgresql:index/role:Role")).toHaveLength(10);
+    expect(byType(plan, "postgresql:index/role:Role")).toHaveLength(15);
     expect(one(plan, "gaia:database:GaiaDatabase").name).toBe("review");
   });
 

@@ -31,16 +31,18 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
     const names = environmentNames(stack);
     const planned = planOn(stack, platform);
 
-    it("creates the database, a group and a login role per policy role, and the schema command that applies the policy", async () => {
+    it("creates the database, a group and two login roles (rotation's slots) per policy role, and the schema command that applies the policy", async () => {
       const plan = await planned;
       expect(byType(plan, "gaia:database:GaiaDatabase")).toHaveLength(1);
       expect(one(plan, "postgresql:index/database:Database").inputs).toMatchObject({ name: names.database, owner: names.groupRole("owner") });
       const roles = byType(plan, "postgresql:index/role:Role");
-      expect(roles).toHaveLength(ROLES * 2);
+      expect(roles).toHaveLength(ROLES * 3);
       for (const role of ["owner", "analytics", ...SERVICE_ROLE_NAMES] as const) {
-        const login = one(plan, "postgresql:index/role:Role", names.loginRole(role));
-        expect(login.inputs).toMatchObject({ login: true, roles: [names.groupRole(role)] });
-        expect(isSecretValue(login.inputs.password)).toBe(true);
+        for (const slot of ["a", "b"] as const) {
+          const login = one(plan, "postgresql:index/role:Role", names.loginRole(role, slot));
+          expect(login.inputs).toMatchObject({ login: true, roles: [names.groupRole(role)] });
+          expect(isSecretValue(login.inputs.password)).toBe(true);
+        }
         expect(one(plan, "postgresql:index/role:Role", names.groupRole(role)).inputs).toMatchObject({ login: false });
       }
       // The policy is applied by the schema command in one transaction, not by grant resources
@@ -55,7 +57,7 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
       expect(schema.replaceWith).toEqual([`postgresql:index/database:Database::${names.database}`]);
       // After the database and every login role, so a removed service's role is dropped only after
       // the command's update took its privileges away.
-      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((r) => `postgresql:index/role:Role::${names.loginRole(r)}`)]);
+      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].flatMap((r) => [`postgresql:index/role:Role::${names.loginRole(r, "a")}`, `postgresql:index/role:Role::${names.loginRole(r, "b")}`])]);
       const environment = unwrap(schema.inputs.environment) as Record<string, unknown>;
       expect(Object.keys(environment)).toContain("GAIA_MIGRATIONS_DIGEST");
       expect(JSON.parse(String(unwrap(environment.GAIA_ACCESS_POLICY)))).toEqual(policySpec(names));
