@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 if [ -n "${GAIA_PULUMI_CLI:-}" ]; then echo "$GAIA_PULUMI_CLI"; exit 0; fi
 if command -v pulumi >/dev/null 2>&1; then command -v pulumi; exit 0; fi
 version=$(sed -n 's#^require github.com/pulumi/pulumi/pkg/v3 \(v[0-9.]*\)$#\1#p' tools/pulumi-cli/go.mod)
-bin="${XDG_CACHE_HOME:-$HOME/.cache}/gaia-database/pulumi-$version/pulumi"
+bin="${XDG_CACHE_HOME:-$HOME/.cache}/gaia-database/pulumi-$version/bin/pulumi"  # bin/ under a root, as the Automation API expects (PulumiCommand.get)
 if [ ! -x "$bin" ]; then
   if [ "${1:-}" = "--installed" ]; then
     echo "no Pulumi CLI: put pulumi on PATH, or build it with: bash scripts/pulumi-cli.sh (about 7 minutes the first time)" >&2

@@ -1,0 +1,92 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Client } from "pg";
+import { describe, expect, it } from "vitest";
+import { planStack } from "../../scripts/lib/offline";
+import { startEmbeddedPostgres } from "../../scripts/lib/embeddedPostgres";
+import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
+import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
+import { cliProject } from "../support/pulumiCli";
+
+/**
+ * `npm run rotate`: the config bump through the Automation API and the real Pulumi CLI (file
+ * backend, passphrase), the update injected (the engine cannot run here: it plans the program
+ * with the stack's new config instead), the login check against PostgreSQL 17 that checks passwords.
+ */
+function localProject() {
+  const project = cliProject([path.join(PROJECT_ROOT, "Pulumi.local.yaml")]);
+  project.pulumi("stack", "init", "local");
+  const pulumiRoot = path.dirname(path.dirname(project.cli));
+  const envVars = Object.fromEntries(Object.entries(project.env).filter((e): e is [string, string] => e[1] !== undefined));
+  const updates: Record<string, unknown>[] = [];
+  const open = async (stack: string, root: string): Promise<RotationStack> => {
+    const real = await openStack(stack, root, { pulumiRoot, envVars });
+    return {
+      ...real,
+      // In place of the engine: the program under the mocked runtime with the config the CLI now holds.
+      up: async () => {
+        const { config, secretKeys } = readStackConfig(stack, { root, pulumi: project.cli, env: project.env });
+        const plan = await planStack(stack, config, secretKeys);
+        const outputs = Object.fromEntries(Object.entries(plan.outputs).map(([k, o]) => [k, o.value]));
+        updates.push(outputs);
+        return outputs;
+      },
+    };
+  };
+  const checked: string[] = [];
+  const logsIn = async (kind: string, url: string) => void checked.push(`${kind} ${decodeURIComponent(new URL(url).username)}`);
+  return { project, updates, checked, options: { root: project.root, open, logsIn } };
+}
+
+describe("npm run rotate", () => {
+  it("raises the generation through the CLI, updates, checks the new login, and prints no secret", async () => {
+    const { project, updates, checked, options } = localProject();
+    const lines = await rotate(["local", "chat"], options);
+    expect(lines).toEqual(["gaia:rotation.chat: 0 -> 1", "chat rotated: now login gaia_local_chat_b, which logs in"]);
+    expect(readStackFile("local", project.root).config["gaia:rotation"]).toBe('{"chat":1}');
+    expect(checked).toEqual(["postgres gaia_local_chat_b"]);
+    const urls = updates[0]!.connectionUrls as Record<string, string>;
+    expect(new URL(urls.chat!).username).toBe("gaia_local_chat_b");
+    expect(new URL(urls.auth!).username).toBe("gaia_local_auth_a");
+    for (const url of Object.values(urls)) expect(lines.join("\n")).not.toContain(decodeURIComponent(new URL(url).password));
+
+    // The next rotation alternates back; --all moves every credential, redis included.
+    expect((await rotate(["local", "chat"], options))[0]).toBe("gaia:rotation.chat: 1 -> 2");
+    expect(new URL((updates[1]!.connectionUrls as Record<string, string>).chat!).username).toBe("gaia_local_chat_a");
+    const everything = await rotate(["local", "--all"], options);
+    expect(everything[0]).toBe("gaia:rotation.all: 0 -> 1");
+    expect(everything).toContain("redis rotated: the new password logs in");
+    expect(checked.slice(-6)).toEqual(["postgres gaia_local_owner_b", "postgres gaia_local_analytics_b", "postgres gaia_local_chat_b", "postgres gaia_local_assets_b", "postgres gaia_local_auth_b", "redis gaia_local"]);
+    expect(JSON.parse(readStackFile("local", project.root).config["gaia:rotation"]!)).toEqual({ all: 1, chat: 2 });
+  });
+
+  it.each([
+    [["local", "billing"], "billing is not a credential of stack local: use owner, analytics, chat, assets, auth, redis or --all."],
+    [["local"], "name the credentials to rotate (owner, analytics, chat, assets, auth, redis) or --all."],
+    [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
+  ])("refuses %j in one sentence and changes nothing", async (args, message) => {
+    const { project, updates, options } = localProject();
+    const before = readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8");
+    await expect(rotate(args, options)).rejects.toThrow(new RotationError(message));
+    expect(readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8")).toBe(before);
+    expect(updates).toEqual([]);
+  });
+
+  it("checks a rotated login on a server that checks passwords, naming the login and never the password", async () => {
+    const server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-rotate-")) });
+    try {
+      const admin = new Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("CREATE ROLE gaia_x_chat_b LOGIN PASSWORD 'right-password-1'");
+      await admin.end();
+      const url = (password: string) => `postgresql://gaia_x_chat_b:${password}@127.0.0.1:${server.port}/postgres?sslmode=disable`;
+      await credentialLogsIn("postgres", url("right-password-1"), "");
+      const refused = credentialLogsIn("postgres", url("wrong-password-2"), "");
+      await expect(refused).rejects.toThrow(/^the rotated postgres credential for gaia_x_chat_b@127\.0\.0\.1:\d+ does not log in \(password authentication failed for user "gaia_x_chat_b"\)/);
+      await expect(refused).rejects.not.toThrow(/wrong-password-2/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
