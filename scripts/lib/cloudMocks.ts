@@ -44,8 +44,10 @@ export function unwrap(value: unknown): unknown {
 
 function computed(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
   switch (type) {
+    // New keepers replace the resource, and the provider generates a new value
+    // (terraform-provider-random: keepers RequiresReplace).
     case "random:index/randomPassword:RandomPassword":
-      return { result: secret(`mock-${digest(name).slice(0, 24)}`) };
+      return { result: secret(`mock-${digest(`${name}${JSON.stringify(unwrap(inputs.keepers) ?? null)}`).slice(0, 24)}`) };
     case "random:index/randomId:RandomId":
       return { hex: digest(name).slice(0, 8) };
     case "aws:kms/key:Key":

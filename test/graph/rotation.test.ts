@@ -4,6 +4,14 @@ import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
+import { stackOn } from "../support/stacks";
+
+const deepUnwrap = (value: unknown): unknown => {
+  const v = unwrap(value);
+  if (Array.isArray(v)) return v.map(deepUnwrap);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deepUnwrap(x)]));
+  return v;
+};
 
 function problemsOf(stack: string, extra: Record<string, string>): string[] {
   try {
@@ -63,5 +71,21 @@ describe("rotation by stack configuration", () => {
       "gaia:rotation.billing names no credential of this stack: use all, owner, analytics, chat, assets, auth, redis.",
     );
     expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ chat: -1 }) }).join("\n")).toMatch(/gaia:rotation.chat: must be a generation, 0 or more/);
+  });
+});
+
+describe("a rotation on the clouds", () => {
+  const inputsOf = (plan: StackPlan) => new Map(plan.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(deepUnwrap(r.inputs))]));
+  it.each(["aws", "gcp"] as const)("on %s changes chat's renewed password, its login and its secret's version, and nothing else", async (platform) => {
+    const config = stackOn("staging", platform);
+    const before = inputsOf(await planStack("staging", config));
+    const after = await planStack("staging", { ...config, "gaia:rotation": JSON.stringify({ chat: 1 }) });
+    const changed = after.resources.filter((r) => before.get(`${r.type}::${r.name}`) !== JSON.stringify(deepUnwrap(r.inputs))).map((r) => `${r.type}::${r.name}`);
+    expect(changed).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia_staging_chat_b-password",
+      "postgresql:index/role:Role::gaia_staging_chat_b",
+      `${platform === "aws" ? "aws:secretsmanager/secretVersion:SecretVersion" : "gcp:secretmanager/secretVersion:SecretVersion"}::gaia-staging-postgres-chat-value`,
+    ]);
+    expect(after.resources.map((r) => r.name)).toEqual([...before.keys()].map((k) => k.split("::")[1]));
   });
 });
