@@ -205,7 +205,7 @@ export function resolveConfig(stack: string, given: Record<string, unknown>, sec
 
   problems.push(...checkAgainstPlatform(config, values.region === undefined));
   problems.push(...checkPolicy(config));
-  problems.push(...rotationProblems(config.rotation, config.services));
+  problems.push(...rotationProblems(config.rotation, config.services, config.platform));
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
   if (!settingsResult.success) {

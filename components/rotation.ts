@@ -15,9 +15,13 @@ import { policyRoles } from "../policy/grants";
 export type Slot = "a" | "b";
 export const SLOTS: readonly Slot[] = ["a", "b"];
 
-/** `gaia:rotation` keys: `all`, every policy role of the stack, and `redis`. */
-export function rotatableCredentials(services: readonly string[]): string[] {
-  return [...policyRoles(services), "redis"];
+/**
+ * `gaia:rotation` keys besides `all`: every policy role of the stack, and `redis` where the
+ * component can give Redis a second password (the local ACL user; not yet ElastiCache's or
+ * Memorystore's token: README, "Known limits").
+ */
+export function rotatableCredentials(services: readonly string[], platform: string): string[] {
+  return [...policyRoles(services), ...(platform === "local" ? ["redis"] : [])];
 }
 
 export function generationOf(rotation: Record<string, number>, credential: string): number {
@@ -44,9 +48,11 @@ export function slotKeepers(slot: Slot, generation: number): Record<string, stri
 }
 
 /** Problems with `gaia:rotation`: unknown credentials, each with the names to use. */
-export function rotationProblems(rotation: Record<string, number>, services: readonly string[]): string[] {
-  const known = ["all", ...rotatableCredentials(services)];
+export function rotationProblems(rotation: Record<string, number>, services: readonly string[], platform: string): string[] {
+  const known = ["all", ...rotatableCredentials(services, platform)];
   return Object.keys(rotation)
     .filter((key) => !known.includes(key))
-    .map((key) => `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`);
+    .map((key) => key === "redis"
+      ? `gaia:rotation.redis: Redis's credential cannot be rotated on ${platform} yet (only on local): remove it.`
+      : `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`);
 }

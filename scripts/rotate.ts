@@ -40,7 +40,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!existsSync(path.join(root, `Pulumi.${stack}.yaml`))) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
   const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[] };
   if (raw.platform === "fly") throw new RotationError(`stack ${stack} is on fly: Fly Managed Postgres makes and rotates its passwords itself, and flyctl has no command to rotate them (README, "Fly.io").`);
-  const known = rotatableCredentials(raw.services ?? SERVICE_ROLE_NAMES);
+  const known = rotatableCredentials(raw.services ?? SERVICE_ROLE_NAMES, raw.platform ?? "");
   const all = rest.includes("--all");
   const named = rest.filter((a) => a !== "--all");
   const unknown = named.filter((c) => !known.includes(c));

@@ -89,3 +89,16 @@ describe("a rotation on the clouds", () => {
     expect(after.resources.map((r) => r.name)).toEqual([...before.keys()].map((k) => k.split("::")[1]));
   });
 });
+
+describe("Redis rotation where the component cannot give Redis a second password", () => {
+  it.each(["aws", "gcp"] as const)("is refused on %s with what to do", (platform) => {
+    const config = stackOn("staging", platform);
+    let problems: string[] = [];
+    try {
+      resolveConfig("staging", decodeStackConfig({ ...config, "gaia:rotation": JSON.stringify({ redis: 1 }) }));
+    } catch (error) {
+      problems = (error as GaiaConfigError).problems;
+    }
+    expect(problems).toEqual([`gaia:rotation.redis: Redis's credential cannot be rotated on ${platform} yet (only on local): remove it.`]);
+  });
+});
