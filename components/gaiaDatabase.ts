@@ -115,6 +115,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const adminUrl = postgresUrl(admin.username, admin.password, postgres.host, postgres.port, "postgres", postgres.tls.mode);
     const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
       urls: { ...connectionUrls, admin: adminUrl },
+      logins: Object.fromEntries(Object.entries(access.logins).map(([role, login]) => [role, login.role])),
       redisUrl,
       adminApiKey,
       postgresCa: postgres.tls.ca,
@@ -159,6 +160,8 @@ function storeSecrets(
   store: (secret: StoredSecret) => pulumi.Output<string> | undefined,
   values: {
     urls: Record<string, pulumi.Output<string>>;
+    /** The current login of each policy role: its URL is stored only once the server has its password. */
+    logins: Record<string, pulumi.Resource>;
     redisUrl: pulumi.Output<string>;
     adminApiKey: pulumi.Output<string>;
     postgresCa: pulumi.Output<string> | undefined;
@@ -172,6 +175,7 @@ function storeSecrets(
       name: `${prefix}/postgres/${role}`,
       value,
       readers: role === "analytics" || services.includes(role) ? [role] : [],
+      after: values.logins[role] ? [values.logins[role]!] : undefined,
     })),
     { name: `${prefix}/redis`, value: values.redisUrl, readers: services },
     { name: `${prefix}/admin-api-key`, value: values.adminApiKey, readers: [] },

@@ -226,7 +226,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     };
   },
 
-  storeSecret({ config, settings: s, child }, { name, value, readers }) {
+  storeSecret({ config, settings: s, child }, { name, value, readers, after }) {
     const id = name.replace(/\//g, "-");
     const secret = new aws.secretsmanager.Secret(id, {
       name,
@@ -236,7 +236,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       tags: { environment: config.environment },
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
-    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, child);
+    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, { ...child, dependsOn: after });
     // With no application role named (dev, staging) there is nothing to allow or deny, and a
     // policy without statements is not a policy.
     if (Object.keys(s.serviceRoles).length) {

@@ -209,7 +209,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     };
   },
 
-  storeSecret({ config, settings: s, child }, { name, value, readers }) {
+  storeSecret({ config, settings: s, child }, { name, value, readers, after }) {
     const secretId = name.replace(/\//g, "-");
     const secret = new gcp.secretmanager.Secret(secretId, {
       project: s.project,
@@ -218,7 +218,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       labels: { environment: config.environment },
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
-    new gcp.secretmanager.SecretVersion(`${secretId}-value`, { secret: secret.id, secretData: value }, child);
+    new gcp.secretmanager.SecretVersion(`${secretId}-value`, { secret: secret.id, secretData: value }, { ...child, dependsOn: after });
     // Only the readers' service accounts, each on this secret alone; operators read through
     // their project roles.
     for (const reader of readers.filter((r) => s.serviceAccounts[r])) {

@@ -132,6 +132,8 @@ export interface StoredSecret {
   value: pulumi.Output<string>;
   /** Policy roles whose application identity may read it; empty: operators only. */
   readers: readonly string[];
+  /** What the server must have applied before the store holds this value (the login whose password it carries). */
+  after?: pulumi.Resource[];
 }
 
 export interface ManagedAccess {

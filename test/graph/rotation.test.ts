@@ -88,6 +88,16 @@ describe("a rotation on the clouds", () => {
     ]);
     expect(after.resources.map((r) => r.name)).toEqual([...before.keys()].map((k) => k.split("::")[1]));
   });
+
+  it.each(["aws", "gcp"] as const)("on %s stores a URL only after the server has its login's password", async (platform) => {
+    const config = stackOn("staging", platform);
+    const version = `${platform === "aws" ? "aws:secretsmanager/secretVersion" : "gcp:secretmanager/secretVersion"}:SecretVersion`;
+    for (const [rotation, login] of [[{}, "gaia_staging_chat_a"], [{ chat: 1 }, "gaia_staging_chat_b"]] as const) {
+      const plan = await planStack("staging", { ...config, "gaia:rotation": JSON.stringify(rotation) });
+      const stored = plan.resources.find((r) => r.type === version && r.name === "gaia-staging-postgres-chat-value")!;
+      expect(stored.dependsOn).toEqual([`postgresql:index/role:Role::${login}`]);
+    }
+  });
 });
 
 describe("Redis rotation where the component cannot give Redis a second password", () => {
