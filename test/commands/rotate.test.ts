@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
+import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
 import { startEmbeddedPostgres } from "../../scripts/lib/embeddedPostgres";
@@ -85,6 +86,43 @@ describe("npm run rotate", () => {
       const refused = credentialLogsIn("postgres", url("wrong-password-2"), "");
       await expect(refused).rejects.toThrow(/^the rotated postgres credential for gaia_x_chat_b@127\.0\.0\.1:\d+ does not log in \(password authentication failed for user "gaia_x_chat_b"\)/);
       await expect(refused).rejects.not.toThrow(/wrong-password-2/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("the README's client code for a rotated credential", () => {
+  /** The README's `connect` function, compiled as it is written. */
+  function readmeConnect(): (readSecret: () => Promise<string>) => Promise<Client> {
+    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
+    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes("28P01"))!;
+    const js = transformSync(block, { loader: "ts", format: "cjs" }).code;
+    return new Function("Client", `${js}\nreturn connect;`)(Client);
+  }
+
+  it("reads the store again once when the password it holds was rotated, and connects", async () => {
+    const server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-client-")) });
+    try {
+      const admin = new Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("CREATE ROLE gaia_x_chat_b LOGIN PASSWORD 'old-password-1'");
+      await admin.query("ALTER ROLE gaia_x_chat_b PASSWORD 'new-password-2'");
+      await admin.end();
+      const url = (password: string) => `postgresql://gaia_x_chat_b:${password}@127.0.0.1:${server.port}/postgres`;
+      const reads: string[] = [];
+      // The store's value as a client cached it, then as it is now.
+      const store = ["old-password-1", "new-password-2"];
+      const connect = readmeConnect();
+      const client = await connect(async () => {
+        reads.push("read");
+        return url(store[reads.length - 1]!);
+      });
+      expect((await client.query("select current_user as u")).rows[0].u).toBe("gaia_x_chat_b");
+      await client.end();
+      expect(reads).toHaveLength(2);
+      // A store still wrong after one more read is an error, not a loop.
+      await expect(connect(async () => url("never-right-3"))).rejects.toMatchObject({ code: "28P01" });
     } finally {
       await server.stop();
     }
