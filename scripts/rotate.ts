@@ -97,8 +97,14 @@ export async function credentialLogsIn(kind: "postgres" | "redis", url: string, 
   const who = `${decodeURIComponent(new URL(url).username) || "default"}@${new URL(url).host}`;
   try {
     if (kind === "postgres") {
-      const verify = /sslmode=verify-/.test(url);
-      const client = new Client({ connectionString: url.replace(/[?&]sslmode=[^&]*/, ""), ssl: verify ? { ca, rejectUnauthorized: true } : /sslmode=require/.test(url) ? { rejectUnauthorized: false } : undefined });
+      // The URL's sslmode as libpq means it: verify-full checks the CA and the name, verify-ca the
+      // CA only (Cloud SQL's certificates name project:instance, not the address), require neither.
+      const mode = /[?&]sslmode=([^&]*)/.exec(url)?.[1] ?? "disable";
+      const ssl = mode === "verify-full" ? { ca, rejectUnauthorized: true }
+        : mode === "verify-ca" ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+        : mode === "require" ? { rejectUnauthorized: false }
+        : undefined;
+      const client = new Client({ connectionString: url.replace(/[?&]sslmode=[^&]*/, ""), ssl });
       await client.connect();
       await client.query("select 1");
       await client.end();
