@@ -35,3 +35,12 @@ export function generatePassword(name: string, opts: pulumi.CustomResourceOption
   );
   return pulumi.secret(password.result);
 }
+
+/**
+ * A password as applications get it: resolved only once `applied` (the server's change that
+ * installs it: a role's update, an ACL command) has resolved, so every URL and secret-store
+ * value made from it follows the server, never precedes it.
+ */
+export function onceApplied(password: pulumi.Output<string>, applied: pulumi.Output<unknown>): pulumi.Output<string> {
+  return pulumi.secret(pulumi.all([applied, password]).apply(([, p]) => p));
+}

@@ -2,7 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
-import { generatePassword } from "./credentials";
+import { generatePassword, onceApplied } from "./credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers } from "./rotation";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
@@ -70,10 +70,7 @@ export function createDatabaseAccess(
       const login = new postgresql.Role(name, { name, login: true, inherit: true, password, roles: [group.name] }, child);
       allLogins.push(login);
       if (slot !== currentSlot(generation)) continue;
-      // The password as applications get it: known only once the server has it (the role's
-      // update), so every URL and secret-store version made from it follows the server.
-      const applied = pulumi.secret(pulumi.all([login.name, password]).apply(([, p]) => p));
-      logins[role] = { role: login, name, password: applied };
+      logins[role] = { role: login, name, password: onceApplied(password, login.name) };
     }
   }
 

@@ -8,11 +8,11 @@
  *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each
  *   npm run plan -- --update         rewrites plans/<stack>.txt for every stack file
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../components/config";
 import { planStack } from "./lib/offline";
-import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile } from "./lib/stackFile";
+import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
 import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
@@ -20,12 +20,7 @@ class UsageError extends Error {}
 
 export const PLANS_FOLDER = path.join(PROJECT_ROOT, "plans");
 
-export function stackNames(): string[] {
-  return readdirSync(PROJECT_ROOT)
-    .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort();
-}
+export { stackNames } from "./lib/stackFile";
 
 const FLAGS = ["--json", "--diff", "--update", "--help"];
 const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff]   or   npm run plan -- --update`;

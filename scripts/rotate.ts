@@ -5,14 +5,12 @@
  * rotated credential logs in, and prints what rotated: login names and generations, never a
  * secret. Needs what `pulumi up -s <stack>` needs (the CLI, its backend, cloud credentials).
  */
-import { existsSync, readdirSync } from "node:fs";
-import path from "node:path";
 import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { rotatableCredentials } from "../components/rotation";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
-import { PROJECT_ROOT, readStackFile } from "./lib/stackFile";
+import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
 export interface RotationStack {
@@ -35,9 +33,9 @@ export interface RotateOptions {
 export async function rotate(args: string[], options: RotateOptions = {}): Promise<string[]> {
   const root = options.root ?? PROJECT_ROOT;
   const [stack, ...rest] = args;
-  const stacks = readdirSync(root).map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1]).filter(Boolean);
+  const stacks = stackNames(root);
   if (!stack || stack.startsWith("-")) throw new RotationError(`name a stack: npm run rotate -- <${stacks.join("|")}> [credential ...|--all]`);
-  if (!existsSync(path.join(root, `Pulumi.${stack}.yaml`))) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
+  if (!stacks.includes(stack)) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
   const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[] };
   if (raw.platform === "fly") throw new RotationError(`stack ${stack} is on fly: Fly Managed Postgres makes and rotates its passwords itself, and flyctl has no command to rotate them (README, "Fly.io").`);
   const known = rotatableCredentials(raw.services ?? SERVICE_ROLE_NAMES, raw.platform ?? "");

@@ -17,12 +17,13 @@ export function missingReaders(
   requiredOn: "production" | "every stack",
 ): string[] {
   const services: readonly string[] = config.services;
-  const noneNamed = Object.keys(identities).length === 0;
-  const problems = noneNamed && requiredOn === "production" && config.preset !== "production"
+  // Naming none is a choice below production; only production's rule is then broken.
+  const noneByChoice = Object.keys(identities).length === 0 && requiredOn === "production";
+  const problems = noneByChoice && config.preset !== "production"
     ? []
     : services
       .filter((service) => !identities[service])
-      .map((service) => `${key}.${service} is required${noneNamed && requiredOn === "production" ? " on production" : ""}: the ${what} of the ${service} service, the only identity that may read its credential.`);
+      .map((service) => `${key}.${service} is required${noneByChoice ? " on production" : ""}: the ${what} of the ${service} service, the only identity that may read its credential.`);
   const known = new Set<string>([...services, "analytics"]);
   // One identity per role: two services sharing one could read each other's credentials.
   const byIdentity = new Map<string, string[]>();

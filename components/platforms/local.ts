@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { opsCommand } from "../commands";
-import { generatePassword } from "../credentials";
+import { generatePassword, onceApplied } from "../credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "../rotation";
 import type { Platform } from "./types";
 
@@ -97,8 +97,7 @@ export const local: Platform<LocalSettings> = {
       port: pulumi.output(Number(url.port || 6379)),
       tls: url.protocol === "rediss:",
       username: pulumi.output(names.redisUser),
-      // Known once the ACL user accepts it, so the URL (and any store of it) follows the server.
-      password: pulumi.secret(pulumi.all([acl.stdout, password]).apply(([, p]) => p)),
+      password: onceApplied(password, acl.stdout),
       keyPrefix: names.redisKeyPrefix,
     };
   },

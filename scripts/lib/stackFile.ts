@@ -1,10 +1,18 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parseDocument } from "yaml";
 import { ENCRYPTED_PLACEHOLDER } from "../../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
+
+/** The stacks that have a stack file (`Pulumi.<stack>.yaml`) in `root`, sorted. */
+export function stackNames(root = PROJECT_ROOT): string[] {
+  return readdirSync(root)
+    .map((f) => /^Pulumi\.([^.]+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
 
 /**
  * A stack file's `config:` map as the engine hands it to the program: every value a string,
