@@ -21,6 +21,7 @@ export function gaiaStack() {
     ...(gaia.redisKeyPrefix ? { redisKeyPrefix: gaia.redisKeyPrefix } : {}),
     pool: gaia.pool,
     adminApiKey: gaia.adminApiKey,
+    adminUrl: gaia.adminUrl,
     // The CAs clients verify the servers against (public certificates, not secrets).
     postgresCa: gaia.postgresCa,
     redisCa: gaia.redisCa,

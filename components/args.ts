@@ -65,8 +65,9 @@ export interface GaiaDatabaseArgs {
   /** The environment's administrator account. Required. */
   adminEmail: string;
   /**
-   * Credential rotation: a generation per credential (`owner`, `analytics`, a service, `redis`)
-   * and `all`; raise one (`npm run rotate`) to rotate it with no downtime. Default: all 0.
+   * Credential rotation: a generation per credential (`owner`, `analytics`, a service, `redis`,
+   * `admin`, `adminApiKey`, as the platform allows: components/rotation.ts) and `all`; raise one
+   * (`npm run rotate`) to rotate it. Default: all 0.
    * @example { all: 3, chat: 1 }
    */
   rotation?: Record<string, number>;

@@ -3,15 +3,24 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword, onceApplied } from "./credentials";
-import { SLOTS, currentSlot, generationOf, slotKeepers } from "./rotation";
+import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
+
+/** A login role: its name and password (secret, resolved only once the server has it). */
+export interface Login {
+  role: postgresql.Role;
+  name: string;
+  password: pulumi.Output<string>;
+}
 
 export interface DatabaseAccess {
   provider: postgresql.Provider;
   database: postgresql.Database;
-  /** The current login's name and password (secret, resolved after the server has it), per policy role. */
-  logins: Record<string, { role: postgresql.Role; name: string; password: pulumi.Output<string> }>;
+  /** The current login, per policy role. */
+  logins: Record<string, Login>;
+  /** Both logins (rotation's slots) per policy role, and which is current. */
+  slots: Record<string, { current: Slot; logins: Record<Slot, Login> }>;
   /** Both logins of every policy role (rotation's slots). */
   allLogins: postgresql.Role[];
   /** Where Pulumi (and the commands it runs) reach the server. */
@@ -58,20 +67,23 @@ export function createDatabaseAccess(
   const child = { parent: opts.parent, provider, deletedWith: instance.server };
 
   const logins: DatabaseAccess["logins"] = {};
+  const slots: DatabaseAccess["slots"] = {};
   const groups: pulumi.Resource[] = [];
   const allLogins: postgresql.Role[] = [];
   for (const role of policyRoles(config.services)) {
     const group = new postgresql.Role(names.groupRole(role), { name: names.groupRole(role), login: false, inherit: true }, child);
     groups.push(group);
     const generation = generationOf(config.rotation, role);
+    const both = {} as Record<Slot, Login>;
     for (const slot of SLOTS) {
       const name = names.loginRole(role, slot);
       const password = generatePassword(`${name}-password`, { parent: opts.parent }, { keepers: slotKeepers(slot, generation) });
       const login = new postgresql.Role(name, { name, login: true, inherit: true, password, roles: [group.name] }, child);
       allLogins.push(login);
-      if (slot !== currentSlot(generation)) continue;
-      logins[role] = { role: login, name, password: onceApplied(password, login.name) };
+      both[slot] = { role: login, name, password: onceApplied(password, login.name) };
     }
+    logins[role] = both[currentSlot(generation)];
+    slots[role] = { current: currentSlot(generation), logins: both };
   }
 
   const database = new postgresql.Database(names.database, {
@@ -88,5 +100,5 @@ export function createDatabaseAccess(
     database: database.name,
   }, { ...child, dependsOn: [database] });
 
-  return { provider, database, logins, allLogins, management };
+  return { provider, database, logins, slots, allLogins, management };
 }

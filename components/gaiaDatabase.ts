@@ -2,9 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GaiaDatabaseArgs } from "./args";
 import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
-import { createDatabaseAccess, type DatabaseAccess } from "./database";
+import { generationKeepers, generationOf, mapSlots } from "./rotation";
+import { createDatabaseAccess, type Login } from "./database";
 import { PLATFORMS } from "./platforms";
 import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
+
+type StoredValue = Pick<StoredSecret, "value" | "after" | "slots">;
 import { applySchema, postgresUrl } from "./schema";
 
 export type { GaiaDatabaseArgs } from "./args";
@@ -40,6 +43,11 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   readonly postgresCa: pulumi.Output<string>;
   /** PEM of the CA of Redis's certificate where it is a private one (Memorystore); otherwise empty. */
   readonly redisCa: pulumi.Output<string>;
+  /**
+   * `postgresql://` URL of the platform's admin (RDS's master user, Cloud SQL's admin user, a
+   * local stack's own), for operators and `npm run rotate`'s login check; empty on Fly. Secret.
+   */
+  readonly adminUrl: pulumi.Output<string>;
   /** Where each credential is kept in the platform's secret store (ARN, resource name, app:variable). */
   readonly secretNames: pulumi.Output<Record<string, string>>;
 
@@ -64,8 +72,8 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const postgres = platform.createPostgres(ctx);
     const redis = platform.createRedis(ctx);
     const adminApiKey = createAdminApiKey(config, this);
-    const { connectionUrls, redisUrl, secretNames } = platform.manageAccess
-      ? { connectionUrls: {}, redisUrl: undefined, secretNames: platform.manageAccess(ctx, { postgres, redis, adminApiKey }) }
+    const { connectionUrls, redisUrl, adminUrl, secretNames } = platform.manageAccess
+      ? { connectionUrls: {}, redisUrl: undefined, adminUrl: undefined, secretNames: platform.manageAccess(ctx, { postgres, redis, adminApiKey }) }
       : this.accessThroughSql(ctx, postgres, redis, adminApiKey);
 
     this.host = postgres.host;
@@ -75,6 +83,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     this.connectionUrls = pulumi.secret(pulumi.all(connectionUrls));
     this.redisEndpoint = pulumi.interpolate`${redis.host}:${redis.port}`;
     this.redisUrl = redisUrl ?? pulumi.secret("");
+    this.adminUrl = adminUrl ?? pulumi.secret("");
     this.redisKeyPrefix = redis.keyPrefix;
     this.pool = config.pool;
     this.adminApiKey = adminApiKey;
@@ -92,6 +101,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
       redisKeyPrefix: this.redisKeyPrefix,
       pool: this.pool,
       adminApiKey: this.adminApiKey,
+      adminUrl: this.adminUrl,
       postgresCa: this.postgresCa,
       redisCa: this.redisCa,
       secretNames: this.secretNames,
@@ -106,38 +116,43 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const { config } = ctx;
     const platform = PLATFORMS[config.platform];
     const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
-    applySchema(config, access, postgres, adminApiKey, this);
+    const schema = applySchema(config, access, postgres, adminApiKey, this);
 
-    const connectionUrls = roleUrls(config, access, postgres);
+    const url = (login: Login) => postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode);
+    const connectionUrls = Object.fromEntries(Object.entries(access.logins).map(([role, login]) => [role, url(login)]));
     const redisUrl = redisConnectionUrl(redis);
     // The platform's admin credential is kept with the others, for break-glass and rotation.
     const admin = postgres.admin!;
     const adminUrl = postgresUrl(admin.username, admin.password, postgres.host, postgres.port, "postgres", postgres.tls.mode);
+    // Each role's URL is stored only once the server has its login's password, both slots'
+    // for stores that keep a version per slot (components/platforms/types.ts, StoredSecret).
+    const roles: Record<string, StoredValue> = Object.fromEntries(
+      Object.entries(access.slots).map(([role, { current, logins }]) => [role, {
+        value: url(logins[current]),
+        after: [logins[current].role],
+        slots: { current, values: mapSlots((slot) => ({ value: url(logins[slot]), after: [logins[slot].role] })) },
+      }]),
+    );
     const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
-      urls: { ...connectionUrls, admin: adminUrl },
-      logins: Object.fromEntries(Object.entries(access.logins).map(([role, login]) => [role, login.role])),
-      redisUrl,
-      adminApiKey,
+      roles: { ...roles, admin: { value: adminUrl, after: postgres.readyResources } },
+      redis: { value: redisUrl, after: redis.readyResources },
+      // Stored once the schema command has made it the admin's bootstrap key.
+      adminApiKey: { value: adminApiKey, after: [schema] },
       postgresCa: postgres.tls.ca,
       redisCa: redis.ca,
     });
-    return { connectionUrls, redisUrl, secretNames };
+    return { connectionUrls, redisUrl, adminUrl, secretNames };
   }
 }
 
-/** A random key, never derived from anything guessable; rotated by replacing the resource. */
+/**
+ * A random key, never derived from anything guessable. Rotated by its generation: the schema
+ * command then makes the new key the admin's bootstrap key and deactivates the previous one.
+ */
 function createAdminApiKey(config: GaiaConfig, parent: pulumi.Resource): pulumi.Output<string> {
-  const key = generatePassword(`${config.names.resourcePrefix}-admin-api-key`, { parent }, { length: 48 });
+  const keepers = generationKeepers(generationOf(config.rotation, "adminApiKey"));
+  const key = generatePassword(`${config.names.resourcePrefix}-admin-api-key`, { parent }, { length: 48, keepers });
   return pulumi.secret(pulumi.interpolate`gaia_${key}`);
-}
-
-function roleUrls(config: GaiaConfig, access: DatabaseAccess, postgres: PostgresInstance): Record<string, pulumi.Output<string>> {
-  return Object.fromEntries(
-    Object.entries(access.logins).map(([role, login]) => [
-      role,
-      postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode),
-    ]),
-  );
 }
 
 function redisConnectionUrl(redis: RedisInstance): pulumi.Output<string> {
@@ -159,11 +174,10 @@ function storeSecrets(
   config: GaiaConfig,
   store: (secret: StoredSecret) => pulumi.Output<string> | undefined,
   values: {
-    urls: Record<string, pulumi.Output<string>>;
-    /** The current login of each policy role: its URL is stored only once the server has its password. */
-    logins: Record<string, pulumi.Resource>;
-    redisUrl: pulumi.Output<string>;
-    adminApiKey: pulumi.Output<string>;
+    /** The URL of each policy role, and the admin's. */
+    roles: Record<string, StoredValue>;
+    redis: StoredValue;
+    adminApiKey: StoredValue;
     postgresCa: pulumi.Output<string> | undefined;
     redisCa: pulumi.Output<string> | undefined;
   },
@@ -171,14 +185,13 @@ function storeSecrets(
   const prefix = config.names.secretPrefix;
   const services: readonly string[] = config.services;
   const secrets: StoredSecret[] = [
-    ...Object.entries(values.urls).map(([role, value]) => ({
+    ...Object.entries(values.roles).map(([role, secret]) => ({
       name: `${prefix}/postgres/${role}`,
-      value,
+      ...secret,
       readers: role === "analytics" || services.includes(role) ? [role] : [],
-      after: values.logins[role] ? [values.logins[role]!] : undefined,
     })),
-    { name: `${prefix}/redis`, value: values.redisUrl, readers: services },
-    { name: `${prefix}/admin-api-key`, value: values.adminApiKey, readers: [] },
+    { name: `${prefix}/redis`, ...values.redis, readers: services },
+    { name: `${prefix}/admin-api-key`, ...values.adminApiKey, readers: [] },
     ...(values.postgresCa ? [{ name: `${prefix}/postgres/ca`, value: values.postgresCa, readers: [...services, "analytics"] }] : []),
     ...(values.redisCa ? [{ name: `${prefix}/redis/ca`, value: values.redisCa, readers: services }] : []),
   ];

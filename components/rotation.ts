@@ -15,13 +15,38 @@ import { policyRoles } from "../policy/grants";
 export type Slot = "a" | "b";
 export const SLOTS: readonly Slot[] = ["a", "b"];
 
+/** One value per slot. */
+export const mapSlots = <T>(of: (slot: Slot) => T): Record<Slot, T> => ({ a: of("a"), b: of("b") });
+
 /**
- * `gaia:rotation` keys besides `all`: every policy role of the stack, and `redis` where the
- * component can give Redis a second password (the local ACL user; not yet ElastiCache's or
- * Memorystore's token: README, "Known limits").
+ * What each platform lets the component rotate, beside the policy roles' logins: `admin` (the
+ * PostgreSQL admin the component generates: RDS's master user, Cloud SQL's admin user),
+ * `redis` (where Redis can hold the new and the previous password at once) and `adminApiKey`
+ * (the environment's bootstrap admin key). What a platform cannot rotate is refused with why,
+ * from this one table (README, "Rotating credentials").
  */
+const NOT_ROTATABLE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  local: {
+    admin: "the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL",
+  },
+  gcp: {
+    // https://cloud.google.com/memorystore/docs/redis/about-redis-auth: "the AUTH string can be
+    // changed if necessary by toggling AUTH from off to on", one string at a time.
+    redis: "Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says",
+  },
+  fly: {
+    admin: "Fly Managed Postgres keeps its admin itself",
+    redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says",
+    roles: "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them",
+  },
+};
+
+const ADMIN_CREDENTIALS = ["admin", "redis", "adminApiKey"] as const;
+
+/** `gaia:rotation` keys besides `all` that the stack's platform can rotate. */
 export function rotatableCredentials(services: readonly string[], platform: string): string[] {
-  return [...policyRoles(services), ...(platform === "local" ? ["redis"] : [])];
+  const refused = NOT_ROTATABLE[platform] ?? {};
+  return [...(refused.roles ? [] : policyRoles(services)), ...ADMIN_CREDENTIALS.filter((c) => !refused[c])];
 }
 
 export function generationOf(rotation: Record<string, number>, credential: string): number {
@@ -47,12 +72,31 @@ export function slotKeepers(slot: Slot, generation: number): Record<string, stri
   return slot === "a" && at === 0 ? undefined : { generation: String(at) };
 }
 
-/** Problems with `gaia:rotation`: unknown credentials, each with the names to use. */
+/**
+ * For a credential with one value at a time (an admin password, an ElastiCache token, the admin
+ * key): its generation as the keeper of its generated value, none at 0, so adopting rotation
+ * changes nothing.
+ */
+export function generationKeepers(generation: number): Record<string, string> | undefined {
+  return generation === 0 ? undefined : { generation: String(generation) };
+}
+
+/** Why the platform cannot rotate a credential the stack has; undefined if it can, or the stack has no such credential. */
+export function whyNotRotatable(credential: string, services: readonly string[], platform: string): string | undefined {
+  const refused = NOT_ROTATABLE[platform] ?? {};
+  const roles: readonly string[] = policyRoles(services);
+  return refused[credential] ?? (roles.includes(credential) ? refused.roles : undefined);
+}
+
+/** Problems with `gaia:rotation`: unknown credentials, each with the names to use, and what the platform cannot rotate, with why. */
 export function rotationProblems(rotation: Record<string, number>, services: readonly string[], platform: string): string[] {
   const known = ["all", ...rotatableCredentials(services, platform)];
   return Object.keys(rotation)
     .filter((key) => !known.includes(key))
-    .map((key) => key === "redis"
-      ? `gaia:rotation.redis: Redis's credential cannot be rotated on ${platform} yet (only on local): remove it.`
-      : `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`);
+    .map((key) => {
+      const why = whyNotRotatable(key, services, platform);
+      return why
+        ? `gaia:rotation.${key} cannot be rotated on ${platform}: ${why}; remove it.`
+        : `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`;
+    });
 }

@@ -8,7 +8,7 @@
 import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
-import { rotatableCredentials } from "../components/rotation";
+import { rotatableCredentials, whyNotRotatable } from "../components/rotation";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
@@ -37,11 +37,13 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!stack || stack.startsWith("-")) throw new RotationError(`name a stack: npm run rotate -- <${stacks.join("|")}> [credential ...|--all]`);
   if (!stacks.includes(stack)) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
   const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[] };
-  if (raw.platform === "fly") throw new RotationError(`stack ${stack} is on fly: Fly Managed Postgres makes and rotates its passwords itself, and flyctl has no command to rotate them (README, "Fly.io").`);
-  const known = rotatableCredentials(raw.services ?? SERVICE_ROLE_NAMES, raw.platform ?? "");
+  const services = raw.services ?? SERVICE_ROLE_NAMES;
+  const known = rotatableCredentials(services, raw.platform ?? "");
   const all = rest.includes("--all");
   const named = rest.filter((a) => a !== "--all");
   const unknown = named.filter((c) => !known.includes(c));
+  const refused = unknown.map((c) => [c, whyNotRotatable(c, services, raw.platform ?? "")] as const).find(([, why]) => why);
+  if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
   if (unknown.length) throw new RotationError(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not a credential of stack ${stack}: use ${known.join(", ")} or --all.`);
   if (!all && named.length === 0) throw new RotationError(`name the credentials to rotate (${known.join(", ")}) or --all.`);
 
@@ -61,6 +63,12 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
     if (credential === "redis") {
       await logsIn("redis", String(outputs.redisUrl ?? ""), String(outputs.redisCa ?? ""));
       lines.push("redis rotated: the new password logs in");
+    } else if (credential === "admin") {
+      await logsIn("postgres", String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""));
+      lines.push("admin rotated: the new password logs in");
+    } else if (credential === "adminApiKey") {
+      // Not a login: the schema command made the new key the admin's only active bootstrap key.
+      lines.push("adminApiKey rotated: the new key is the admin's bootstrap key, the previous one is deactivated");
     } else {
       const url = urls[credential];
       if (!url) throw new RotationError(`the update left no URL for ${credential} in the stack's connectionUrls output.`);

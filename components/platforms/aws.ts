@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
-import { generatePassword } from "../credentials";
+import { generatePassword, onceApplied } from "../credentials";
+import { generationKeepers, generationOf } from "../rotation";
 import { rdsRootCas } from "../tls";
 import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
 import { postgresClass, smallestFitting } from "./sizing";
@@ -94,7 +95,11 @@ export const awsPlatform: Platform<AwsSettings> = {
       tags,
     }, child);
 
-    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other);
+    // Rotated by its generation: RDS changes the master password in place, with no outage
+    // ("Changing this parameter doesn't result in an outage", ModifyDBInstance MasterUserPassword;
+    // terraform-provider-aws instance.go waits for "available" after resetting-master-credentials),
+    // and the PostgreSQL provider, which depends on the instance, is reconfigured after it.
+    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other, { keepers: generationKeepers(generationOf(config.rotation, "admin")) });
     const identifier = `${prefix}-postgres`;
     // A new suffix whenever the instance would be replaced, so a final snapshot never collides
     // with the one its predecessor left (DBSnapshotAlreadyExists).
@@ -190,7 +195,11 @@ export const awsPlatform: Platform<AwsSettings> = {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
     const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
-    const authToken = generatePassword(`${prefix}-redis-auth-token`, ctx.other, { length: 64, specials: ELASTICACHE_AUTH_TOKEN.specials });
+    const authToken = generatePassword(`${prefix}-redis-auth-token`, ctx.other, {
+      length: 64,
+      specials: ELASTICACHE_AUTH_TOKEN.specials,
+      keepers: generationKeepers(generationOf(config.rotation, "redis")),
+    });
     const subnets = new aws.elasticache.SubnetGroup(`${prefix}-redis-subnets`, { subnetIds: s.subnetIds, tags }, child);
     const securityGroup = allowIngress(`${prefix}-redis-sg`, 6379, s, tags, child);
     const ha = config.redis.highAvailability;
@@ -209,7 +218,12 @@ export const awsPlatform: Platform<AwsSettings> = {
       transitEncryptionEnabled: true,
       atRestEncryptionEnabled: true,
       authToken,
-      // ROTATE keeps the old token valid while clients move to the new one.
+      // A new token (a rotation) is added and the previous one stays valid, up to the two most
+      // recent: "If this modification is performed on a server that already supports two AUTH
+      // tokens, the oldest AUTH token will also be removed" (ElastiCache user guide, auth.html,
+      // "Rotating the AUTH token"). So no SET afterwards: the previous token must keep working
+      // until the next rotation, as every other credential's does. Sent on updates only, with
+      // ApplyImmediately (terraform-provider-aws replication_group.go, "Auth token changes").
       authTokenUpdateStrategy: "ROTATE",
       snapshotRetentionLimit: config.backups.enabled ? config.backups.retentionDays : 0,
       finalSnapshotIdentifier: config.finalSnapshot ? `${prefix}-redis-final` : undefined,
@@ -221,8 +235,9 @@ export const awsPlatform: Platform<AwsSettings> = {
       port: pulumi.output(6379),
       tls: true,
       username: undefined,
-      password: authToken,
+      password: onceApplied(authToken, group.arn),
       keyPrefix: undefined,
+      readyResources: [group],
     };
   },
 

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
+import { SLOTS, generationKeepers, generationOf, type Slot } from "../rotation";
 import { missingReaders, warnWithoutIdentities } from "./identities";
 import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
 import type { Platform } from "./types";
@@ -23,6 +24,9 @@ const settings = z
   .strict();
 
 type GcpSettings = z.infer<typeof settings>;
+
+/** Slot a's secret version keeps the name it had before rotation existed, so adopting rotation replaces none. */
+const slotSuffix = (slot: Slot) => (slot === "a" ? "" : "-b");
 
 /** The CAs as one PEM file, each certificate on lines of its own (two during a CA rotation). */
 const pemBundle = (certs: { cert: string }[]) => certs.map((c) => `${c.cert.trim()}\n`).join("");
@@ -114,7 +118,10 @@ export const gcpPlatform: Platform<GcpSettings> = {
       ignoreChanges: ["settings.diskSize"],
     });
 
-    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other);
+    // Rotated by its generation: the user's password is updated in place (users.update, then the
+    // provider waits for the operation: terraform-provider-google resource_sql_user.go), and the
+    // PostgreSQL provider, which depends on this user, is reconfigured after it.
+    const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other, { keepers: generationKeepers(generationOf(config.rotation, "admin")) });
     const admin = new gcp.sql.User(`${prefix}-postgres-admin`, {
       project: s.project,
       instance: primary.name,
@@ -209,7 +216,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     };
   },
 
-  storeSecret({ config, settings: s, child }, { name, value, readers, after }) {
+  storeSecret({ config, settings: s, child }, { name, value, readers, after, slots }) {
     const secretId = name.replace(/\//g, "-");
     const secret = new gcp.secretmanager.Secret(secretId, {
       project: s.project,
@@ -218,7 +225,23 @@ export const gcpPlatform: Platform<GcpSettings> = {
       labels: { environment: config.environment },
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
-    new gcp.secretmanager.SecretVersion(`${secretId}-value`, { secret: secret.id, secretData: value }, { ...child, dependsOn: after });
+    // A changed value replaces the version (secret_data is ForceNew) and the replaced one is
+    // destroyed (deletion_policy DELETE: terraform-provider-google
+    // resource_secret_manager_secret_version.go). So a rotated credential keeps a version per
+    // slot: a rotation replaces only the renewed slot's, which is then "latest" ("an alias to
+    // the most recently created SecretVersion": secretmanager/v1/service.proto), and the
+    // previous slot's stays readable by its version number until the next rotation.
+    const version = (suffix: string, data: pulumi.Output<string>, dependsOn: pulumi.Input<pulumi.Resource>[] | undefined) =>
+      new gcp.secretmanager.SecretVersion(`${secretId}-value${suffix}`, { secret: secret.id, secretData: data }, { ...child, dependsOn });
+    if (slots) {
+      const previousSlot = SLOTS.find((slot) => slot !== slots.current)!;
+      const previous = slots.values[previousSlot];
+      // The current slot's version is created after the other one, so it is "latest" from the start.
+      const previousVersion = version(slotSuffix(previousSlot), previous.value, previous.after);
+      version(slotSuffix(slots.current), slots.values[slots.current].value, [...slots.values[slots.current].after, previousVersion]);
+    } else {
+      version("", value, after);
+    }
     // Only the readers' service accounts, each on this secret alone; operators read through
     // their project roles.
     for (const reader of readers.filter((r) => s.serviceAccounts[r])) {

@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { GaiaConfig } from "../config";
+import type { Slot } from "../rotation";
 
 /**
  * Days a platform lets a stack choose: a range; "platform" where the platform keeps them on
@@ -134,6 +135,13 @@ export interface StoredSecret {
   readers: readonly string[];
   /** What the server must have applied before the store holds this value (the login whose password it carries). */
   after?: pulumi.Resource[];
+  /**
+   * A credential alternated by rotation (components/rotation.ts): each slot's value and which
+   * is current (`value` is the current one's). A store whose replaced version drops the old
+   * one (Secret Manager) keeps a version per slot, so the previous credential stays readable
+   * until the next rotation; one that keeps it by itself (Secrets Manager's AWSPREVIOUS) needs only `value`.
+   */
+  slots?: { current: Slot; values: Record<Slot, { value: pulumi.Output<string>; after: pulumi.Resource[] }> };
 }
 
 export interface ManagedAccess {

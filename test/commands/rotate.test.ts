@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
 import { cliProject } from "../support/pulumiCli";
+import { stackOn } from "../support/stacks";
 
 /**
  * `npm run rotate`: the config bump through the Automation API and the real Pulumi CLI (file
@@ -58,19 +59,34 @@ describe("npm run rotate", () => {
     const everything = await rotate(["local", "--all"], options);
     expect(everything[0]).toBe("gaia:rotation.all: 0 -> 1");
     expect(everything).toContain("redis rotated: the new password logs in");
+    expect(everything).toContain("adminApiKey rotated: the new key is the admin's bootstrap key, the previous one is deactivated");
     expect(checked.slice(-6)).toEqual(["postgres gaia_local_owner_b", "postgres gaia_local_analytics_b", "postgres gaia_local_chat_b", "postgres gaia_local_assets_b", "postgres gaia_local_auth_b", "redis gaia_local"]);
     expect(JSON.parse(readStackFile("local", project.root).config["gaia:rotation"]!)).toEqual({ all: 1, chat: 2 });
   });
 
   it.each([
-    [["local", "billing"], "billing is not a credential of stack local: use owner, analytics, chat, assets, auth, redis or --all."],
-    [["local"], "name the credentials to rotate (owner, analytics, chat, assets, auth, redis) or --all."],
+    [["local", "billing"], "billing is not a credential of stack local: use owner, analytics, chat, assets, auth, redis, adminApiKey or --all."],
+    [["local"], "name the credentials to rotate (owner, analytics, chat, assets, auth, redis, adminApiKey) or --all."],
+    [["local", "chat", "admin"], "admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL."],
     [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
   ])("refuses %j in one sentence and changes nothing", async (args, message) => {
     const { project, updates, options } = localProject();
     const before = readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8");
     await expect(rotate(args, options)).rejects.toThrow(new RotationError(message));
     expect(readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8")).toBe(before);
+    expect(updates).toEqual([]);
+  });
+
+  it.each([
+    ["chat", "chat cannot be rotated on fly: Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them."],
+    ["redis", "redis cannot be rotated on fly: Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says."],
+  ])("refuses %s on a Fly stack with why, changing nothing", async (credential, message) => {
+    const { project, updates, options } = localProject();
+    const flyStack = path.join(project.root, "Pulumi.qa.yaml");
+    writeFileSync(flyStack, `config:\n${Object.entries(stackOn("staging", "fly")).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
+    const before = readFileSync(flyStack, "utf8");
+    await expect(rotate(["qa", credential], options)).rejects.toThrow(new RotationError(message));
+    expect(readFileSync(flyStack, "utf8")).toBe(before);
     expect(updates).toEqual([]);
   });
 

@@ -113,3 +113,35 @@ describe("database-level grants by the cloud admin", () => {
     });
   });
 });
+
+describe("the admin's rotation", () => {
+  it("leaves the provider managing the database with the new password; the old one is refused, open sessions go on", async () => {
+    const stack = `carotate_${randomBytes(3).toString("hex")}`;
+    const names = environmentNames(stack);
+    const config = { ...stackOn("staging", "aws"), "gaia:preset": "staging" };
+    const rotated = await planStack(stack, { ...config, "gaia:rotation": JSON.stringify({ admin: 1 }) });
+    const before = decodeURIComponent(new URL(String((await planStack(stack, config)).outputs.adminUrl!.value)).password);
+    const after = decodeURIComponent(new URL(String(rotated.outputs.adminUrl!.value)).password);
+    expect(after).not.toBe(before);
+
+    const rotatedAdmin = `${ADMIN}_${randomBytes(2).toString("hex")}`;
+    await withClient(server.url, (su) => su.query(`create role ${rotatedAdmin} login createrole createdb password '${before}' in role rds_superuser`));
+    await withClient(withDatabase(server.url, "postgres", rotatedAdmin, before), async (session) => {
+      // What RDS does with ModifyDBInstance MasterUserPassword: the master user's password, changed by the service.
+      await withClient(server.url, (su) => su.query(`alter role ${rotatedAdmin} password '${after}'`));
+      await expect(withClient(withDatabase(server.url, "postgres", rotatedAdmin, before), (c) => c.query("select 1"))).rejects.toThrow(/password authentication failed/);
+      // The provider, configured with the rotated plan's password, creates this stack's roles and database.
+      const provider = new ProviderAsAdmin(withDatabase(server.url, "postgres", rotatedAdmin, after));
+      try {
+        for (const r of rotated.resources.filter((r) => r.type === "postgresql:index/role:Role" || r.type === "postgresql:index/database:Database")) await provider.create(r);
+      } finally {
+        await provider.end();
+      }
+      expect((await session.query("select current_user as u")).rows[0].u).toBe(rotatedAdmin);
+    });
+    await withClient(server.url, async (su) => {
+      const { rows } = await su.query("select datname from pg_database where datname = $1", [names.database]);
+      expect(rows).toHaveLength(1);
+    });
+  });
+});

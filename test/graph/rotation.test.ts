@@ -13,9 +13,9 @@ const deepUnwrap = (value: unknown): unknown => {
   return v;
 };
 
-function problemsOf(stack: string, extra: Record<string, string>): string[] {
+function problemsOf(stack: string, extra: Record<string, string>, base: Record<string, string> = readStackFile(stack).config): string[] {
   try {
-    resolveConfig(stack, decodeStackConfig({ ...readStackFile(stack).config, ...extra }));
+    resolveConfig(stack, decodeStackConfig({ ...base, ...extra }));
     return [];
   } catch (error) {
     if (!(error instanceof GaiaConfigError)) throw error;
@@ -68,47 +68,141 @@ describe("rotation by stack configuration", () => {
 
   it("refuses a credential the stack does not have, naming the ones it has", () => {
     expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ billing: 1 }) })).toContain(
-      "gaia:rotation.billing names no credential of this stack: use all, owner, analytics, chat, assets, auth, redis.",
+      "gaia:rotation.billing names no credential of this stack: use all, owner, analytics, chat, assets, auth, redis, adminApiKey.",
     );
     expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ chat: -1 }) }).join("\n")).toMatch(/gaia:rotation.chat: must be a generation, 0 or more/);
   });
 });
 
-describe("a rotation on the clouds", () => {
+/** What a rotation changes on a platform: every resource whose inputs differ, as type::name. */
+async function changedBy(platform: "aws" | "gcp" | "fly", rotation: Record<string, number>, from: Record<string, number> = {}): Promise<string[]> {
+  const config = stackOn("staging", platform);
   const inputsOf = (plan: StackPlan) => new Map(plan.resources.map((r) => [`${r.type}::${r.name}`, JSON.stringify(deepUnwrap(r.inputs))]));
-  it.each(["aws", "gcp"] as const)("on %s changes chat's renewed password, its login and its secret's version, and nothing else", async (platform) => {
-    const config = stackOn("staging", platform);
-    const before = inputsOf(await planStack("staging", config));
-    const after = await planStack("staging", { ...config, "gaia:rotation": JSON.stringify({ chat: 1 }) });
-    const changed = after.resources.filter((r) => before.get(`${r.type}::${r.name}`) !== JSON.stringify(deepUnwrap(r.inputs))).map((r) => `${r.type}::${r.name}`);
-    expect(changed).toEqual([
+  const before = inputsOf(await planStack("staging", { ...config, "gaia:rotation": JSON.stringify(from) }));
+  const after = await planStack("staging", { ...config, "gaia:rotation": JSON.stringify(rotation) });
+  // The same resources (registered in another order where a slot's version must come last).
+  expect(after.resources.map((r) => `${r.type}::${r.name}`).sort()).toEqual([...before.keys()].sort());
+  return after.resources.filter((r) => before.get(`${r.type}::${r.name}`) !== JSON.stringify(deepUnwrap(r.inputs))).map((r) => `${r.type}::${r.name}`);
+}
+
+const AWS_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
+const GCP_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
+
+describe("a rotation on the clouds", () => {
+  it("on aws changes chat's renewed password, its login and its secret's version (Secrets Manager keeps the previous as AWSPREVIOUS), and nothing else", async () => {
+    expect(await changedBy("aws", { chat: 1 })).toEqual([
       "random:index/randomPassword:RandomPassword::gaia_staging_chat_b-password",
       "postgresql:index/role:Role::gaia_staging_chat_b",
-      `${platform === "aws" ? "aws:secretsmanager/secretVersion:SecretVersion" : "gcp:secretmanager/secretVersion:SecretVersion"}::gaia-staging-postgres-chat-value`,
+      `${AWS_VERSION}::gaia-staging-postgres-chat-value`,
     ]);
-    expect(after.resources.map((r) => r.name)).toEqual([...before.keys()].map((k) => k.split("::")[1]));
   });
 
-  it.each(["aws", "gcp"] as const)("on %s stores a URL only after the server has its login's password", async (platform) => {
-    const config = stackOn("staging", platform);
-    const version = `${platform === "aws" ? "aws:secretsmanager/secretVersion" : "gcp:secretmanager/secretVersion"}:SecretVersion`;
+  it("on gcp keeps a secret version per login and replaces only the renewed one's, so the previous stays readable", async () => {
+    const renewB = ["random:index/randomPassword:RandomPassword::gaia_staging_chat_b-password", "postgresql:index/role:Role::gaia_staging_chat_b", `${GCP_VERSION}::gaia-staging-postgres-chat-value-b`];
+    expect(await changedBy("gcp", { chat: 1 })).toEqual(renewB);
+    expect(await changedBy("gcp", { chat: 2 }, { chat: 1 })).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia_staging_chat_a-password",
+      "postgresql:index/role:Role::gaia_staging_chat_a",
+      `${GCP_VERSION}::gaia-staging-postgres-chat-value`,
+    ]);
+    expect(await changedBy("gcp", { chat: 3 }, { chat: 2 })).toEqual(renewB);
+    // Each version holds its own login's URL.
+    const plan = await planStack("staging", stackOn("staging", "gcp"));
+    const userIn = (name: string) => new URL(String(deepUnwrap(plan.resources.find((r) => r.type === GCP_VERSION && r.name === name)!.inputs.secretData))).username;
+    expect([userIn("gaia-staging-postgres-chat-value"), userIn("gaia-staging-postgres-chat-value-b")]).toEqual(["gaia_staging_chat_a", "gaia_staging_chat_b"]);
+  });
+
+  it("on aws stores a URL only after the server has its login's password", async () => {
     for (const [rotation, login] of [[{}, "gaia_staging_chat_a"], [{ chat: 1 }, "gaia_staging_chat_b"]] as const) {
-      const plan = await planStack("staging", { ...config, "gaia:rotation": JSON.stringify(rotation) });
-      const stored = plan.resources.find((r) => r.type === version && r.name === "gaia-staging-postgres-chat-value")!;
+      const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify(rotation) });
+      const stored = plan.resources.find((r) => r.type === AWS_VERSION && r.name === "gaia-staging-postgres-chat-value")!;
       expect(stored.dependsOn).toEqual([`postgresql:index/role:Role::${login}`]);
     }
   });
+
+  it("on gcp stores each login's URL after the server has its password, the current one's last (so it is \"latest\")", async () => {
+    const dependsOn = async (rotation: Record<string, number>) => {
+      const plan = await planStack("staging", { ...stackOn("staging", "gcp"), "gaia:rotation": JSON.stringify(rotation) });
+      const of = (name: string) => plan.resources.find((r) => r.type === GCP_VERSION && r.name === name)!.dependsOn;
+      return { a: of("gaia-staging-postgres-chat-value"), b: of("gaia-staging-postgres-chat-value-b") };
+    };
+    expect(await dependsOn({})).toEqual({
+      a: ["postgresql:index/role:Role::gaia_staging_chat_a", `${GCP_VERSION}::gaia-staging-postgres-chat-value-b`],
+      b: ["postgresql:index/role:Role::gaia_staging_chat_b"],
+    });
+    expect(await dependsOn({ chat: 1 })).toEqual({
+      a: ["postgresql:index/role:Role::gaia_staging_chat_a"],
+      b: ["postgresql:index/role:Role::gaia_staging_chat_b", `${GCP_VERSION}::gaia-staging-postgres-chat-value`],
+    });
+  });
 });
 
-describe("Redis rotation where the component cannot give Redis a second password", () => {
-  it.each(["aws", "gcp"] as const)("is refused on %s with what to do", (platform) => {
-    const config = stackOn("staging", platform);
-    let problems: string[] = [];
-    try {
-      resolveConfig("staging", decodeStackConfig({ ...config, "gaia:rotation": JSON.stringify({ redis: 1 }) }));
-    } catch (error) {
-      problems = (error as GaiaConfigError).problems;
-    }
-    expect(problems).toEqual([`gaia:rotation.redis: Redis's credential cannot be rotated on ${platform} yet (only on local): remove it.`]);
+describe("the admin's rotation", () => {
+  it("on aws changes the master password on the instance, the provider that manages the roles, and the stored URL, after the instance", async () => {
+    expect(await changedBy("aws", { admin: 1 })).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia-staging-postgres-admin-password",
+      "aws:rds/instance:Instance::gaia-staging-postgres",
+      "pulumi:providers:postgresql::gaia-staging-postgres-admin",
+      `${AWS_VERSION}::gaia-staging-postgres-admin-value`,
+    ]);
+    const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify({ admin: 1 }) });
+    // The provider is configured only once the instance has the new password, and keeps managing every role with it.
+    expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin" && r.type === "pulumi:providers:postgresql")!.dependsOn).toEqual(["aws:rds/instance:Instance::gaia-staging-postgres"]);
+    expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin-value")!.dependsOn).toEqual(["aws:rds/instance:Instance::gaia-staging-postgres"]);
+  });
+
+  it("on gcp changes the admin user's password, the provider and the stored URL, after the user", async () => {
+    expect(await changedBy("gcp", { admin: 1 })).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia-staging-postgres-admin-password",
+      "gcp:sql/user:User::gaia-staging-postgres-admin",
+      "pulumi:providers:postgresql::gaia-staging-postgres-admin",
+      `${GCP_VERSION}::gaia-staging-postgres-admin-value`,
+    ]);
+    const plan = await planStack("staging", { ...stackOn("staging", "gcp"), "gaia:rotation": JSON.stringify({ admin: 1 }) });
+    expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin" && r.type === "pulumi:providers:postgresql")!.dependsOn).toContain("gcp:sql/user:User::gaia-staging-postgres-admin");
+  });
+
+  it("is refused on local, whose admin is the operator's own", () => {
+    expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ admin: 1 }) })).toEqual([
+      "gaia:rotation.admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL; remove it.",
+    ]);
+  });
+
+  it.each(["aws", "gcp", "fly"] as const)("of the admin API key on %s changes the key and the schema command that makes it the bootstrap key, and stores it after", async (platform) => {
+    expect(await changedBy(platform, { adminApiKey: 1 })).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia-staging-admin-api-key",
+      "command:local:Command::gaia-staging-schema",
+      ...(platform === "aws" ? [`${AWS_VERSION}::gaia-staging-admin-api-key-value`] : platform === "gcp" ? [`${GCP_VERSION}::gaia-staging-admin-api-key-value`] : []),
+    ]);
+  });
+});
+
+describe("Redis's rotation", () => {
+  it("on aws gives ElastiCache a new token (ROTATE keeps the previous valid) and stores the URL after the replication group", async () => {
+    expect(await changedBy("aws", { redis: 1 })).toEqual([
+      "random:index/randomPassword:RandomPassword::gaia-staging-redis-auth-token",
+      "aws:elasticache/replicationGroup:ReplicationGroup::gaia-staging-redis",
+      `${AWS_VERSION}::gaia-staging-redis-value`,
+    ]);
+    const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify({ redis: 1 }) });
+    const group = plan.resources.find((r) => r.name === "gaia-staging-redis" && r.type.startsWith("aws:elasticache/replicationGroup"))!;
+    expect(unwrap(group.inputs.authTokenUpdateStrategy)).toBe("ROTATE");
+    expect(plan.resources.find((r) => r.name === "gaia-staging-redis-value")!.dependsOn).toEqual(["aws:elasticache/replicationGroup:ReplicationGroup::gaia-staging-redis"]);
+  });
+
+  it("is refused on gcp: Memorystore cannot hold two AUTH strings", () => {
+    expect(problemsOf("staging", { "gaia:rotation": JSON.stringify({ redis: 1 }) }, stackOn("staging", "gcp"))).toEqual([
+      "gaia:rotation.redis cannot be rotated on gcp: Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says; remove it.",
+    ]);
+  });
+
+  it.each([
+    ["redis", "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says"],
+    ["admin", "Fly Managed Postgres keeps its admin itself"],
+    ["chat", "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them"],
+  ])("refuses %s on fly with why", (credential, why) => {
+    expect(problemsOf("staging", { "gaia:rotation": JSON.stringify({ [credential]: 1 }) }, stackOn("staging", "fly"))).toEqual([
+      `gaia:rotation.${credential} cannot be rotated on fly: ${why}; remove it.`,
+    ]);
   });
 });
