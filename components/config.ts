@@ -291,12 +291,38 @@ function checkPolicy(config: GaiaConfig): string[] {
     }
   }
   if (new Set(config.services).size !== config.services.length) problems.push("gaia:services lists a service twice: list each once.");
-  if (config.preset === "production") {
-    if (!config.deletionProtection) problems.push("gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override.");
-    if (!config.backups.enabled || !config.backups.pitr) problems.push("gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off.");
-    if (!config.finalSnapshot) problems.push("gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override.");
-    if (!config.protect) problems.push("gaia:protect is false on a production stack: production resources stay protected; remove the override.");
+  // A stack named after a preset is that environment: it cannot wear another's protections.
+  const namedAs = (PRESET_NAMES as readonly string[]).find((p) => p === config.environment);
+  if (namedAs && namedAs !== config.preset) {
+    problems.push(`gaia:preset is ${config.preset} on the ${namedAs} environment: an environment named ${namedAs} uses the ${namedAs} preset; remove gaia:preset.`);
   }
+  if (config.preset === "production") problems.push(...productionProblems(config));
+  return problems;
+}
+
+/**
+ * What production keeps, whatever the stack is called or overrides: the production preset's
+ * protections, as far as the platform has them (Fly keeps its own backups and has no read replicas).
+ */
+function productionProblems(config: GaiaConfig): string[] {
+  const floor = PRESETS.production;
+  const caps = PLATFORMS[config.platform].capabilities;
+  const { backups } = config;
+  const problems: string[] = [];
+  if (!config.deletionProtection) problems.push("gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override.");
+  if (!backups.enabled || !backups.pitr) problems.push("gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off.");
+  if (!config.finalSnapshot) problems.push("gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override.");
+  if (!config.protect) problems.push("gaia:protect is false on a production stack: production resources stay protected; remove the override.");
+  if (caps.highAvailability && !config.highAvailability) problems.push("gaia:highAvailability is false on a production stack: production runs with a standby; remove the override.");
+  if (backups.enabled && caps.retentionDays !== "platform" && backups.retentionDays < floor.backups.retentionDays) {
+    problems.push(`gaia:backups.retentionDays ${backups.retentionDays} is below production's ${floor.backups.retentionDays}: keep ${floor.backups.retentionDays} or more.`);
+  }
+  if (backups.pitr && caps.pitrDays !== "platform" && backups.pitrDays < floor.backups.pitrDays) {
+    problems.push(`gaia:backups.pitrDays ${backups.pitrDays} is below production's recovery window of ${floor.backups.pitrDays} days: keep ${floor.backups.pitrDays} or more.`);
+  }
+  const replicas = Math.min(floor.replicas, caps.maxReplicas);
+  if (config.replicas < replicas) problems.push(`gaia:replicas ${config.replicas} is below production's ${replicas}: keep ${replicas} or more.`);
+  if (caps.highAvailability && !config.redis.highAvailability) problems.push("gaia:redis.highAvailability is false on a production stack: production's Redis keeps a replica to fail over to; remove the override.");
   return problems;
 }
 

@@ -4,7 +4,12 @@
  * under the Pulumi CLI as a policy pack (policy-pack/index.ts):
  *
  *   pulumi preview -s production --policy-pack policy-pack
+ *
+ * Production is recognised by the `preset` tag or label every resource carries (components/
+ * platforms/aws.ts, gcp.ts), not by the stack's name, and must keep what the production preset
+ * gives it (stacks/presets.ts: the one place those figures live).
  */
+import { PRESETS } from "../stacks/presets";
 
 export interface ResourceView {
   type: string;
@@ -21,14 +26,24 @@ export interface SafetyRule {
   check(resource: ResourceView): string | undefined;
 }
 
-const RDS = "aws:rds/instance:Instance";
-const CLOUD_SQL = "gcp:sql/databaseInstance:DatabaseInstance";
-
-function environmentOf(props: Record<string, any>): string | undefined {
-  return props.tags?.environment ?? props.labels?.environment ?? props.settings?.userLabels?.environment;
+/** A rule over the whole stack (what no single resource shows: how many replicas it has). */
+export interface StackRule {
+  name: string;
+  description: string;
+  check(resources: readonly ResourceView[]): string[];
 }
 
-const isProduction = (r: ResourceView) => environmentOf(r.props) === "production";
+const RDS = "aws:rds/instance:Instance";
+const CLOUD_SQL = "gcp:sql/databaseInstance:DatabaseInstance";
+const ELASTICACHE = "aws:elasticache/replicationGroup:ReplicationGroup";
+const MEMORYSTORE = "gcp:redis/instance:Instance";
+const PRODUCTION = PRESETS.production;
+
+function presetOf(props: Record<string, any>): string | undefined {
+  return props.tags?.preset ?? props.labels?.preset ?? props.settings?.userLabels?.preset;
+}
+
+const isProduction = (r: ResourceView) => presetOf(r.props) === "production";
 const isReplica = (r: ResourceView) => Boolean(r.props.replicateSourceDb ?? r.props.masterInstanceName);
 const first = (...problems: (string | false | undefined)[]) => problems.find((p): p is string => Boolean(p));
 
@@ -54,9 +69,9 @@ export const RULES: readonly SafetyRule[] = [
   {
     name: "redis-encrypted-and-authenticated",
     description: "Redis requires a credential and encrypts traffic.",
-    types: ["aws:elasticache/replicationGroup:ReplicationGroup", "gcp:redis/instance:Instance"],
+    types: [ELASTICACHE, MEMORYSTORE],
     check: ({ type, props }) =>
-      type === "gcp:redis/instance:Instance"
+      type === MEMORYSTORE
         ? first(!props.authEnabled && "set authEnabled: true", props.transitEncryptionMode !== "SERVER_AUTHENTICATION" && "set transitEncryptionMode: SERVER_AUTHENTICATION")
         : first(
             !props.transitEncryptionEnabled && "set transitEncryptionEnabled: true",
@@ -66,21 +81,45 @@ export const RULES: readonly SafetyRule[] = [
   },
   {
     name: "production-database-protected",
-    description: "A production primary keeps deletion protection, a final snapshot, HA, 7 days of recovery and `protect`.",
+    description: `A production primary keeps deletion protection, a final snapshot, a standby, ${PRODUCTION.backups.pitrDays} days of recovery and \`protect\`.`,
     types: [RDS, CLOUD_SQL],
     check: (r) => {
       if (!isProduction(r) || isReplica(r)) return undefined;
       const p = r.props;
+      const backup = p.settings?.backupConfiguration;
+      const days = Math.max(PRODUCTION.backups.retentionDays, PRODUCTION.backups.pitrDays);
       return first(
         !r.protect && "production databases are `protect`ed: keep gaia:protect",
         r.type === RDS && !p.deletionProtection && "set deletionProtection: true",
         r.type === RDS && p.skipFinalSnapshot !== false && "take a final snapshot (skipFinalSnapshot: false)",
         r.type === RDS && !p.multiAz && "run Multi-AZ (multiAz: true)",
-        r.type === RDS && !(p.backupRetentionPeriod >= 7) && "keep at least 7 days of backups (backupRetentionPeriod)",
+        r.type === RDS && !(p.backupRetentionPeriod >= days) && `keep at least ${days} days of backups (backupRetentionPeriod)`,
         r.type === CLOUD_SQL && !(p.deletionProtection && p.settings?.deletionProtectionEnabled) && "set both deletionProtection and settings.deletionProtectionEnabled",
         r.type === CLOUD_SQL && p.settings?.availabilityType !== "REGIONAL" && "run REGIONAL (settings.availabilityType)",
-        r.type === CLOUD_SQL && !p.settings?.backupConfiguration?.pointInTimeRecoveryEnabled && "enable point-in-time recovery",
+        r.type === CLOUD_SQL && !backup?.pointInTimeRecoveryEnabled && "enable point-in-time recovery",
+        r.type === CLOUD_SQL && !(backup?.transactionLogRetentionDays >= PRODUCTION.backups.pitrDays) && `keep ${PRODUCTION.backups.pitrDays} days of transaction logs (settings.backupConfiguration.transactionLogRetentionDays)`,
+        r.type === CLOUD_SQL && !(p.settings?.retainBackupsOnDelete && p.settings?.finalBackupConfig?.enabled) && "keep a final backup and the backups on delete (settings.finalBackupConfig, settings.retainBackupsOnDelete)",
       );
+    },
+  },
+  {
+    name: "production-stateful-protected",
+    description: "Production's replicas and Redis are `protect`ed: replacing or deleting one takes `pulumi up --ignore-protect`.",
+    types: [RDS, CLOUD_SQL, ELASTICACHE, MEMORYSTORE],
+    check: (r) => {
+      if (!isProduction(r) || ((r.type === RDS || r.type === CLOUD_SQL) && !isReplica(r))) return undefined;
+      return first(!r.protect && "production's replicas and Redis are `protect`ed: keep gaia:protect");
+    },
+  },
+  {
+    name: "production-redis-highly-available",
+    description: "Production's Redis keeps a replica in another zone and fails over to it.",
+    types: [ELASTICACHE, MEMORYSTORE],
+    check: (r) => {
+      if (!isProduction(r)) return undefined;
+      return r.type === MEMORYSTORE
+        ? first(r.props.tier !== "STANDARD_HA" && "run tier STANDARD_HA")
+        : first(!(r.props.automaticFailoverEnabled && r.props.multiAzEnabled && r.props.numCacheClusters >= 2) && "run 2 or more nodes with automaticFailoverEnabled and multiAzEnabled");
     },
   },
   {
@@ -92,12 +131,29 @@ export const RULES: readonly SafetyRule[] = [
   },
 ];
 
-/** Every violation in a set of resources, as `rule: type name: fix`. */
+export const STACK_RULES: readonly StackRule[] = [
+  {
+    name: "production-read-replicas",
+    description: `A production stack on AWS or Google Cloud keeps ${PRODUCTION.replicas} read replicas or more.`,
+    check: (resources) => {
+      const primaries = resources.filter((r) => (r.type === RDS || r.type === CLOUD_SQL) && isProduction(r) && !isReplica(r));
+      const replicas = resources.filter((r) => (r.type === RDS || r.type === CLOUD_SQL) && isProduction(r) && isReplica(r));
+      return primaries.length && replicas.length < PRODUCTION.replicas
+        ? [`production has ${replicas.length} read replica(s): keep ${PRODUCTION.replicas} or more (gaia:replicas)`]
+        : [];
+    },
+  },
+];
+
+/** Every violation in a set of resources, as `rule: type name: fix` (or `rule: fix` for the stack's). */
 export function violations(resources: readonly ResourceView[]): string[] {
-  return resources.flatMap((r) =>
-    RULES.filter((rule) => rule.types.includes(r.type)).flatMap((rule) => {
-      const problem = rule.check(r);
-      return problem ? [`${rule.name}: ${r.type} ${r.name}: ${problem}`] : [];
-    }),
-  );
+  return [
+    ...resources.flatMap((r) =>
+      RULES.filter((rule) => rule.types.includes(r.type)).flatMap((rule) => {
+        const problem = rule.check(r);
+        return problem ? [`${rule.name}: ${r.type} ${r.name}: ${problem}`] : [];
+      }),
+    ),
+    ...STACK_RULES.flatMap((rule) => rule.check(resources).map((problem) => `${rule.name}: ${problem}`)),
+  ];
 }

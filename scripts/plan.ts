@@ -5,7 +5,8 @@
  *
  *   npm run plan -- <stack>          the plan of Pulumi.<stack>.yaml, for people
  *   npm run plan -- <stack> --json   the same, for tools
- *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each
+ *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each;
+ *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace
  *   npm run plan -- --update         rewrites plans/<stack>.txt for every stack file
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,7 +14,7 @@ import path from "node:path";
 import { GaiaConfigError } from "../components/config";
 import { planStack } from "./lib/offline";
 import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
-import { diffPlans, formatPlanDiff, readPlanText } from "./lib/planDiff";
+import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "./lib/planDiff";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
 class UsageError extends Error {}
@@ -22,8 +23,8 @@ export const PLANS_FOLDER = path.join(PROJECT_ROOT, "plans");
 
 export { stackNames } from "./lib/stackFile";
 
-const FLAGS = ["--json", "--diff", "--update", "--help"];
-const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff]   or   npm run plan -- --update`;
+const FLAGS = ["--json", "--diff", "--allow-replace", "--update", "--help"];
+const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff [--allow-replace]]   or   npm run plan -- --update`;
 
 async function main(args: string[]) {
   const unknown = args.filter((a) => a.startsWith("-") && !FLAGS.includes(a));
@@ -53,7 +54,9 @@ async function main(args: string[]) {
   if (args.includes("--diff")) {
     const committed = path.join(PLANS_FOLDER, `${stack}.txt`);
     const before = existsSync(committed) ? readPlanText(readFileSync(committed, "utf8")) : new Map();
-    process.stdout.write(formatPlanDiff(stack, diffPlans(before, readPlanText(planAsText(plan)))));
+    const changes = diffPlans(before, readPlanText(planAsText(plan)));
+    process.stdout.write(formatPlanDiff(stack, changes));
+    if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
     return;
   }
   process.stdout.write(args.includes("--json") ? `${JSON.stringify(planAsJson(plan), null, 2)}\n` : planAsText(plan));
@@ -61,7 +64,7 @@ async function main(args: string[]) {
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    () => process.exit(0),
+    () => process.exit(process.exitCode ?? 0),
     (error: unknown) => {
       // Configuration and usage errors are sentences for people; anything else keeps its stack.
       console.error(error instanceof GaiaConfigError || error instanceof UsageError || error instanceof StackFileError ? error.message : error);

@@ -9,6 +9,7 @@ import { rdsRootCas } from "../tls";
 import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
 import { postgresClass, smallestFitting } from "./sizing";
 import { missingReaders, warnWithoutIdentities } from "./identities";
+import type { GaiaConfig } from "../config";
 import type { Platform } from "./types";
 
 /** The VPC the environment lives in. The database and Redis get only private addresses in it. */
@@ -64,7 +65,7 @@ export const awsPlatform: Platform<AwsSettings> = {
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
-    const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
+    const tags = awsTags(config);
     warnWithoutIdentities("gaia:aws.serviceRoles", s.serviceRoles, child.parent!);
 
     const key = new aws.kms.Key(`${prefix}-key`, {
@@ -174,10 +175,12 @@ export const awsPlatform: Platform<AwsSettings> = {
         // Replicas hold no backups of their own; the primary's are the recovery path.
         backupRetentionPeriod: 0,
         skipFinalSnapshot: true,
-        // A replica holds nothing the primary lacks: scaling replicas down must not be blocked.
+        // A replica holds nothing the primary lacks: no deletion protection at RDS. Where the
+        // stack protects its resources (production), removing one still takes a reviewed
+        // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
         deletionProtection: false,
         tags: { ...tags, role: "replica" },
-      }, { ...child, dependsOn: [primary] }),
+      }, { ...stateful, dependsOn: [primary] }),
     );
 
     return {
@@ -194,7 +197,7 @@ export const awsPlatform: Platform<AwsSettings> = {
   createRedis(ctx) {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
-    const tags = { environment: config.environment, "managed-by": "pulumi/gaia-database" };
+    const tags = awsTags(config);
     const authToken = generatePassword(`${prefix}-redis-auth-token`, ctx.other, {
       length: 64,
       specials: ELASTICACHE_AUTH_TOKEN.specials,
@@ -248,7 +251,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       description: `Gaia ${config.environment}: ${name.split("/").slice(2).join("/")}`,
       // Production secrets can be recovered for 30 days; others go at once so a stack can be rebuilt.
       recoveryWindowInDays: config.preset === "production" ? 30 : 0,
-      tags: { environment: config.environment },
+      tags: awsTags(config),
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
     new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, { ...child, dependsOn: after });
@@ -281,6 +284,14 @@ export function readerPolicy(secretArn: string, readers: readonly string[], serv
       ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", Principal: { AWS: denied }, Action: read, Resource: secretArn }] : []),
     ],
   };
+}
+
+/**
+ * On every AWS resource: the environment, and its preset, which the policy pack keys
+ * production's protections on (policy-pack/rules.ts), whatever the stack is called.
+ */
+function awsTags(config: GaiaConfig): Record<string, string> {
+  return { environment: config.environment, preset: config.preset, "managed-by": "pulumi/gaia-database" };
 }
 
 function allowIngress(

@@ -6,6 +6,7 @@ import { generatePassword } from "../credentials";
 import { SLOTS, generationKeepers, generationOf, type Slot } from "../rotation";
 import { missingReaders, warnWithoutIdentities } from "./identities";
 import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
+import type { GaiaConfig } from "../config";
 import type { Platform } from "./types";
 
 /** The project and VPC the environment lives in. The VPC needs private services access. */
@@ -24,6 +25,14 @@ const settings = z
   .strict();
 
 type GcpSettings = z.infer<typeof settings>;
+
+/**
+ * On every Google resource: the environment, and its preset, which the policy pack keys
+ * production's protections on (policy-pack/rules.ts), whatever the stack is called.
+ */
+function gcpLabels(config: GaiaConfig): Record<string, string> {
+  return { environment: config.environment, preset: config.preset, "managed-by": "pulumi-gaia-database" };
+}
 
 /** Slot a's secret version keeps the name it had before rotation existed, so adopting rotation replaces none. */
 const slotSuffix = (slot: Slot) => (slot === "a" ? "" : "-b");
@@ -71,7 +80,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;
-    const labels = { environment: config.environment, "managed-by": "pulumi-gaia-database" };
+    const labels = gcpLabels(config);
     warnWithoutIdentities("gaia:gcp.serviceAccounts", s.serviceAccounts, child.parent!);
     const tier = gcpPlatform.instanceClass(config);
     const ipConfiguration = { ipv4Enabled: false, privateNetwork: s.network, sslMode: "ENCRYPTED_ONLY" };
@@ -140,7 +149,9 @@ export const gcpPlatform: Platform<GcpSettings> = {
         region: config.region,
         databaseVersion: `POSTGRES_${config.postgresVersion}`,
         masterInstanceName: primary.name,
-        // A replica holds nothing the primary lacks: scaling replicas down must not be blocked.
+        // A replica holds nothing the primary lacks: no deletion protection at Cloud SQL. Where
+        // the stack protects its resources (production), removing one still takes a reviewed
+        // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
         deletionProtection: false,
         replicaConfiguration: { failoverTarget: false },
         settings: {
@@ -154,7 +165,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
           databaseFlags: databaseFlags(tier),
           userLabels: { ...labels, role: "replica" },
         },
-      }, { ...child, ignoreChanges: ["settings.diskSize"] }),
+      }, { ...stateful, ignoreChanges: ["settings.diskSize"] }),
     );
 
     // cloudsql.client has no instance-level binding; a condition on the instance's resource
@@ -201,7 +212,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       connectMode: "PRIVATE_SERVICE_ACCESS",
       authEnabled: true,
       transitEncryptionMode: "SERVER_AUTHENTICATION",
-      labels: { environment: config.environment },
+      labels: gcpLabels(config),
     }, { ...stateful, additionalSecretOutputs: ["authString"] });
     return {
       host: redis.host,
@@ -222,7 +233,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       project: s.project,
       secretId,
       replication: { auto: {} },
-      labels: { environment: config.environment },
+      labels: gcpLabels(config),
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
     // A changed value replaces the version (secret_data is ForceNew) and the replaced one is

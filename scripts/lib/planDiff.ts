@@ -1,14 +1,17 @@
 import { REPLACEMENT_INPUTS } from "./replacements";
 
-/** A plan as `planAsText` prints it, read back: `type::name` -> input -> its JSON text. */
+/** Where `readPlanText` keeps a resource's `protect`, beside its inputs (no input has this name). */
+export const PROTECTED = "(protect)";
+
+/** A plan as `planAsText` prints it, read back: `type::name` -> input -> its JSON text, and `PROTECTED` where it is protected. */
 export function readPlanText(text: string): Map<string, Map<string, string>> {
   const resources = new Map<string, Map<string, string>>();
   let current: Map<string, string> | undefined;
   for (const line of text.split("\n")) {
     if (line === "outputs:") break;
-    const header = /^\s*\+ (\S+) (\S+)/.exec(line);
+    const header = /^\s*\+ (\S+) (\S+)(?:  \((.*)\))?$/.exec(line);
     if (header) {
-      current = new Map();
+      current = new Map(header[3]?.split("; ").includes("protected") ? [[PROTECTED, "true"]] : []);
       resources.set(`${header[1]}::${header[2]}`, current);
       continue;
     }
@@ -21,6 +24,8 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
 export interface PlanChange {
   verb: "replaces" | "updates" | "creates" | "deletes";
   resource: string;
+  /** Protected where it is deployed: the engine refuses to replace or delete it without `--ignore-protect`. */
+  protect: boolean;
   /** For updates and replacements: the inputs that change, and why a replacement happens. */
   details: string[];
 }
@@ -31,7 +36,7 @@ export function diffPlans(before: Map<string, Map<string, string>>, next: Map<st
   for (const [resource, inputs] of next) {
     const old = before.get(resource);
     if (!old) {
-      changes.push({ verb: "creates", resource, details: [] });
+      changes.push({ verb: "creates", resource, protect: false, details: [] });
       continue;
     }
     const changed = [...new Set([...inputs.keys(), ...old.keys()])].filter((k) => inputs.get(k) !== old.get(k));
@@ -42,10 +47,11 @@ export function diffPlans(before: Map<string, Map<string, string>>, next: Map<st
     changes.push({
       verb: forcing.length ? "replaces" : "updates",
       resource,
+      protect: old.has(PROTECTED),
       details: forcing.length ? forcing.map((f) => `${f} forces it`) : [...changed.map((k) => `${k}: ${old.get(k) ?? "(unset)"} -> ${inputs.get(k) ?? "(unset)"}`), ...notes],
     });
   }
-  for (const resource of before.keys()) if (!next.has(resource)) changes.push({ verb: "deletes", resource, details: [] });
+  for (const [resource, old] of before) if (!next.has(resource)) changes.push({ verb: "deletes", resource, protect: old.has(PROTECTED), details: [] });
   const order = { replaces: 0, deletes: 1, updates: 2, creates: 3 };
   return changes.sort((a, b) => order[a.verb] - order[b.verb]);
 }
@@ -75,5 +81,19 @@ export function formatPlanDiff(stack: string, changes: PlanChange[]): string {
   }
   const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL.has(c.resource.split("::")[0]!));
   lines.push("", replaced.length ? `${replaced.length} stateful resource(s) replaced or deleted: review before \`pulumi up\`.` : "no stateful resource is replaced or deleted.");
+  for (const refusal of protectedRefusals(changes)) lines.push(refusal);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Each protected resource the change would replace or delete, as a refusal: the engine refuses
+ * it as well unless the run says `pulumi up --ignore-protect` ("Ignore the protect resource
+ * option for this operation, allowing protected resources to be deleted or replaced":
+ * pulumi/pulumi pkg/cmd/pulumi/operations/up.go; the checks in pkg/resource/deploy/step_generator.go
+ * and step.go). `npm run plan -- <stack> --diff` exits 1 on one unless given --allow-replace.
+ */
+export function protectedRefusals(changes: readonly PlanChange[]): string[] {
+  return changes
+    .filter((c) => c.protect && (c.verb === "replaces" || c.verb === "deletes"))
+    .map((c) => `refused: ${c.verb} protected ${c.resource.replace("::", " ")}; if that is intended, say so for this run: --allow-replace here, \`pulumi up --ignore-protect\` there.`);
 }

@@ -1,9 +1,9 @@
-import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
+import { copyProject } from "../support/project";
 
 /**
  * Adding a migration exactly as the README says, in a copy of the project: write
@@ -11,17 +11,7 @@ import { PROJECT_ROOT } from "../../scripts/lib/offline";
  * then name the migration, and the whole suite passes unedited.
  */
 it("takes a migration added as the README says, without editing any test", { timeout: 600_000 }, () => {
-  // The copy sits beside the same ../shared as the project (fixtures).
-  const parent = mkdtempSync(path.join(tmpdir(), "gaia-add-migration-"));
-  chmodSync(parent, 0o755);
-  const copy = path.join(parent, "main");
-  mkdirSync(copy);
-  symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
-  for (const file of execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
-    mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-    cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
-  }
-  symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
+  const copy = copyProject("gaia-add-migration-");
   const npm = (...args: string[]) => {
     const run = spawnSync("npm", args, { cwd: copy, encoding: "utf8", env: { ...process.env, PATH: `${path.join(PROJECT_ROOT, "node_modules/.bin")}:${process.env.PATH}` }, timeout: 540_000 });
     expect(run.status, `npm ${args.join(" ")}: ${run.stderr}\n${run.stdout.split("\n").filter((l) => /×|FAIL|Error/.test(l)).join("\n")}`).toBe(0);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
-import { diffPlans, formatPlanDiff, readPlanText } from "../../scripts/lib/planDiff";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
+import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
+import { copyProject } from "../support/project";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { byType, one, planOn } from "../support/stacks";
 
@@ -40,12 +45,12 @@ describe.each(["aws", "gcp"] as const)("the second and the hundredth up on %s", 
       }
     });
 
-    it("lets replicas be scaled down: they are neither protected nor deletion-protected", async () => {
+    it("protects production's replicas in Pulumi (removing one takes --ignore-protect) but not at the cloud", async () => {
       const plan = await planned;
       const replicas = plan.resources.filter((r) => /-postgres-replica-\d+$/.test(r.name));
       expect(replicas).toHaveLength(stack === "production" ? 2 : 0);
       for (const replica of replicas) {
-        expect(replica.protect).toBe(false);
+        expect(replica.protect).toBe(true);
         expect(replica.inputs.deletionProtection).toBe(false);
       }
     });
@@ -89,6 +94,36 @@ describe("npm run plan -- <stack> --diff", () => {
     ]);
     expect(changes[1]!.details).toEqual(["memorySizeGb: 1 -> 2"]);
     expect(formatPlanDiff("staging", changes)).toContain("deletes postgresql:index/database:Database gaia_staging  [stateful: its data goes with it]");
+  });
+
+  it("refuses replacing or deleting a protected production resource unless the run allows it", async () => {
+    const before = readPlanText(planAsText(await planOn("production", "aws")));
+    const next = new Map([...before].map(([k, v]) => [k, new Map(v)]));
+    next.get("aws:rds/instance:Instance::gaia-production-postgres")!.set("storageEncrypted", "false");
+    next.delete("aws:rds/instance:Instance::gaia-production-postgres-replica-2");
+    const changes = diffPlans(before, next);
+    expect(protectedRefusals(changes)).toEqual([
+      "refused: replaces protected aws:rds/instance:Instance gaia-production-postgres; if that is intended, say so for this run: --allow-replace here, `pulumi up --ignore-protect` there.",
+      "refused: deletes protected aws:rds/instance:Instance gaia-production-postgres-replica-2; if that is intended, say so for this run: --allow-replace here, `pulumi up --ignore-protect` there.",
+    ]);
+    // The same change on staging (nothing protected) is reviewed, not refused.
+    const staging = readPlanText(planAsText(await planOn("staging", "aws")));
+    const changedStaging = new Map([...staging].map(([k, v]) => [k, new Map(v)]));
+    changedStaging.get("aws:rds/instance:Instance::gaia-staging-postgres")!.set("storageEncrypted", "false");
+    expect(protectedRefusals(diffPlans(staging, changedStaging))).toEqual([]);
+  });
+
+  it("exits 1 on a protected replacement, and 0 with --allow-replace", () => {
+    const root = copyProject("gaia-plan-diff-");
+    const file = path.join(root, "plans/production.txt");
+    // The committed plan as if production had been deployed with another KMS key id: the code's plan now replaces the instance.
+    writeFileSync(file, readFileSync(file, "utf8").replace(/(\+ aws:rds\/instance:Instance gaia-production-postgres  \(protected\)\n(?:      .*\n)*?      kmsKeyId: )"[^"]*"/, '$1"arn:aws:kms:us-east-1:123456789012:key/another"'));
+    const run = (...flags: string[]) => spawnSync(process.execPath, [path.join(PROJECT_ROOT, "node_modules/tsx/dist/cli.mjs"), "scripts/plan.ts", "production", "--diff", ...flags], { cwd: root, encoding: "utf8" });
+    const refused = run();
+    expect(refused.stdout).toContain("  replaces aws:rds/instance:Instance gaia-production-postgres  [stateful: its data goes with it]\n      kmsKeyId forces it\n");
+    expect(refused.stdout).toContain("refused: replaces protected aws:rds/instance:Instance gaia-production-postgres;");
+    expect(refused.status).toBe(1);
+    expect(run("--allow-replace").status).toBe(0);
   });
 
   it("shows no change for the committed plan", async () => {

@@ -104,6 +104,38 @@ describe("stack configuration", () => {
   });
 });
 
+describe("production's protections, keyed on the preset whatever the stack is called", () => {
+  const gcp = { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" } };
+  const onGcp = { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp };
+  const live = { ...base, preset: "production" };
+  it.each([
+    ["deletion protection", { deletionProtection: false }, "gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override."],
+    ["the final snapshot", { finalSnapshot: false }, "gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override."],
+    ["protect", { protect: false }, "gaia:protect is false on a production stack: production resources stay protected; remove the override."],
+    ["backups", { backups: { enabled: false } }, "gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off."],
+    ["point-in-time recovery", { backups: { pitr: false } }, "gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off."],
+    ["the standby", { highAvailability: false }, "gaia:highAvailability is false on a production stack: production runs with a standby; remove the override."],
+    ["the recovery window", { backups: { pitrDays: 3 } }, "gaia:backups.pitrDays 3 is below production's recovery window of 7 days: keep 7 or more."],
+    ["backup retention", { backups: { retentionDays: 5 } }, "gaia:backups.retentionDays 5 is below production's 7: keep 7 or more."],
+    ["read replicas", { replicas: 1 }, "gaia:replicas 1 is below production's 2: keep 2 or more."],
+    ["Redis's replica", { redis: { highAvailability: false } }, "gaia:redis.highAvailability is false on a production stack: production's Redis keeps a replica to fail over to; remove the override."],
+  ])("refuses turning off %s on a stack named live with the production preset", (_label, override, message) => {
+    // Turning one protection off may break a rule that depends on it too (backups for replicas): the protection's own refusal is among them.
+    expect(problems("live", { ...live, ...override })).toContain(message);
+    expect(problems("production", { ...base, ...override })).toContain(message);
+  });
+
+  it("checks the recovery window on gcp too, and lets production go above the floor", () => {
+    expect(problems("live", { ...onGcp, preset: "production", backups: { pitrDays: 6 } })).toEqual(["gaia:backups.pitrDays 6 is below production's recovery window of 7 days: keep 7 or more."]);
+    expect(problems("live", { ...live, replicas: 3, backups: { retentionDays: 14 } })).toEqual([]);
+  });
+
+  it("refuses a stack named after one environment wearing another's preset", () => {
+    expect(problems("production", { ...base, preset: "dev" })).toContain("gaia:preset is dev on the production environment: an environment named production uses the production preset; remove gaia:preset.");
+    expect(problems("staging", { ...base, preset: "dev" })).toEqual(["gaia:preset is dev on the staging environment: an environment named staging uses the staging preset; remove gaia:preset."]);
+  });
+});
+
 describe("stack files and keys a person can get wrong", () => {
   it("names the file, line and column of YAML that does not parse, and the fix", () => {
     const root = mkdtempSync(path.join(tmpdir(), "gaia-stackfile-"));

@@ -1,0 +1,23 @@
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
+
+/**
+ * A copy of the project's committed files, beside the same ../shared (the fixtures) and with
+ * the same node_modules, for a test that changes files as a person would and runs the scripts.
+ */
+export function copyProject(prefix: string): string {
+  const parent = mkdtempSync(path.join(tmpdir(), prefix));
+  chmodSync(parent, 0o755);
+  const copy = path.join(parent, "main");
+  mkdirSync(copy);
+  symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
+  for (const file of execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
+    mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+    cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
+  }
+  symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
+  return copy;
+}
