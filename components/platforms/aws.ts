@@ -62,6 +62,17 @@ export const awsPlatform: Platform<AwsSettings> = {
 
   instanceClass: (config) => postgresClass(config, RDS_CLASSES),
 
+  describe(config) {
+    const size = RDS_CLASSES.find((c) => c.name === awsPlatform.instanceClass(config));
+    const node = smallestFitting(ELASTICACHE_NODES, { memoryMb: config.redis.memoryMb });
+    return {
+      server: { vcpus: size?.vcpus, memoryMb: size?.memoryMb, maxConnections: size && maxConnectionsFor(size.memoryMb) },
+      standby: "Multi-AZ",
+      tls: "verify-full against the region's RDS roots (rds.force_ssl)",
+      redis: `ElastiCache ${node}${config.redis.highAvailability ? " x2, automatic failover across zones" : ""}, TLS and AUTH token`,
+    };
+  },
+
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;

@@ -70,6 +70,16 @@ export const flyPlatform: Platform<FlySettings> = {
 
   instanceClass: (config) => mpgPlan(config)?.name ?? String(config.instance.class),
 
+  describe(config) {
+    const plan = mpgPlan(config);
+    return {
+      server: { vcpus: plan?.vcpus, memoryMb: plan?.memoryMb, maxConnections: plan?.connections },
+      standby: "Fly's cluster (a primary and a standby on every plan)",
+      tls: "require: encrypted; Fly documents no CA to verify against",
+      redis: `Upstash on Fly${config.redis.highAvailability ? ", with read replicas" : ""}, over Fly's private network`,
+    };
+  },
+
   createPostgres(ctx) {
     const { config, settings: s, stateful } = ctx;
     const names = config.names;

@@ -77,6 +77,16 @@ export const gcpPlatform: Platform<GcpSettings> = {
 
   instanceClass: cloudSqlTier,
 
+  describe(config) {
+    const size = parseCloudSqlTier(cloudSqlTier(config));
+    return {
+      server: { vcpus: size?.vcpus, memoryMb: size?.memoryMb, maxConnections: size && maxConnectionsFor(size.memoryMb) },
+      standby: "regional (a standby in another zone)",
+      tls: "verify-ca against the instance's CA (ENCRYPTED_ONLY)",
+      redis: `Memorystore ${config.redis.highAvailability ? "STANDARD_HA" : "BASIC"} ${Math.max(1, Math.ceil(config.redis.memoryMb / 1024))} GB, AUTH and server TLS`,
+    };
+  },
+
   createPostgres(ctx) {
     const { config, settings: s, child, stateful } = ctx;
     const prefix = config.names.resourcePrefix;

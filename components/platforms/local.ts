@@ -52,6 +52,13 @@ export const local: Platform<LocalSettings> = {
 
   instanceClass: () => "existing server",
 
+  describe: (config) => ({
+    server: {},
+    standby: "none (an existing server)",
+    tls: (config.platformSettings as LocalSettings | undefined)?.sslMode ?? "disable",
+    redis: `the existing server's, as ACL user ${config.names.redisUser} confined to ${config.names.redisKeyPrefix}*`,
+  }),
+
   createPostgres({ settings }) {
     const url = new URL(settings.postgresUrl.replace(/^postgres:/, "postgresql:"));
     return {

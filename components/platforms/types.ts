@@ -110,6 +110,8 @@ export interface Platform<Settings = unknown> {
   provider?(config: GaiaConfig, settings: Settings, parent: pulumi.Resource): pulumi.ProviderResource;
   /** The instance class this platform uses for the configured size. */
   instanceClass(config: GaiaConfig): string;
+  /** What the environment gets here, in the platform's words: the plan's summary (scripts/lib/planSummary.ts). */
+  describe(config: GaiaConfig): PlatformSummary;
   createPostgres(ctx: PlatformContext<Settings>): PostgresInstance;
   createRedis(ctx: PlatformContext<Settings>): RedisInstance;
   /**
@@ -126,6 +128,17 @@ export interface Platform<Settings = unknown> {
    * component's SQL roles, grants and secret store are then not used.
    */
   manageAccess?(ctx: PlatformContext<Settings>, access: ManagedAccess): pulumi.Output<Record<string, string>>;
+}
+
+export interface PlatformSummary {
+  /** The server's size where the platform's tables know it; the connection limit the pools were checked against. */
+  server: { vcpus?: number; memoryMb?: number; maxConnections?: number };
+  /** What high availability is on this platform (Multi-AZ, regional, Fly's cluster). */
+  standby: string;
+  /** How clients verify PostgreSQL's certificate. */
+  tls: string;
+  /** The Redis the environment gets. */
+  redis: string;
 }
 
 export interface StoredSecret {

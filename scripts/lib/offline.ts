@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "../../program";
-import { encryptedPaths } from "../../components/config";
+import { encryptedPaths, resolveConfig, type GaiaConfig } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
 
@@ -41,6 +41,8 @@ export interface StackPlan {
   resources: PlannedResource[];
   /** Outputs, resolved; `secret` says whether each was marked secret. */
   outputs: Record<string, { value: unknown; secret: boolean }>;
+  /** This project's environment as the component resolved it (for the plan's summary); undefined for other programs. */
+  config?: GaiaConfig;
 }
 
 /** The mocked runtime is process-wide: plans run one at a time, in the order asked. */
@@ -102,6 +104,7 @@ async function runPlan(
   // This project's bad configuration fails here, as the program's first line fails under the
   // engine, before even the stack resource exists.
   const notDecrypted = program === gaiaStack ? encryptedPaths(loadStackArgs()).map((p) => `gaia:${p}`) : [];
+  let environment: GaiaConfig | undefined;
   let outputs: Record<string, unknown> | undefined;
   let failure: unknown;
   try {
@@ -132,6 +135,10 @@ async function runPlan(
       // A program that throws (bad args) is reported as the engine reports it: the run fails
       // with that error; the stack itself is left to close without outputs.
       try {
+        if (program === gaiaStack) {
+          const args = loadStackArgs();
+          environment = resolveConfig(args.environment ?? stack, args as unknown as Record<string, unknown>);
+        }
         outputs = program();
       } catch (error) {
         failure = error;
@@ -163,7 +170,7 @@ async function runPlan(
   // The stack's own outputs are registered after the program returns: let those calls finish
   // before the next plan replaces the mocked monitor (they would fail with "unknown resource").
   await waitForRPCs();
-  return { stack, notDecrypted, resources: [...recorded.values()], outputs: resolved };
+  return { stack, notDecrypted, resources: [...recorded.values()], outputs: resolved, config: environment };
 }
 
 /** The runtime's wait for its outstanding calls (exported by the SDK, marked internal, not typed). */

@@ -3,20 +3,42 @@ import { REPLACEMENT_INPUTS } from "./replacements";
 /** Where `readPlanText` keeps a resource's `protect`, beside its inputs (no input has this name). */
 export const PROTECTED = "(protect)";
 
-/** A plan as `planAsText` prints it, read back: `type::name` -> input -> its JSON text, and `PROTECTED` where it is protected. */
+/**
+ * A plan as `planAsText` prints it, read back: `type::name` -> input -> its text (a value that
+ * spans lines, joined), and `PROTECTED` where it is protected. Group titles, the summary and
+ * the outputs are not resources.
+ */
 export function readPlanText(text: string): Map<string, Map<string, string>> {
   const resources = new Map<string, Map<string, string>>();
-  let current: Map<string, string> | undefined;
+  let current: { inputs: Map<string, string>; indent: number; key?: string } | undefined;
   for (const line of text.split("\n")) {
     if (line === "outputs:") break;
+    const indent = line.length - line.trimStart().length;
     const header = /^\s*\+ (\S+) (\S+)(?:  \((.*)\))?$/.exec(line);
     if (header) {
-      current = new Map(header[3]?.split("; ").includes("protected") ? [[PROTECTED, "true"]] : []);
-      resources.set(`${header[1]}::${header[2]}`, current);
+      const inputs = new Map<string, string>(header[3] && /(^|; )protected(;|$)/.test(header[3]) ? [[PROTECTED, "true"]] : []);
+      resources.set(`${header[1]}::${header[2]}`, inputs);
+      current = { inputs, indent: indent + 4 };
       continue;
     }
-    const input = /^\s+([A-Za-z0-9_]+): (.*)$/.exec(line);
-    if (input && current) current.set(input[1]!, input[2]!);
+    if (!current || indent < current.indent) {
+      current = undefined;
+      continue;
+    }
+    const body = line.slice(current.indent);
+    if (indent === current.indent && body.startsWith("(")) {
+      // Flags too long for the header, or the migrations a schema command applies.
+      if (/^\((protected|kept on destroy|deleted with|after)/.test(body) && /(^\(|; )protected(;|\)|$)/.test(body)) current.inputs.set(PROTECTED, "true");
+      current.key = undefined;
+      continue;
+    }
+    const input = /^([A-Za-z0-9_]+):(?: (.*))?$/.exec(body);
+    if (indent === current.indent && input) {
+      current.key = input[1]!;
+      current.inputs.set(current.key, input[2] ?? "");
+    } else if (current.key) {
+      current.inputs.set(current.key, `${current.inputs.get(current.key)}\n${line.trim()}`);
+    }
   }
   return resources;
 }

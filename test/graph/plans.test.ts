@@ -3,7 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
-import { planAsText } from "../../scripts/lib/planFormat";
+import { PLAN_WIDTH, planAsText } from "../../scripts/lib/planFormat";
+import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
 import { PLANS_FOLDER, stackNames } from "../../scripts/plan";
 
 describe("committed plans", () => {
@@ -27,5 +28,53 @@ describe("committed plans", () => {
       expect(text).not.toMatch(/mock-[0-9a-f]{24}/);
       expect(text).toContain("[secret]");
     }
+  });
+});
+
+describe("plans a reviewer reads first", () => {
+  const committed = (stack: string) => readFileSync(path.join(PLANS_FOLDER, `${stack}.txt`), "utf8");
+
+  it("start with what production gets, in figures", () => {
+    expect(committed("production").split("\n").slice(2, 13)).toEqual([
+      "summary (production preset):",
+      "  platform:     aws, us-east-1, PostgreSQL 16",
+      "  server:       db.m7g.2xlarge (8 vCPU, 32768 MB), 500 GB growing to 1000 GB",
+      "  availability: Multi-AZ; 2 read replica(s)",
+      "  backups:      7 day(s), point-in-time recovery over 7 day(s)",
+      "  TLS:          verify-full against the region's RDS roots (rds.force_ssl)",
+      "  Redis:        4096 MB: ElastiCache cache.m7g.large x2, automatic failover across zones, TLS and AUTH token",
+      "  protection:   deletion protection, final snapshot, `protect` (replacing or deleting takes --ignore-protect)",
+      "  pools:        3 service(s) x (20 + 40 overflow) + 10 reserved = 190 connections of 3604 (headroom 3414)",
+      "  credentials:  rotation generations {}",
+      "",
+    ]);
+    expect(committed("dev")).toContain("  backups:      1 day(s) of daily snapshots, no point-in-time recovery\n");
+    expect(committed("dev")).toContain("  protection:   none (can be torn down)\n");
+  });
+
+  it.each(CLOUD_PLATFORMS)("summarise a production stack on %s in that platform's words", async (platform) => {
+    const text = planAsText(await planOn("production", platform));
+    const line = (label: string) => text.split("\n").find((l) => l.startsWith(`  ${label}:`));
+    expect(line("availability")).toBe({
+      aws: "  availability: Multi-AZ; 2 read replica(s)",
+      gcp: "  availability: regional (a standby in another zone); 2 read replica(s)",
+      fly: "  availability: Fly's cluster (a primary and a standby on every plan); 0 read replica(s)",
+    }[platform]);
+    expect(line("pools")).toMatch(/^ {2}pools: {8}3 service\(s\) x \(20 \+ 40 overflow\) \+ 10 reserved = 190 connections of \d+ \(headroom \d+\)$/);
+  });
+
+  it.each(stackNames())("keep every line of stack %s within %s columns", (stack) => {
+    const long = committed(stack).split("\n").filter((l) => l.length > PLAN_WIDTH);
+    expect(long).toEqual([]);
+  });
+
+  it("group grants and credentials, and name the migrations the schema command applies", () => {
+    const text = committed("staging");
+    const titles = text.split("\n").filter((l) => l.startsWith("  # "));
+    expect(titles).toEqual(["  # servers and network", "  # database, roles and access", "  # credentials and the secret store", "  # commands (schema, privileges, Redis ACL, Fly)"]);
+    const section = (title: string) => text.slice(text.indexOf(title), text.indexOf("\n  # ", text.indexOf(title) + 1));
+    expect(section("# credentials and the secret store")).not.toMatch(/postgresql:index\/role/);
+    expect(section("# database, roles and access")).toMatch(/\+ postgresql:index\/role:Role gaia_staging_chat_b/);
+    expect(text).toMatch(/\(migrations: 000001-initial-schema\.sql/);
   });
 });

@@ -5,7 +5,7 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
 
 /**
- * A copy of the project's committed files, beside the same ../shared (the fixtures) and with
+ * A copy of the project's files (committed, and new ones not ignored), beside the same ../shared (the fixtures) and with
  * the same node_modules, for a test that changes files as a person would and runs the scripts.
  */
 export function copyProject(prefix: string): string {
@@ -14,7 +14,7 @@ export function copyProject(prefix: string): string {
   const copy = path.join(parent, "main");
   mkdirSync(copy);
   symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
-  for (const file of execFileSync("git", ["ls-files"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
+  for (const file of execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
     mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
     cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
   }

@@ -1,0 +1,36 @@
+import type { GaiaConfig } from "../../components/config";
+import { connectionsNeeded } from "../../components/platforms/contracts";
+import { PLATFORMS } from "../../components/platforms";
+
+/**
+ * What the environment gets, in a dozen lines a reviewer reads before the resources: the
+ * platform, the server's class and size, availability, backups and the recovery window, TLS,
+ * Redis, protection, and the pools against the server's connection limit.
+ */
+export function summaryLines(config: GaiaConfig): string[] {
+  const platform = PLATFORMS[config.platform];
+  const about = platform.describe(config);
+  const { vcpus, memoryMb, maxConnections } = about.server;
+  const size = [vcpus && `${vcpus} vCPU`, memoryMb && `${memoryMb} MB`].filter(Boolean).join(", ");
+  const { backups, instance, pool } = config;
+  const needed = connectionsNeeded(config);
+  const on = (flag: boolean, what: string) => (flag ? what : "");
+  const protections = [
+    on(config.deletionProtection, "deletion protection"),
+    on(config.finalSnapshot, "final snapshot"),
+    on(config.protect, "`protect` (replacing or deleting takes --ignore-protect)"),
+  ].filter(Boolean);
+  return [
+    `summary (${config.preset} preset):`,
+    `  platform:     ${config.platform}, ${config.region}, PostgreSQL ${config.postgresVersion}`,
+    `  server:       ${platform.instanceClass(config)}${size ? ` (${size})` : ""}${instance.storageGb ? `, ${instance.storageGb} GB growing to ${instance.maxStorageGb} GB` : ""}`,
+    `  availability: ${config.highAvailability ? about.standby : "single instance"}; ${config.replicas} read replica(s)`,
+    `  backups:      ${!backups.enabled ? "none" : backups.pitr ? `${backups.retentionDays} day(s), point-in-time recovery over ${backups.pitrDays} day(s)` : `${backups.retentionDays} day(s) of daily snapshots, no point-in-time recovery`}`,
+    `  TLS:          ${about.tls}`,
+    `  Redis:        ${config.redis.memoryMb} MB: ${about.redis}`,
+    `  protection:   ${protections.length ? protections.join(", ") : "none (can be torn down)"}`,
+    `  pools:        ${config.services.length} service(s) x (${pool.size} + ${pool.maxOverflow} overflow) + ${needed - config.services.length * (pool.size + pool.maxOverflow)} reserved = ${needed} connections` +
+      (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),
+    `  credentials:  rotation generations ${JSON.stringify(config.rotation)}`,
+  ];
+}
