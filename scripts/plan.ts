@@ -7,7 +7,7 @@
  *   npm run plan -- <stack> --json   the same, for tools
  *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each;
  *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace
- *   npm run plan -- --update         rewrites plans/<stack>.txt for every stack file
+ *   npm run plan -- --update         rewrites plans/<stack>.txt and its diagram plans/<stack>.md for every stack file
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -15,6 +15,7 @@ import { GaiaConfigError } from "../components/config";
 import { planStack } from "./lib/offline";
 import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
 import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "./lib/planDiff";
+import { planAsMermaid } from "./lib/planDiagram";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
 class UsageError extends Error {}
@@ -33,11 +34,13 @@ async function main(args: string[]) {
   if (args.includes("--update")) {
     for (const stack of stackNames()) {
       const { config, secretKeys } = readStackFile(stack);
-      const file = path.join(PLANS_FOLDER, `${stack}.txt`);
-      const text = planAsText(await planStack(stack, config, secretKeys));
-      if (existsSync(file) && readFileSync(file, "utf8") === text) continue;
-      writeFileSync(file, text);
-      console.log(`plans/${stack}.txt updated`);
+      const plan = await planStack(stack, config, secretKeys);
+      for (const [file, text] of [[`${stack}.txt`, planAsText(plan)], [`${stack}.md`, planAsMermaid(plan)]] as const) {
+        const target = path.join(PLANS_FOLDER, file);
+        if (existsSync(target) && readFileSync(target, "utf8") === text) continue;
+        writeFileSync(target, text);
+        console.log(`plans/${file} updated`);
+      }
     }
     return;
   }

@@ -48,13 +48,13 @@ export const PLAN_WIDTH = 160;
  * Resources under one parent are printed in these groups, in this order, so that a change to
  * grants or credentials stands out among its own kind rather than among the servers.
  */
-const GROUPS: readonly { title: string; matches: (type: string) => boolean }[] = [
+export const GROUPS: readonly { title: string; matches: (type: string) => boolean }[] = [
   { title: "servers and network", matches: () => true },
   { title: "database, roles and access", matches: (t) => t.startsWith("postgresql:index/") || /IAMMember|IamMember|SecretPolicy/.test(t) },
   { title: "credentials and the secret store", matches: (t) => t.startsWith("random:") || /secretmanager|secretsmanager/.test(t) },
   { title: "commands (schema, privileges, Redis ACL, Fly)", matches: (t) => t.startsWith("command:") },
 ];
-const groupOf = (type: string) => GROUPS.length - 1 - [...GROUPS].reverse().findIndex((g) => g.matches(type));
+export const groupOf = (type: string) => GROUPS.length - 1 - [...GROUPS].reverse().findIndex((g) => g.matches(type));
 
 /** The plan for people: a summary, then the resource tree with each resource's inputs, then the outputs. */
 export function planAsText(plan: StackPlan): string {

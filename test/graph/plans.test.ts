@@ -3,6 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
+import { planAsMermaid } from "../../scripts/lib/planDiagram";
 import { PLAN_WIDTH, planAsText } from "../../scripts/lib/planFormat";
 import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
 import { PLANS_FOLDER, stackNames } from "../../scripts/plan";
@@ -76,5 +77,28 @@ describe("plans a reviewer reads first", () => {
     expect(section("# credentials and the secret store")).not.toMatch(/postgresql:index\/role/);
     expect(section("# database, roles and access")).toMatch(/\+ postgresql:index\/role:Role gaia_staging_chat_b/);
     expect(text).toMatch(/\(migrations: 000001-initial-schema\.sql/);
+  });
+});
+
+describe("committed diagrams", () => {
+  it.each(stackNames())("match what the code plans for stack %s, as Mermaid markdown", async (stack) => {
+    const { config, secretKeys } = readStackFile(stack);
+    const actual = planAsMermaid(await planStack(stack, config, secretKeys));
+    expect(actual, `The diagram of stack "${stack}" changed: run \`npm run plan -- --update\` and commit plans/.`).toBe(readFileSync(path.join(PLANS_FOLDER, `${stack}.md`), "utf8"));
+    expect(actual).toMatch(/^```mermaid\nflowchart LR\n/m);
+  });
+
+  it("show what connects to what: the admin provider manages the roles after the instance, versions take their secret's value", () => {
+    const text = readFileSync(path.join(PLANS_FOLDER, "production.md"), "utf8");
+    const id = (label: string) => new RegExp(`^ {4}(n\\d+)\\["${label.replace(/[()]/g, "\\$&")}<br/>`, "m").exec(text)?.[1];
+    const [instance, provider, logins, secret, version, replicas] = ["aws rds Instance", "postgresql provider", "postgresql Role (login)", "aws secretsmanager Secret", "aws secretsmanager SecretVersion", "aws rds Instance (replica)"].map(id);
+    for (const edge of [`${instance} -->|before| ${provider}`, `${provider} -->|manages| ${logins}`, `${secret} -->|value of| ${version}`, `${logins} -->|before| ${version}`, `${instance} -->|value of| ${replicas}`]) {
+      expect(text).toContain(`  ${edge}\n`);
+    }
+  });
+
+  it("are linked from the README", () => {
+    const readme = readFileSync(path.join(PLANS_FOLDER, "../README.md"), "utf8");
+    for (const stack of stackNames()) expect(readme).toContain(`(plans/${stack}.md)`);
   });
 });
