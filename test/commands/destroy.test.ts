@@ -1,15 +1,15 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
-import { createPlannedRoles, runPlanned } from "../support/planned";
-import { withClient, withDatabase } from "../support/postgres";
+import { runPlanned } from "../support/planned";
+import { withClient } from "../support/postgres";
 import { withRedis } from "../support/redis";
+import { applyLocalPlan, destroyLocalPlan, serverSnapshot, startPrivateRedis } from "../support/servers";
 
 /**
  * A local environment created and destroyed on servers that already hold other things: after
@@ -17,30 +17,16 @@ import { withRedis } from "../support/redis";
  * what they held before. A private Redis, so no other test's keys move the snapshot.
  */
 let server: EmbeddedServer;
-let redis: ChildProcess;
+let redis: { url: string; stop(): void };
 let redisUrl: string;
 let plan: StackPlan;
 const stack = `gone_${randomBytes(3).toString("hex")}`;
-
-/** Roles, databases, ACL users and keys: what a destroy must give back exactly. */
-async function snapshot() {
-  const postgres = await withClient(server.url, async (c) => ({
-    roles: (await c.query("select rolname from pg_roles order by 1")).rows.map((r) => r.rolname),
-    databases: (await c.query("select datname from pg_database order by 1")).rows.map((r) => r.datname),
-  }));
-  const redisState = await withRedis(redisUrl, async (c) => ({ acl: await c.sendCommand(["ACL", "LIST"]), keys: (await c.keys("*")).sort() }));
-  return { ...postgres, ...redisState };
-}
+const snapshot = () => serverSnapshot(server.url, redisUrl);
 
 beforeAll(async () => {
   server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-destroy-pg-")) });
-  const port = await freePort();
-  redisUrl = `redis://127.0.0.1:${port}`;
-  redis = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  for (let i = 0; i < 100; i++) {
-    if (await withRedis(redisUrl, (c) => c.ping()).then(() => true, () => false)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  redis = await startPrivateRedis();
+  redisUrl = redis.url;
   // What was there before: another team's role, database, Redis user and keys.
   await withClient(server.url, async (c) => {
     await c.query("create role other_team login password 'x'");
@@ -55,7 +41,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  redis?.kill();
+  redis?.stop();
   await server?.stop();
 });
 
@@ -64,11 +50,8 @@ describe("destroying a local environment", () => {
     const before = await snapshot();
 
     // Create, in the plan's order: the provider's roles and database, the extension, the commands.
-    await createPlannedRoles(plan, server.url);
-    const commands = plan.resources.filter((r) => r.type === "command:local:Command");
-    for (const command of commands) expect(runPlanned(command, "create").status).toBe(0);
+    await applyLocalPlan(plan, server.url, "create");
     const database = `gaia_${stack}`;
-    await withClient(withDatabase(server.url, database), (c) => c.query("create extension pg_stat_statements"));
     await withRedis(redisUrl, (c) => c.set(`gaia:${stack}:session:1`, "x"));
     const during = await snapshot();
     expect(during.databases).toContain(database);
@@ -77,15 +60,7 @@ describe("destroying a local environment", () => {
 
     // Destroy, in the reverse of creation: the commands' deletes, then the database and roles
     // as the provider deletes them.
-    for (const command of [...commands].reverse().filter((c) => typeof c.inputs.delete === "string")) {
-      const deleted = runPlanned(command, "delete");
-      expect(deleted.stderr).toBe("");
-      expect(deleted.status).toBe(0);
-    }
-    await withClient(server.url, async (c) => {
-      await c.query(`drop database "${database}" with (force)`);
-      for (const role of plan.resources.filter((r) => r.type === "postgresql:index/role:Role").reverse()) await c.query(`drop role "${String(role.inputs.name)}"`);
-    });
+    await destroyLocalPlan(plan, server.url);
 
     expect(await snapshot()).toEqual(before);
   });

@@ -1,0 +1,136 @@
+/**
+ * Review environments: one stack `pr-<number>` per pull request, on the dev environment's
+ * servers through the local platform's existing-server mode (its own database, roles, schema
+ * and Redis ACL user confined to its key prefix; nothing shared with another environment).
+ *
+ *   npm run review -- up <pr>        creates or updates stack pr-<pr> (on open and each push)
+ *   npm run review -- destroy <pr>   destroys it and removes the stack (on close)
+ *   npm run review -- prune --open <n,…> [--ttl-days <days>]
+ *                                    destroys every pr-* stack whose pull request is not open,
+ *                                    or that no push updated for the TTL (default 7 days)
+ *
+ * `up` needs GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL: admin URLs of the dev servers
+ * (a role with CREATEDB and CREATEROLE; a Redis user allowed ACL), stored in the stack as
+ * secrets. Runs the Pulumi CLI through the Automation API, as `npm run rotate` does.
+ */
+import { PROJECT_ROOT } from "./lib/stackFile";
+
+export interface ReviewStack {
+  setConfig(key: string, value: string, secret: boolean): Promise<void>;
+  up(): Promise<Record<string, unknown>>;
+  destroy(): Promise<void>;
+}
+
+/** What review environments need of Pulumi: the Automation API's workspace, or a test's. */
+export interface ReviewWorkspace {
+  stacks(): Promise<{ name: string; lastUpdate?: string }[]>;
+  open(stack: string): Promise<ReviewStack>;
+  remove(stack: string): Promise<void>;
+}
+
+export class ReviewError extends Error {}
+
+export const REVIEW_DEFAULT_TTL_DAYS = 7;
+const reviewStack = (pr: number) => `pr-${pr}`;
+
+export interface ReviewOptions {
+  workspace?: ReviewWorkspace;
+  env?: NodeJS.ProcessEnv;
+  now?: Date;
+}
+
+export async function review(args: string[], options: ReviewOptions = {}): Promise<string[]> {
+  const [action, ...rest] = args;
+  const env = options.env ?? process.env;
+  const usage = "npm run review -- up <pr> | destroy <pr> | prune --open <n,…> [--ttl-days <days>]";
+  const prNumber = (text: string | undefined) => {
+    if (!text || !/^[1-9][0-9]{0,6}$/.test(text)) throw new ReviewError(`name the pull request by its number (got ${JSON.stringify(text ?? "")}): ${usage}`);
+    return Number(text);
+  };
+  if (action === "up") {
+    const pr = prNumber(rest[0]);
+    const postgresUrl = env.GAIA_REVIEW_POSTGRES_URL;
+    const redisUrl = env.GAIA_REVIEW_REDIS_URL;
+    if (!postgresUrl || !redisUrl) throw new ReviewError("GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL must hold the admin URLs of the dev servers: set them from the repository's secrets.");
+    const workspace = options.workspace ?? (await automationWorkspace());
+    const stack = await workspace.open(reviewStack(pr));
+    // Everything a review environment is, said in its own stack: nothing read from another's.
+    const settings: [string, string, boolean][] = [
+      ["gaia:environment", reviewStack(pr), false],
+      ["gaia:platform", "local", false],
+      ["gaia:preset", "dev", false],
+      ["gaia:adminEmail", env.GAIA_REVIEW_ADMIN_EMAIL ?? `review+pr-${pr}@gaia.example`, false],
+      ["gaia:backups", JSON.stringify({ enabled: false }), false],
+      ["gaia:local", JSON.stringify({ postgresUrl, redisUrl }), true],
+    ];
+    for (const [key, value, secret] of settings) await stack.setConfig(key, value, secret);
+    const outputs = await stack.up();
+    return [`review environment ${reviewStack(pr)} is up: database ${String(outputs.databaseName)}, Redis keys ${String(outputs.redisKeyPrefix)}*`];
+  }
+  if (action === "destroy") {
+    const pr = prNumber(rest[0]);
+    const workspace = options.workspace ?? (await automationWorkspace());
+    return [await destroyReview(workspace, reviewStack(pr))];
+  }
+  if (action === "prune") {
+    const open = flag(rest, "--open");
+    if (open === undefined || !/^([1-9][0-9]*(,[1-9][0-9]*)*)?$/.test(open)) throw new ReviewError(`--open must list the open pull requests' numbers, comma-separated (none: --open ""): ${usage}`);
+    const ttlText = flag(rest, "--ttl-days") ?? String(REVIEW_DEFAULT_TTL_DAYS);
+    if (!/^[1-9][0-9]*$/.test(ttlText)) throw new ReviewError(`--ttl-days must be a whole number of days, 1 or more (got ${JSON.stringify(ttlText)}).`);
+    const openStacks = new Set(open.split(",").filter(Boolean).map((n) => reviewStack(Number(n))));
+    const cutoff = (options.now ?? new Date()).getTime() - Number(ttlText) * 86_400_000;
+    const workspace = options.workspace ?? (await automationWorkspace());
+    const lines: string[] = [];
+    for (const { name, lastUpdate } of await workspace.stacks()) {
+      if (!/^pr-[1-9][0-9]*$/.test(name)) continue;
+      const stale = lastUpdate !== undefined && Date.parse(lastUpdate) < cutoff;
+      if (openStacks.has(name) && !stale) continue;
+      lines.push(`${await destroyReview(workspace, name)} (${openStacks.has(name) ? `no update for ${ttlText} days` : "its pull request is closed"})`);
+    }
+    return lines.length ? lines : ["no review environment left behind"];
+  }
+  throw new ReviewError(usage);
+}
+
+async function destroyReview(workspace: ReviewWorkspace, name: string): Promise<string> {
+  if (!(await workspace.stacks()).some((s) => s.name === name)) return `review environment ${name} does not exist: nothing to destroy`;
+  await (await workspace.open(name)).destroy();
+  await workspace.remove(name);
+  return `review environment ${name} destroyed and its stack removed`;
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at >= 0 ? (args[at + 1] ?? "") : undefined;
+}
+
+/** The project's stacks through Pulumi's Automation API: the `pulumi` on PATH, or the CLI under GAIA_PULUMI_ROOT. */
+export async function automationWorkspace(root = PROJECT_ROOT, options: { pulumiRoot?: string; envVars?: Record<string, string> } = {}): Promise<ReviewWorkspace> {
+  const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
+  const pulumiRoot = options.pulumiRoot ?? process.env.GAIA_PULUMI_ROOT;
+  const pulumiCommand = pulumiRoot ? await PulumiCommand.get({ root: pulumiRoot }) : undefined;
+  const workspace = await LocalWorkspace.create({ workDir: root, pulumiCommand, envVars: options.envVars });
+  const print = (out: string) => process.stderr.write(out);
+  return {
+    stacks: async () => (await workspace.listStacks()).map((s) => ({ name: s.name, lastUpdate: s.lastUpdate })),
+    open: async (name) => {
+      const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: root }, { pulumiCommand, envVars: options.envVars });
+      return {
+        setConfig: (key, value, secret) => stack.setConfig(key, { value, secret }),
+        up: async () => Object.fromEntries(Object.entries((await stack.up({ onOutput: print })).outputs).map(([k, o]) => [k, o.value])),
+        destroy: async () => void (await stack.destroy({ onOutput: print })),
+      };
+    },
+    remove: (name) => workspace.removeStack(name),
+  };
+}
+
+if (require.main === module) {
+  review(process.argv.slice(2)).then(
+    (lines) => console.log(lines.join("\n")),
+    (error: unknown) => {
+      console.error(error instanceof ReviewError ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
