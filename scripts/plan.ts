@@ -6,7 +6,8 @@
  *   npm run plan -- <stack>          the plan of Pulumi.<stack>.yaml, for people
  *   npm run plan -- <stack> --json   the same, for tools
  *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each;
- *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace
+ *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace;
+ *                                    --base <file> compares with that plan instead (the base branch's, on a pull request)
  *   npm run plan -- --update         rewrites plans/<stack>.txt and its diagram plans/<stack>.md for every stack file
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -24,8 +25,8 @@ export const PLANS_FOLDER = path.join(PROJECT_ROOT, "plans");
 
 export { stackNames } from "./lib/stackFile";
 
-const FLAGS = ["--json", "--diff", "--allow-replace", "--update", "--help"];
-const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff [--allow-replace]]   or   npm run plan -- --update`;
+const FLAGS = ["--json", "--diff", "--base", "--allow-replace", "--update", "--help"];
+const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff [--base <plan.txt>] [--allow-replace]]   or   npm run plan -- --update`;
 
 async function main(args: string[]) {
   const unknown = args.filter((a) => a.startsWith("-") && !FLAGS.includes(a));
@@ -44,7 +45,10 @@ async function main(args: string[]) {
     }
     return;
   }
-  const stacks = args.filter((a) => !a.startsWith("--"));
+  const baseAt = args.indexOf("--base");
+  const base = baseAt >= 0 ? args[baseAt + 1] : undefined;
+  if (baseAt >= 0 && (!base || base.startsWith("--"))) throw new UsageError(`--base needs the plan file to compare with: ${USAGE()}`);
+  const stacks = args.filter((a, i) => !a.startsWith("--") && !(baseAt >= 0 && i === baseAt + 1));
   const stack = stacks[0];
   if (!stack || stacks.length > 1 || !stackNames().includes(stack)) {
     throw new UsageError(`${stack && !stackNames().includes(stack) ? `no stack file Pulumi.${stack}.yaml. ` : ""}${USAGE()}`);
@@ -55,10 +59,10 @@ async function main(args: string[]) {
   if (decryption) console.error(decryption);
   const plan = await planStack(stack, config, secretKeys);
   if (args.includes("--diff")) {
-    const committed = path.join(PLANS_FOLDER, `${stack}.txt`);
+    const committed = base ?? path.join(PLANS_FOLDER, `${stack}.txt`);
     const before = existsSync(committed) ? readPlanText(readFileSync(committed, "utf8")) : new Map();
     const changes = diffPlans(before, readPlanText(planAsText(plan)));
-    process.stdout.write(formatPlanDiff(stack, changes));
+    process.stdout.write(formatPlanDiff(stack, changes, base ?? `plans/${stack}.txt`));
     if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
     return;
   }

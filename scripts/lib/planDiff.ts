@@ -4,43 +4,88 @@ import { REPLACEMENT_INPUTS } from "./replacements";
 export const PROTECTED = "(protect)";
 
 /**
- * A plan as `planAsText` prints it, read back: `type::name` -> input -> its text (a value that
- * spans lines, joined), and `PROTECTED` where it is protected. Group titles, the summary and
- * the outputs are not resources.
+ * A plan as `planAsText` prints it, read back: `type::name` -> input -> its value as compact
+ * JSON (a value printed over several lines is read back into the same JSON), and `PROTECTED`
+ * where it is protected. Group titles, the summary and the outputs are not resources.
  */
 export function readPlanText(text: string): Map<string, Map<string, string>> {
   const resources = new Map<string, Map<string, string>>();
-  let current: { inputs: Map<string, string>; indent: number; key?: string } | undefined;
+  let current: { inputs: Map<string, string>; indent: number; key?: string; block: string[] } | undefined;
+  const close = () => {
+    if (current?.key) current.inputs.set(current.key, canonical(current.block, current.indent));
+    if (current) current.key = undefined;
+  };
   for (const line of text.split("\n")) {
     if (line === "outputs:") break;
     const indent = line.length - line.trimStart().length;
     const header = /^\s*\+ (\S+) (\S+)(?:  \((.*)\))?$/.exec(line);
     if (header) {
+      close();
       const inputs = new Map<string, string>(header[3] && /(^|; )protected(;|$)/.test(header[3]) ? [[PROTECTED, "true"]] : []);
       resources.set(`${header[1]}::${header[2]}`, inputs);
-      current = { inputs, indent: indent + 4 };
+      current = { inputs, indent: indent + 4, block: [] };
       continue;
     }
     if (!current || indent < current.indent) {
+      close();
       current = undefined;
       continue;
     }
     const body = line.slice(current.indent);
     if (indent === current.indent && body.startsWith("(")) {
       // Flags too long for the header, or the migrations a schema command applies.
+      close();
       if (/^\((protected|kept on destroy|deleted with|after)/.test(body) && /(^\(|; )protected(;|\)|$)/.test(body)) current.inputs.set(PROTECTED, "true");
-      current.key = undefined;
       continue;
     }
     const input = /^([A-Za-z0-9_]+):(?: (.*))?$/.exec(body);
     if (indent === current.indent && input) {
+      close();
       current.key = input[1]!;
-      current.inputs.set(current.key, input[2] ?? "");
+      current.block = [line];
     } else if (current.key) {
-      current.inputs.set(current.key, `${current.inputs.get(current.key)}\n${line.trim()}`);
+      current.block.push(line);
     }
   }
+  close();
   return resources;
+}
+
+/** An input's lines as `planAsText` prints them (`valueLines`), as the compact JSON of its value. */
+function canonical(lines: string[], indent: number): string {
+  return JSON.stringify(parseValue(lines, indent));
+}
+
+function parseValue(lines: string[], indent: number): unknown {
+  const first = lines[0]!.slice(indent);
+  // `- <value>` (an element), `key: <value>` or `key:` (its value on the lines below).
+  const rest = first.startsWith("-") ? first.slice(1).trimStart() : first.endsWith(":") ? "" : first.slice(first.indexOf(": ") + 2);
+  const children = lines.slice(1);
+  if (children.length === 0) return rest === "" ? null : JSON.parse(rest);
+  const deeper = indent + 2;
+  if (rest === "(JSON)") return JSON.stringify(parseEntries(children, deeper));
+  const firstChild = children[0]!.slice(deeper);
+  if (firstChild.startsWith("-")) return items(children, deeper).map((item) => parseValue(item, deeper));
+  if (firstChild.startsWith('"')) return JSON.parse(children.map((l) => l.trim()).join(" "));
+  return parseEntries(children, deeper);
+}
+
+function parseEntries(lines: string[], indent: number): Record<string, unknown> {
+  const keyOf = (line: string) => {
+    const entry = line.slice(indent);
+    return entry.endsWith(":") ? entry.slice(0, -1) : entry.slice(0, entry.indexOf(": "));
+  };
+  return Object.fromEntries(items(lines, indent).map((item) => [keyOf(item[0]!), parseValue(item, indent)]));
+}
+
+/** Lines split where a new entry starts at `indent`. */
+function items(lines: string[], indent: number): string[][] {
+  const out: string[][] = [];
+  for (const line of lines) {
+    if (line.length - line.trimStart().length === indent) out.push([line]);
+    else out[out.length - 1]!.push(line);
+  }
+  return out;
 }
 
 export interface PlanChange {
@@ -70,12 +115,26 @@ export function diffPlans(before: Map<string, Map<string, string>>, next: Map<st
       verb: forcing.length ? "replaces" : "updates",
       resource,
       protect: old.has(PROTECTED),
-      details: forcing.length ? forcing.map((f) => `${f} forces it`) : [...changed.map((k) => `${k}: ${old.get(k) ?? "(unset)"} -> ${inputs.get(k) ?? "(unset)"}`), ...notes],
+      details: forcing.length ? forcing.map((f) => `${f} forces it`) : [...changed.flatMap((k) => leafChanges(k, parsed(old.get(k)), parsed(inputs.get(k)))), ...notes],
     });
   }
   for (const [resource, old] of before) if (!next.has(resource)) changes.push({ verb: "deletes", resource, protect: old.has(PROTECTED), details: [] });
   const order = { replaces: 0, deletes: 1, updates: 2, creates: 3 };
   return changes.sort((a, b) => order[a.verb] - order[b.verb]);
+}
+
+const parsed = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
+
+/** What changed inside an input, path by path (`tags.preset: (unset) -> "staging"`), so a long value's change stays one short line. */
+function leafChanges(path: string, before: unknown, after: unknown): string[] {
+  const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === "object" && !Array.isArray(v);
+  if (isObject(before) && isObject(after)) {
+    return [...new Set([...Object.keys(before), ...Object.keys(after)])].flatMap((k) => leafChanges(`${path}.${k}`, before[k], after[k]));
+  }
+  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) return before.flatMap((v, i) => leafChanges(`${path}[${i}]`, v, after[i]));
+  if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  const shown = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
+  return [`${path}: ${shown(before)} -> ${shown(after)}`];
 }
 
 /** The replacement-forcing paths under a changed top-level input. */
@@ -92,8 +151,8 @@ function forcingPaths(rules: readonly string[], key: string, before: string | un
 const STATEFUL = new Set(Object.keys(REPLACEMENT_INPUTS).filter((t) => !t.startsWith("random:") && !t.startsWith("command:")));
 
 /** The diff for people: what is replaced or deleted first, with the input that forces it. */
-export function formatPlanDiff(stack: string, changes: PlanChange[]): string {
-  const lines = [`plan diff for ${stack} against plans/${stack}.txt:`];
+export function formatPlanDiff(stack: string, changes: PlanChange[], against = `plans/${stack}.txt`): string {
+  const lines = [`plan diff for ${stack} against ${against}:`];
   if (changes.length === 0) lines.push("  no change");
   for (const c of changes) {
     const [type, name] = c.resource.split("::");

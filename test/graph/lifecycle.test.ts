@@ -5,10 +5,10 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
-import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
+import { PROTECTED, diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
 import { copyProject } from "../support/project";
-import { planAsText } from "../../scripts/lib/planFormat";
-import { byType, one, planOn } from "../support/stacks";
+import { masked, planAsText } from "../../scripts/lib/planFormat";
+import { CLOUD_PLATFORMS, byType, one, planOn } from "../support/stacks";
 
 const STACKS = ["dev", "staging", "production"] as const;
 
@@ -124,6 +124,18 @@ describe("npm run plan -- <stack> --diff", () => {
     expect(refused.stdout).toContain("refused: replaces protected aws:rds/instance:Instance gaia-production-postgres;");
     expect(refused.status).toBe(1);
     expect(run("--allow-replace").status).toBe(0);
+  });
+
+  it.each(CLOUD_PLATFORMS)("reads a plan on %s back into exactly its inputs, however a value was wrapped", async (platform) => {
+    const plan = await planOn("production", platform);
+    const read = readPlanText(planAsText(plan));
+    for (const r of plan.resources) {
+      const inputs = read.get(`${r.type}::${r.name}`)!;
+      const expected = Object.entries(masked(r.inputs) as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(typeof v === "string" && v.includes("-----BEGIN CERTIFICATE-----") ? "(PEM)" : v)]);
+      const actual = [...inputs].filter(([k]) => k !== PROTECTED).map(([k, v]) => [k, v.includes("PEM certificate(s)") ? JSON.stringify("(PEM)") : v]);
+      expect(actual, `${r.type} ${r.name}`).toEqual(expected);
+      expect(inputs.has(PROTECTED)).toBe(r.protect);
+    }
   });
 
   it("shows no change for the committed plan", async () => {
