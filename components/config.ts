@@ -56,6 +56,8 @@ export interface GaiaConfig extends Omit<Preset, "instance"> {
   adminEmail: string;
   /** Rotation generations per credential and `all` (components/rotation.ts). */
   rotation: Record<string, number>;
+  /** Where alerts go: an SNS topic ARN (aws), a notification channel (gcp). Required on production. */
+  alerts: { notify?: string };
   /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`), parsed by the platform. */
   platformSettings: unknown;
 }
@@ -101,6 +103,8 @@ const stackSchema = z
     management: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).partial().strict(),
     adminEmail: z.email(),
     rotation: z.record(z.string(), z.number().int().min(0, { message: "must be a generation, 0 or more" })),
+    auditLogging: z.boolean(),
+    alerts: z.object({ notify: z.string().min(1) }).partial().strict(),
     aws: z.unknown(),
     gcp: z.unknown(),
     fly: z.unknown(),
@@ -200,12 +204,15 @@ export function resolveConfig(stack: string, given: Record<string, unknown>, sec
     management: values.management ?? {},
     adminEmail: values.adminEmail ?? "",
     rotation: values.rotation ?? {},
+    auditLogging: values.auditLogging ?? preset.auditLogging,
+    alerts: values.alerts ?? {},
     platformSettings: undefined,
   };
 
   problems.push(...checkAgainstPlatform(config, values.region === undefined));
   problems.push(...checkPolicy(config));
   problems.push(...rotationProblems(config.rotation, config.services, config.platform));
+  problems.push(...observabilityProblems(config, values.auditLogging));
 
   const settingsResult = platform.settings.safeParse(raw[config.platform] ?? {});
   if (!settingsResult.success) {
@@ -300,6 +307,20 @@ function checkPolicy(config: GaiaConfig): string[] {
   return problems;
 }
 
+/** Alerts and audit logging asked for where the component cannot give them, and a notification target in the platform's form. */
+function observabilityProblems(config: GaiaConfig, auditLoggingSet: boolean | undefined): string[] {
+  const caps = PLATFORMS[config.platform].capabilities;
+  const problems: string[] = [];
+  if (auditLoggingSet && !caps.auditLogging) {
+    problems.push(`gaia:auditLogging cannot be turned on on ${config.platform}: the component sets no server parameters there (README, "Alerts and audit logging"); remove it.`);
+  }
+  const notify = config.alerts.notify;
+  if (notify && !caps.alerts) problems.push(`gaia:alerts.notify: the component makes no alerts on ${config.platform} (README, "Alerts and audit logging"); remove it.`);
+  const form = { aws: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, gcp: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/ }[config.platform as "aws" | "gcp"];
+  if (notify && form && !form.test(notify)) problems.push(`gaia:alerts.notify "${notify}" is not ${caps.alerts}.`);
+  return problems;
+}
+
 /**
  * What production keeps, whatever the stack is called or overrides: the production preset's
  * protections, as far as the platform has them (Fly keeps its own backups and has no read replicas).
@@ -323,6 +344,8 @@ function productionProblems(config: GaiaConfig): string[] {
   const replicas = Math.min(floor.replicas, caps.maxReplicas);
   if (config.replicas < replicas) problems.push(`gaia:replicas ${config.replicas} is below production's ${replicas}: keep ${replicas} or more.`);
   if (caps.highAvailability && !config.redis.highAvailability) problems.push("gaia:redis.highAvailability is false on a production stack: production's Redis keeps a replica to fail over to; remove the override.");
+  if (caps.auditLogging && !config.auditLogging) problems.push("gaia:auditLogging is false on a production stack: production logs DDL, role changes and connections for audit; remove the override.");
+  if (caps.alerts && !config.alerts.notify) problems.push(`gaia:alerts.notify is required on production: ${caps.alerts}, so that an alarm reaches someone.`);
   return problems;
 }
 

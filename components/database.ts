@@ -4,6 +4,7 @@ import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword, onceApplied } from "./credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
+import { PLATFORMS } from "./platforms";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
 
@@ -99,6 +100,12 @@ export function createDatabaseAccess(
     name: "pg_stat_statements",
     database: database.name,
   }, { ...child, dependsOn: [database] });
+  // pgaudit's event triggers log DDL: "You need to create the extension after initializing the
+  // library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing RDS instance the
+  // library loads at its next reboot (README, "Alerts and audit logging").
+  if (config.auditLogging && PLATFORMS[config.platform].capabilities.auditLogging) {
+    new postgresql.Extension(`${names.resourcePrefix}-pgaudit`, { name: "pgaudit", database: database.name }, { ...child, dependsOn: [database] });
+  }
 
   return { provider, database, logins, slots, allLogins, management };
 }

@@ -19,6 +19,11 @@ export interface Preset {
   /** Pulumi `protect` on stateful resources: `pulumi destroy` refuses until it is lifted. */
   protect: boolean;
   redis: { memoryMb: number; highAvailability: boolean };
+  /**
+   * Query logging for audit (the seeds' production checklist): pgaudit's DDL and role
+   * statements, connections and disconnections, where the platform allows it.
+   */
+  auditLogging: boolean;
 }
 
 export const PRESETS: Record<PresetName, Preset> = {
@@ -33,6 +38,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     finalSnapshot: false,
     protect: false,
     redis: { memoryMb: 256, highAvailability: false },
+    auditLogging: false,
   },
   staging: {
     instance: { vcpus: 2, memoryMb: 1024, storageGb: 50, maxStorageGb: 100 },
@@ -44,6 +50,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     finalSnapshot: true,
     protect: false,
     redis: { memoryMb: 1024, highAvailability: false },
+    auditLogging: true,
   },
   production: {
     instance: { vcpus: 8, memoryMb: 16384, storageGb: 500, maxStorageGb: 1000 },
@@ -55,6 +62,7 @@ export const PRESETS: Record<PresetName, Preset> = {
     finalSnapshot: true,
     protect: true,
     redis: { memoryMb: 4096, highAvailability: true },
+    auditLogging: true,
   },
 };
 

@@ -4,6 +4,8 @@ import * as random from "@pulumi/random";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword, onceApplied } from "../credentials";
+import { AUDIT_LOGGING } from "../alerts";
+import { postgresAlarms, redisAlarms } from "./awsAlarms";
 import { generationKeepers, generationOf } from "../rotation";
 import { rdsRootCas } from "../tls";
 import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
@@ -42,6 +44,8 @@ export const awsPlatform: Platform<AwsSettings> = {
     maxReplicas: 15,
     highAvailability: true,
     minStorageGb: 20,
+    auditLogging: true,
+    alerts: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)",
   },
   settings,
 
@@ -99,7 +103,17 @@ export const awsPlatform: Platform<AwsSettings> = {
       description: `Gaia ${config.environment}: TLS required, pg_stat_statements, tuning`,
       parameters: [
         { name: "rds.force_ssl", value: "1" },
-        { name: "shared_preload_libraries", value: "pg_stat_statements", applyMethod: "pending-reboot" },
+        // Static: a change waits for the next reboot (RDS user guide, PostgreSQL parameters).
+        { name: "shared_preload_libraries", value: config.auditLogging ? "pg_stat_statements,pgaudit" : "pg_stat_statements", applyMethod: "pending-reboot" },
+        // Audit logging (RDS user guide, "Setting up the pgAudit extension"; log_* are dynamic).
+        ...(config.auditLogging
+          ? [
+              { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"], applyMethod: "pending-reboot" },
+              { name: "log_statement", value: AUDIT_LOGGING.log_statement },
+              { name: "log_connections", value: "1" },
+              { name: "log_disconnections", value: "1" },
+            ]
+          : []),
         ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
         // The limit the pools were checked against (components/platforms/contracts.ts).
         ...(classMemory ? [{ name: "max_connections", value: String(maxConnectionsFor(classMemory)), applyMethod: "pending-reboot" }] : []),
@@ -194,6 +208,8 @@ export const awsPlatform: Platform<AwsSettings> = {
       }, { ...stateful, dependsOn: [primary] }),
     );
 
+    postgresAlarms(config, primary, replicas, child);
+
     return {
       host: primary.address,
       port: primary.port,
@@ -244,6 +260,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       applyImmediately: true,
       tags,
     }, stateful);
+    redisAlarms(config, group, ha ? 2 : 1, child);
     return {
       host: group.primaryEndpointAddress,
       port: pulumi.output(6379),

@@ -54,6 +54,8 @@ export const flyPlatform: Platform<FlySettings> = {
     maxReplicas: 0,
     highAvailability: true,
     minStorageGb: 1,
+    auditLogging: false,
+    alerts: null,
   },
   settings,
 

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { POSTGRES_TUNING } from "../../stacks/presets";
 import { generatePassword } from "../credentials";
+import { AUDIT_LOGGING } from "../alerts";
+import { cloudSqlAlerts, memorystoreAlerts } from "./gcpAlerts";
 import { SLOTS, generationKeepers, generationOf, type Slot } from "../rotation";
 import { missingReaders, warnWithoutIdentities } from "./identities";
 import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
@@ -44,11 +46,23 @@ const pemBundle = (certs: { cert: string }[]) => certs.map((c) => `${c.cert.trim
  * Cloud SQL flags: the tuning every platform applies, and the connection limit the pools were
  * checked against (components/platforms/contracts.ts). Cloud SQL preloads pg_stat_statements.
  */
-function databaseFlags(tier: string) {
+function databaseFlags(tier: string, auditLogging: boolean) {
   const memoryMb = parseCloudSqlTier(tier)?.memoryMb;
   return [
     ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
     ...(memoryMb ? [{ name: "max_connections", value: String(maxConnectionsFor(memoryMb)) }] : []),
+    // Audit logging: "Enabling the cloudsql.enable_pgaudit flag … Setting values for the
+    // pgaudit.log flag" (https://cloud.google.com/sql/docs/postgres/pg-audit); the extension
+    // itself is created with the others (components/database.ts).
+    ...(auditLogging
+      ? [
+          { name: "cloudsql.enable_pgaudit", value: "on" },
+          { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"] },
+          { name: "log_statement", value: AUDIT_LOGGING.log_statement },
+          { name: "log_connections", value: "on" },
+          { name: "log_disconnections", value: "on" },
+        ]
+      : []),
   ];
 }
 
@@ -67,6 +81,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
     maxReplicas: 10,
     highAvailability: true,
     minStorageGb: 10,
+    auditLogging: true,
+    alerts: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)",
   },
   settings,
 
@@ -124,7 +140,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
         retainBackupsOnDelete: config.finalSnapshot,
         ...(config.finalSnapshot ? { finalBackupConfig: { enabled: true, retentionDays: Math.max(config.backups.retentionDays, 7) } } : {}),
         ipConfiguration,
-        databaseFlags: databaseFlags(tier),
+        databaseFlags: databaseFlags(tier, config.auditLogging),
         insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false },
         maintenanceWindow: { day: 1, hour: 2, updateTrack: "stable" },
         userLabels: labels,
@@ -172,7 +188,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
           diskAutoresize: true,
           deletionProtectionEnabled: false,
           ipConfiguration,
-          databaseFlags: databaseFlags(tier),
+          databaseFlags: databaseFlags(tier, config.auditLogging),
           userLabels: { ...labels, role: "replica" },
         },
       }, { ...stateful, ignoreChanges: ["settings.diskSize"] }),
@@ -192,6 +208,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
         },
       }, child);
     }
+
+    cloudSqlAlerts(config, s.project, primary, replicas, child);
 
     return {
       host: primary.privateIpAddress,
@@ -224,6 +242,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       transitEncryptionMode: "SERVER_AUTHENTICATION",
       labels: gcpLabels(config),
     }, { ...stateful, additionalSecretOutputs: ["authString"] });
+    memorystoreAlerts(config, s.project, redis, ctx.child);
     return {
       host: redis.host,
       port: redis.port,

@@ -41,6 +41,8 @@ export const local: Platform<LocalSettings> = {
     maxReplicas: 0,
     highAvailability: false,
     minStorageGb: 0,
+    auditLogging: false,
+    alerts: null,
   },
   settings,
 

@@ -20,6 +20,10 @@ export interface PlatformCapabilities {
   maxReplicas: number;
   highAvailability: boolean;
   minStorageGb: number;
+  /** Whether the component can turn on pgaudit and connection logging here (components/alerts.ts, the platforms' parameters). */
+  auditLogging: boolean;
+  /** What `gaia:alerts.notify` names here, where the component makes alerts; null where it makes none. */
+  alerts: string | null;
 }
 
 /** Everything a platform piece needs: the resolved config, names, and where to hang resources. */

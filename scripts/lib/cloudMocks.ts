@@ -71,6 +71,8 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
         primaryEndpointAddress: `master.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
         readerEndpointAddress: `replica.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
         arn: `arn:aws:elasticache:us-east-1:123456789012:replicationgroup:${inputs.replicationGroupId}`,
+        // Its member clusters, as ElastiCache names them: <group>-001, -002, ….
+        memberClusters: Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${inputs.replicationGroupId}-00${i + 1}`),
       };
     case "aws:secretsmanager/secret:Secret":
       return { arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${inputs.name}-${digest(name).slice(0, 6)}` };

@@ -52,6 +52,7 @@ export const GROUPS: readonly { title: string; matches: (type: string) => boolea
   { title: "servers and network", matches: () => true },
   { title: "database, roles and access", matches: (t) => t.startsWith("postgresql:index/") || /IAMMember|IamMember|SecretPolicy/.test(t) },
   { title: "credentials and the secret store", matches: (t) => t.startsWith("random:") || /secretmanager|secretsmanager/.test(t) },
+  { title: "alarms and alerts", matches: (t) => /^aws:cloudwatch\/|^aws:rds\/eventSubscription|^gcp:monitoring\//.test(t) },
   { title: "commands (schema, privileges, Redis ACL, Fly)", matches: (t) => t.startsWith("command:") },
 ];
 export const groupOf = (type: string) => GROUPS.length - 1 - [...GROUPS].reverse().findIndex((g) => g.matches(type));

@@ -1,6 +1,7 @@
 import type { GaiaConfig } from "../../components/config";
 import { connectionsNeeded } from "../../components/platforms/contracts";
 import { PLATFORMS } from "../../components/platforms";
+import { AUDIT_LOGGING, alertThresholds } from "../../components/alerts";
 
 /**
  * What the environment gets, in a dozen lines a reviewer reads before the resources: the
@@ -13,6 +14,7 @@ export function summaryLines(config: GaiaConfig): string[] {
   const { vcpus, memoryMb, maxConnections } = about.server;
   const size = [vcpus && `${vcpus} vCPU`, memoryMb && `${memoryMb} MB`].filter(Boolean).join(", ");
   const { backups, instance, pool } = config;
+  const caps = platform.capabilities;
   const needed = connectionsNeeded(config);
   const on = (flag: boolean, what: string) => (flag ? what : "");
   const protections = [
@@ -31,6 +33,22 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  protection:   ${protections.length ? protections.join(", ") : "none (can be torn down)"}`,
     `  pools:        ${config.services.length} service(s) x (${pool.size} + ${pool.maxOverflow} overflow) + ${needed - config.services.length * (pool.size + pool.maxOverflow)} reserved = ${needed} connections` +
       (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),
+    ...alertsLines(config),
+    `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]}, log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
     `  credentials:  rotation generations ${JSON.stringify(config.rotation)}`,
   ];
+}
+
+function alertsLines(config: GaiaConfig): string[] {
+  const caps = PLATFORMS[config.platform].capabilities;
+  if (!caps.alerts) return [`  alerts:       none made by the component on ${config.platform} (README, "Alerts and audit logging")`];
+  const t = alertThresholds(config);
+  const what = [
+    `CPU > ${t.cpuPercent}%`,
+    `< ${t.freeStorageGb} GB storage left`,
+    ...(t.connections === undefined ? [] : [`> ${t.connections} connections`]),
+    ...(config.replicas ? [`replica lag > ${t.replicaLagSeconds} s`] : []),
+    `Redis memory > ${t.redisMemoryPercent}%`,
+  ];
+  return [`  alerts:       ${what.join(", ")}`, `  alerts to:    ${config.alerts.notify ?? "nobody (gaia:alerts.notify unset: in the console only)"}`];
 }

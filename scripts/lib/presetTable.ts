@@ -13,6 +13,7 @@ export function presetTable(): string {
     ["final snapshot", (n) => (PRESETS[n].finalSnapshot ? "yes" : "no")],
     ["Pulumi `protect`", (n) => (PRESETS[n].protect ? "yes" : "no")],
     ["Redis (memory / HA)", (n) => `${PRESETS[n].redis.memoryMb} MB / ${PRESETS[n].redis.highAvailability ? "yes" : "no"}`],
+    ["audit logging (pgaudit, connections)", (n) => (PRESETS[n].auditLogging ? "yes" : "no")],
   ];
   return [
     `| setting | ${PRESET_NAMES.join(" | ")} |`,

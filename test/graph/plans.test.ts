@@ -36,7 +36,7 @@ describe("plans a reviewer reads first", () => {
   const committed = (stack: string) => readFileSync(path.join(PLANS_FOLDER, `${stack}.txt`), "utf8");
 
   it("start with what production gets, in figures", () => {
-    expect(committed("production").split("\n").slice(2, 13)).toEqual([
+    expect(committed("production").split("\n").slice(2, 16)).toEqual([
       "summary (production preset):",
       "  platform:     aws, us-east-1, PostgreSQL 16",
       "  server:       db.m7g.2xlarge (8 vCPU, 32768 MB), 500 GB growing to 1000 GB",
@@ -46,6 +46,9 @@ describe("plans a reviewer reads first", () => {
       "  Redis:        4096 MB: ElastiCache cache.m7g.large x2, automatic failover across zones, TLS and AUTH token",
       "  protection:   deletion protection, final snapshot, `protect` (replacing or deleting takes --ignore-protect)",
       "  pools:        3 service(s) x (20 + 40 overflow) + 10 reserved = 190 connections of 3604 (headroom 3414)",
+      "  alerts:       CPU > 80%, < 100 GB storage left, > 2883 connections, replica lag > 30 s, Redis memory > 80%",
+      "  alerts to:    arn:aws:sns:us-east-1:123456789012:gaia-production-alerts",
+      "  audit log:    pgaudit ddl,role, log_statement ddl, connections and disconnections",
       "  credentials:  rotation generations {}",
       "",
     ]);
@@ -72,7 +75,7 @@ describe("plans a reviewer reads first", () => {
   it("group grants and credentials, and name the migrations the schema command applies", () => {
     const text = committed("staging");
     const titles = text.split("\n").filter((l) => l.startsWith("  # "));
-    expect(titles).toEqual(["  # servers and network", "  # database, roles and access", "  # credentials and the secret store", "  # commands (schema, privileges, Redis ACL, Fly)"]);
+    expect(titles).toEqual(["  # servers and network", "  # database, roles and access", "  # credentials and the secret store", "  # alarms and alerts", "  # commands (schema, privileges, Redis ACL, Fly)"]);
     const section = (title: string) => text.slice(text.indexOf(title), text.indexOf("\n  # ", text.indexOf(title) + 1));
     expect(section("# credentials and the secret store")).not.toMatch(/postgresql:index\/role/);
     expect(section("# database, roles and access")).toMatch(/\+ postgresql:index\/role:Role gaia_staging_chat_b/);

@@ -132,7 +132,8 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
         if (preset.finalSnapshot) expect(primary.finalSnapshotIdentifier).toMatch(new RegExp(`^${names.resourcePrefix}-postgres-final-[0-9a-f]{8}$`));
         const params = one(plan, "aws:rds/parameterGroup:ParameterGroup").inputs.parameters as { name: string; value: string }[];
         expect(params).toContainEqual({ name: "rds.force_ssl", value: "1" });
-        expect(params).toContainEqual(expect.objectContaining({ name: "shared_preload_libraries", value: "pg_stat_statements" }));
+        // Audit logging (pgaudit) on staging and production by preset.
+        expect(params).toContainEqual(expect.objectContaining({ name: "shared_preload_libraries", value: { dev: "pg_stat_statements", staging: "pg_stat_statements,pgaudit", production: "pg_stat_statements,pgaudit" }[stack] }));
         const replicas = byType(plan, "aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb);
         expect(replicas).toHaveLength(preset.replicas);
         for (const replica of replicas) expect(replica.inputs).not.toHaveProperty("password");

@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,9 +14,15 @@ export function copyProject(prefix: string): string {
   const copy = path.join(parent, "main");
   mkdirSync(copy);
   symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
-  for (const file of execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
-    mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
-    cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
+  if (existsSync(path.join(PROJECT_ROOT, ".git"))) {
+    for (const file of execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
+      mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+      cpSync(path.join(PROJECT_ROOT, file), path.join(copy, file));
+    }
+  } else {
+    // A copy of a copy (the add-migration test runs the suite in one): no git there, so all but what installs and builds make.
+    const skipped = new Set(["node_modules", ".git", ".gaia", "dist"].map((d) => path.join(PROJECT_ROOT, d)));
+    cpSync(PROJECT_ROOT, copy, { recursive: true, filter: (src) => !skipped.has(src) });
   }
   symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(copy, "node_modules"));
   return copy;

@@ -5,6 +5,7 @@ import { readStackFile } from "../../scripts/lib/stackFile";
 export const PLATFORM_FIXTURES = {
   aws: {
     region: "us-east-1",
+    alerts: { notify: "arn:aws:sns:us-east-1:123456789012:gaia-alerts" },
     settings: {
       vpcId: "vpc-0abc",
       subnetIds: ["subnet-0a1", "subnet-0a2"],
@@ -14,6 +15,7 @@ export const PLATFORM_FIXTURES = {
   },
   gcp: {
     region: "us-central1",
+    alerts: { notify: "projects/gaia-test-project/notificationChannels/1234567890" },
     settings: {
       project: "gaia-test-project",
       network: "projects/gaia-test-project/global/networks/gaia",
@@ -47,13 +49,14 @@ export const CLOUD_PLATFORMS = Object.keys(PLATFORM_FIXTURES) as CloudPlatform[]
 export function stackOn(stack: string, platform: CloudPlatform): Record<string, string> {
   const { config } = readStackFile(stack);
   // The environment follows the stack name here, so a test can plan one file under many names.
-  const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform|environment)$/.test(key)));
+  const moved = Object.fromEntries(Object.entries(config).filter(([key]) => !/^gaia:(aws|gcp|fly|local|region|platform|environment|alerts)$/.test(key)));
   const fixture = PLATFORM_FIXTURES[platform];
   return {
     ...moved,
     "gaia:platform": platform,
     "gaia:region": fixture.region,
     [`gaia:${platform}`]: JSON.stringify(fixture.settings),
+    ...("alerts" in fixture ? { "gaia:alerts": JSON.stringify(fixture.alerts) } : {}),
     ...PLATFORM_OVERRIDES[platform]?.[stack],
   };
 }

@@ -8,7 +8,7 @@ import { PRESETS } from "../../stacks/presets";
 
 const serviceRoles = { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" };
 const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"], serviceRoles };
-const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws };
+const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws, alerts: { notify: "arn:aws:sns:us-east-1:123456789012:gaia-alerts" } };
 
 function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = [], misplaced: string[] = []): string[] {
   try {
@@ -106,7 +106,7 @@ describe("stack configuration", () => {
 
 describe("production's protections, keyed on the preset whatever the stack is called", () => {
   const gcp = { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" } };
-  const onGcp = { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp };
+  const onGcp = { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp, alerts: { notify: "projects/gaia-proj/notificationChannels/42" } };
   const live = { ...base, preset: "production" };
   it.each([
     ["deletion protection", { deletionProtection: false }, "gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override."],

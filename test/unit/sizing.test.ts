@@ -26,7 +26,8 @@ describe("instance sizes", () => {
     // staging's pools need 100 connections: Launch's PgBouncer holds 180, Basic's 60.
     ["fly", "staging", "launch"],
   ] as const)("on %s, %s gets %s", (platform, stack, expected) => {
-    const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform] });
+    const fixture = PLATFORM_FIXTURES[platform] as { alerts?: unknown };
+    const config = resolveConfig(stack, { platform, adminEmail: "a@gaia.example", [platform]: settings[platform], alerts: fixture.alerts });
     expect(PLATFORMS[platform].instanceClass(config)).toBe(expected);
   });
 

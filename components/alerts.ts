@@ -1,0 +1,37 @@
+import type { GaiaConfig } from "./config";
+import { PLATFORMS } from "./platforms";
+
+/**
+ * What is alerted on, and at what, from the environment's size: the seeds' production
+ * checklist ("Set up monitoring and alerts": CPU, storage running out, connections) and what a
+ * platform engineer adds (replica lag, Redis memory, failed backups where the platform reports
+ * them). The one place these figures live; each platform turns them into its own alarms.
+ */
+export interface AlertThresholds {
+  /** Average CPU over 15 minutes, percent. */
+  cpuPercent: number;
+  /** Storage left before the environment's ceiling (`instance.maxStorageGb`), GB. */
+  freeStorageGb: number;
+  /** Connections at once: this share of the server's `max_connections`. */
+  connections: number | undefined;
+  /** Seconds a replica may lag the primary. */
+  replicaLagSeconds: number;
+  /** Redis memory in use, percent of its maximum. */
+  redisMemoryPercent: number;
+}
+
+export const ALERT_POLICY = { cpuPercent: 80, freeStorageShare: 0.1, connectionsShare: 0.8, replicaLagSeconds: 30, redisMemoryPercent: 80 } as const;
+
+export function alertThresholds(config: GaiaConfig): AlertThresholds {
+  const maxConnections = PLATFORMS[config.platform].describe(config).server.maxConnections;
+  return {
+    cpuPercent: ALERT_POLICY.cpuPercent,
+    freeStorageGb: Math.ceil(config.instance.maxStorageGb * ALERT_POLICY.freeStorageShare),
+    connections: maxConnections === undefined ? undefined : Math.floor(maxConnections * ALERT_POLICY.connectionsShare),
+    replicaLagSeconds: ALERT_POLICY.replicaLagSeconds,
+    redisMemoryPercent: ALERT_POLICY.redisMemoryPercent,
+  };
+}
+
+/** The server parameters of audit logging (pgaudit's DDL and role statements, connections), as PostgreSQL names them. */
+export const AUDIT_LOGGING = { "pgaudit.log": "ddl,role", log_statement: "ddl" } as const;

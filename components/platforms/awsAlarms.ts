@@ -1,0 +1,68 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { alertThresholds } from "../alerts";
+import type { GaiaConfig } from "../config";
+
+/**
+ * CloudWatch alarms on the environment's PostgreSQL and Redis, at the thresholds its size gives
+ * (components/alerts.ts), notifying `gaia:alerts.notify` (an SNS topic) when set. Metrics and
+ * units: RDS user guide rds-metrics.html (CPUUtilization %, FreeStorageSpace bytes,
+ * DatabaseConnections, ReplicaLag s; dimension DBInstanceIdentifier); ElastiCache
+ * CacheMetrics.Redis (DatabaseMemoryUsagePercentage, per CacheClusterId and CacheNodeId).
+ */
+export function postgresAlarms(config: GaiaConfig, primary: aws.rds.Instance, replicas: aws.rds.Instance[], opts: pulumi.CustomResourceOptions): void {
+  const t = alertThresholds(config);
+  const prefix = config.names.resourcePrefix;
+  const alarm = alarmOf(config, opts);
+  const onInstance = (instance: aws.rds.Instance) => ({ DBInstanceIdentifier: instance.identifier });
+  alarm(`${prefix}-postgres-cpu`, { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: onInstance(primary), statistic: "Average", comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent, evaluationPeriods: 3 }, `CPU above ${t.cpuPercent}% for 15 minutes`);
+  alarm(`${prefix}-postgres-storage`, { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: onInstance(primary), statistic: "Minimum", comparisonOperator: "LessThanThreshold", threshold: t.freeStorageGb * 1024 ** 3, evaluationPeriods: 1 }, `less than ${t.freeStorageGb} GB of storage left (storage grows to ${config.instance.maxStorageGb} GB at most)`);
+  if (t.connections !== undefined) {
+    alarm(`${prefix}-postgres-connections`, { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: onInstance(primary), statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: t.connections, evaluationPeriods: 2 }, `more than ${t.connections} connections (80% of max_connections)`);
+  }
+  replicas.forEach((replica, i) =>
+    alarm(`${prefix}-postgres-replica-${i + 1}-lag`, { namespace: "AWS/RDS", metricName: "ReplicaLag", dimensions: onInstance(replica), statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: t.replicaLagSeconds, evaluationPeriods: 3 }, `replica ${i + 1} more than ${t.replicaLagSeconds} s behind`),
+  );
+  // RDS has no "backup failed" event; its failure and low-storage events are the nearest
+  // (RDS user guide, USER_Events.Messages: categories of db-instance). Needs the topic.
+  if (config.alerts.notify) {
+    new aws.rds.EventSubscription(`${prefix}-postgres-events`, {
+      snsTopic: config.alerts.notify,
+      sourceType: "db-instance",
+      sourceIds: [primary.identifier, ...replicas.map((r) => r.identifier)],
+      eventCategories: ["failure", "low storage", "failover"],
+      tags: { environment: config.environment, preset: config.preset },
+    }, opts);
+  }
+}
+
+export function redisAlarms(config: GaiaConfig, group: aws.elasticache.ReplicationGroup, nodes: number, opts: pulumi.CustomResourceOptions): void {
+  const t = alertThresholds(config);
+  const alarm = alarmOf(config, opts);
+  for (let i = 0; i < nodes; i++) {
+    alarm(`${config.names.resourcePrefix}-redis-memory-${i + 1}`, {
+      namespace: "AWS/ElastiCache",
+      metricName: "DatabaseMemoryUsagePercentage",
+      dimensions: { CacheClusterId: group.memberClusters.apply((members) => [...members].sort()[i] ?? ""), CacheNodeId: "0001" },
+      statistic: "Maximum",
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: t.redisMemoryPercent,
+      evaluationPeriods: 2,
+    }, `Redis node ${i + 1} above ${t.redisMemoryPercent}% of its memory`);
+  }
+}
+
+function alarmOf(config: GaiaConfig, opts: pulumi.CustomResourceOptions) {
+  const actions = config.alerts.notify ? [config.alerts.notify] : [];
+  return (name: string, args: Omit<aws.cloudwatch.MetricAlarmArgs, "period" | "alarmActions" | "okActions" | "alarmDescription" | "tags">, why: string) =>
+    new aws.cloudwatch.MetricAlarm(name, {
+      ...args,
+      // Five-minute periods: RDS's and ElastiCache's standard resolution.
+      period: 300,
+      alarmDescription: `Gaia ${config.environment}: ${why}`,
+      alarmActions: actions,
+      okActions: actions,
+      treatMissingData: "missing",
+      tags: { environment: config.environment, preset: config.preset },
+    }, opts);
+}

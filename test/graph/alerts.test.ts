@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { GaiaConfigError, resolveConfig } from "../../components/config";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
+import { byType, planOn, stackOn } from "../support/stacks";
+
+const deep = (value: unknown): any => {
+  const v = unwrap(value);
+  if (Array.isArray(v)) return v.map(deep);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+  return v;
+};
+const alarms = (plan: StackPlan) =>
+  Object.fromEntries(byType(plan, "aws:cloudwatch/metricAlarm:MetricAlarm").map((r) => {
+    const i = deep(r.inputs);
+    return [r.name, { metric: i.metricName, dimensions: i.dimensions, threshold: i.threshold, operator: i.comparisonOperator, actions: i.alarmActions }];
+  }));
+
+describe("alarms from the environment's size", () => {
+  it("on aws production: CPU, storage, connections at 80% of max_connections, each replica's lag and each Redis node's memory, to the topic", async () => {
+    const topic = "arn:aws:sns:us-east-1:123456789012:gaia-alerts";
+    const found = alarms(await planOn("production", "aws"));
+    expect(found).toEqual({
+      "gaia-production-postgres-cpu": { metric: "CPUUtilization", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 80, operator: "GreaterThanThreshold", actions: [topic] },
+      // 10% of the 1000 GB the storage may grow to.
+      "gaia-production-postgres-storage": { metric: "FreeStorageSpace", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 100 * 1024 ** 3, operator: "LessThanThreshold", actions: [topic] },
+      // db.m7g.2xlarge: max_connections 3604.
+      "gaia-production-postgres-connections": { metric: "DatabaseConnections", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 2883, operator: "GreaterThanThreshold", actions: [topic] },
+      "gaia-production-postgres-replica-1-lag": { metric: "ReplicaLag", dimensions: { DBInstanceIdentifier: "gaia-production-postgres-replica-1" }, threshold: 30, operator: "GreaterThanThreshold", actions: [topic] },
+      "gaia-production-postgres-replica-2-lag": { metric: "ReplicaLag", dimensions: { DBInstanceIdentifier: "gaia-production-postgres-replica-2" }, threshold: 30, operator: "GreaterThanThreshold", actions: [topic] },
+      "gaia-production-redis-memory-1": { metric: "DatabaseMemoryUsagePercentage", dimensions: { CacheClusterId: "gaia-production-redis-001", CacheNodeId: "0001" }, threshold: 80, operator: "GreaterThanThreshold", actions: [topic] },
+      "gaia-production-redis-memory-2": { metric: "DatabaseMemoryUsagePercentage", dimensions: { CacheClusterId: "gaia-production-redis-002", CacheNodeId: "0001" }, threshold: 80, operator: "GreaterThanThreshold", actions: [topic] },
+    });
+    const events = deep(byType(await planOn("production", "aws"), "aws:rds/eventSubscription:EventSubscription")[0]!.inputs);
+    expect(events).toMatchObject({ snsTopic: topic, sourceType: "db-instance", eventCategories: ["failure", "low storage", "failover"] });
+  });
+
+  it("on aws staging: thresholds from its smaller size, and no replica or second node", async () => {
+    const found = alarms(await planOn("staging", "aws"));
+    expect(Object.keys(found)).toEqual(["gaia-staging-postgres-cpu", "gaia-staging-postgres-storage", "gaia-staging-postgres-connections", "gaia-staging-redis-memory-1"]);
+    // 10% of 100 GB; db.t4g.micro's max_connections 112, 80% of it.
+    expect([found["gaia-staging-postgres-storage"]!.threshold, found["gaia-staging-postgres-connections"]!.threshold]).toEqual([10 * 1024 ** 3, 89]);
+  });
+
+  it("without gaia:alerts.notify (dev): the alarms, notifying nobody, and no event subscription (it needs a topic)", async () => {
+    const { ["gaia:alerts"]: _, ...config } = stackOn("dev", "aws");
+    const plan = await planStack("dev", config);
+    for (const alarm of Object.values(alarms(plan))) expect(alarm.actions).toEqual([]);
+    expect(byType(plan, "aws:rds/eventSubscription:EventSubscription")).toEqual([]);
+  });
+
+  it("on gcp production: alert policies on the instance, each replica and Memorystore, to the channel", async () => {
+    const plan = await planOn("production", "gcp");
+    const policies = Object.fromEntries(byType(plan, "gcp:monitoring/alertPolicy:AlertPolicy").map((r) => {
+      const i = deep(r.inputs);
+      const condition = i.conditions[0].conditionThreshold;
+      return [r.name, { metric: /metric\.type = "([^"]+)"/.exec(condition.filter)![1], on: /(database_id|instance_id) = "([^"]+)"/.exec(condition.filter)![2], threshold: condition.thresholdValue, channels: i.notificationChannels }];
+    }));
+    const channel = ["projects/gaia-test-project/notificationChannels/1234567890"];
+    expect(policies).toEqual({
+      "gaia-production-postgres-cpu": { metric: "cloudsql.googleapis.com/database/cpu/utilization", on: "gaia-test-project:gaia-production-postgres", threshold: 0.8, channels: channel },
+      "gaia-production-postgres-storage": { metric: "cloudsql.googleapis.com/database/disk/utilization", on: "gaia-test-project:gaia-production-postgres", threshold: 0.9, channels: channel },
+      "gaia-production-postgres-connections": { metric: "cloudsql.googleapis.com/database/postgresql/num_backends", on: "gaia-test-project:gaia-production-postgres", threshold: expect.any(Number), channels: channel },
+      "gaia-production-postgres-replica-1-lag": { metric: "cloudsql.googleapis.com/database/replication/replica_lag", on: "gaia-test-project:gaia-production-postgres-replica-1", threshold: 30, channels: channel },
+      "gaia-production-postgres-replica-2-lag": { metric: "cloudsql.googleapis.com/database/replication/replica_lag", on: "gaia-test-project:gaia-production-postgres-replica-2", threshold: 30, channels: channel },
+      "gaia-production-redis-memory": { metric: "redis.googleapis.com/stats/memory/usage_ratio", on: expect.stringContaining("gaia-production-redis"), threshold: 0.8, channels: channel },
+    });
+    // db-custom-8-16384: max_connections 1802 (16384 MB / 9531392 bytes), alerted at 80%.
+    expect(policies["gaia-production-postgres-connections"]!.threshold).toBe(1441);
+  });
+
+  it("none on fly or local, which the component makes no alerts on", async () => {
+    for (const plan of [await planOn("production", "fly"), await planStack("local", readStackFile("local").config)]) {
+      expect(plan.resources.filter((r) => /cloudwatch|monitoring|eventSubscription/.test(r.type))).toEqual([]);
+    }
+  });
+});
+
+describe("audit logging by preset", () => {
+  it("turns on pgaudit, DDL and connection logging on RDS for staging and production, not dev", async () => {
+    for (const [stack, on] of [["dev", false], ["staging", true], ["production", true]] as const) {
+      const plan = await planOn(stack, "aws");
+      const params = Object.fromEntries((deep(byType(plan, "aws:rds/parameterGroup:ParameterGroup")[0]!.inputs).parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
+      expect({ library: params.shared_preload_libraries, log: params["pgaudit.log"], statements: params.log_statement, connections: params.log_connections, disconnections: params.log_disconnections }, stack).toEqual(
+        on ? { library: "pg_stat_statements,pgaudit", log: "ddl,role", statements: "ddl", connections: "1", disconnections: "1" } : { library: "pg_stat_statements", log: undefined, statements: undefined, connections: undefined, disconnections: undefined },
+      );
+      expect(plan.resources.some((r) => r.type === "postgresql:index/extension:Extension" && r.inputs.name === "pgaudit"), stack).toBe(on);
+    }
+  });
+
+  it("sets Cloud SQL's pgaudit flags on production", async () => {
+    const primary = byType(await planOn("production", "gcp"), "gcp:sql/databaseInstance:DatabaseInstance")[0]!;
+    const flags = Object.fromEntries((deep(primary.inputs).settings.databaseFlags as { name: string; value: string }[]).map((f) => [f.name, f.value]));
+    expect(flags).toMatchObject({ "cloudsql.enable_pgaudit": "on", "pgaudit.log": "ddl,role", log_statement: "ddl", log_connections: "on", log_disconnections: "on" });
+  });
+});
+
+describe("alerts and audit logging refused where they cannot be", () => {
+  const problems = (stack: string, config: Record<string, string>) => {
+    try {
+      resolveConfig(stack, Object.fromEntries(Object.entries(config).map(([k, v]) => [k.slice(5), (() => { try { return JSON.parse(v); } catch { return v; } })()])));
+      return [];
+    } catch (error) {
+      return (error as GaiaConfigError).problems;
+    }
+  };
+  const without = (config: Record<string, string>, key: string) => Object.fromEntries(Object.entries(config).filter(([k]) => k !== key));
+
+  it.each([
+    ["production on aws without a topic", "production", without(stackOn("production", "aws"), "gaia:alerts"), "gaia:alerts.notify is required on production: the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>), so that an alarm reaches someone."],
+    ["production on gcp without a channel", "production", without(stackOn("production", "gcp"), "gaia:alerts"), "gaia:alerts.notify is required on production: the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>), so that an alarm reaches someone."],
+    ["a topic that is not an SNS ARN", "staging", { ...stackOn("staging", "aws"), "gaia:alerts": '{"notify":"ops@gaia.example"}' }, 'gaia:alerts.notify "ops@gaia.example" is not the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>).'],
+    ["a notification target on fly", "staging", { ...stackOn("staging", "fly"), "gaia:alerts": '{"notify":"x"}' }, 'gaia:alerts.notify: the component makes no alerts on fly (README, "Alerts and audit logging"); remove it.'],
+    ["audit logging asked for on fly", "staging", { ...stackOn("staging", "fly"), "gaia:auditLogging": "true" }, 'gaia:auditLogging cannot be turned on on fly: the component sets no server parameters there (README, "Alerts and audit logging"); remove it.'],
+    ["audit logging off on production", "production", { ...stackOn("production", "aws"), "gaia:auditLogging": "false" }, "gaia:auditLogging is false on a production stack: production logs DDL, role changes and connections for audit; remove the override."],
+  ])("refuses %s", (_label, stack, config, message) => {
+    expect(problems(stack, config)).toEqual([message]);
+  });
+});
