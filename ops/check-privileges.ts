@@ -20,7 +20,7 @@ runMain(async () => {
     if (report.problems.length > 0) {
       throw new OpsError(`the database differs from the access policy:\n  ${report.problems.join("\n  ")}`);
     }
-    process.stdout.write(`privileges match the access policy (${report.matrix.length} role/table pairs)\n`);
+    process.stdout.write(`privileges match the access policy (${report.matrix.length} role/table and ${report.schemas.length} role/schema pairs)\n`);
   } finally {
     await client.end();
   }

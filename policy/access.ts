@@ -9,42 +9,58 @@
 export const PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 export type Privilege = (typeof PRIVILEGES)[number];
 
-/** The schema every Gaia table lives in. PUBLIC may not create objects in it. */
-export const APP_SCHEMA = "public";
+/**
+ * The schemas the Gaia tables live in (sql/migrations 000002; README, "The schema"). Only the
+ * owner creates objects in them; PUBLIC has nothing in them, nor in `public`, which holds
+ * only what extensions make.
+ */
+export const SCHEMAS = {
+  auth: "accounts and what proves who someone is: users, OAuth accounts, sessions, access control, API and provider keys",
+  game: "campaigns, their participants, and the conversation and message history",
+  audit: "security events, appended and read, never changed",
+  platform: "the platform's own catalogue and outputs: providers and generated assets",
+} as const;
+export type SchemaName = keyof typeof SCHEMAS;
+export const SCHEMA_NAMES = Object.keys(SCHEMAS) as SchemaName[];
+
+/** The schema of a table named `schema.table`. */
+export const schemaOf = (table: string): string => table.split(".")[0]!;
 
 /**
- * Every table of the schema. Where a table holds credentials, `secretColumns` names them and
+ * Every table, as `schema.table`. Where a table holds credentials, `secretColumns` names them and
  * `analyticsColumns` lists what the analytics role may read instead of the whole table.
  * `scripts/check-privileges.ts` fails when this drifts from the live schema: a table or a
  * credential-looking column missing here, or a readable column that is not listed.
  */
 export const TABLES = {
-  users: {
+  "auth.users": {
     secretColumns: ["password_hash"],
     analyticsColumns: ["id", "email", "name", "is_admin", "created_at", "updated_at"],
   },
-  providers: {},
-  api_keys: {
+  "platform.providers": {},
+  "auth.api_keys": {
     secretColumns: ["key_hash"],
     analyticsColumns: ["id", "user_id", "name", "permissions", "is_active", "expires_at", "last_used_at", "created_at", "updated_at"],
   },
-  provider_keys: {
+  "auth.provider_keys": {
     secretColumns: ["encrypted_key"],
     analyticsColumns: ["id", "user_id", "provider_id", "created_at", "updated_at"],
   },
-  conversations: {},
-  messages: {},
-  assets: {},
-  oauth_accounts: {
+  "game.conversations": {},
+  "game.messages": {},
+  "game.campaigns": {},
+  "game.campaign_participants": {},
+  "platform.assets": {},
+  "auth.oauth_accounts": {
     secretColumns: ["access_token", "refresh_token"],
     analyticsColumns: ["id", "user_id", "provider", "provider_account_id", "token_expires_at", "created_at", "updated_at"],
   },
-  sessions: {
+  "auth.sessions": {
     secretColumns: ["token_hash"],
     analyticsColumns: ["id", "user_id", "ip_address", "user_agent", "expires_at", "created_at", "last_seen_at"],
   },
-  access_control: {},
-  security_events: {},
+  "auth.access_control": {},
+  "audit.security_events": {},
 } as const satisfies Record<string, TablePolicy>;
 
 export interface TablePolicy {
@@ -68,30 +84,32 @@ export interface ServiceRole {
 /** One role per Gaia service. The key is the role's short name (`chat` -> `gaia_<env>_chat`). */
 export const SERVICE_ROLES = {
   chat: {
-    description: "Chat service: conversations and their messages, using the user's provider keys.",
+    description: "Chat and game service: campaigns, their participants, conversations and messages, using the user's provider keys.",
     tables: {
-      users: READ,
-      providers: READ,
-      provider_keys: READ,
-      conversations: READ_WRITE,
-      messages: READ_WRITE,
+      "auth.users": READ,
+      "platform.providers": READ,
+      "auth.provider_keys": READ,
+      "game.campaigns": READ_WRITE,
+      "game.campaign_participants": READ_WRITE,
+      "game.conversations": READ_WRITE,
+      "game.messages": READ_WRITE,
     },
   },
   assets: {
     description: "Asset service: generated assets and their metadata.",
-    tables: { users: READ, assets: READ_WRITE },
+    tables: { "auth.users": READ, "platform.assets": READ_WRITE },
   },
   auth: {
     description: "Auth and API-key service: accounts, sessions, keys, access control and the audit trail.",
     tables: {
-      users: READ_WRITE,
-      providers: READ,
-      api_keys: READ_WRITE,
-      provider_keys: READ_WRITE,
-      oauth_accounts: READ_WRITE,
-      sessions: READ_WRITE,
-      access_control: READ_WRITE,
-      security_events: APPEND_ONLY,
+      "auth.users": READ_WRITE,
+      "platform.providers": READ,
+      "auth.api_keys": READ_WRITE,
+      "auth.provider_keys": READ_WRITE,
+      "auth.oauth_accounts": READ_WRITE,
+      "auth.sessions": READ_WRITE,
+      "auth.access_control": READ_WRITE,
+      "audit.security_events": APPEND_ONLY,
     },
   },
 } as const satisfies Record<string, ServiceRole>;
@@ -121,6 +139,17 @@ export function allowed(role: string, table: string, policy: AccessPolicy = ACCE
   if (role === "owner") return PRIVILEGES;
   if (role === "analytics") return READ;
   return policy.services[role]?.tables[table] ?? [];
+}
+
+/**
+ * The schemas a role may use (USAGE): the owner and analytics every schema of the policy, a
+ * service those of the tables it may touch, and nothing else.
+ */
+export function schemasFor(role: string, policy: AccessPolicy = ACCESS_POLICY): string[] {
+  const all = [...new Set(Object.keys(policy.tables).map(schemaOf))];
+  if (role === "owner" || role === "analytics") return all;
+  const mine = Object.entries(policy.services[role]?.tables ?? {}).filter(([, p]) => p && p.length).map(([t]) => schemaOf(t));
+  return all.filter((schema) => mine.includes(schema));
 }
 
 /** The secret columns of a table (none for most). */

@@ -1,4 +1,4 @@
-import { ACCESS_POLICY, APP_SCHEMA, PRIVILEGES, SERVICE_ROLE_NAMES, analyticsColumns, type AccessPolicy, type Privilege, type ServiceRole } from "./access";
+import { ACCESS_POLICY, PRIVILEGES, SERVICE_ROLE_NAMES, analyticsColumns, schemaOf, schemasFor, type AccessPolicy, type Privilege, type ServiceRole } from "./access";
 import type { EnvironmentNames } from "./naming";
 
 /**
@@ -8,16 +8,20 @@ import type { EnvironmentNames } from "./naming";
  */
 export type Grant =
   | { kind: "database"; role: string; privileges: readonly string[] }
-  | { kind: "schema"; role: string; privileges: readonly string[] }
+  | { kind: "schema"; role: string; schemas: readonly string[]; privileges: readonly string[] }
   | { kind: "table"; role: string; tables: readonly string[]; privileges: readonly Privilege[] }
   | { kind: "column"; role: string; table: string; columns: readonly string[]; privileges: readonly Privilege[] };
 
-/** Future tables made by the owner: analytics may read them, services get nothing until listed. */
+/** Future tables made by the owner in a schema: analytics may read them, services get nothing until listed. */
 export interface DefaultPrivilege {
   owner: string;
   role: string;
+  schema: string;
   privileges: readonly Privilege[];
 }
+
+/** The schemas of a policy, in the order its tables name them. */
+export const policySchemas = (policy: AccessPolicy = ACCESS_POLICY): string[] => [...new Set(Object.keys(policy.tables).map(schemaOf))];
 
 export const PUBLIC_ROLE = "public";
 
@@ -35,9 +39,9 @@ export function grantsFor(names: EnvironmentNames, services: readonly string[] =
     // The owner keeps what database owners have: migrations create schemas.
     { kind: "database", role: group("owner"), privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
     ...readers.map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
-    { kind: "schema", role: PUBLIC_ROLE, privileges: [] },
-    { kind: "schema", role: group("owner"), privileges: ["USAGE", "CREATE"] },
-    ...readers.map((role): Grant => ({ kind: "schema", role: group(role), privileges: ["USAGE"] })),
+    // Each role uses the schemas of its tables only; the owner creates in all of them.
+    { kind: "schema", role: group("owner"), schemas: policySchemas(policy), privileges: ["USAGE", "CREATE"] },
+    ...readers.map((role): Grant => ({ kind: "schema", role: group(role), schemas: schemasFor(role, policy), privileges: ["USAGE"] })),
   ];
 
   const tables = Object.keys(policy.tables);
@@ -59,8 +63,8 @@ export function grantsFor(names: EnvironmentNames, services: readonly string[] =
   return grants;
 }
 
-export function defaultPrivilegesFor(names: EnvironmentNames): DefaultPrivilege[] {
-  return [{ owner: names.groupRole("owner"), role: names.groupRole("analytics"), privileges: ["SELECT"] }];
+export function defaultPrivilegesFor(names: EnvironmentNames, policy: AccessPolicy = ACCESS_POLICY): DefaultPrivilege[] {
+  return policySchemas(policy).map((schema) => ({ owner: names.groupRole("owner"), role: names.groupRole("analytics"), schema, privileges: ["SELECT"] }));
 }
 
 /** Groups a role's tables by identical privilege sets, so each set is one grant. */
@@ -80,17 +84,17 @@ function tablesByPrivileges(tables: ServiceRole["tables"], order: readonly strin
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
-const qualified = (table: string) => `${ident(APP_SCHEMA)}.${ident(table)}`;
+const qualified = (table: string) => `${ident(schemaOf(table))}.${ident(table.slice(table.indexOf(".") + 1))}`;
 
 /** One grant as a GRANT statement; none for an empty privilege list. */
 export function grantToSql(g: Grant, database: string): string[] {
-  if (g.privileges.length === 0) return [];
+  if (g.privileges.length === 0 || (g.kind === "schema" && g.schemas.length === 0)) return [];
   const to = grantee(g.role);
   switch (g.kind) {
     case "database":
       return [`GRANT ${g.privileges.join(", ")} ON DATABASE ${ident(database)} TO ${to}`];
     case "schema":
-      return [`GRANT ${g.privileges.join(", ")} ON SCHEMA ${ident(APP_SCHEMA)} TO ${to}`];
+      return [`GRANT ${g.privileges.join(", ")} ON SCHEMA ${g.schemas.map(ident).join(", ")} TO ${to}`];
     case "table":
       return [`GRANT ${g.privileges.join(", ")} ON TABLE ${g.tables.map(qualified).join(", ")} TO ${to}`];
     case "column":
@@ -99,7 +103,7 @@ export function grantToSql(g: Grant, database: string): string[] {
 }
 
 export function defaultPrivilegeToSql(d: DefaultPrivilege): string {
-  return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(APP_SCHEMA)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`;
+  return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(d.schema)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`;
 }
 
 /**
@@ -107,14 +111,16 @@ export function defaultPrivilegeToSql(d: DefaultPrivilege): string {
  * tables, taken away: the first half of bringing a database to the policy. The owner keeps what it
  * owns (revoking from it would strip an owner's own rights).
  */
-export function revokeAllSql(roles: readonly string[], owner: string, database: string, tables: readonly string[]): string[] {
-  // Table by table: schema public also holds what extensions make (pg_stat_statements' views,
-  // owned by a superuser), which is not the environment's to change.
+export function revokeAllSql(roles: readonly string[], owner: string, database: string, tables: readonly string[], schemas: readonly string[]): string[] {
+  // Table by table: schema public holds what extensions make (pg_stat_statements' views,
+  // owned by a superuser), which is not the environment's to change; on `public` itself, only
+  // what was granted (CREATE and USAGE from PUBLIC, as every database has them by default).
+  const all = ["public", ...schemas];
   return [...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
     ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
-    `REVOKE ALL ON SCHEMA ${ident(APP_SCHEMA)} FROM ${grantee(role)}`,
+    `REVOKE ALL ON SCHEMA ${all.map(ident).join(", ")} FROM ${grantee(role)}`,
     `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
-    `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(APP_SCHEMA)} REVOKE ALL ON TABLES FROM ${grantee(role)}`,
+    ...all.map((schema) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(schema)} REVOKE ALL ON TABLES FROM ${grantee(role)}`),
   ]);
 }
 
@@ -127,6 +133,8 @@ export interface PolicySpec {
   database: string;
   owner: string;
   tables: string[];
+  /** The schemas the tables live in. */
+  schemas: string[];
   grants: Grant[];
   defaults: DefaultPrivilege[];
 }
@@ -136,15 +144,16 @@ export function policySpec(names: EnvironmentNames, services: readonly string[] 
     database: names.database,
     owner: names.groupRole("owner"),
     tables: Object.keys(policy.tables),
+    schemas: policySchemas(policy),
     grants: grantsFor(names, services, policy),
-    defaults: defaultPrivilegesFor(names),
+    defaults: defaultPrivilegesFor(names, policy),
   };
 }
 
 /** The statements that bring a database to `spec`, given the roles that hold privileges in it now. */
 export function policySql(spec: PolicySpec, grantees: readonly string[]): string[] {
   return [
-    ...revokeAllSql(grantees, spec.owner, spec.database, spec.tables),
+    ...revokeAllSql(grantees, spec.owner, spec.database, spec.tables, spec.schemas),
     ...spec.grants.flatMap((g) => grantToSql(g, spec.database)),
     ...spec.defaults.map(defaultPrivilegeToSql),
   ];

@@ -184,19 +184,19 @@ export async function bootstrapAdmin(options: MigrateOptions, admin: AdminBootst
   try {
     await client.query("begin");
     const user = await client.query<{ id: string }>(
-      `insert into users (email, name, is_admin) values ($1, 'Administrator', true)
+      `insert into auth.users (email, name, is_admin) values ($1, 'Administrator', true)
        on conflict ((lower(email))) do update set is_admin = true
        returning id`,
       [admin.email],
     );
     const userId = user.rows[0]!.id;
     await client.query(
-      `update api_keys set is_active = false
+      `update auth.api_keys set is_active = false
         where user_id = $1 and name = 'bootstrap admin key' and key_hash <> $2 and is_active`,
       [userId, admin.keySha256],
     );
     await client.query(
-      `insert into api_keys (user_id, key_hash, name, permissions)
+      `insert into auth.api_keys (user_id, key_hash, name, permissions)
        values ($1, $2, 'bootstrap admin key', '{"admin": true}')
        on conflict (key_hash) do update set is_active = true`,
       [userId, admin.keySha256],

@@ -1,5 +1,4 @@
 import type { Client } from "pg";
-import { APP_SCHEMA } from "../../policy/access";
 import { policySql, type PolicySpec } from "../../policy/grants";
 import { OpsError } from "./env";
 
@@ -19,9 +18,10 @@ import { OpsError } from "./env";
  * the new policy keeps, and a dropped table made the old grant's delete fail for good.
  */
 export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promise<{ statements: number }> {
+  // Tables in the policy's schemas, and any left in `public` (a table there is one the policy misses).
   const { rows } = await client.query<{ table: string }>(
-    "select c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relkind in ('r', 'p')",
-    [APP_SCHEMA],
+    "select n.nspname || '.' || c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = any($1) and c.relkind in ('r', 'p')",
+    [["public", ...spec.schemas]],
   );
   const live = rows.map((r) => r.table);
   const unknown = live.filter((t) => !spec.tables.includes(t));
@@ -34,7 +34,7 @@ export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promi
       ].join("; ") + ". No privilege was changed.",
     );
   }
-  const statements = policySql(spec, await grantees(client));
+  const statements = policySql(spec, await grantees(client, spec.schemas));
   await client.query("begin");
   try {
     for (const statement of statements) await client.query(statement);
@@ -46,17 +46,17 @@ export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promi
   return { statements: statements.length };
 }
 
-/** Every role holding a privilege on this database, schema `public`, its tables or columns, or a default privilege. */
-async function grantees(client: Client): Promise<string[]> {
+/** Every role holding a privilege on this database, its schemas, their tables or columns, or a default privilege. */
+async function grantees(client: Client, schemas: readonly string[]): Promise<string[]> {
   const { rows } = await client.query<{ role: string }>(
     `select distinct pg_get_userbyid(g.grantee) as role from (
-       select (aclexplode(c.relacl)).grantee from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and c.relacl is not null
-       union all select (aclexplode(a.attacl)).grantee from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = $1 and a.attacl is not null
-       union all select (aclexplode(nspacl)).grantee from pg_namespace where nspname = $1 and nspacl is not null
+       select (aclexplode(c.relacl)).grantee from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = any($1) and c.relacl is not null
+       union all select (aclexplode(a.attacl)).grantee from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = any($1) and a.attacl is not null
+       union all select (aclexplode(nspacl)).grantee from pg_namespace where nspname = any($1) and nspacl is not null
        union all select (aclexplode(datacl)).grantee from pg_database where datname = current_database() and datacl is not null
        union all select (aclexplode(defaclacl)).grantee from pg_default_acl
      ) g where g.grantee <> 0 order by 1`,
-    [APP_SCHEMA],
+    [["public", ...schemas]],
   );
   return rows.map((r) => r.role);
 }

@@ -1,17 +1,17 @@
 import type { Client } from "pg";
 import {
   ACCESS_POLICY,
-  APP_SCHEMA,
   CREDENTIAL_COLUMN_PATTERN,
   PRIVILEGES,
   SERVICE_ROLE_NAMES,
   allowed,
   analyticsColumns,
+  schemasFor,
   secretColumns,
   type AccessPolicy,
   type Privilege,
 } from "../../policy/access";
-import { PUBLIC_ROLE, policyRoles } from "../../policy/grants";
+import { PUBLIC_ROLE, policyRoles, policySchemas } from "../../policy/grants";
 import type { EnvironmentNames } from "../../policy/naming";
 
 /** One role's effective privileges on one table, as the server evaluates them. */
@@ -22,8 +22,17 @@ export interface MatrixRow {
   expected: readonly Privilege[];
 }
 
+/** One role's USAGE of one schema, as the server evaluates it, and as the policy says. */
+export interface SchemaRow {
+  role: string;
+  schema: string;
+  usage: boolean;
+  expected: boolean;
+}
+
 export interface PrivilegeReport {
   matrix: MatrixRow[];
+  schemas: SchemaRow[];
   problems: string[];
 }
 
@@ -44,7 +53,8 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
   const policy = scope.policy ?? ACCESS_POLICY;
   const TABLE_NAMES = Object.keys(policy.tables);
   const problems: string[] = [];
-  const columns = await tableColumns(client);
+  const schemas = policySchemas(policy);
+  const columns = await tableColumns(client, ["public", ...schemas]);
   const liveTables = [...columns.keys()];
 
   for (const table of liveTables) {
@@ -58,11 +68,12 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
 
   const subjects = await subjectsOf(client, names, scope.services ?? SERVICE_ROLE_NAMES);
   const matrix: MatrixRow[] = [];
+  const schemaMatrix: SchemaRow[] = [];
   for (const subject of subjects) {
     for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
       const actual: Privilege[] = [];
       for (const privilege of PRIVILEGES) {
-        if (await has(client, "table", subject.name, `${APP_SCHEMA}.${table}`, privilege)) actual.push(privilege);
+        if (await has(client, "table", subject.name, table, privilege)) actual.push(privilege);
       }
       const expected = expectedTablePrivileges(subject.policyRole, table, policy);
       matrix.push({ role: subject.name, table, actual, expected });
@@ -77,7 +88,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
       const readable = analyticsColumns(table, policy);
       for (const column of columns.get(table)!) {
         const expected = readable === null || readable.includes(column);
-        const actual = await has(client, "column", analytics.name, `${APP_SCHEMA}.${table}`, "SELECT", column);
+        const actual = await has(client, "column", analytics.name, table, "SELECT", column);
         if (actual !== expected) {
           problems.push(`${analytics.name} ${actual ? "can" : "cannot"} read ${table}.${column}; policy says it ${expected ? "may" : "may not"}.`);
         }
@@ -97,16 +108,25 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
   }
 
   for (const subject of subjects) {
-    const mayCreate = subject.policyRole === "owner";
-    if ((await has(client, "schema", subject.name, APP_SCHEMA, "CREATE")) !== mayCreate) {
-      problems.push(`${subject.name} ${mayCreate ? "cannot" : "can"} create objects in schema ${APP_SCHEMA}.`);
+    // Per schema: only the owner creates; each role uses the schemas of its tables, no other.
+    for (const schema of ["public", ...schemas]) {
+      const mayCreate = subject.policyRole === "owner";
+      // The owner owns the database, and so `public` where pg_database_owner owns it (PostgreSQL 15 on): not the policy's to say.
+      if (!(schema === "public" && mayCreate) && (await has(client, "schema", subject.name, schema, "CREATE")) !== mayCreate) {
+        problems.push(`${subject.name} ${mayCreate ? "cannot" : "can"} create objects in schema ${schema}.`);
+      }
+      if (schema === "public") continue;
+      const mayUse = subject.policyRole !== null && schemasFor(subject.policyRole, policy).includes(schema);
+      const uses = await has(client, "schema", subject.name, schema, "USAGE");
+      schemaMatrix.push({ role: subject.name, schema, usage: uses, expected: mayUse });
+      if (uses !== mayUse) problems.push(`${subject.name} ${mayUse ? "cannot" : "can"} use schema ${schema}; policy says it ${mayUse ? "may" : "may not"}.`);
     }
     const mayConnect = subject.policyRole !== null;
     if ((await has(client, "database", subject.name, names.database, "CONNECT")) !== mayConnect) {
       problems.push(`${subject.name} ${mayConnect ? "cannot" : "can"} connect to database ${names.database}.`);
     }
   }
-  return { matrix, problems };
+  return { matrix, schemas: schemaMatrix, problems };
 }
 
 function expectedTablePrivileges(role: string | null, table: string, policy: AccessPolicy): readonly Privilege[] {
@@ -129,15 +149,15 @@ async function subjectsOf(client: Client, names: EnvironmentNames, services: rea
   return subjects;
 }
 
-async function tableColumns(client: Client): Promise<Map<string, string[]>> {
+async function tableColumns(client: Client, schemas: readonly string[]): Promise<Map<string, string[]>> {
   const { rows } = await client.query<{ table: string; column: string }>(
-    `select c.relname as table, a.attname as column
+    `select n.nspname || '.' || c.relname as table, a.attname as column
        from pg_class c
        join pg_namespace n on n.oid = c.relnamespace
        join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-      where n.nspname = $1 and c.relkind in ('r', 'p')
-      order by c.relname, a.attnum`,
-    [APP_SCHEMA],
+      where n.nspname = any($1) and c.relkind in ('r', 'p')
+      order by n.nspname, c.relname, a.attnum`,
+    [schemas],
   );
   const columns = new Map<string, string[]>();
   for (const { table, column } of rows) columns.set(table, [...(columns.get(table) ?? []), column]);

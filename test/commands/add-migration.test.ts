@@ -18,10 +18,10 @@ it("takes a migration added as the README says, without editing any test", { tim
     return run.stdout;
   };
 
-  writeFileSync(path.join(copy, "sql/migrations/current.sql"), "create index users_created_at on users (created_at);\n");
+  writeFileSync(path.join(copy, "sql/migrations/current.sql"), "create index users_created_at on auth.users (created_at);\n");
   npm("run", "-s", "migration:commit", "--", "index users by creation");
   const committed = readFileSync(path.join(copy, "sql/migrations/committed", "000002-index-users-by-creation.sql"), "utf8");
-  expect(committed).toMatch(/^--! Previous: sha1:[0-9a-f]+\n--! Hash: sha1:[0-9a-f]+\n--! Message: index users by creation\n\ncreate index users_created_at on users \(created_at\);\n$/);
+  expect(committed).toMatch(/^--! Previous: sha1:[0-9a-f]+\n--! Hash: sha1:[0-9a-f]+\n--! Message: index users by creation\n\ncreate index users_created_at on auth.users \(created_at\);\n$/);
 
   expect(npm("run", "-s", "plan", "--", "--update")).toBe(["dev", "local", "production", "staging"].map((s) => `plans/${s}.txt updated\n`).join(""));
   expect(readFileSync(path.join(copy, "plans/local.txt"), "utf8")).toContain("(migrations: 000001-initial-schema.sql, 000002-index-users-by-creation.sql)");

@@ -83,11 +83,11 @@ describe("the local stack's command resources, run as planned against real serve
       encoding: "utf8",
     });
     expect(check.stderr).toBe("");
-    expect(check.stdout).toMatch(/privileges match the access policy \(121 role\/table pairs\)/);
+    expect(check.stdout).toMatch(/privileges match the access policy \(143 role\/table and 44 role\/schema pairs\)/);
     await withClient(dbUrl, async (client) => {
       expect((await checkPrivileges(client, names)).problems).toEqual([]);
       const adminKey = String(plan.outputs.adminApiKey!.value);
-      const keys = await client.query("select key_hash from api_keys k join users u on u.id = k.user_id where u.is_admin and k.is_active");
+      const keys = await client.query("select key_hash from auth.api_keys k join auth.users u on u.id = k.user_id where u.is_admin and k.is_active");
       expect(keys.rows).toEqual([{ key_hash: sha256Hex(adminKey) }]);
     });
   });
@@ -178,22 +178,22 @@ describe("the local stack's command resources, run as planned against real serve
 
   it("applies just the new migration on update, and refuses to leave its table outside the policy", async () => {
     const folder = copyMigrations();
-    const added = commitMigration(folder, "feature-flags", "create table feature_flags (name text primary key, enabled boolean not null default false);");
+    const added = commitMigration(folder, "feature-flags", "create table platform.feature_flags (name text primary key, enabled boolean not null default false);");
     const unlisted = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder });
     expect(unlisted.status).toBe(1);
     expect(unlisted.stdout).toContain(`Running migration '${added}'`);
     for (const earlier of committedMigrations()) expect(unlisted.stdout).not.toContain(earlier);
     expect(unlisted.stderr).toBe(
-      "error: table feature_flags is in the database but not in the access policy: add it to TABLES in policy/access.ts, with its secret columns. No privilege was changed.\n",
+      "error: table platform.feature_flags is in the database but not in the access policy: add it to TABLES in policy/access.ts, with its secret columns. No privilege was changed.\n",
     );
     // The policy with the table, as the next plan would carry it.
-    const policy = policySpec(names, undefined, { ...ACCESS_POLICY, tables: { ...ACCESS_POLICY.tables, feature_flags: {} } });
+    const policy = policySpec(names, undefined, { ...ACCESS_POLICY, tables: { ...ACCESS_POLICY.tables, "platform.feature_flags": {} } });
     const listed = run(schema, "update", { GAIA_MIGRATIONS_FOLDER: folder, GAIA_ACCESS_POLICY: JSON.stringify(policy) });
     expect(listed.stderr).toBe("");
     expect(listed.stdout).toMatch(/0 migration\(s\) applied/);
     expect(listed.stdout).toMatch(/access policy applied/);
     await withClient(withDatabase(server.url, names.database), async (client) => {
-      const { rows } = await client.query("select has_table_privilege($1, 'public.feature_flags', 'SELECT') as analytics, has_table_privilege($2, 'public.feature_flags', 'SELECT') as chat", [
+      const { rows } = await client.query("select has_table_privilege($1, 'platform.feature_flags', 'SELECT') as analytics, has_table_privilege($2, 'platform.feature_flags', 'SELECT') as chat", [
         names.loginRole("analytics"),
         names.loginRole("chat"),
       ]);

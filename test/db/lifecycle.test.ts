@@ -80,7 +80,7 @@ describe("access-policy and schema changes converge", () => {
 
   it("gives a service a privilege on a table it already reads, without a moment of losing SELECT", async () => {
     const assets = policy.services.assets!;
-    policy = withService(policy, "assets", { ...assets, tables: { ...assets.tables, users: ["SELECT", "INSERT"] } });
+    policy = withService(policy, "assets", { ...assets, tables: { ...assets.tables, "auth.users": ["SELECT", "INSERT"] } });
     // The assets service keeps reading while the policy changes under it.
     const reader = new Client({ connectionString: env.url("assets") });
     await reader.connect();
@@ -89,7 +89,7 @@ describe("access-policy and schema changes converge", () => {
     let running = true;
     const probe = (async () => {
       while (running) {
-        await reader.query("select count(*) from users").then(() => reads++, (e: Error) => refused.push(e.message));
+        await reader.query("select count(*) from auth.users").then(() => reads++, (e: Error) => refused.push(e.message));
       }
     })();
     const run = spawnAsync(policy, services);
@@ -103,18 +103,18 @@ describe("access-policy and schema changes converge", () => {
   });
 
   it("adds a table with a credential column, and one without", async () => {
-    commitMigration(folder, "webhooks", "create table webhooks (id uuid primary key default gen_random_uuid(), url text not null, signing_secret text not null);");
-    commitMigration(folder, "flags", "create table flags (name text primary key, enabled boolean not null default false);");
-    policy = withTable(withTable(policy, "webhooks", { secretColumns: ["signing_secret"], analyticsColumns: ["id", "url"] }), "flags");
+    commitMigration(folder, "webhooks", "create table platform.webhooks (id uuid primary key default gen_random_uuid(), url text not null, signing_secret text not null);");
+    commitMigration(folder, "flags", "create table platform.flags (name text primary key, enabled boolean not null default false);");
+    policy = withTable(withTable(policy, "platform.webhooks", { secretColumns: ["signing_secret"], analyticsColumns: ["id", "url"] }), "platform.flags");
     const auth = policy.services.auth!;
-    policy = withService(policy, "auth", { ...auth, tables: { ...auth.tables, webhooks: ["SELECT", "INSERT", "UPDATE", "DELETE"] } });
+    policy = withService(policy, "auth", { ...auth, tables: { ...auth.tables, "platform.webhooks": ["SELECT", "INSERT", "UPDATE", "DELETE"] } });
     await up(policy);
   });
 
   it("adds a column that analytics may read", async () => {
-    commitMigration(folder, "users-locale", "alter table users add column locale text;");
-    const users = policy.tables.users!;
-    policy = withTable(policy, "users", { ...users, analyticsColumns: [...(users.analyticsColumns ?? []), "locale"] });
+    commitMigration(folder, "users-locale", "alter table auth.users add column locale text;");
+    const users = policy.tables["auth.users"]!;
+    policy = withTable(policy, "auth.users", { ...users, analyticsColumns: [...(users.analyticsColumns ?? []), "locale"] });
     await up(policy);
   });
 
@@ -123,7 +123,7 @@ describe("access-policy and schema changes converge", () => {
       await admin.query(`create role "${names.groupRole("billing")}" nologin`);
       await admin.query(`create role "${names.loginRole("billing")}" login password '${server.password}' in role "${names.groupRole("billing")}"`);
     });
-    policy = withService(policy, "billing", { description: "billing", tables: { users: ["SELECT"], flags: ["SELECT"] } });
+    policy = withService(policy, "billing", { description: "billing", tables: { "auth.users": ["SELECT"], "platform.flags": ["SELECT"] } });
     services = [...services, "billing"];
     await up(policy, services);
   });
@@ -141,27 +141,27 @@ describe("access-policy and schema changes converge", () => {
   });
 
   it("follows a migration that drops a table, and the run after it succeeds too", async () => {
-    commitMigration(folder, "drop-flags", "drop table flags;");
-    const { flags: _dropped, ...tables } = policy.tables;
+    commitMigration(folder, "drop-flags", "drop table platform.flags;");
+    const { "platform.flags": _dropped, ...tables } = policy.tables;
     policy = { ...policy, tables };
     await up(policy);
     await up(policy);
   });
 
   it("follows a migration that renames a table", async () => {
-    commitMigration(folder, "rename-webhooks", "alter table webhooks rename to outbound_webhooks;");
-    const { webhooks, ...tables } = policy.tables;
-    policy = { ...policy, tables: { ...tables, outbound_webhooks: webhooks! } };
-    const { webhooks: authWebhooks, ...authTables } = policy.services.auth!.tables;
-    policy = withService(policy, "auth", { ...policy.services.auth!, tables: { ...authTables, outbound_webhooks: authWebhooks } });
+    commitMigration(folder, "rename-webhooks", "alter table platform.webhooks rename to outbound_webhooks;");
+    const { "platform.webhooks": webhooks, ...tables } = policy.tables;
+    policy = { ...policy, tables: { ...tables, "platform.outbound_webhooks": webhooks! } };
+    const { "platform.webhooks": authWebhooks, ...authTables } = policy.services.auth!.tables;
+    policy = withService(policy, "auth", { ...policy.services.auth!, tables: { ...authTables, "platform.outbound_webhooks": authWebhooks } });
     await up(policy);
   });
 
   it("refuses a policy that names a table the schema does not have, changing nothing", async () => {
-    const run = schemaCommand(withTable(policy, "ghosts"), services);
+    const run = schemaCommand(withTable(policy, "game.ghosts"), services);
     expect(run.status).toBe(1);
     expect(run.stderr).toBe(
-      "error: table ghosts is in the access policy but not in the database: remove it from TABLES and SERVICE_ROLES in policy/access.ts, or add the migration that creates it. No privilege was changed.\n",
+      "error: table game.ghosts is in the access policy but not in the database: remove it from TABLES and SERVICE_ROLES in policy/access.ts, or add the migration that creates it. No privilege was changed.\n",
     );
     await withClient(env.adminUrl, async (client) => {
       expect((await checkPrivileges(client, names, { policy, services })).problems).toEqual([]);

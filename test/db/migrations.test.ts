@@ -38,9 +38,15 @@ describe("the migration runner on a real PostgreSQL", () => {
     expect(second.applied).toEqual([]);
     const tables = await query<{ tablename: string; tableowner: string }>(
       env.adminUrl,
-      "select tablename, tableowner from pg_tables where schemaname = 'public' order by 1",
+      "select schemaname || '.' || tablename as tablename, tableowner from pg_tables where schemaname in ('public', 'auth', 'game', 'audit', 'platform') order by 1",
     );
-    expect(tables.map((t) => t.tablename)).toContain("security_events");
+    // Every table in its schema (README, "The schema"), none left in public.
+    expect(tables.map((t) => t.tablename)).toEqual([
+      "audit.security_events",
+      "auth.access_control", "auth.api_keys", "auth.oauth_accounts", "auth.provider_keys", "auth.sessions", "auth.users",
+      "game.campaign_participants", "game.campaigns", "game.conversations", "game.messages",
+      "platform.assets", "platform.providers",
+    ]);
     expect(new Set(tables.map((t) => t.tableowner))).toEqual(new Set([env.names.groupRole("owner")]));
   });
 

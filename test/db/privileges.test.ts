@@ -83,31 +83,31 @@ describe("the access policy on a real server", () => {
       expect(await attempt(env.url("analytics"), `explain delete from ${table}`)).toBe("42501");
       expect(await attempt(env.url("analytics"), `explain insert into ${table} default values`)).toBe("42501");
     }
-    expect(await attempt(env.url("analytics"), "select id, email, created_at from users")).toBe("ok");
-    expect(await attempt(env.url("analytics"), "select * from messages")).toBe("ok");
+    expect(await attempt(env.url("analytics"), "select id, email, created_at from auth.users")).toBe("ok");
+    expect(await attempt(env.url("analytics"), "select * from game.messages")).toBe("ok");
   });
 
   it("gives analytics the tables of a later migration through default privileges, and no one else", async () => {
-    commitMigration(migrationsFolder, "usage-stats", "create table usage_stats (day date primary key, calls integer not null);");
+    commitMigration(migrationsFolder, "usage-stats", "create table platform.usage_stats (day date primary key, calls integer not null);");
     await migrateDatabase({ connectionString: env.url("owner"), ownerRole: env.names.groupRole("owner"), migrationsFolder, log: () => undefined });
-    expect(await attempt(env.url("analytics"), "select * from usage_stats")).toBe("ok");
+    expect(await attempt(env.url("analytics"), "select * from platform.usage_stats")).toBe("ok");
     for (const role of SERVICE_ROLE_NAMES) {
-      expect(await attempt(env.url(role), "select * from usage_stats")).toBe("42501");
+      expect(await attempt(env.url(role), "select * from platform.usage_stats")).toBe("42501");
     }
     // The check notices that the policy does not know the new table yet.
     await withClient(env.adminUrl, async (client) => {
       const report = await checkPrivileges(client, env.names);
-      expect(report.problems).toEqual([expect.stringMatching(/table usage_stats is not in the access policy/)]);
+      expect(report.problems).toEqual([expect.stringMatching(/table platform.usage_stats is not in the access policy/)]);
     });
   });
 
   it("reports a grant that differs from the policy", async () => {
-    await query(env.adminUrl, `grant delete on messages to "${env.names.groupRole("analytics")}"`);
+    await query(env.adminUrl, `grant delete on game.messages to "${env.names.groupRole("analytics")}"`);
     try {
       const report = await withClient(env.adminUrl, (client) => checkPrivileges(client, env.names));
-      expect(report.problems).toContain(`${env.names.loginRole("analytics")} on messages: has [SELECT, DELETE], policy says [SELECT].`);
+      expect(report.problems).toContain(`${env.names.loginRole("analytics")} on game.messages: has [SELECT, DELETE], policy says [SELECT].`);
     } finally {
-      await query(env.adminUrl, `revoke delete on messages from "${env.names.groupRole("analytics")}"`);
+      await query(env.adminUrl, `revoke delete on game.messages from "${env.names.groupRole("analytics")}"`);
     }
   });
 

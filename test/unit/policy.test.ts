@@ -17,7 +17,20 @@ describe("the access policy", () => {
     const grants = grantsFor(names);
     for (const grant of grants.filter((g) => g.role === "public")) expect(grant.privileges).toEqual([]);
     const chat = grants.filter((g) => g.role === "gaia_dev_chat" && g.kind === "table");
-    expect(chat.flatMap((g) => (g.kind === "table" ? g.tables : [])).sort()).toEqual(["conversations", "messages", "provider_keys", "providers", "users"]);
+    expect(chat.flatMap((g) => (g.kind === "table" ? g.tables : [])).sort()).toEqual([
+      "auth.provider_keys", "auth.users", "game.campaign_participants", "game.campaigns", "game.conversations", "game.messages", "platform.providers",
+    ]);
+  });
+
+  it("gives each role USAGE on the schemas it needs and nothing on the others", () => {
+    const usage = Object.fromEntries(grantsFor(environmentNames("dev")).filter((g) => g.kind === "schema").map((g) => [g.role, g.kind === "schema" ? [...g.schemas].sort() : []]));
+    expect(usage).toEqual({
+      gaia_dev_owner: ["audit", "auth", "game", "platform"],
+      gaia_dev_analytics: ["audit", "auth", "game", "platform"],
+      gaia_dev_chat: ["auth", "game", "platform"],
+      gaia_dev_assets: ["auth", "platform"],
+      gaia_dev_auth: ["audit", "auth", "platform"],
+    });
   });
 
   it("leaves out the grants of services an environment does not run", () => {
@@ -29,19 +42,22 @@ describe("the access policy", () => {
 
   it("renders the policy as SQL with quoted identifiers: everything revoked from the roles that hold privileges, then the grants", () => {
     const sql = policySql(policySpec(environmentNames("review-7")), ["gaia_review_7_owner", "gaia_review_7_old_service"]);
-    const tables = Object.keys(ACCESS_POLICY.tables).map((t) => `"public"."${t}"`).join(", ");
-    expect(sql.slice(0, 8)).toEqual([
+    const tables = Object.keys(ACCESS_POLICY.tables).map((t) => `"${t.split(".")[0]}"."${t.split(".")[1]}"`).join(", ");
+    const schemas = '"public", "auth", "platform", "game", "audit"';
+    const defaults = (from: string) => ["public", "auth", "platform", "game", "audit"].map((schema) => `ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "${schema}" REVOKE ALL ON TABLES FROM ${from}`);
+    expect(sql.slice(0, 16)).toEqual([
       `REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_old_service"`,
-      'REVOKE ALL ON SCHEMA "public" FROM "gaia_review_7_old_service"',
+      `REVOKE ALL ON SCHEMA ${schemas} FROM "gaia_review_7_old_service"`,
       'REVOKE ALL ON DATABASE "gaia_review_7" FROM "gaia_review_7_old_service"',
-      'ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "public" REVOKE ALL ON TABLES FROM "gaia_review_7_old_service"',
+      ...defaults('"gaia_review_7_old_service"'),
       `REVOKE ALL ON TABLE ${tables} FROM PUBLIC`,
-      'REVOKE ALL ON SCHEMA "public" FROM PUBLIC',
+      `REVOKE ALL ON SCHEMA ${schemas} FROM PUBLIC`,
       'REVOKE ALL ON DATABASE "gaia_review_7" FROM PUBLIC',
-      'ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "public" REVOKE ALL ON TABLES FROM PUBLIC',
+      ...defaults("PUBLIC"),
     ]);
     expect(sql).not.toContain(`REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_owner"`);
-    expect(sql).toContain('GRANT SELECT ("id", "email", "name", "is_admin", "created_at", "updated_at") ON TABLE "public"."users" TO "gaia_review_7_analytics"');
+    expect(sql).toContain('GRANT SELECT ("id", "email", "name", "is_admin", "created_at", "updated_at") ON TABLE "auth"."users" TO "gaia_review_7_analytics"');
+    expect(sql).toContain('GRANT USAGE ON SCHEMA "auth", "platform" TO "gaia_review_7_assets"');
   });
 });
 
