@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
+import { committedMigrations } from "../support/migrations";
 import { copyProject } from "../support/project";
 
 /**
@@ -20,11 +21,14 @@ it("takes a migration added as the README says, without editing any test", { tim
 
   writeFileSync(path.join(copy, "sql/migrations/current.sql"), "create index users_created_at on auth.users (created_at);\n");
   npm("run", "-s", "migration:commit", "--", "index users by creation");
-  const committed = readFileSync(path.join(copy, "sql/migrations/committed", "000002-index-users-by-creation.sql"), "utf8");
+  // The next number after the project's own migrations, whatever they are by then.
+  const before = committedMigrations();
+  const added = `${String(before.length + 1).padStart(6, "0")}-index-users-by-creation.sql`;
+  const committed = readFileSync(path.join(copy, "sql/migrations/committed", added), "utf8");
   expect(committed).toMatch(/^--! Previous: sha1:[0-9a-f]+\n--! Hash: sha1:[0-9a-f]+\n--! Message: index users by creation\n\ncreate index users_created_at on auth.users \(created_at\);\n$/);
 
   expect(npm("run", "-s", "plan", "--", "--update")).toBe(["dev", "local", "production", "staging"].map((s) => `plans/${s}.txt updated\n`).join(""));
-  expect(readFileSync(path.join(copy, "plans/local.txt"), "utf8")).toContain("(migrations: 000001-initial-schema.sql, 000002-index-users-by-creation.sql)");
+  expect(readFileSync(path.join(copy, "plans/local.txt"), "utf8")).toContain(`(migrations: ${[...before, added].join(", ")})`);
 
   npm("run", "-s", "build:ops");
   // The whole suite but this file, in the copy.
