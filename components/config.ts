@@ -316,8 +316,7 @@ function observabilityProblems(config: GaiaConfig, auditLoggingSet: boolean | un
   }
   const notify = config.alerts.notify;
   if (notify && !caps.alerts) problems.push(`gaia:alerts.notify: the component makes no alerts on ${config.platform} (README, "Alerts and audit logging"); remove it.`);
-  const form = { aws: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, gcp: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/ }[config.platform as "aws" | "gcp"];
-  if (notify && form && !form.test(notify)) problems.push(`gaia:alerts.notify "${notify}" is not ${caps.alerts}.`);
+  if (notify && caps.alerts && !caps.alerts.pattern.test(notify)) problems.push(`gaia:alerts.notify "${notify}" is not ${caps.alerts.target}.`);
   return problems;
 }
 
@@ -345,7 +344,7 @@ function productionProblems(config: GaiaConfig): string[] {
   if (config.replicas < replicas) problems.push(`gaia:replicas ${config.replicas} is below production's ${replicas}: keep ${replicas} or more.`);
   if (caps.highAvailability && !config.redis.highAvailability) problems.push("gaia:redis.highAvailability is false on a production stack: production's Redis keeps a replica to fail over to; remove the override.");
   if (caps.auditLogging && !config.auditLogging) problems.push("gaia:auditLogging is false on a production stack: production logs DDL, role changes and connections for audit; remove the override.");
-  if (caps.alerts && !config.alerts.notify) problems.push(`gaia:alerts.notify is required on production: ${caps.alerts}, so that an alarm reaches someone.`);
+  if (caps.alerts && !config.alerts.notify) problems.push(`gaia:alerts.notify is required on production: ${caps.alerts.target}, so that an alarm reaches someone.`);
   return problems;
 }
 

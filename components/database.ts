@@ -83,8 +83,9 @@ export function createDatabaseAccess(
       allLogins.push(login);
       both[slot] = { role: login, name, password: onceApplied(password, login.name) };
     }
-    logins[role] = both[currentSlot(generation)];
-    slots[role] = { current: currentSlot(generation), logins: both };
+    const current = currentSlot(generation);
+    logins[role] = both[current];
+    slots[role] = { current, logins: both };
   }
 
   const database = new postgresql.Database(names.database, {

@@ -6,9 +6,10 @@ import { generationKeepers, generationOf, mapSlots } from "./rotation";
 import { createDatabaseAccess, type Login } from "./database";
 import { PLATFORMS } from "./platforms";
 import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
-
-type StoredValue = Pick<StoredSecret, "value" | "after" | "slots">;
 import { applySchema, postgresUrl } from "./schema";
+
+/** A value for the secret store, and what the server must have applied first. */
+type StoredValue = Pick<StoredSecret, "value" | "after" | "slots">;
 
 export type { GaiaDatabaseArgs } from "./args";
 

@@ -13,6 +13,7 @@
  * (a role with CREATEDB and CREATEROLE; a Redis user allowed ACL), stored in the stack as
  * secrets. Runs the Pulumi CLI through the Automation API, as `npm run rotate` does.
  */
+import { automation, outputValues, toStderr, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT } from "./lib/stackFile";
 
 export interface ReviewStack {
@@ -104,21 +105,18 @@ function flag(args: string[], name: string): string | undefined {
   return at >= 0 ? (args[at + 1] ?? "") : undefined;
 }
 
-/** The project's stacks through Pulumi's Automation API: the `pulumi` on PATH, or the CLI under GAIA_PULUMI_ROOT. */
-export async function automationWorkspace(root = PROJECT_ROOT, options: { pulumiRoot?: string; envVars?: Record<string, string> } = {}): Promise<ReviewWorkspace> {
-  const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
-  const pulumiRoot = options.pulumiRoot ?? process.env.GAIA_PULUMI_ROOT;
-  const pulumiCommand = pulumiRoot ? await PulumiCommand.get({ root: pulumiRoot }) : undefined;
-  const workspace = await LocalWorkspace.create({ workDir: root, pulumiCommand, envVars: options.envVars });
-  const print = (out: string) => process.stderr.write(out);
+/** The project's stacks through Pulumi's Automation API (scripts/lib/automation.ts). */
+export async function automationWorkspace(root = PROJECT_ROOT, options: AutomationOptions = {}): Promise<ReviewWorkspace> {
+  const { LocalWorkspace, workspaceOptions } = await automation(options);
+  const workspace = await LocalWorkspace.create({ workDir: root, ...workspaceOptions });
   return {
     stacks: async () => (await workspace.listStacks()).map((s) => ({ name: s.name, lastUpdate: s.lastUpdate })),
     open: async (name) => {
-      const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: root }, { pulumiCommand, envVars: options.envVars });
+      const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: root }, workspaceOptions);
       return {
         setConfig: (key, value, secret) => stack.setConfig(key, { value, secret }),
-        up: async () => Object.fromEntries(Object.entries((await stack.up({ onOutput: print })).outputs).map(([k, o]) => [k, o.value])),
-        destroy: async () => void (await stack.destroy({ onOutput: print })),
+        up: async () => outputValues((await stack.up({ onOutput: toStderr })).outputs),
+        destroy: async () => void (await stack.destroy({ onOutput: toStderr })),
       };
     },
     remove: (name) => workspace.removeStack(name),

@@ -10,6 +10,7 @@ import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { rotatableCredentials, whyNotRotatable } from "../components/rotation";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
+import { automation, outputValues, toStderr, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
@@ -79,22 +80,14 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   return lines;
 }
 
-/**
- * The stack through Pulumi's Automation API (a local program in `root`): the `pulumi` on PATH,
- * or the CLI under `pulumiRoot` (`<root>/bin/pulumi`; default GAIA_PULUMI_ROOT).
- */
-export async function openStack(stack: string, root: string, options: { pulumiRoot?: string; envVars?: Record<string, string> } = {}): Promise<RotationStack> {
-  const { LocalWorkspace, PulumiCommand } = await import("@pulumi/pulumi/automation/index.js");
-  const pulumiRoot = options.pulumiRoot ?? process.env.GAIA_PULUMI_ROOT;
-  const pulumiCommand = pulumiRoot ? await PulumiCommand.get({ root: pulumiRoot }) : undefined;
-  const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: root }, { pulumiCommand, envVars: options.envVars });
+/** The stack through Pulumi's Automation API (a local program in `root`; scripts/lib/automation.ts). */
+export async function openStack(stack: string, root: string, options: AutomationOptions = {}): Promise<RotationStack> {
+  const { LocalWorkspace, workspaceOptions } = await automation(options);
+  const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: root }, workspaceOptions);
   return {
     getConfigValue: async (key) => s.getConfig(key, true).then((v) => v.value, () => undefined),
     setConfigValue: (key, value) => s.setConfig(key, { value }, true),
-    up: async () => {
-      const result = await s.up({ onOutput: (out) => process.stderr.write(out) });
-      return Object.fromEntries(Object.entries(result.outputs).map(([k, o]) => [k, o.value]));
-    },
+    up: async () => outputValues((await s.up({ onOutput: toStderr })).outputs),
   };
 }
 

@@ -45,7 +45,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     highAvailability: true,
     minStorageGb: 20,
     auditLogging: true,
-    alerts: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)",
+    alerts: { target: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)", pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/ },
   },
   settings,
 

@@ -82,7 +82,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     highAvailability: true,
     minStorageGb: 10,
     auditLogging: true,
-    alerts: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)",
+    alerts: { target: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)", pattern: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/ },
   },
   settings,
 

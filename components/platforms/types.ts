@@ -22,8 +22,8 @@ export interface PlatformCapabilities {
   minStorageGb: number;
   /** Whether the component can turn on pgaudit and connection logging here (components/alerts.ts, the platforms' parameters). */
   auditLogging: boolean;
-  /** What `gaia:alerts.notify` names here, where the component makes alerts; null where it makes none. */
-  alerts: string | null;
+  /** What `gaia:alerts.notify` names here and the form it takes, where the component makes alerts; null where it makes none. */
+  alerts: { target: string; pattern: RegExp } | null;
 }
 
 /** Everything a platform piece needs: the resolved config, names, and where to hang resources. */

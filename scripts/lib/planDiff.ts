@@ -21,7 +21,7 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
     const header = /^\s*\+ (\S+) (\S+)(?:  \((.*)\))?$/.exec(line);
     if (header) {
       close();
-      const inputs = new Map<string, string>(header[3] && /(^|; )protected(;|$)/.test(header[3]) ? [[PROTECTED, "true"]] : []);
+      const inputs = new Map<string, string>(header[3] && saysProtected(header[3]) ? [[PROTECTED, "true"]] : []);
       resources.set(`${header[1]}::${header[2]}`, inputs);
       current = { inputs, indent: indent + 4, block: [] };
       continue;
@@ -35,7 +35,7 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
     if (indent === current.indent && body.startsWith("(")) {
       // Flags too long for the header, or the migrations a schema command applies.
       close();
-      if (/^\((protected|kept on destroy|deleted with|after)/.test(body) && /(^\(|; )protected(;|\)|$)/.test(body)) current.inputs.set(PROTECTED, "true");
+      if (saysProtected(body.replace(/^\(|\)$/g, ""))) current.inputs.set(PROTECTED, "true");
       continue;
     }
     const input = /^([A-Za-z0-9_]+):(?: (.*))?$/.exec(body);
@@ -50,6 +50,9 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
   close();
   return resources;
 }
+
+/** Whether a resource's flags (`protected; kept on destroy; …`, as `planAsText` prints them) include `protect`. */
+const saysProtected = (flags: string) => flags.split("; ").includes("protected");
 
 /** An input's lines as `planAsText` prints them (`valueLines`), as the compact JSON of its value. */
 function canonical(lines: string[], indent: number): string {

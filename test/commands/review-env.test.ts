@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
 import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { outputValues } from "../../scripts/lib/automation";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { ReviewError, automationWorkspace, review, type ReviewWorkspace } from "../../scripts/review-env";
@@ -57,7 +58,7 @@ async function workspace(): Promise<ReviewWorkspace> {
           const plan = await planned();
           await applyLocalPlan(plan, server.url, applied.has(name) ? "update" : "create");
           applied.set(name, plan);
-          return Object.fromEntries(Object.entries(plan.outputs).map(([k, o]) => [k, o.value]));
+          return outputValues(plan.outputs);
         },
         destroy: async () => {
           await destroyLocalPlan(applied.get(name)!, server.url);

@@ -4,6 +4,7 @@ import path from "node:path";
 import { Client } from "pg";
 import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { outputValues } from "../../scripts/lib/automation";
 import { planStack } from "../../scripts/lib/offline";
 import { startEmbeddedPostgres } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
@@ -30,7 +31,7 @@ function localProject() {
       up: async () => {
         const { config, secretKeys } = readStackConfig(stack, { root, pulumi: project.cli, env: project.env });
         const plan = await planStack(stack, config, secretKeys);
-        const outputs = Object.fromEntries(Object.entries(plan.outputs).map(([k, o]) => [k, o.value]));
+        const outputs = outputValues(plan.outputs);
         updates.push(outputs);
         return outputs;
       },
