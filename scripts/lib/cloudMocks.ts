@@ -71,7 +71,9 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
         primaryEndpointAddress: `master.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
         readerEndpointAddress: `replica.${inputs.replicationGroupId}.abc123.use1.cache.amazonaws.com`,
         arn: `arn:aws:elasticache:us-east-1:123456789012:replicationgroup:${inputs.replicationGroupId}`,
-        // Its member clusters, as ElastiCache names them: <group>-001, -002, ….
+        // Its member clusters (the SDK's declared output, "the names of all the cache clusters
+        // that are part of this replication group"), one per node; the <group>-001 form is
+        // illustrative: the alarms take the names from this output, whatever ElastiCache calls them.
         memberClusters: Array.from({ length: Number(inputs.numCacheClusters ?? 1) }, (_, i) => `${inputs.replicationGroupId}-00${i + 1}`),
       };
     case "aws:secretsmanager/secret:Secret":
