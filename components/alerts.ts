@@ -33,5 +33,16 @@ export function alertThresholds(config: GaiaConfig): AlertThresholds {
   };
 }
 
-/** The server parameters of audit logging (pgaudit's DDL and role statements, connections), as PostgreSQL names them. */
-export const AUDIT_LOGGING = { "pgaudit.log": "ddl,role", log_statement: "ddl" } as const;
+/**
+ * The server parameters of audit logging, as PostgreSQL names them: DDL and role statements
+ * through pgaudit, which writes role statements with their password redacted (pgaudit.c
+ * `stack_valid`/`log_audit_event`: "<REDACTED>" for CREATE/ALTER ROLE with a password; RDS user
+ * guide, "Using pgAudit to log database activity": "If your instance is configured to log
+ * statements … you can avoid the cleartext password issue by using pgAudit"). Core statement
+ * logging is pinned off: `log_statement = ddl` writes `ALTER ROLE … PASSWORD '…'` verbatim
+ * (src/backend/tcop/utility.c GetCommandLogLevel: CreateRole/AlterRole are LOGSTMT_DDL), and a
+ * setting made by hand in the console is put back by the next `pulumi up`. Role passwords reach
+ * the server only as SCRAM verifiers anyway (components/credentials.ts loginVerifier).
+ * pgaudit.log_parameter stays at its default (off), so no bound parameter is logged either.
+ */
+export const AUDIT_LOGGING = { "pgaudit.log": "ddl,role", log_statement: "none" } as const;

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { scramSha256Verifier } from "./scram";
 
 export interface PasswordOptions {
   /** The rotation handle: change a value and a new password is generated. */
@@ -43,4 +44,17 @@ export function generatePassword(name: string, opts: pulumi.CustomResourceOption
  */
 export function onceApplied(password: pulumi.Output<string>, applied: pulumi.Output<unknown>): pulumi.Output<string> {
   return pulumi.secret(pulumi.all([applied, password]).apply(([, p]) => p));
+}
+
+/**
+ * What a login role's `password` is set to: the password's SCRAM-SHA-256 verifier
+ * (components/scram.ts), never the password. The PostgreSQL provider sends it in a plain
+ * `CREATE ROLE … PASSWORD '…'` / `ALTER ROLE … PASSWORD '…'` (terraform-provider-postgresql
+ * postgresql/resource_postgresql_role.go, resourcePostgreSQLRoleCreate and setRolePassword), which
+ * a statement log records as it is. Reading the role back causes no diff: with `superuser:
+ * false` the provider keeps the state's value, and as a superuser it compares pg_shadow's
+ * verifier with the state's as strings, which are equal (readRolePassword, both at ff936b9).
+ */
+export function loginVerifier(password: pulumi.Output<string>, role: string): pulumi.Output<string> {
+  return pulumi.secret(password.apply((p) => scramSha256Verifier(p, role)));
 }

@@ -2,7 +2,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
-import { generatePassword, onceApplied } from "./credentials";
+import { generatePassword, loginVerifier, onceApplied } from "./credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
 import { PLATFORMS } from "./platforms";
 import type { PostgresInstance } from "./platforms/types";
@@ -79,7 +79,7 @@ export function createDatabaseAccess(
     for (const slot of SLOTS) {
       const name = names.loginRole(role, slot);
       const password = generatePassword(`${name}-password`, { parent: opts.parent }, { keepers: slotKeepers(slot, generation) });
-      const login = new postgresql.Role(name, { name, login: true, inherit: true, password, roles: [group.name] }, child);
+      const login = new postgresql.Role(name, { name, login: true, inherit: true, password: loginVerifier(password, name), roles: [group.name] }, child);
       allLogins.push(login);
       both[slot] = { role: login, name, password: onceApplied(password, login.name) };
     }

@@ -7,7 +7,8 @@
  *   PostgreSQL: the renewed slot's role update as the provider runs it, in one transaction
  *     (cyrilgdn/terraform-provider-postgresql postgresql/resource_postgresql_role.go,
  *     resourcePostgreSQLRoleUpdate: setRolePassword `ALTER ROLE %s PASSWORD '%s'`, then
- *     revokeRoles and grantRoles), then, a step later, the secret store.
+ *     revokeRoles and grantRoles), with the password's SCRAM verifier as the component hands it
+ *     (components/credentials.ts loginVerifier), then, a step later, the secret store.
  *   Redis: `ACL SETUSER` with the current and previous passwords (ops/redis-acl.ts), then the store.
  * The same load runs against the naive way (one login, its password replaced) for comparison.
  * Fails when the alternating way fails a query, when the previous generation's credential no
@@ -22,6 +23,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { currentSlot, type Slot } from "../components/rotation";
+import { scramSha256Verifier } from "../components/scram";
 import { aclRules, connectRedis } from "../ops/lib/redis";
 import { startEmbeddedPostgres } from "./lib/embeddedPostgres";
 
@@ -77,7 +79,7 @@ async function postgresDrill(serverUrl: string, alternating: boolean) {
   await admin.query(`CREATE TABLE ${q(group)} (x int)`);
   await admin.query(`GRANT SELECT ON ${q(group)} TO ${q(group)}`);
   for (const slot of alternating ? (["a", "b"] as const) : (["n"] as const)) {
-    await admin.query(`CREATE ROLE ${q(login(slot))} WITH ENCRYPTED PASSWORD ${literal(passwords[slot]!)} LOGIN INHERIT`);
+    await admin.query(`CREATE ROLE ${q(login(slot))} WITH ENCRYPTED PASSWORD ${literal(scramSha256Verifier(passwords[slot]!, login(slot)))} LOGIN INHERIT`);
     await admin.query(`GRANT ${q(group)} TO ${q(login(slot))}`);
   }
   const first = alternating ? "a" : "n";
@@ -99,7 +101,7 @@ async function postgresDrill(serverUrl: string, alternating: boolean) {
       const slot = alternating ? currentSlot(generation) : "n";
       const password = newPassword();
       await admin.query("BEGIN");
-      await admin.query(`ALTER ROLE ${q(login(slot))} PASSWORD ${literal(password)}`);
+      await admin.query(`ALTER ROLE ${q(login(slot))} PASSWORD ${literal(scramSha256Verifier(password, login(slot)))}`);
       await admin.query(`REVOKE ${q(group)} FROM ${q(login(slot))}`);
       await admin.query(`GRANT ${q(group)} TO ${q(login(slot))}`);
       await admin.query("COMMIT");

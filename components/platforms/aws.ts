@@ -105,11 +105,12 @@ export const awsPlatform: Platform<AwsSettings> = {
         { name: "rds.force_ssl", value: "1" },
         // Static: a change waits for the next reboot (RDS user guide, PostgreSQL parameters).
         { name: "shared_preload_libraries", value: config.auditLogging ? "pg_stat_statements,pgaudit" : "pg_stat_statements", applyMethod: "pending-reboot" },
+        // Never statement logging, audit or not: it would write role passwords (components/alerts.ts).
+        { name: "log_statement", value: AUDIT_LOGGING.log_statement },
         // Audit logging (RDS user guide, "Setting up the pgAudit extension"; log_* are dynamic).
         ...(config.auditLogging
           ? [
               { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"], applyMethod: "pending-reboot" },
-              { name: "log_statement", value: AUDIT_LOGGING.log_statement },
               { name: "log_connections", value: "1" },
               { name: "log_disconnections", value: "1" },
             ]
@@ -297,22 +298,36 @@ export const awsPlatform: Platform<AwsSettings> = {
 };
 
 /**
- * A secret's resource policy: its readers' roles may read it; every other application role of
- * the environment is denied, whatever its identity policy allows (an explicit Deny wins:
+ * A secret's resource policy: its readers' roles may read it and do nothing else to it; every
+ * other application role of the environment may do nothing to it at all, whatever its identity
+ * policy allows (an explicit Deny wins:
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+ * The denies cover every Secrets Manager action, not only reading: a role allowed
+ * `secretsmanager:*` (AWS's managed SecretsManagerReadWrite) could otherwise delete this
+ * policy (`DeleteResourcePolicy`) and then read the secret, or overwrite it (`PutSecretValue`,
+ * `UpdateSecret`): each is an action of its own (Secrets Manager permissions reference,
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html).
+ * Operators and `pulumi up` are not named, so their own identity policies decide.
  */
 export function readerPolicy(secretArn: string, readers: readonly string[], serviceRoles: Record<string, string>) {
-  const allowed = readers.map((r) => serviceRoles[r]).filter((arn): arn is string => Boolean(arn));
+  const allowed = [...new Set(readers.map((r) => serviceRoles[r]).filter((arn): arn is string => Boolean(arn)))];
   const denied = [...new Set(Object.values(serviceRoles))].filter((arn) => !allowed.includes(arn));
-  const read = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
   return {
     Version: "2012-10-17",
     Statement: [
-      ...(allowed.length ? [{ Sid: "ReadersRead", Effect: "Allow", Principal: { AWS: allowed }, Action: read, Resource: secretArn }] : []),
-      ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", Principal: { AWS: denied }, Action: read, Resource: secretArn }] : []),
+      ...(allowed.length
+        ? [
+            { Sid: "ReadersRead", Effect: "Allow", Principal: { AWS: allowed }, Action: SECRET_READ, Resource: secretArn },
+            { Sid: "ReadersOnlyRead", Effect: "Deny", Principal: { AWS: allowed }, NotAction: SECRET_READ, Resource: secretArn },
+          ]
+        : []),
+      ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", Principal: { AWS: denied }, Action: "secretsmanager:*", Resource: secretArn }] : []),
     ],
   };
 }
+
+/** What reading a secret takes: its value, and its metadata (which the SDKs' caches ask for). */
+const SECRET_READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
 
 /**
  * On every AWS resource: the environment, and its preset, which the policy pack keys

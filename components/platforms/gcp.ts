@@ -51,6 +51,8 @@ function databaseFlags(tier: string, auditLogging: boolean) {
   return [
     ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
     ...(memoryMb ? [{ name: "max_connections", value: String(maxConnectionsFor(memoryMb)) }] : []),
+    // Never statement logging, audit or not: it would write role passwords (components/alerts.ts).
+    { name: "log_statement", value: AUDIT_LOGGING.log_statement },
     // Audit logging: "Enabling the cloudsql.enable_pgaudit flag … Setting values for the
     // pgaudit.log flag" (https://cloud.google.com/sql/docs/postgres/pg-audit); the extension
     // itself is created with the others (components/database.ts).
@@ -58,7 +60,6 @@ function databaseFlags(tier: string, auditLogging: boolean) {
       ? [
           { name: "cloudsql.enable_pgaudit", value: "on" },
           { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"] },
-          { name: "log_statement", value: AUDIT_LOGGING.log_statement },
           { name: "log_connections", value: "on" },
           { name: "log_disconnections", value: "on" },
         ]

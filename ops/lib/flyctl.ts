@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { OpsError, optionalEnv } from "./env";
 
 /**
@@ -6,16 +9,41 @@ import { OpsError, optionalEnv } from "./env";
  * prints is captured and never echoed (several commands print connection strings with their
  * password: `mpg create`, `mpg attach`, `redis status`; flyctl internal/command/mpg/v2/run_create.go,
  * run_attach.go, internal/command/redis/status.go). flyctl reads FLY_API_TOKEN (or
- * FLY_ACCESS_TOKEN) from the environment (internal/config/config.go); set FLYCTL to use
+ * FLY_ACCESS_TOKEN) from the environment (internal/config/config.go:150-151); set FLYCTL to use
  * another binary.
+ *
+ * Each run gets a config directory of its own, private (mkdtemp: 0700) and removed afterwards:
+ * on every run flyctl logs each HTTP request and response body, passwords included, to
+ * `<config dir>/logs/flyctl-<time>.log`, whatever LOG_LEVEL says, and keeps the last ten
+ * (flyctl ad0172fac: internal/cli/cli.go:46,58; the file sink ignores the level,
+ * internal/logger/split_logger.go:14-20, file_logger.go:23-25; internal/logger/logfile/fs.go:14-36,
+ * 85-105, name.go:10-17; fly-go v0.9.6 http.go:64-121 logs the bodies at debug). The config
+ * directory is FLY_CONFIG_DIR, else ~/.fly (helpers/config.go:11-21). Nothing stored there is
+ * needed: a missing config.yml is no error and the token comes from the environment
+ * (internal/config/config.go:129,150-151), so a `fly auth login` session is not used. Lost with
+ * it: the secrets version flyctl keeps per app after a change, with which its next `secrets list`
+ * reads its own write (internal/appsecrets/secrets.go:16-22,46, minvers.go:37-56).
+ *
+ * LOG_LEVEL=warn whatever the operator's: at debug flyctl prints those bodies to stderr too
+ * (internal/logger/logger.go:55-73, writer_logger.go:14-19). warn rather than flyctl's default,
+ * info: errors are printed apart from the logger (internal/cli/cli.go:171), the commands used log
+ * nothing at info, and an info line can hold a password (internal/command/redis/proxy.go:43).
  */
 export function flyctl(args: string[], options: { stdin?: string } = {}): string {
+  const configDir = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-"));
   try {
-    return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, { encoding: "utf8", input: options.stdin ?? "", stdio: ["pipe", "pipe", "pipe"] });
+    return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
+      encoding: "utf8",
+      input: options.stdin ?? "",
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn" },
+    });
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
     if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl 0.4.84 or later (see README, "Fly.io") or set FLYCTL to its path.`);
     throw new OpsError(`flyctl ${command(args)} failed (exit ${e.status}): ${lastLines(e.stderr ?? "")}`);
+  } finally {
+    rmSync(configDir, { recursive: true, force: true });
   }
 }
 
@@ -47,7 +75,27 @@ function command(args: string[]): string {
   return args.filter((a) => !a.startsWith("-")).slice(0, 3).join(" ");
 }
 
-/** flyctl's own error lines, with anything shaped like a connection URL's credentials removed. */
+/** flyctl's own error lines, redacted. */
 function lastLines(stderr: string): string {
-  return stderr.trim().split("\n").slice(-3).join(" ").replace(/(\w+:\/\/[^:/\s]*:)[^@\s]+@/g, "$1[secret]@");
+  return redact(stderr).trim().split("\n").slice(-3).join(" ");
+}
+
+/** Names whose value is a credential: password, passwd, pass, secret(s), token, access_token, credentials. */
+const KEY = String.raw`[\w-]*(?:pass|secret|token|credential)[\w-]*`;
+/** A quoted value, its escaped characters included. */
+const QUOTED = String.raw`"(?:[^"\\]|\\.)*"?|'(?:[^'\\]|\\.)*'?`;
+const REDACTIONS: [RegExp, string][] = [
+  // A JSON string field, spaced or not: "password": "a\"b".
+  [new RegExp(String.raw`("${KEY}"\s*:\s*")(?:[^"\\]|\\.)*"?`, "gi"), '$1[secret]"'],
+  // The same JSON quoted inside a string, as an error quoting a response body: \"password\":\"a\\\"b\".
+  [new RegExp(String.raw`(\\"${KEY}\\"\s*:\s*\\")(?:[^"\\]|\\\\(?:\\\\|\\"|[^"\\]))*(?:\\")?`, "gi"), String.raw`$1[secret]\"`],
+  // key=value (a DSN, a query string, an env file) and Go's %+v key:value; never "key: text" prose.
+  [new RegExp(String.raw`(\b${KEY}(?:\s*=\s*|:(?=\S)))(?:${QUOTED}|\S*)`, "gi"), "$1[secret]"],
+  // A URL's password, its slashes perhaps escaped as JSON may: scheme://user:password@host, up to the last "@".
+  [/(\b[a-z][\w+.-]*:(?:\\?\/){2}[^\s:/@"\\]*:)\S*@/gi, "$1[secret]@"],
+];
+
+/** What flyctl printed, without the credentials it can hold in the forms flyctl prints them. */
+export function redact(text: string): string {
+  return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
 }

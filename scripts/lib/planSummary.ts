@@ -34,7 +34,7 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  pools:        ${config.services.length} service(s) x (${pool.size} + ${pool.maxOverflow} overflow) + ${needed - config.services.length * (pool.size + pool.maxOverflow)} reserved = ${needed} connections` +
       (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),
     ...alertsLines(config),
-    `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]}, log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
+    `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]} (passwords redacted), log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
     `  credentials:  rotation generations ${JSON.stringify(config.rotation)}`,
   ];
 }

@@ -1,9 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { runPlanned } from "../support/planned";
@@ -24,7 +22,7 @@ const stack = `gone_${randomBytes(3).toString("hex")}`;
 const snapshot = () => serverSnapshot(server.url, redisUrl);
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-destroy-pg-")) });
+  server = await startTestPostgres("destroy-pg");
   redis = await startPrivateRedis();
   redisUrl = redis.url;
   // What was there before: another team's role, database, Redis user and keys.

@@ -1,17 +1,19 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { environmentNames } from "../../policy/naming";
 import { cloudState, unwrap } from "../../scripts/lib/cloudMocks";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { providerSideDir, registerSecret } from "../support/canary";
+import { startTestPostgres } from "../support/embedded";
 import { planStack, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { makeCertificates } from "../support/certificates";
 import { committedMigrations } from "../support/migrations";
 import { runPlanned, type CommandRun } from "../support/planned";
-import { withClient, withDatabase } from "../support/postgres";
+import { passwordClause, withClient, withDatabase } from "../support/postgres";
 import { one, stackOn } from "../support/stacks";
 
 /**
@@ -28,22 +30,61 @@ let server: EmbeddedServer;
 const printed: CommandRun[] = [];
 /** Every password the double's Fly has handed out, seen after each run. */
 const passwords = new Set<string>();
+/**
+ * An operator's environment at its leakiest: flyctl's debug level on, and FLY_CONFIG_DIR set to
+ * flyctl's default, $HOME/.fly, in a HOME of the test's, so that whatever the developer's own
+ * environment, a log not kept out lands there. TMPDIR gathers the config directories
+ * ops/lib/flyctl.ts makes, so that the test sees them go.
+ */
+const home = mkdtempSync(path.join(tmpdir(), "gaia-fly-home-"));
+const opsTmp = mkdtempSync(path.join(tmpdir(), "gaia-fly-tmp-"));
+const operator = { HOME: home, FLY_CONFIG_DIR: path.join(home, ".fly"), LOG_LEVEL: "debug", TMPDIR: opsTmp };
+/** The config directories flyctl was given, one per call. */
+const configDirs = new Set<string>();
 
 interface DoubleState {
   clusters: { id: string; name: string; plan: string; databases: string[]; users: { name: string; role: string; password: string }[]; attached_apps: string[] }[];
   redis: { name: string; password: string; replicas: string[] }[];
   secrets: Record<string, Record<string, string>>;
-  calls: { argv: string[]; stdin: string }[];
+  calls: { argv: string[]; stdin: string; configDir?: string; configDirMode?: string; logLevel?: string; log?: string }[];
   backups?: { cluster: string; type: string }[];
 }
 const state = () => JSON.parse(readFileSync(stateFile, "utf8")) as DoubleState;
 const command = (name: string) => one(plan, "command:local:Command", name);
 
+/** Files under `dir` that hold any of `secrets`, as "file: secret". */
+function leaks(dir: string, secrets: Iterable<string>): string[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((name) => statSync(path.join(dir, name)).isFile());
+  return files.flatMap((name) => {
+    const text = readFileSync(path.join(dir, name), "utf8");
+    return [...secrets].filter((secret) => text.includes(secret)).map((secret) => `${name}: ${secret}`);
+  });
+}
+
+/**
+ * Runs a command resource through ops/fly.ts, then checks that flyctl's debug log went nowhere:
+ * each flyctl call had a private config directory of its own and LOG_LEVEL=warn, the directory is
+ * gone with the log in it, and no file in the operator's HOME holds a password.
+ */
 function fly(resource: PlannedResource, verb: "create" | "update" | "delete", override: Record<string, string> = {}): CommandRun {
-  const result = runPlanned(resource, verb, { FLYCTL: DOUBLE, FAKE_FLY_STATE: stateFile, ...override });
+  const before = existsSync(stateFile) ? state().calls.length : 0;
+  const result = runPlanned(resource, verb, { FLYCTL: DOUBLE, FAKE_FLY_STATE: stateFile, ...operator, ...override });
   printed.push(result);
   const now = state();
-  for (const p of [...now.clusters.flatMap((c) => c.users.map((u) => u.password)), ...now.redis.map((r) => r.password)]) passwords.add(p);
+  for (const p of [...now.clusters.flatMap((c) => c.users.map((u) => u.password)), ...now.redis.map((r) => r.password)]) {
+    if (!passwords.has(p)) registerSecret(p);
+    passwords.add(p);
+  }
+  for (const call of now.calls.slice(before)) {
+    expect(call).toMatchObject({ configDirMode: "700", logLevel: "warn", log: expect.stringMatching(/\/logs\/flyctl-.+\.log$/) });
+    expect(path.dirname(call.configDir!)).toBe(opsTmp);
+    expect(call.log!.startsWith(call.configDir!)).toBe(true);
+    expect(configDirs.has(call.configDir!)).toBe(false);
+    configDirs.add(call.configDir!);
+  }
+  expect(readdirSync(opsTmp)).toEqual([]);
+  expect(leaks(home, passwords)).toEqual([]);
   return result;
 }
 
@@ -52,8 +93,9 @@ const clusterId = () => JSON.parse(fly(command(`gaia-${stack}-db`), "update").st
 
 beforeAll(async () => {
   plan = await planStack(stack, { ...stackOn("staging", "fly"), "gaia:preset": "staging" });
-  stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "state.json");
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-fly-pg-")), tls: makeCertificates(mkdtempSync(path.join(tmpdir(), "gaia-fly-ca-"))).server });
+  // The double's state is Fly's side (its API), which holds the passwords it hands out.
+  stateFile = path.join(providerSideDir("fly"), "state.json");
+  server = await startTestPostgres("fly-pg", { tls: makeCertificates(mkdtempSync(path.join(tmpdir(), "gaia-fly-ca-"))).server });
 });
 
 afterAll(async () => {
@@ -145,7 +187,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const admin = state().clusters[0]!.users.find((u) => u.name === "fly-user")!;
     const setup = (database: string) => `${withDatabase(server.url, database)}?sslmode=no-verify`;
     await withClient(setup("postgres"), async (su) => {
-      await su.query(`create role "fly-user" login password '${admin.password}'`);
+      await su.query(`create role "fly-user" login ${passwordClause("fly-user", admin.password)}`);
       await su.query(`create database ${names.database} owner "fly-user"`);
     });
     const id = clusterId();
@@ -173,7 +215,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
 
     // A credential someone else set is not taken for this cluster's.
     const assets = command(`gaia-${stack}-fly-access-assets`);
-    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FAKE_FLY_STATE: stateFile } });
+    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), "gaia-fly-cfg-")) } });
     const foreign = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
     expect(foreign.status).toBe(1);
     expect(foreign.stderr).toBe("error: gaia-assets has a GAIA_DATABASE_URL that this cluster did not set: remove it with `fly secrets unset GAIA_DATABASE_URL -a gaia-assets`, then run `pulumi up` again.\n");
@@ -228,6 +270,12 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(missing.stderr).toMatch(/flyctl not found: install flyctl 0.4.84 or later/);
   });
 
+  it("ran every flyctl call with a config directory of its own", () => {
+    // All the calls but the test's own `secrets import`, each checked by fly().
+    expect(configDirs.size).toBe(state().calls.length - 1);
+    expect(configDirs.size).toBeGreaterThan(50);
+  });
+
   it("puts no credential on any command line and prints none", () => {
     // Both clusters' five users each, and Redis.
     expect(passwords.size).toBeGreaterThanOrEqual(11);
@@ -240,7 +288,29 @@ describe("the Fly plan's commands against the flyctl double", () => {
 });
 
 describe("the flyctl double", () => {
-  const run = (...args: string[]) => spawnSync(DOUBLE, args, { env: { ...process.env, FAKE_FLY_STATE: path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "s.json") }, encoding: "utf8" });
+  /** The double run directly, as flyctl without ops/lib/flyctl.ts: its debug log goes to HOME/.fly/logs. */
+  const direct = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const [home, stateFile] = [mkdtempSync(path.join(tmpdir(), "gaia-fly-home-")), path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "s.json")];
+    const result = spawnSync(DOUBLE, args, { env: { ...process.env, HOME: home, FLY_CONFIG_DIR: undefined, LOG_LEVEL: undefined, FAKE_FLY_STATE: stateFile, ...env }, encoding: "utf8" });
+    return { ...result, home, state: JSON.parse(readFileSync(stateFile, "utf8")) as DoubleState };
+  };
+  const run = (...args: string[]) => direct(args);
+
+  it("writes flyctl's debug log, passwords included, where flyctl does, and the leak check finds it", () => {
+    const create = ["mpg", "create", "--name", "c", "--org", "o", "--region", "iad"];
+    const unwrapped = direct(create);
+    expect(unwrapped.status).toBe(0);
+    const password = unwrapped.state.clusters[0]!.users[0]!.password;
+    expect(leaks(unwrapped.home, [password])).toEqual([expect.stringMatching(/^\.fly\/logs\/flyctl-.+\.log: /)]);
+    // FLY_CONFIG_DIR moves it (helpers/config.go), and LOG_LEVEL=debug prints it too (logger.go).
+    const config = mkdtempSync(path.join(tmpdir(), "gaia-fly-cfg-"));
+    const debug = direct(create, { FLY_CONFIG_DIR: config, LOG_LEVEL: "debug" });
+    const other = debug.state.clusters[0]!.users[0]!.password;
+    expect(leaks(debug.home, [other])).toEqual([]);
+    expect(leaks(config, [other])).toEqual([expect.stringMatching(/^logs\/flyctl-.+\.log: /)]);
+    expect(debug.stderr).toContain(other);
+    for (const dir of [unwrapped.home, debug.home, config]) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("fails on flags flyctl does not have, as flyctl does", () => {
     expect(run("redis", "status", "x", "--json")).toMatchObject({ status: 1, stderr: "Error: unknown flag: --json\n" });

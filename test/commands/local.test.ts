@@ -1,8 +1,5 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "pg";
 import { createClient } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +9,8 @@ import { ACCESS_POLICY } from "../../policy/access";
 import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 import { unwrap } from "../../scripts/lib/cloudMocks";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, planStack, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { commitMigration, committedMigrations, copyMigrations } from "../support/migrations";
@@ -52,7 +50,7 @@ async function redisAs(user: string, password: string) {
 const noperm = (promise: Promise<unknown>) => promise.then(() => "ok", (e: Error) => (/NOPERM/.test(e.message) ? "NOPERM" : e.message));
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-commands-pg-")) });
+  server = await startTestPostgres("commands-pg");
   plan = await planLocal(stack);
   schema = one(plan, "command:local:Command", `${names.resourcePrefix}-schema`);
   redisUser = one(plan, "command:local:Command", `${names.resourcePrefix}-redis-acl-user`);

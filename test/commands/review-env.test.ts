@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { outputValues } from "../../scripts/lib/automation";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
@@ -26,7 +26,7 @@ let redis: { url: string; stop(): void };
 const applied = new Map<string, StackPlan>();
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-review-pg-")) });
+  server = await startTestPostgres("review-pg");
   redis = await startPrivateRedis();
 });
 

@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { outputValues } from "../../scripts/lib/automation";
 import { planStack } from "../../scripts/lib/offline";
-import { startEmbeddedPostgres } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
 import { cliProject } from "../support/pulumiCli";
@@ -92,7 +91,7 @@ describe("npm run rotate", () => {
   });
 
   it("checks a rotated login on a server that checks passwords, naming the login and never the password", async () => {
-    const server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-rotate-")) });
+    const server = await startTestPostgres("rotate");
     try {
       const admin = new Client({ connectionString: server.url });
       await admin.connect();
@@ -119,7 +118,7 @@ describe("the README's client code for a rotated credential", () => {
   }
 
   it("reads the store again once when the password it holds was rotated, and connects", async () => {
-    const server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-client-")) });
+    const server = await startTestPostgres("client");
     try {
       const admin = new Client({ connectionString: server.url });
       await admin.connect();

@@ -6,7 +6,8 @@ import path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unwrap } from "../../scripts/lib/cloudMocks";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { makeCertificates, type TestCertificates } from "../support/certificates";
@@ -30,7 +31,7 @@ const setupUrl = () => `${server.url.replace("127.0.0.1", "localhost")}?sslmode=
 
 beforeAll(async () => {
   certificates = makeCertificates(work);
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-tls-pg-")), tls: certificates.server });
+  server = await startTestPostgres("tls-pg", { tls: certificates.server });
   const local = { postgresUrl: server.url.replace("127.0.0.1", "localhost"), sslMode: "verify-full", sslRootCert: certificates.ca };
   plan = await planStack(stack, { ...readStackFile("local").config, "gaia:environment": stack, "gaia:local": JSON.stringify(local) }, ["gaia:local"]);
   await createPlannedRoles(plan, setupUrl());

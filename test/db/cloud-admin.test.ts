@@ -1,15 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { runPlanned } from "../support/planned";
 import { ProviderAsAdmin } from "../support/provider";
-import { withClient, withDatabase } from "../support/postgres";
+import { passwordClause, withClient, withDatabase } from "../support/postgres";
 import { stackOn } from "../support/stacks";
 
 /**
@@ -24,10 +22,10 @@ const ADMIN = "gaia_admin";
 const ADMIN_PASSWORD = randomBytes(18).toString("base64url");
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-cloud-admin-")) });
+  server = await startTestPostgres("cloud-admin");
   await withClient(server.url, async (su) => {
     await su.query("create role rds_superuser nologin");
-    await su.query(`create role ${ADMIN} login createrole createdb password '${ADMIN_PASSWORD}' in role rds_superuser`);
+    await su.query(`create role ${ADMIN} login createrole createdb ${passwordClause(ADMIN, ADMIN_PASSWORD)} in role rds_superuser`);
   });
 });
 
@@ -125,10 +123,10 @@ describe("the admin's rotation", () => {
     expect(after).not.toBe(before);
 
     const rotatedAdmin = `${ADMIN}_${randomBytes(2).toString("hex")}`;
-    await withClient(server.url, (su) => su.query(`create role ${rotatedAdmin} login createrole createdb password '${before}' in role rds_superuser`));
+    await withClient(server.url, (su) => su.query(`create role ${rotatedAdmin} login createrole createdb ${passwordClause(rotatedAdmin, before)} in role rds_superuser`));
     await withClient(withDatabase(server.url, "postgres", rotatedAdmin, before), async (session) => {
       // What RDS does with ModifyDBInstance MasterUserPassword: the master user's password, changed by the service.
-      await withClient(server.url, (su) => su.query(`alter role ${rotatedAdmin} password '${after}'`));
+      await withClient(server.url, (su) => su.query(`alter role ${rotatedAdmin} ${passwordClause(rotatedAdmin, after)}`));
       await expect(withClient(withDatabase(server.url, "postgres", rotatedAdmin, before), (c) => c.query("select 1"))).rejects.toThrow(/password authentication failed/);
       // The provider, configured with the rotated plan's password, creates this stack's roles and database.
       const provider = new ProviderAsAdmin(withDatabase(server.url, "postgres", rotatedAdmin, after));

@@ -1,18 +1,16 @@
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { Client } from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { ACCESS_POLICY, SERVICE_ROLE_NAMES, type AccessPolicy, type ServiceRole } from "../../policy/access";
 import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
-import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
-import { createEnvironment, withClient, type TestEnvironment } from "../support/postgres";
+import { createEnvironment, passwordClause, withClient, type TestEnvironment } from "../support/postgres";
 
 /**
  * The access policy's lifecycle on PostgreSQL 17: version 1 applied, then each change a
@@ -61,7 +59,7 @@ const withService = (policy: AccessPolicy, name: string, role: ServiceRole): Acc
 const withTable = (policy: AccessPolicy, table: string, entry: AccessPolicy["tables"][string] = {}): AccessPolicy => ({ ...policy, tables: { ...policy.tables, [table]: entry } });
 
 beforeAll(async () => {
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-lifecycle-")) });
+  server = await startTestPostgres("lifecycle");
   env = await createEnvironment(server.url, names, server.password);
   folder = copyMigrations();
 });
@@ -121,7 +119,7 @@ describe("access-policy and schema changes converge", () => {
   it("adds a service: its roles first, then the policy", async () => {
     await withClient(server.url, async (admin) => {
       await admin.query(`create role "${names.groupRole("billing")}" nologin`);
-      await admin.query(`create role "${names.loginRole("billing")}" login password '${server.password}' in role "${names.groupRole("billing")}"`);
+      await admin.query(`create role "${names.loginRole("billing")}" login ${passwordClause(names.loginRole("billing"), server.password)} in role "${names.groupRole("billing")}"`);
     });
     policy = withService(policy, "billing", { description: "billing", tables: { "auth.users": ["SELECT"], "platform.flags": ["SELECT"] } });
     services = [...services, "billing"];

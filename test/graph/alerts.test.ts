@@ -3,7 +3,10 @@ import { GaiaConfigError, resolveConfig } from "../../components/config";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
-import { byType, planOn, stackOn } from "../support/stacks";
+import { CLOUD_PLATFORMS, byType, planOn, stackOn } from "../support/stacks";
+import { stackNames } from "../../scripts/lib/stackFile";
+
+const STACKS = stackNames().filter((s) => s !== "local");
 
 const deep = (value: unknown): any => {
   const v = unwrap(value);
@@ -83,7 +86,8 @@ describe("audit logging by preset", () => {
       const plan = await planOn(stack, "aws");
       const params = Object.fromEntries((deep(byType(plan, "aws:rds/parameterGroup:ParameterGroup")[0]!.inputs).parameters as { name: string; value: string }[]).map((p) => [p.name, p.value]));
       expect({ library: params.shared_preload_libraries, log: params["pgaudit.log"], statements: params.log_statement, connections: params.log_connections, disconnections: params.log_disconnections }, stack).toEqual(
-        on ? { library: "pg_stat_statements,pgaudit", log: "ddl,role", statements: "ddl", connections: "1", disconnections: "1" } : { library: "pg_stat_statements", log: undefined, statements: undefined, connections: undefined, disconnections: undefined },
+        // Statement logging is off whether audit logging is on or not: it would write role passwords.
+        on ? { library: "pg_stat_statements,pgaudit", log: "ddl,role", statements: "none", connections: "1", disconnections: "1" } : { library: "pg_stat_statements", log: undefined, statements: "none", connections: undefined, disconnections: undefined },
       );
       expect(plan.resources.some((r) => r.type === "postgresql:index/extension:Extension" && r.inputs.name === "pgaudit"), stack).toBe(on);
     }
@@ -92,7 +96,27 @@ describe("audit logging by preset", () => {
   it("sets Cloud SQL's pgaudit flags on production", async () => {
     const primary = byType(await planOn("production", "gcp"), "gcp:sql/databaseInstance:DatabaseInstance")[0]!;
     const flags = Object.fromEntries((deep(primary.inputs).settings.databaseFlags as { name: string; value: string }[]).map((f) => [f.name, f.value]));
-    expect(flags).toMatchObject({ "cloudsql.enable_pgaudit": "on", "pgaudit.log": "ddl,role", log_statement: "ddl", log_connections: "on", log_disconnections: "on" });
+    expect(flags).toMatchObject({ "cloudsql.enable_pgaudit": "on", "pgaudit.log": "ddl,role", log_statement: "none", log_connections: "on", log_disconnections: "on" });
+  });
+
+  it("never sets statement logging that records role DDL, on any stack on any platform", async () => {
+    // log_statement ddl/mod/all logs ALTER ROLE … PASSWORD verbatim (PostgreSQL utility.c GetCommandLogLevel).
+    const seen: string[] = [];
+    for (const stack of STACKS) {
+      for (const platform of CLOUD_PLATFORMS) {
+        const plan = await planOn(stack, platform);
+        const settings = [
+          ...byType(plan, "aws:rds/parameterGroup:ParameterGroup").flatMap((r) => deep(r.inputs).parameters as { name: string; value: string }[]),
+          ...byType(plan, "gcp:sql/databaseInstance:DatabaseInstance").flatMap((r) => (deep(r.inputs).settings.databaseFlags ?? []) as { name: string; value: string }[]),
+        ];
+        const pinned = settings.filter((x) => x.name === "log_statement");
+        if (platform !== "fly") expect(pinned.length, `${stack} on ${platform}: log_statement pinned`).toBeGreaterThan(0);
+        for (const s of pinned) seen.push(`${stack}/${platform}: ${s.value}`);
+        expect(JSON.stringify(deep(plan.resources.map((r) => r.inputs))), `${stack} on ${platform}`).not.toMatch(/log_statement[^}]*"(ddl|mod|all)"/);
+      }
+    }
+    // Pinned to none on every AWS and GCP stack (a console change is put back by the next up).
+    expect(seen.filter((s) => !s.endsWith(": none"))).toEqual([]);
   });
 });
 

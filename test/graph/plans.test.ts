@@ -48,7 +48,7 @@ describe("plans a reviewer reads first", () => {
       "  pools:        3 service(s) x (20 + 40 overflow) + 10 reserved = 190 connections of 3604 (headroom 3414)",
       "  alerts:       CPU > 80%, < 100 GB storage left, > 2883 connections, replica lag > 30 s, Redis memory > 80%",
       "  alerts to:    arn:aws:sns:us-east-1:123456789012:gaia-production-alerts",
-      "  audit log:    pgaudit ddl,role, log_statement ddl, connections and disconnections",
+      "  audit log:    pgaudit ddl,role (passwords redacted), log_statement none, connections and disconnections",
       "  credentials:  rotation generations {}",
       "",
     ]);

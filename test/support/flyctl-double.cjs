@@ -6,8 +6,10 @@
 // Anything else fails as flyctl does: "Error: unknown flag: --x" or "unknown command", exit 1
 // (internal/cli/cli.go printError). The Fly API is a JSON file (FAKE_FLY_STATE); every call is
 // recorded with its argv and stdin. FAKE_FLY_FAIL="<command path>" fails that command once,
-// as an API error would, to test a run interrupted half-way.
+// as an API error would, to test a run interrupted half-way. Like flyctl, every run writes a
+// debug log, passwords included, to $FLY_CONFIG_DIR/logs or ~/.fly/logs (below).
 const fs = require("node:fs");
+const path = require("node:path");
 const crypto = require("node:crypto");
 
 const stateFile = process.env.FAKE_FLY_STATE;
@@ -21,6 +23,39 @@ class FlyError extends Error {}
 const fail = (message) => {
   throw new FlyError(message);
 };
+// flyctl logs every run at debug level to <config dir>/logs/flyctl-<RFC3339>.log whatever LOG_LEVEL
+// says, and keeps the last ten (internal/cli/cli.go:46,58, internal/logger/split_logger.go:14-20,
+// logfile/fs.go:14-36,85-105, logfile/name.go:10-17); the config dir is FLY_CONFIG_DIR if set, even
+// empty, else $HOME/.fly (helpers/config.go:11-21). Its HTTP client logs each request and response
+// body (fly-go v0.9.6 http.go:64-121), so the log holds what the API hands out. LOG_LEVEL=debug
+// prints the same lines on stderr (internal/logger/logger.go:55-73).
+const debugLines = [];
+const debug = (line) => debugLines.push(`DEBUG ${line}\n`);
+/** An API call as flyctl's HTTP client logs it (the request body pretty-printed, logger.go:90-104); returns the response. */
+const api = (url, response, request) => {
+  debug(`--> POST ${url}`);
+  if (request !== undefined) debug(JSON.stringify(request, null, 2));
+  debug(`<-- 200 ${url}`);
+  debug(`  <-- ${url}: ${JSON.stringify(response)}`);
+  return response;
+};
+/** The log file written, if any: flyctl carries on without one when it cannot (cli.go:46-48). */
+function writeLog() {
+  const configDir = process.env.FLY_CONFIG_DIR ?? (process.env.HOME ? path.join(process.env.HOME, ".fly") : undefined);
+  if (configDir === undefined) return undefined;
+  try {
+    const dir = path.join(configDir, "logs");
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const file = path.join(dir, `flyctl-${new Date().toISOString().replace(/\.\d+Z$/, "Z")}.log`);
+    fs.writeFileSync(file, debugLines.join(""));
+    const logs = fs.readdirSync(dir).filter((name) => /^flyctl-.*\.log$/.test(name)).sort();
+    for (const old of logs.slice(0, -10)) fs.rmSync(path.join(dir, old));
+    return file;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What flyctl's prompts answer without a terminal (internal/prompt/prompt.go ErrNonInteractive). */
 const NON_INTERACTIVE = "prompt: non interactive";
 
@@ -39,7 +74,8 @@ const MPG_REGIONS = ["ams", "fra", "gru", "iad", "lax", "lhr", "nrt", "ord", "si
 const MPG_PLANS = { basic: "Basic", starter: "Starter", launch: "Launch", scale: "Scale", Performance: "Performance" };
 const UPSTASH_PLANS = { ekQ85Yjkw155ohQ5ALYq0M: "Pay-as-you-go", x7M0gyB764ggwt6YZLRK: "Free" }; // internal/command/redis/create.go
 
-const cluster = (id) => state.clusters.find((c) => c.id === id) ?? fail(`managed postgres cluster "${id}" not found`); // mpg.go ClusterFromArgOrSelect
+// mpg.go ClusterFromArgOrSelect; the cluster as the API returns it, with the credentials (GetCluster, GetUserCredentials).
+const cluster = (id) => api(`https://api.fly.io/api/v1/postgres/${id}`, state.clusters.find((c) => c.id === id) ?? fail(`managed postgres cluster "${id}" not found`));
 const clusterArg = (args) => args[0] ?? fail(NON_INTERACTIVE);
 const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pgbouncer.${c.id}.flympg.net/${c.dbname}`;
 const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
@@ -83,6 +119,7 @@ const COMMANDS = {
         users: [{ name: "fly-user", role: "schema_admin", password }],
       };
       state.clusters.push(c);
+      api("https://api.fly.io/api/v1/postgres", c, { name: c.name, org, region: c.region, plan });
       return [
         `Selected Plan: ${MPG_PLANS[plan]}`, `Waiting for cluster ${c.name} (${id}) to be ready...`, "",
         "Managed Postgres cluster created successfully!", `  ID: ${id}`, `  Name: ${c.name}`, `  Organization: ${org}`,
@@ -206,6 +243,7 @@ const COMMANDS = {
       const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`user ${flags.username} not found`);
       const uri = pgbouncerUri(c, user.name, user.password).replace(`/${c.dbname}`, `/${flags.database ?? c.dbname}`);
       secrets[variable] = uri;
+      api(`https://api.machines.dev/v1/apps/${appName}/secrets`, { version: 1 }, { values: { [variable]: uri } });
       if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
       return `The following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
     },
@@ -246,6 +284,7 @@ const COMMANDS = {
       const replicas = flags["no-replicas"] ? [] : flags["replica-regions"].split(",").filter((r) => MPG_REGIONS.includes(r) && r !== region);
       const r = { name: flags.name, org, region, replicas, password: secret() };
       state.redis.push(r);
+      api("https://api.fly.io/graphql", { data: { createAddOn: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } } });
       return `Your database ${r.name} is ready. Apps in the ${org} org can connect to Redis at redis://default:${r.password}@fly-${r.name}.upstash.io:6379\n`;
     },
   },
@@ -254,6 +293,7 @@ const COMMANDS = {
     flags: {},
     run(args) {
       const r = state.redis.find((x) => x.name === args[0]) ?? fail(`Could not find Redis database ${args[0]}`);
+      api("https://api.fly.io/graphql", { data: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } });
       return ["Redis", `  ID             = ${r.name}-id`, `  Name           = ${r.name}`, "  Plan           = Pay-as-you-go", `  Primary Region = ${r.region}`,
         `  Read Regions   = ${r.replicas.join(",")}`, "  Eviction       = Disabled", `  Private URL    = redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, ""].join("\n");
     },
@@ -281,14 +321,17 @@ const COMMANDS = {
     run(_args, flags, stdin) {
       const pairs = stdin.split("\n").filter((l) => l.trim() && !l.startsWith("#"));
       if (pairs.length === 0) fail("requires at least one SECRET=VALUE pair");
+      const values = {};
       for (const line of pairs) {
         const at = line.indexOf("=");
         if (at < 0) fail(`Secrets must be provided as NAME=VALUE pairs (${line} is invalid)`);
         let value = line.slice(at + 1).trimStart();
         if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
         else if (value.includes("#")) value = value.slice(0, value.indexOf("#"));
-        (state.secrets[flags.app] ??= {})[line.slice(0, at).trim()] = value;
+        values[line.slice(0, at).trim()] = value;
       }
+      Object.assign((state.secrets[flags.app] ??= {}), values);
+      api(`https://api.machines.dev/v1/apps/${flags.app}/secrets`, { version: 1 }, { values });
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
   },
@@ -341,18 +384,27 @@ function parse(argv) {
 
 const argv = process.argv.slice(2);
 const stdin = argv[0] === "secrets" && argv[1] === "import" ? fs.readFileSync(0, "utf8") : "";
-state.calls.push({ argv, stdin });
-try {
-  const { path, args, flags } = parse(argv);
-  if (process.env.FAKE_FLY_FAIL === path && !state.failed.includes(path)) {
-    state.failed.push(path);
-    fail(`failed to ${path}: Something went wrong`);
-  }
-  const out = COMMANDS[path].run(args, flags, stdin);
+// Each call with what tests check of flyctl's log: where it went, the config dir's mode, LOG_LEVEL.
+const call = { argv, stdin, configDir: process.env.FLY_CONFIG_DIR, logLevel: process.env.LOG_LEVEL };
+if (call.configDir && fs.existsSync(call.configDir)) call.configDirMode = (fs.statSync(call.configDir).mode & 0o777).toString(8);
+state.calls.push(call);
+/** What flyctl does on its way out, failed or not (internal/cli/cli.go:50-55: the log is closed in a defer). */
+const finish = () => {
+  if (String(process.env.LOG_LEVEL).toLowerCase() === "debug") process.stderr.write(debugLines.join(""));
+  call.log = writeLog();
   save();
+};
+try {
+  const { path: commandPath, args, flags } = parse(argv);
+  if (process.env.FAKE_FLY_FAIL === commandPath && !state.failed.includes(commandPath)) {
+    state.failed.push(commandPath);
+    fail(`failed to ${commandPath}: Something went wrong`);
+  }
+  const out = COMMANDS[commandPath].run(args, flags, stdin);
+  finish();
   process.stdout.write(out);
 } catch (error) {
-  save();
+  finish();
   if (!(error instanceof FlyError)) throw error;
   process.stderr.write(`Error: ${error.message}\n`);
   process.exit(1);

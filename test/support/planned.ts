@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { PROJECT_ROOT, type PlannedResource, type StackPlan } from "../../scripts/lib/offline";
+import { recordOutput } from "./canary";
 import { withClient } from "./postgres";
 import { byType } from "./stacks";
 
@@ -58,6 +59,7 @@ export function runPlanned(resource: PlannedResource, verb: "create" | "update" 
   const previous = resource.inputs.addPreviousOutputInEnv === true && stateStdout.has(resource.name) ? { PULUMI_COMMAND_STDOUT: stateStdout.get(resource.name)! } : {};
   const env = { ...process.env, ...Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, String(unwrap(v))])), ...previous, ...override };
   const result = spawnSync("/bin/sh", ["-c", commandLine], { cwd: PROJECT_ROOT, env, encoding: "utf8", timeout: 120_000 });
+  recordOutput(`${resource.name}-${verb}`, result.stdout ?? "", result.stderr ?? "");
   if (result.status === 0 && verb !== "delete") stateStdout.set(resource.name, result.stdout);
   if (result.status === 0 && verb === "delete") stateStdout.delete(resource.name);
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };

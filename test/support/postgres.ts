@@ -2,10 +2,12 @@ import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { policyRoles } from "../../policy/grants";
 import { environmentNames, type EnvironmentNames } from "../../policy/naming";
+import { scramSha256Verifier } from "../../components/scram";
+import { registerSecret } from "./canary";
 
 /**
  * The machine's PostgreSQL (trust authentication: good for privileges, useless for
- * passwords; tests about passwords use the embedded server in ./embedded.ts).
+ * passwords; tests about passwords use the embedded server of ./embedded.ts).
  */
 export const SHARED_SERVER = process.env.GAIA_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
@@ -36,6 +38,16 @@ export async function query<T extends Record<string, unknown> = Record<string, u
   return withClient(connectionString, async (client) => (await client.query<T>(sql, params)).rows);
 }
 
+/**
+ * `PASSWORD '…'` as the component (and a cloud setting its admin's password) hands it to a
+ * server: the password's SCRAM verifier, never the password (components/scram.ts), which also
+ * becomes one of the run's canary secrets (test/support/canary.ts).
+ */
+export function passwordClause(role: string, password: string): string {
+  registerSecret(password);
+  return `password '${scramSha256Verifier(password, role)}'`;
+}
+
 /** A unique environment name per test run, so runs never collide on a shared server. */
 export function uniqueEnvironment(label: string): EnvironmentNames {
   return environmentNames(`t${label}_${randomBytes(3).toString("hex")}`);
@@ -56,10 +68,13 @@ export interface TestEnvironment {
  * login roles and the database owned by the owner group. Removed again by `drop`.
  */
 export async function createEnvironment(serverUrl: string, names: EnvironmentNames, password = randomBytes(18).toString("base64url")): Promise<TestEnvironment> {
+  registerSecret(password);
   await withClient(serverUrl, async (admin) => {
     for (const role of policyRoles()) {
       await admin.query(`create role "${names.groupRole(role)}" nologin`);
-      await admin.query(`create role "${names.loginRole(role)}" login password '${password}' in role "${names.groupRole(role)}"`);
+      // As the component does: the server is given the password's verifier, never the password.
+      const login = names.loginRole(role);
+      await admin.query(`create role "${login}" login ${passwordClause(login, password)} in role "${names.groupRole(role)}"`);
     }
     await admin.query(`create database "${names.database}" owner "${names.groupRole("owner")}"`);
   });

@@ -1,0 +1,137 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scramSecret, scramSha256Verifier } from "../../components/scram";
+import { environmentNames } from "../../policy/naming";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { startEmbeddedPostgres, type EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
+import { findLeaks } from "../support/canary";
+import { generatedSecrets } from "../support/planned";
+import { SHARED_SERVER, withClient, withDatabase } from "../support/postgres";
+import { ProviderAsAdmin } from "../support/provider";
+import { byType } from "../support/stacks";
+
+/**
+ * No password reaches a PostgreSQL server: the provider is handed SCRAM verifiers, which the
+ * server stores as given and logs in with, and a server that logs every statement holds no
+ * password afterwards. The server here keeps its log apart (not in the run's canary), so that the
+ * planted leak below, the statement the provider sent before, can be shown to be caught.
+ */
+let server: EmbeddedServer;
+let logDir: string;
+let logFile: string;
+let plan: StackPlan;
+const stack = `sec-${randomBytes(3).toString("hex")}`;
+const names = environmentNames(stack);
+
+beforeAll(async () => {
+  logDir = mkdtempSync(path.join(tmpdir(), "gaia-secrets-log-"));
+  chmodSync(logDir, 0o711); // the server's user opens its log in here
+  logFile = path.join(logDir, "postgres.log");
+  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-secrets-pg-")), logFile });
+  const { config } = readStackFile("local");
+  plan = await planStack(stack, { ...config, "gaia:environment": stack, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl: "redis://127.0.0.1:6379" }) }, ["gaia:local"]);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(logDir, { recursive: true, force: true });
+});
+
+describe("passwords reach the server only as SCRAM verifiers", () => {
+  it("computes the verifier PostgreSQL itself computes, given its salt", async () => {
+    // PostgreSQL 15 on the machine hashes a plaintext password with a random salt; ours must agree on every byte.
+    const role = `gaia_scram_${randomBytes(3).toString("hex")}`;
+    const password = `Pw-${randomBytes(12).toString("base64url")}`;
+    const stored = await withClient(SHARED_SERVER, async (su) => {
+      await su.query("SET password_encryption = 'scram-sha-256'");
+      await su.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+      try {
+        return (await su.query<{ p: string }>("SELECT rolpassword AS p FROM pg_authid WHERE rolname = $1", [role])).rows[0]!.p;
+      } finally {
+        await su.query(`DROP ROLE ${role}`);
+      }
+    });
+    const [, iterations, salt] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$/.exec(stored)!;
+    expect(scramSecret(password, Buffer.from(salt!, "base64"), Number(iterations))).toBe(stored);
+    // And the derived salt: the same verifier on every run, another for another role or password.
+    expect(scramSha256Verifier(password, role)).toBe(scramSha256Verifier(password, role));
+    expect(scramSha256Verifier(password, role)).not.toBe(scramSha256Verifier(password, `${role}x`));
+    expect(scramSha256Verifier(password, role)).not.toBe(scramSha256Verifier(`${password}x`, role));
+    expect(() => scramSha256Verifier("pässword", role)).toThrow(/not printable ASCII/);
+  });
+
+  it("every login role of the plan is given a verifier, which the server stores exactly (so the provider reads no difference back)", async () => {
+    const logins = byType(plan, "postgresql:index/role:Role").filter((r) => r.inputs.login === true);
+    expect(logins.length).toBeGreaterThan(0);
+    const provider = new ProviderAsAdmin(server.url);
+    try {
+      for (const role of byType(plan, "postgresql:index/role:Role")) await provider.create(role);
+    } finally {
+      await provider.end();
+    }
+    for (const login of logins) {
+      const given = String(unwrap(login.inputs.password));
+      expect(given, login.name).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/);
+      // readRolePassword (terraform-provider-postgresql, as a superuser) compares pg_shadow's value with the state's.
+      const stored = await withClient(server.url, async (c) => (await c.query<{ p: string }>("SELECT passwd AS p FROM pg_shadow WHERE usename = $1", [login.name])).rows[0]!.p);
+      expect(stored, login.name).toBe(given);
+    }
+  });
+
+  it("each role's URL logs in with its password; a wrong password and the verifier itself are refused", async () => {
+    const urls = unwrap(plan.outputs.connectionUrls!.value) as Record<string, string>;
+    for (const [role, url] of Object.entries(urls)) {
+      const local = new URL(url);
+      const target = withDatabase(server.url, "postgres", decodeURIComponent(local.username), decodeURIComponent(local.password));
+      expect(await withClient(target, async (c) => (await c.query<{ u: string }>("SELECT current_user AS u")).rows[0]!.u), role).toBe(decodeURIComponent(local.username));
+      const verifier = String(unwrap(byType(plan, "postgresql:index/role:Role").find((r) => r.inputs.name === decodeURIComponent(local.username))!.inputs.password));
+      for (const wrong of [`${decodeURIComponent(local.password)}x`, verifier]) {
+        await expect(withClient(withDatabase(server.url, "postgres", decodeURIComponent(local.username), wrong), (c) => c.query("SELECT 1")), role).rejects.toThrow(/password authentication failed/);
+      }
+    }
+  });
+
+  it("leaves no password of the plan in a log that records every statement and connection, and the search finds the one the provider used to send", async () => {
+    const secrets = generatedSecrets(plan);
+    expect(secrets.length).toBeGreaterThan(0);
+    const log = readFileSync(logFile, "utf8");
+    // The log is one that could hold them: it records the role statements, with their verifiers.
+    expect(log).toMatch(/statement: CREATE ROLE .* PASSWORD 'SCRAM-SHA-256\$4096:/);
+    expect(findLeaks([logDir], secrets)).toEqual([]);
+    // The statement the provider ran before (resource_postgresql_role.go setRolePassword), with a password: caught.
+    const planted = `planted-${randomBytes(12).toString("hex")}`;
+    const victim = names.loginRole("chat", "b");
+    await withClient(server.url, (c) => c.query(`ALTER ROLE "${victim}" PASSWORD '${planted}'`));
+    await new Promise((r) => setTimeout(r, 200)); // the server's stderr reaches the file
+    expect(findLeaks([logDir], [planted]).map((l) => l.file)).toEqual([logFile]);
+  });
+});
+
+describe("the canary's search", () => {
+  it("finds generated secrets and registered ones in any file under a folder, and only files changed since the run began", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "gaia-canary-plant-"));
+    try {
+      const generated = `mock-${randomBytes(12).toString("hex")}`;
+      const registered = `reg-${randomBytes(9).toString("base64url")}`;
+      mkdirSync(path.join(root, "a", "b"), { recursive: true });
+      writeFileSync(path.join(root, "a", "b", "flyctl.log"), `{"password":"${generated}"}`);
+      writeFileSync(path.join(root, "a", "out.txt"), `postgresql://u:${registered}@h/db`);
+      writeFileSync(path.join(root, "clean.txt"), "nothing here");
+      const old = path.join(root, "old.txt");
+      writeFileSync(old, registered);
+      utimesSync(old, new Date(0), new Date(0));
+      const found = findLeaks([root], [registered], { since: Date.now() - 60_000 });
+      expect(found.map((l) => path.relative(root, l.file)).sort()).toEqual(["a/b/flyctl.log", "a/out.txt"]);
+      // The report never prints a secret again.
+      expect(JSON.stringify(found)).not.toContain(generated);
+      expect(JSON.stringify(found)).not.toContain(registered);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

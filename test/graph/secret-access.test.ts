@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { unwrap } from "../../scripts/lib/cloudMocks";
+import { byType, planOn, PLATFORM_FIXTURES } from "../support/stacks";
+
+/**
+ * Who may do what to which secret, asserted secret by secret and role by role, from a table
+ * written here (not from the code's own list of readers): a service reads its own URL, the
+ * Redis URL and the CAs; analytics its own URL and the PostgreSQL CA; the owner's and admin's
+ * URLs and the admin API key are for operators only (README, "Security").
+ */
+const EXPECTED_READERS: Record<string, string[]> = {
+  "gaia/production/postgres/owner": [],
+  "gaia/production/postgres/admin": [],
+  "gaia/production/postgres/analytics": ["analytics"],
+  "gaia/production/postgres/chat": ["chat"],
+  "gaia/production/postgres/assets": ["assets"],
+  "gaia/production/postgres/auth": ["auth"],
+  "gaia/production/redis": ["chat", "assets", "auth"],
+  "gaia/production/admin-api-key": [],
+  "gaia/production/postgres/ca": ["chat", "assets", "auth", "analytics"],
+};
+/** Memorystore's CA, on GCP only (ElastiCache's certificates chain to a public root). */
+const GCP_EXTRA_READERS: Record<string, string[]> = { "gaia/production/redis/ca": ["chat", "assets", "auth"] };
+
+const deep = (value: unknown): any => {
+  const v = unwrap(value);
+  if (Array.isArray(v)) return v.map(deep);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, deep(x)]));
+  return v;
+};
+
+type Statement = { Effect: "Allow" | "Deny"; Principal: { AWS: string[] }; Action?: string | string[]; NotAction?: string | string[]; Resource: string };
+
+/** IAM's evaluation of one resource policy for one principal: an explicit Deny wins, then an Allow; else not decided here. */
+function decide(policy: { Statement: Statement[] }, principal: string, action: string): "allow" | "deny" | "identity policy decides" {
+  const matches = (patterns: string | string[] | undefined) =>
+    [patterns ?? []].flat().some((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(action));
+  const applies = (s: Statement) => s.Principal.AWS.includes(principal) && (s.Action !== undefined ? matches(s.Action) : !matches(s.NotAction));
+  const relevant = policy.Statement.filter(applies);
+  if (relevant.some((s) => s.Effect === "Deny")) return "deny";
+  return relevant.some((s) => s.Effect === "Allow") ? "allow" : "identity policy decides";
+}
+
+// Every action a role allowed `secretsmanager:*` could take on a secret (Secrets Manager permissions reference).
+const READ = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"];
+const WRITE = [
+  "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret", "secretsmanager:DeleteSecret", "secretsmanager:RestoreSecret",
+  "secretsmanager:DeleteResourcePolicy", "secretsmanager:PutResourcePolicy", "secretsmanager:GetResourcePolicy",
+  "secretsmanager:RotateSecret", "secretsmanager:CancelRotateSecret", "secretsmanager:UpdateSecretVersionStage",
+  "secretsmanager:ListSecretVersionIds", "secretsmanager:TagResource", "secretsmanager:UntagResource", "secretsmanager:ReplicateSecretToRegions",
+];
+
+describe("who may read which secret", () => {
+  it("on aws production: each reader reads its secrets and may do nothing else to them; every other application role may do nothing at all", async () => {
+    const plan = await planOn("production", "aws");
+    const roles = PLATFORM_FIXTURES.aws.settings.serviceRoles as Record<string, string>;
+    const secrets = byType(plan, "aws:secretsmanager/secret:Secret").map((r) => String(deep(r.inputs).name));
+    expect(secrets.sort()).toEqual(Object.keys(EXPECTED_READERS).sort());
+    const policies = byType(plan, "aws:secretsmanager/secretPolicy:SecretPolicy");
+    expect(policies.length).toBe(secrets.length);
+    for (const resource of policies) {
+      const policy = JSON.parse(String(deep(resource.inputs).policy)) as { Statement: Statement[] };
+      const secret = secrets.find((name) => resource.name === `${name.replace(/\//g, "-")}-policy`)!;
+      expect(secret, resource.name).toBeDefined();
+      for (const [role, arn] of Object.entries(roles)) {
+        const reader = EXPECTED_READERS[secret]!.includes(role);
+        for (const action of READ) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe(reader ? "allow" : "deny");
+        for (const action of WRITE) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe("deny");
+      }
+      // Someone not named (an operator, `pulumi up`) is left to their own identity policy.
+      expect(decide(policy, "arn:aws:iam::123456789012:role/operator", "secretsmanager:PutSecretValue")).toBe("identity policy decides");
+    }
+  });
+
+  it("the evaluator itself: a policy that denies only reading to others is caught", () => {
+    const weak = { Statement: [{ Effect: "Deny" as const, Principal: { AWS: ["r"] }, Action: READ, Resource: "s" }] };
+    expect(decide(weak, "r", "secretsmanager:GetSecretValue")).toBe("deny");
+    expect(decide(weak, "r", "secretsmanager:DeleteResourcePolicy")).not.toBe("deny");
+  });
+
+  it("on gcp production: secretAccessor alone, for exactly each secret's readers' service accounts", async () => {
+    const plan = await planOn("production", "gcp");
+    const accounts = PLATFORM_FIXTURES.gcp.settings.serviceAccounts as Record<string, string>;
+    const secretIds = new Map(byType(plan, "gcp:secretmanager/secret:Secret").map((r) => [r.name, String(deep(r.inputs).secretId)]));
+    expect(byType(plan, "gcp:secretmanager/secretIamBinding:SecretIamBinding")).toEqual([]);
+    expect(byType(plan, "gcp:secretmanager/secretIamPolicy:SecretIamPolicy")).toEqual([]);
+    const members = byType(plan, "gcp:secretmanager/secretIamMember:SecretIamMember").map((r) => deep(r.inputs));
+    for (const m of members) expect(m.role).toBe("roles/secretmanager.secretAccessor");
+    const granted: Record<string, string[]> = {};
+    for (const m of members) (granted[String(m.secretId)] ??= []).push(String(m.member));
+    const expected = Object.fromEntries(
+      Object.entries({ ...EXPECTED_READERS, ...GCP_EXTRA_READERS })
+        .map(([name, readers]) => [name.replace(/\//g, "-"), readers.map((r) => `serviceAccount:${accounts[r]}`).sort()] as const)
+        .filter(([, readers]) => readers.length > 0),
+    );
+    expect(Object.fromEntries(Object.entries(granted).map(([k, v]) => [k, v.sort()]))).toEqual(expected);
+    expect([...secretIds.values()].sort()).toEqual(Object.keys({ ...EXPECTED_READERS, ...GCP_EXTRA_READERS }).map((n) => n.replace(/\//g, "-")).sort());
+  });
+});
