@@ -308,20 +308,31 @@ export const awsPlatform: Platform<AwsSettings> = {
  * `UpdateSecret`): each is an action of its own (Secrets Manager permissions reference,
  * https://docs.aws.amazon.com/secretsmanager/latest/userguide/reference_iam-permissions.html).
  * Operators and `pulumi up` are not named, so their own identity policies decide.
+ *
+ * The denies name their roles in a condition on `aws:PrincipalArn`, under `Principal: "*"`, not
+ * in `Principal`: IAM stores a role named in `Principal` as the role's unique ID, so a role
+ * deleted and created again under the same name would no longer match, and would escape the
+ * deny; `aws:PrincipalArn` is the role's ARN for every session of it (IAM global condition keys,
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn;
+ * unique IDs: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-roles).
+ * The allow keeps naming its roles in `Principal`, the narrowest form, rather than resting an
+ * allow to everyone on a condition: a reader recreated under its name fails closed (it cannot
+ * read until the policy is written again), never open.
  */
 export function readerPolicy(secretArn: string, readers: readonly string[], serviceRoles: Record<string, string>) {
   const allowed = [...new Set(readers.map((r) => serviceRoles[r]).filter((arn): arn is string => Boolean(arn)))];
   const denied = [...new Set(Object.values(serviceRoles))].filter((arn) => !allowed.includes(arn));
+  const roles = (arns: string[]) => ({ Principal: { AWS: "*" }, Condition: { ArnEquals: { "aws:PrincipalArn": arns } } });
   return {
     Version: "2012-10-17",
     Statement: [
       ...(allowed.length
         ? [
             { Sid: "ReadersRead", Effect: "Allow", Principal: { AWS: allowed }, Action: SECRET_READ, Resource: secretArn },
-            { Sid: "ReadersOnlyRead", Effect: "Deny", Principal: { AWS: allowed }, NotAction: SECRET_READ, Resource: secretArn },
+            { Sid: "ReadersOnlyRead", Effect: "Deny", ...roles(allowed), NotAction: SECRET_READ, Resource: secretArn },
           ]
         : []),
-      ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", Principal: { AWS: denied }, Action: "secretsmanager:*", Resource: secretArn }] : []),
+      ...(denied.length ? [{ Sid: "OtherApplicationsDenied", Effect: "Deny", ...roles(denied), Action: "secretsmanager:*", Resource: secretArn }] : []),
     ],
   };
 }

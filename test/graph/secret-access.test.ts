@@ -29,13 +29,41 @@ const deep = (value: unknown): any => {
   return v;
 };
 
-type Statement = { Effect: "Allow" | "Deny"; Principal: { AWS: string[] }; Action?: string | string[]; NotAction?: string | string[]; Resource: string };
+type Statement = {
+  Effect: "Allow" | "Deny";
+  Principal: { AWS: string | string[] };
+  Condition?: { ArnEquals?: Record<string, string | string[]> };
+  Action?: string | string[];
+  NotAction?: string | string[];
+  Resource: string;
+};
 
-/** IAM's evaluation of one resource policy for one principal: an explicit Deny wins, then an Allow; else not decided here. */
-function decide(policy: { Statement: Statement[] }, principal: string, action: string): "allow" | "deny" | "identity policy decides" {
-  const matches = (patterns: string | string[] | undefined) =>
-    [patterns ?? []].flat().some((p) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(action));
-  const applies = (s: Statement) => s.Principal.AWS.includes(principal) && (s.Action !== undefined ? matches(s.Action) : !matches(s.NotAction));
+/**
+ * A role as IAM sees it: its ARN, and whether it is the same role that existed when the policy
+ * was saved. IAM stores a role ARN named in `Principal` as that role's unique ID, so a role
+ * deleted and created again under the same ARN no longer matches it; `aws:PrincipalArn` is the
+ * ARN, whichever role holds it (IAM: Principal element, "IAM role principals"; global condition keys).
+ */
+interface Caller {
+  arn: string;
+  recreated?: boolean;
+}
+
+/** IAM's evaluation of one resource policy for one caller: an explicit Deny wins, then an Allow; else not decided here. */
+function decide(policy: { Statement: Statement[] }, caller: string | Caller, action: string): "allow" | "deny" | "identity policy decides" {
+  const who = typeof caller === "string" ? { arn: caller } : caller;
+  const glob = (p: string, value: string) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`, "i").test(value);
+  const matches = (patterns: string | string[] | undefined) => [patterns ?? []].flat().some((p) => glob(p, action));
+  const principal = (s: Statement) => [s.Principal.AWS].flat().some((p) => p === "*" || (p === who.arn && !who.recreated));
+  const condition = (s: Statement) =>
+    Object.entries(s.Condition ?? {}).every(([operator, keys]) => {
+      if (operator !== "ArnEquals") throw new Error(`the evaluator does not know the condition operator ${operator}`);
+      return Object.entries(keys!).every(([key, values]) => {
+        if (key !== "aws:PrincipalArn") throw new Error(`the evaluator does not know the condition key ${key}`);
+        return [values].flat().some((v) => glob(v, who.arn));
+      });
+    });
+  const applies = (s: Statement) => principal(s) && condition(s) && (s.Action !== undefined ? matches(s.Action) : !matches(s.NotAction));
   const relevant = policy.Statement.filter(applies);
   if (relevant.some((s) => s.Effect === "Deny")) return "deny";
   return relevant.some((s) => s.Effect === "Allow") ? "allow" : "identity policy decides";
@@ -66,6 +94,11 @@ describe("who may read which secret", () => {
         const reader = EXPECTED_READERS[secret]!.includes(role);
         for (const action of READ) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe(reader ? "allow" : "deny");
         for (const action of WRITE) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe("deny");
+        // The same role deleted and created again: still denied everything it was denied, and a
+        // reader no longer allowed until the policy is written again (fails closed).
+        const again = { arn, recreated: true };
+        for (const action of WRITE) expect(decide(policy, again, action), `recreated ${role} ${action} ${secret}`).toBe("deny");
+        for (const action of READ) expect(decide(policy, again, action), `recreated ${role} ${action} ${secret}`).not.toBe("allow");
       }
       // Someone not named (an operator, `pulumi up`) is left to their own identity policy.
       expect(decide(policy, "arn:aws:iam::123456789012:role/operator", "secretsmanager:PutSecretValue")).toBe("identity policy decides");
@@ -76,6 +109,15 @@ describe("who may read which secret", () => {
     const weak = { Statement: [{ Effect: "Deny" as const, Principal: { AWS: ["r"] }, Action: READ, Resource: "s" }] };
     expect(decide(weak, "r", "secretsmanager:GetSecretValue")).toBe("deny");
     expect(decide(weak, "r", "secretsmanager:DeleteResourcePolicy")).not.toBe("deny");
+  });
+
+  it("the evaluator itself: a deny that names its roles in Principal lets a recreated role through", () => {
+    const byPrincipal = { Statement: [{ Effect: "Deny" as const, Principal: { AWS: ["r"] }, Action: "secretsmanager:*", Resource: "s" }] };
+    expect(decide(byPrincipal, "r", "secretsmanager:PutSecretValue")).toBe("deny");
+    expect(decide(byPrincipal, { arn: "r", recreated: true }, "secretsmanager:PutSecretValue")).toBe("identity policy decides");
+    const byCondition = { Statement: [{ Effect: "Deny" as const, Principal: { AWS: "*" }, Condition: { ArnEquals: { "aws:PrincipalArn": ["r"] } }, Action: "secretsmanager:*", Resource: "s" }] };
+    expect(decide(byCondition, { arn: "r", recreated: true }, "secretsmanager:PutSecretValue")).toBe("deny");
+    expect(decide(byCondition, "someone-else", "secretsmanager:PutSecretValue")).toBe("identity policy decides");
   });
 
   it("on gcp production: secretAccessor alone, for exactly each secret's readers' service accounts", async () => {

@@ -61,12 +61,22 @@ export interface Leak {
   secret: string;
 }
 
+export interface LeakSearch {
+  /** Files last modified before this (ms since the epoch) are not read: for folders the run shares with others. */
+  since?: number;
+  /** Paths not searched (the registry of secrets itself, toolchains' caches). */
+  skip?: string[];
+  /** Where to start reading a file the run appended to (a server log that was there before). */
+  fromOffset?: Record<string, number>;
+}
+
 /**
- * Every file under `roots` (recursively; files only, links not followed) modified at or after
- * `since`, searched for the generated-secret shape and for each of `secrets`. `skip` are paths
- * not searched (the registry of secrets itself).
+ * Every file under `roots` (recursively; files only, links not followed), searched for the
+ * generated-secret shape and for each of `secrets`, as written and in the encodings a secret
+ * travels in: percent-encoded (a URL's password), and base64 (a Kubernetes secret, an HTTP
+ * basic header, a HAR file), which is decoded from every run of base64 letters in the file.
  */
-export function findLeaks(roots: string[], secrets: readonly string[], options: { since?: number; skip?: string[]; fromOffset?: Record<string, number> } = {}): Leak[] {
+export function findLeaks(roots: string[], secrets: readonly string[], options: LeakSearch = {}): Leak[] {
   const leaks: Leak[] = [];
   const visit = (file: string) => {
     if (options.skip?.some((s) => file === s || file.startsWith(`${s}${path.sep}`))) return;
@@ -93,11 +103,31 @@ export function findLeaks(roots: string[], secrets: readonly string[], options: 
     } catch {
       return;
     }
-    for (const match of text.match(GENERATED_SECRET) ?? []) leaks.push({ file, secret: shorten(match) });
-    for (const secret of secrets) if (text.includes(secret)) leaks.push({ file, secret: shorten(secret) });
+    leaks.push(...findLeaksIn(file, text, secrets));
   };
   roots.forEach(visit);
   return leaks;
+}
+
+/** Searches one text (a file's, a Redis value, a console line) called `label`, as findLeaks does. */
+export function findLeaksIn(label: string, text: string, secrets: readonly string[]): Leak[] {
+  const forms = [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s)]))];
+  const search = (where: string, within: string): Leak[] => [
+    ...(within.match(GENERATED_SECRET) ?? []).map((match) => ({ file: where, secret: shorten(match) })),
+    ...forms.filter((secret) => within.includes(secret)).map((secret) => ({ file: where, secret: shorten(secret) })),
+  ];
+  return [...search(label, text), ...search(`${label} (base64)`, base64Runs(text))];
+}
+
+/**
+ * Every run of 16 or more base64 (or base64url) letters, decoded at each of the four
+ * alignments a secret can start at, so that an encoded secret is found wherever it sits.
+ */
+function base64Runs(text: string): string {
+  const runs = text.match(/[A-Za-z0-9+/_-]{16,}={0,2}/g) ?? [];
+  return runs
+    .flatMap((run) => [0, 1, 2, 3].map((skip) => Buffer.from(run.slice(skip).replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("latin1")))
+    .join("\n");
 }
 
 const shorten = (secret: string) => `${secret.slice(0, 4)}…(${secret.length} characters)`;
