@@ -17,7 +17,7 @@ export function stackNames(root = PROJECT_ROOT): string[] {
 /**
  * A stack file's `config:` map as the engine hands it to the program: every value a string,
  * objects as JSON with sorted keys, and a key secret when it holds a `secure:` value anywhere
- * (a `--path` secret makes its whole top-level key secret: shared/fixtures/pulumi-cli). An
+ * (a `--path` secret makes its whole top-level key secret: test/fixtures/pulumi-cli). An
  * encrypted value cannot be read here: it becomes a placeholder, itself secret, and its key is
  * listed in `undecrypted`.
  */

@@ -2,30 +2,29 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
+import { planStack } from "../../scripts/lib/offline";
+import { planAsText } from "../../scripts/lib/planFormat";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { copyProject } from "../support/project";
 
 /**
  * scripts/pr-plans.sh as the pull-request workflow runs it, in a git copy of the project: a
- * base commit, a change on top, the markdown for the comment and the step outputs.
+ * prepared base commit whose committed production plan has a third replica (planned here, in
+ * this process), the project as it is on top, the markdown for the comment and the step outputs.
  */
-it("diffs every stack's plan against the base, lists the stacks touched, and flags a protected deletion", { timeout: 300_000 }, () => {
+it("diffs every stack's plan against the base, lists the stacks touched, and flags a protected deletion", { timeout: 120_000 }, async () => {
   const root = copyProject("gaia-pr-plans-");
   const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@t", ...args], { cwd: root, encoding: "utf8" });
-  const npmPlanUpdate = () => {
-    const run = spawnSync(process.execPath, ["node_modules/tsx/dist/cli.mjs", "scripts/plan.ts", "--update"], { cwd: root, encoding: "utf8" });
-    expect(run.status, run.stderr).toBe(0);
-  };
-  const production = path.join(root, "Pulumi.production.yaml");
-  const original = readFileSync(production, "utf8");
-  // The base: production with 3 replicas, its plans committed.
-  writeFileSync(production, original.replace(/^config:\n/m, "config:\n  gaia:replicas: 3\n"));
-  npmPlanUpdate();
+  const { config, secretKeys } = readStackFile("production");
+  const committed = path.join(root, "plans/production.txt");
+  const head = readFileSync(committed, "utf8");
+  // The base: production with 3 replicas, its plan committed.
+  writeFileSync(committed, planAsText(await planStack("production", { ...config, "gaia:replicas": "3" }, secretKeys)));
   git("init", "-q", "-b", "main");
   git("add", "-A");
   git("commit", "-qm", "base");
-  // The change: back to 2 (a protected replica deleted), plans updated as the tests require.
-  writeFileSync(production, original);
-  npmPlanUpdate();
+  // The change: the project as it is (2 replicas, so a protected replica is deleted), its plans committed.
+  writeFileSync(committed, head);
   git("commit", "-qam", "change");
 
   const run = (allow: string) => {
@@ -38,7 +37,11 @@ it("diffs every stack's plan against the base, lists the stacks touched, and fla
   const refused = run("false");
   expect(refused.outputs).toBe('stacks=["production"]\nrefused=true\n');
   expect(refused.comment).toContain("- `dev`: no change\n");
+  expect(refused.comment).toContain("<details open><summary><code>production</code>: refused: see below</summary>");
   expect(refused.comment).toContain("  deletes aws:rds/instance:Instance gaia-production-postgres-replica-3  [stateful: its data goes with it]\n");
   expect(refused.comment).toContain("refused: deletes protected aws:rds/instance:Instance gaia-production-postgres-replica-3;");
-  expect(run("true").outputs).toBe('stacks=["production"]\nrefused=false\n');
+  const allowed = run("true");
+  expect(allowed.outputs).toBe('stacks=["production"]\nrefused=false\n');
+  // Allowed, the deletion is still shown and still refused in the diff's words; only the step output changes.
+  expect(allowed.comment).toContain("  deletes aws:rds/instance:Instance gaia-production-postgres-replica-3  [stateful: its data goes with it]\n");
 });

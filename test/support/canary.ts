@@ -64,8 +64,8 @@ export interface Leak {
 export interface LeakSearch {
   /** Files last modified before this (ms since the epoch) are not read: for folders the run shares with others. */
   since?: number;
-  /** Paths not searched (the registry of secrets itself, toolchains' caches). */
-  skip?: string[];
+  /** Paths not searched, folders with all they hold (the registry of secrets itself, toolchains' caches). */
+  skip?: (path: string) => boolean;
   /** Where to start reading a file the run appended to (a server log that was there before). */
   fromOffset?: Record<string, number>;
 }
@@ -79,7 +79,7 @@ export interface LeakSearch {
 export function findLeaks(roots: string[], secrets: readonly string[], options: LeakSearch = {}): Leak[] {
   const leaks: Leak[] = [];
   const visit = (file: string) => {
-    if (options.skip?.some((s) => file === s || file.startsWith(`${s}${path.sep}`))) return;
+    if (options.skip?.(file)) return;
     let stat;
     try {
       stat = lstatSync(file);

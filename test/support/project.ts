@@ -5,15 +5,13 @@ import path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
 
 /**
- * A copy of the project's files (committed, and new ones not ignored), beside the same ../shared (the fixtures) and with
- * the same node_modules, for a test that changes files as a person would and runs the scripts.
+ * A copy of the project's files (committed, and new ones not ignored), with the same node_modules, for a test that changes files as a person would and runs the scripts.
  */
 export function copyProject(prefix: string): string {
   const parent = mkdtempSync(path.join(tmpdir(), prefix));
   chmodSync(parent, 0o755);
   const copy = path.join(parent, "main");
   mkdirSync(copy);
-  symlinkSync(path.resolve(PROJECT_ROOT, "../shared"), path.join(parent, "shared"));
   if (existsSync(path.join(PROJECT_ROOT, ".git"))) {
     for (const file of execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\n").filter(Boolean)) {
       mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });

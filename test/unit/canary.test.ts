@@ -71,6 +71,15 @@ describe("what the run prints is kept for the search", () => {
     for (const marker of markers) expect(recorded).toContain(marker);
   });
 
+  it("keeps only the standard error of a command asked to print secrets for its caller (`--show-secrets`)", () => {
+    const [data, error] = ["data", "error"].map((kind) => `${kind}-marker-${randomBytes(6).toString("hex")}`);
+    spawnSync("sh", ["-c", `echo ${data}; echo ${error} >&2`, "sh", "--show-secrets"]);
+    const outputs = path.join(canaryDir()!, "outputs");
+    const recorded = readdirSync(outputs).map((f) => readFileSync(path.join(outputs, f), "utf8")).join("\n");
+    expect(recorded).toContain(error);
+    expect(recorded).not.toContain(data);
+  });
+
   it("the reporter keeps every console line and every failed test's error", () => {
     const saved = process.env.GAIA_CANARY_DIR;
     const dir = mkdtempSync(path.join(tmpdir(), "gaia-canary-reporter-"));

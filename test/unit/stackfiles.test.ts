@@ -7,11 +7,11 @@ import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 
 /**
- * Stack files as the Pulumi CLI writes them (shared/fixtures/pulumi-cli, v3.259.0 with the
+ * Stack files as the Pulumi CLI writes them (test/fixtures/pulumi-cli, written by the real CLI: scripts/cli-fixtures.sh, with the
  * passphrase provider), and beside each what the engine hands the program
  * (`pulumi config --json --show-secrets`): the offline plan must hand the program the same.
  */
-const FIXTURES = path.resolve(PROJECT_ROOT, "../shared/fixtures/pulumi-cli");
+const FIXTURES = path.join(PROJECT_ROOT, "test/fixtures/pulumi-cli");
 type EngineConfig = Record<string, { value: string; objectValue?: unknown; secret: boolean }>;
 
 /** The engine's value with each encrypted part replaced by the placeholder the offline plan uses. */

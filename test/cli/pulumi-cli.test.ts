@@ -12,7 +12,7 @@ import { cliProject } from "../support/pulumiCli";
  * a stack file holds encrypted by asking the CLI, as `pulumi preview` would hand it to the
  * program, and every config command the README shows is accepted by the CLI and then planned.
  */
-const FIXTURES = path.resolve(PROJECT_ROOT, "../shared/fixtures/pulumi-cli");
+const FIXTURES = path.join(PROJECT_ROOT, "test/fixtures/pulumi-cli");
 type EngineConfig = Record<string, { value: string; secret: boolean }>;
 
 describe.each(["local", "staging"])("the CLI-written stack file %s with the Pulumi CLI", (stack) => {

@@ -1,0 +1,65 @@
+/**
+ * The offline plan of every stack diffed against a base revision's committed plan, as markdown
+ * for the pull-request comment: `bash scripts/pr-plans.sh <base-ref> <out.md>`. In GitHub
+ * Actions it also sets the step outputs `stacks` (JSON list of the stacks the change touches)
+ * and `refused` (true when one replaces or deletes a protected resource and ALLOW_REPLACE is not
+ * true). It exits 0 either way: the workflow decides after commenting. Every stack is planned in
+ * this one process (`npm run plan -- <stack> --diff` per stack would start the program anew for each).
+ */
+import { execFileSync } from "node:child_process";
+import { appendFileSync, writeFileSync } from "node:fs";
+import { planStack } from "./lib/offline";
+import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "./lib/planDiff";
+import { planAsText } from "./lib/planFormat";
+import { PROJECT_ROOT, readStackConfig, stackNames } from "./lib/stackFile";
+
+/** A file as the base revision has it, or "" when it has none (a stack new in this change: everything in it is a creation). */
+function atBase(base: string, file: string): string {
+  try {
+    return execFileSync("git", ["show", `${base}:${file}`], { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    return "";
+  }
+}
+
+export async function prPlans(base: string, allowReplace: boolean): Promise<{ markdown: string; stacks: string[]; refused: boolean }> {
+  const sections = [`## Offline plans against ${base.replace(/^origin\//, "")}`, ""];
+  const touched: string[] = [];
+  let refused = false;
+  for (const stack of stackNames()) {
+    const { config, secretKeys, decryption } = readStackConfig(stack);
+    if (decryption) console.error(decryption);
+    const plan = await planStack(stack, config, secretKeys);
+    const changes = diffPlans(readPlanText(atBase(base, `plans/${stack}.txt`)), readPlanText(planAsText(plan)));
+    if (changes.length === 0) {
+      sections.push(`- \`${stack}\`: no change`);
+      continue;
+    }
+    touched.push(stack);
+    const refusals = protectedRefusals(changes);
+    if (refusals.length && !allowReplace) refused = true;
+    const diff = formatPlanDiff(stack, changes, `${base}:plans/${stack}.txt`);
+    const summary = refusals.length ? "refused: see below" : diff.trimEnd().split("\n").at(-1);
+    sections.push(`<details open><summary><code>${stack}</code>: ${summary}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
+  }
+  return { markdown: `${sections.join("\n")}\n`, stacks: touched, refused };
+}
+
+if (require.main === module) {
+  const [base, out] = process.argv.slice(2);
+  if (!base || !out) {
+    console.error("usage: bash scripts/pr-plans.sh <base-ref> <out.md>");
+    process.exit(2);
+  }
+  prPlans(base, process.env.ALLOW_REPLACE === "true").then(
+    ({ markdown, stacks, refused }) => {
+      writeFileSync(out, markdown);
+      if (process.env.GITHUB_OUTPUT) appendFileSync(process.env.GITHUB_OUTPUT, `stacks=${JSON.stringify(stacks)}\nrefused=${refused}\n`);
+      console.log(`plans diffed: touched ${JSON.stringify(stacks)}, refused ${refused}`);
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(1);
+    },
+  );
+}
