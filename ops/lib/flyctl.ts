@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OpsError, optionalEnv } from "./env";
@@ -24,19 +24,33 @@ import { OpsError, optionalEnv } from "./env";
  * it: the secrets version flyctl keeps per app after a change, with which its next `secrets list`
  * reads its own write (internal/appsecrets/secrets.go:16-22,46, minvers.go:37-56).
  *
+ * The directory is removed in `finally`, which a killed process never reaches; so flyctl is kept
+ * from writing the log at all: `logs` in it is made an empty file, flyctl's logDir() then fails
+ * ("<dir> is not a directory"), InitLogFile returns that error and the command goes on without
+ * a file (flyctl ad0172fac: internal/logger/logfile/fs.go:14-36, internal/cli/cli.go:45-49; the
+ * lines it would have written stay in a buffer over a nil *os.File, whose writes fail:
+ * internal/logger/global_logfile.go:13-24, file_logger.go:28-36). Directories left by a killed
+ * run an hour ago or more are removed by the next call. FLYCTL_OUTPUT_HAR, which makes flyctl
+ * write every request and response to a HAR file (internal/httptracing/har.go:18-23), and
+ * FLY_TRACE_COLLECTOR_URL, which exports its traces (internal/tracing/tracing.go:38), are not
+ * passed on.
+ *
  * LOG_LEVEL=warn whatever the operator's: at debug flyctl prints those bodies to stderr too
  * (internal/logger/logger.go:55-73, writer_logger.go:14-19). warn rather than flyctl's default,
  * info: errors are printed apart from the logger (internal/cli/cli.go:171), the commands used log
  * nothing at info, and an info line can hold a password (internal/command/redis/proxy.go:43).
  */
 export function flyctl(args: string[], options: { stdin?: string } = {}): string {
-  const configDir = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-"));
+  sweepStaleConfigDirs();
+  const configDir = mkdtempSync(path.join(tmpdir(), CONFIG_DIR_PREFIX));
+  writeFileSync(path.join(configDir, "logs"), "", { mode: 0o600 });
+  const { FLYCTL_OUTPUT_HAR: _har, FLY_TRACE_COLLECTOR_URL: _traces, ...inherited } = process.env;
   try {
     return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
       encoding: "utf8",
       input: options.stdin ?? "",
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...process.env, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn" },
+      env: { ...inherited, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn" },
     });
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
@@ -44,6 +58,30 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
     throw new OpsError(`flyctl ${command(args)} failed (exit ${e.status}): ${lastLines(e.stderr ?? "")}`);
   } finally {
     rmSync(configDir, { recursive: true, force: true });
+  }
+}
+
+const CONFIG_DIR_PREFIX = "gaia-flyctl-";
+/** Older than any flyctl run of ours: a directory this old was left by a run that was killed. */
+const STALE_AFTER_MS = 60 * 60 * 1000;
+
+/** Removes this user's flyctl config directories left by killed runs. */
+function sweepStaleConfigDirs(): void {
+  const uid = process.getuid?.();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(CONFIG_DIR_PREFIX));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const dir = path.join(tmpdir(), name);
+    try {
+      const stat = lstatSync(dir);
+      if (stat.isDirectory() && (uid === undefined || stat.uid === uid) && Date.now() - stat.mtimeMs > STALE_AFTER_MS) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // gone meanwhile, or not ours to remove
+    }
   }
 }
 
@@ -89,8 +127,16 @@ const REDACTIONS: [RegExp, string][] = [
   [new RegExp(String.raw`("${KEY}"\s*:\s*")(?:[^"\\]|\\.)*"?`, "gi"), '$1[secret]"'],
   // The same JSON quoted inside a string, as an error quoting a response body: \"password\":\"a\\\"b\".
   [new RegExp(String.raw`(\\"${KEY}\\"\s*:\s*\\")(?:[^"\\]|\\\\(?:\\\\|\\"|[^"\\]))*(?:\\")?`, "gi"), String.raw`$1[secret]\"`],
-  // key=value (a DSN, a query string, an env file) and Go's %+v key:value; never "key: text" prose.
+  // key=value (a DSN, a query string, an env file) and Go's %+v key:value; not "key: text" within a sentence.
   [new RegExp(String.raw`(\b${KEY}(?:\s*=\s*|:(?=\S)))(?:${QUOTED}|\S*)`, "gi"), "$1[secret]"],
+  // A "Key: value" line whose key is a credential word, as a detail view prints one: "Password: x".
+  [new RegExp(String.raw`^(\s*${KEY}:[ \t]+)\S.*$`, "gim"), "$1[secret]"],
+  // An HTTP Authorization header, whatever its scheme, to the end of the line or its quote.
+  [/(\bAuthorization"?\s*[:=]\s*"?)[^"\n]*/gi, "$1[secret]"],
+  // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list).
+  [/\b(Bearer|FlyV1)\s+[^\s"'\\]+/g, "$1 [secret]"],
+  // Fly's token formats wherever they appear, the prefixes flyctl's own agent redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
+  [/\b(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
   // A URL's password, its slashes perhaps escaped as JSON may: scheme://user:password@host, up to the last "@".
   [/(\b[a-z][\w+.-]*:(?:\\?\/){2}[^\s:/@"\\]*:)\S*@/gi, "$1[secret]@"],
 ];

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -60,6 +60,18 @@ const URLS: Record<string, (secret: string) => string | undefined> = {
   "debug log response": (s) => `DEBUG   <-- https://api.fly.io/graphql: {"data":{"addOn":{"publicUrl":"${url("redis", "default", s)}","password":${JSON.stringify(s)}}}}`,
 };
 
+/** A token's characters: base64 and base64url, as Fly's macaroons and bearer tokens are written. */
+const tokenLike = (s: string) => /^[a-zA-Z0-9/+=_-]+$/.test(s);
+/** Each way a token or a credential line reaches flyctl's output: headers, token schemes, detail views. */
+const TOKENS: Record<string, (secret: string) => string | undefined> = {
+  "Authorization header": (s) => (tokenLike(s) ? `DEBUG --> Authorization: Bearer ${s}` : undefined),
+  "Authorization in JSON": (s) => (tokenLike(s) ? JSON.stringify({ headers: { Authorization: `FlyV1 ${s}` } }) : undefined),
+  "Bearer token": (s) => (tokenLike(s) ? `using Bearer ${s} for the MCP proxy` : undefined),
+  "FlyV1 macaroons, comma-separated": (s) => (tokenLike(s) ? `token FlyV1 fm2_${s},fm2_${s}` : undefined),
+  "a bare Fly token": (s) => (tokenLike(s) ? `Error: token fm2_${s} has expired` : undefined),
+  "Password: line": (s) => (noSpace(s[0] ?? " ") ? `  Host: pgbouncer.abc.flympg.net\n  Password: ${s}\n  Database: fly-db` : undefined),
+};
+
 /** Every stretch of six characters of the secret, as each format writes it. */
 function pieces(secret: string): string[] {
   const forms = [secret, inJson(secret), inJson(inJson(secret)), encodeURIComponent(secret), secret.replace(/['\\]/g, "\\$&")];
@@ -77,17 +89,26 @@ describe("redact", () => {
     for (const secret of secrets) {
       for (const [format, print] of Object.entries(KEYED)) for (const key of KEYS) check(`${format} (${key})`, print(key, secret), secret);
       for (const [format, print] of Object.entries(URLS)) check(format, print(secret), secret);
+      for (const [format, print] of Object.entries(TOKENS)) check(format, print(secret), secret);
     }
     expect(survived).toEqual([]);
   });
 
   it("keeps what is not a secret", () => {
-    for (const line of ["Error: failed to mpg users create: Something went wrong", "Error: failed to update app secrets: context deadline exceeded", 'Error: token "fo1_" is not a macaroon'])
+    for (const line of [
+      "Error: failed to mpg users create: Something went wrong",
+      "Error: failed to update app secrets: context deadline exceeded",
+      'Error: token "fo1_" is not a macaroon',
+      "Error: the password: it must be at least 8 characters",
+      "  Host: pgbouncer.abc.flympg.net",
+    ])
       expect(redact(line)).toBe(line);
     expect(redact('{"user":"fly-user","password":"x1\\"y","dbname":"fly-db"}')).toBe('{"user":"fly-user","password":"[secret]","dbname":"fly-db"}');
     expect(redact(String.raw`{\"password\":\"a\\\"b\",\"user\":\"u\"}`)).toBe(String.raw`{\"password\":\"[secret]\",\"user\":\"u\"}`);
     expect(redact("postgresql://fly-user:p4ss@pgbouncer.abc.flympg.net/fly-db")).toBe("postgresql://fly-user:[secret]@pgbouncer.abc.flympg.net/fly-db");
     expect(redact("host=h password=p4ss sslmode=require")).toBe("host=h password=[secret] sslmode=require");
+    expect(redact("  Password: p4ss w0rd\n  Database: fly-db")).toBe("  Password: [secret]\n  Database: fly-db");
+    expect(redact("Authorization: FlyV1 fm2_abc,fm2_def")).toBe("Authorization: [secret]");
   });
 });
 
@@ -122,5 +143,40 @@ describe("flyctl", () => {
     expect(message).toMatch(/failed \(exit 3\): .* Error: \{"password":"\[secret\]"\}$/);
     expect(message).not.toContain("hunter2");
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keeps flyctl from writing its log at all (`logs` is a file), passes on no HAR or trace export, and removes directories killed runs left", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-test-"));
+    const fake = path.join(dir, "flyctl");
+    // Says what flyctl would find: whether it could make its log folder, and the variables that write or send its traffic.
+    writeFileSync(
+      fake,
+      `#!/bin/sh
+if mkdir -p "$FLY_CONFIG_DIR/logs" 2>/dev/null; then echo "logs: written"; else echo "logs: $(stat -c %F "$FLY_CONFIG_DIR/logs")"; fi
+` +
+        `echo "har: \${FLYCTL_OUTPUT_HAR:-unset} traces: \${FLY_TRACE_COLLECTOR_URL:-unset}"
+`,
+    );
+    chmodSync(fake, 0o700);
+    process.env.FLYCTL = fake;
+    const stale = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-"));
+    const fresh = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-"));
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    const saved = { har: process.env.FLYCTL_OUTPUT_HAR, traces: process.env.FLY_TRACE_COLLECTOR_URL };
+    process.env.FLYCTL_OUTPUT_HAR = path.join(dir, "traffic.har");
+    process.env.FLY_TRACE_COLLECTOR_URL = "https://collector.example";
+    try {
+      expect(flyctl(["mpg", "list"])).toBe("logs: regular empty file\nhar: unset traces: unset\n");
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(fresh)).toBe(true);
+    } finally {
+      for (const [name, value] of [["FLYCTL_OUTPUT_HAR", saved.har], ["FLY_TRACE_COLLECTOR_URL", saved.traces]] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      rmSync(fresh, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
