@@ -13,6 +13,8 @@
  * (a role with CREATEDB and CREATEROLE; a Redis user allowed ACL), stored in the stack as
  * secrets. Runs the Pulumi CLI through the Automation API, as `npm run rotate` does.
  */
+import { execFileSync } from "node:child_process";
+import { redact } from "../ops/lib/redact";
 import { automation, outputValues, toStderr, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT } from "./lib/stackFile";
 
@@ -52,7 +54,7 @@ export async function review(args: string[], options: ReviewOptions = {}): Promi
     const pr = prNumber(rest[0]);
     const postgresUrl = env.GAIA_REVIEW_POSTGRES_URL;
     const redisUrl = env.GAIA_REVIEW_REDIS_URL;
-    if (!postgresUrl || !redisUrl) throw new ReviewError("GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL must hold the admin URLs of the dev servers: set them from the repository's secrets.");
+    if (!postgresUrl || !redisUrl) throw new ReviewError("GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL must hold the admin URLs of the review server (never dev's): set them from the `review` environment's secrets.");
     const workspace = options.workspace ?? (await automationWorkspace());
     const stack = await workspace.open(reviewStack(pr));
     // Everything a review environment is, said in its own stack: nothing read from another's.
@@ -114,7 +116,10 @@ export async function automationWorkspace(root = PROJECT_ROOT, options: Automati
     open: async (name) => {
       const stack = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir: root }, workspaceOptions);
       return {
-        setConfig: (key, value, secret) => stack.setConfig(key, { value, secret }),
+        setConfig: async (key, value, secret) => {
+          if (!secret) return stack.setConfig(key, { value, secret });
+          setSecretThroughStdin(workspace.pulumiCommand.command, root, { ...process.env, ...workspace.envVars }, name, key, value);
+        },
         up: async () => outputValues((await stack.up({ onOutput: toStderr })).outputs),
         destroy: async () => void (await stack.destroy({ onOutput: toStderr })),
       };
@@ -123,11 +128,28 @@ export async function automationWorkspace(root = PROJECT_ROOT, options: Automati
   };
 }
 
+/**
+ * A secret config value set through the CLI's standard input, never its arguments: the
+ * Automation API's setConfig puts the value on the command line (@pulumi/pulumi
+ * automation/localWorkspace.js setConfig: `config set <key> … -- <value>`), where `ps` and
+ * /proc/<pid>/cmdline show it to every user of the runner. `pulumi config set <key>` without a
+ * value reads it from a standard input that is not a terminal, its trailing newline removed
+ * (pulumi/pulumi v3.274.1 pkg/cmd/pulumi/config/config.go:872-883).
+ */
+function setSecretThroughStdin(pulumi: string, root: string, env: NodeJS.ProcessEnv, stack: string, key: string, value: string): void {
+  try {
+    execFileSync(pulumi, ["config", "set", key, "--secret", "--stack", stack, "--cwd", root, "--non-interactive"], { input: value, env, stdio: ["pipe", "ignore", "pipe"] });
+  } catch (error) {
+    throw new ReviewError(`pulumi config set ${key} --secret --stack ${stack} failed: ${redact(String((error as { stderr?: Buffer }).stderr ?? ""))}`);
+  }
+}
+
 if (require.main === module) {
   review(process.argv.slice(2)).then(
     (lines) => console.log(lines.join("\n")),
     (error: unknown) => {
-      console.error(error instanceof ReviewError ? error.message : error);
+      // Only a sentence: an error from the engine or a driver can quote the servers' admin URLs.
+      console.error(redact(error instanceof Error ? error.message : String(error)));
       process.exit(1);
     },
   );

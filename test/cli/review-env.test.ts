@@ -1,9 +1,12 @@
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
 import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
+import { registerSecret } from "../support/canary";
 import { startTestPostgres } from "../support/embedded";
 import { outputValues } from "../../scripts/lib/automation";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
@@ -73,7 +76,7 @@ const env = () => ({ GAIA_REVIEW_POSTGRES_URL: server.url, GAIA_REVIEW_REDIS_URL
 const urlsOf = (plan: StackPlan) => plan.outputs.connectionUrls!.value as Record<string, string>;
 const refusal = (work: Promise<unknown>) => work.then(() => "allowed", (error: Error) => error.message);
 
-describe("review environments on the dev servers", () => {
+describe("review environments on the review server", () => {
   it("stand side by side with the local one, refuse each other's credentials, and leave the servers as they were when destroyed", { timeout: 300_000 }, async () => {
     const ws = await workspace();
     const { config } = readStackFile("local");
@@ -84,7 +87,7 @@ describe("review environments on the dev servers", () => {
     expect(await review(["up", "2"], { workspace: ws, env: env() })).toEqual(["review environment pr-2 is up: database gaia_pr_2, Redis keys gaia:pr-2:*"]);
     // A push: the same stack updated, every command's update run again.
     expect(await review(["up", "2"], { workspace: ws, env: env() })).toEqual(["review environment pr-2 is up: database gaia_pr_2, Redis keys gaia:pr-2:*"]);
-    // The dev servers' admin URLs are in the stack file only encrypted.
+    // The review server's admin URLs are in the stack file only encrypted.
     const stackFile = readFileSync(path.join(projectRoot, "Pulumi.pr-2.yaml"), "utf8");
     expect(stackFile).toMatch(/gaia:local:\n\s+secure: /);
     expect(stackFile).not.toContain(new URL(server.url).password);
@@ -149,12 +152,40 @@ describe("npm run review prune", () => {
 
   it.each([
     [["up", "x"], {}, 'name the pull request by its number (got "x"): npm run review -- up <pr> | destroy <pr> | prune --open <n,…> [--ttl-days <days>]'],
-    [["up", "3"], {}, "GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL must hold the admin URLs of the dev servers: set them from the repository's secrets."],
+    [["up", "3"], {}, "GAIA_REVIEW_POSTGRES_URL and GAIA_REVIEW_REDIS_URL must hold the admin URLs of the review server (never dev's): set them from the `review` environment's secrets."],
     [["prune"], {}, '--open must list the open pull requests\' numbers, comma-separated (none: --open ""): npm run review -- up <pr> | destroy <pr> | prune --open <n,…> [--ttl-days <days>]'],
     [["prune", "--open", "1", "--ttl-days", "0"], {}, '--ttl-days must be a whole number of days, 1 or more (got "0").'],
   ])("refuses %j in one sentence, touching no stack", async (args, extra, message) => {
     const { destroyed, workspace } = listed([{ name: "pr-1" }]);
     await expect(review(args, { workspace, env: extra })).rejects.toThrow(new ReviewError(message));
     expect(destroyed).toEqual([]);
+  });
+});
+
+describe("the servers' admin URLs in a review stack's config", () => {
+  it("reach the Pulumi CLI only on its standard input, never its arguments, and are stored encrypted, exactly", { timeout: 120_000 }, async () => {
+    const project = cliProject();
+    // A `pulumi` that writes down every argument list it is given, then runs the real CLI.
+    const shim = mkdtempSync(path.join(tmpdir(), "gaia-pulumi-shim-"));
+    mkdirSync(path.join(shim, "bin"));
+    const argvLog = path.join(shim, "argv.log");
+    writeFileSync(path.join(shim, "bin", "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argvLog}\nexec ${project.cli} "$@"\n`);
+    chmodSync(path.join(shim, "bin", "pulumi"), 0o755);
+    const envVars = Object.fromEntries(Object.entries(project.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const workspace = await automationWorkspace(project.root, { pulumiRoot: shim, envVars });
+    const secret = registerSecret(`postgresql://postgres:${randomBytes(18).toString("base64url")}@127.0.0.1:5432/postgres`);
+    const value = JSON.stringify({ postgresUrl: secret, redisUrl: "redis://127.0.0.1:6379" });
+    const stack = await workspace.open("pr-77");
+    await stack.setConfig("gaia:local", value, true);
+    await stack.setConfig("gaia:platform", "local", false);
+
+    const argv = readFileSync(argvLog, "utf8");
+    expect(argv).toContain("config set gaia:local --secret --stack pr-77");
+    expect(argv).toContain("config set gaia:platform --stack pr-77 --plaintext");
+    expect(argv).not.toContain(secret.split(":")[2]!.split("@")[0]);
+    expect(readFileSync(path.join(project.root, "Pulumi.pr-77.yaml"), "utf8")).toMatch(/gaia:local:\n\s+secure: v1:/);
+    const read = readStackConfig("pr-77", { root: project.root, pulumi: project.cli, env: project.env });
+    expect(read.config["gaia:local"]).toBe(value);
+    expect(read.secretKeys).toContain("gaia:local");
   });
 });
