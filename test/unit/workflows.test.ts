@@ -159,7 +159,7 @@ const RULES: Rule[] = [
       "      contents: read",
       "    steps:",
       CHECKOUT,
-      "      - run: npm ci && npx pulumi preview",
+      "      - run: npx pulumi preview",
       "        env:",
       "          TOKEN: ${{ github.token }}",
       "          PULUMI_ACCESS_TOKEN: ${{ secrets['PULUMI_ACCESS_TOKEN'] }}",
@@ -322,6 +322,36 @@ const RULES: Rule[] = [
       "      contents: read",
       "    steps:",
       "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0",
+      "      - run: npm ci && npm test",
+    ),
+  },
+  {
+    id: "install-before-credentials",
+    what: "in a job that obtains a credential (an OIDC action, or a step naming a secret), every npm install runs before the first such step, with --ignore-scripts (a dependency's install script never runs next to a credential)",
+    check: (w) =>
+      w.jobs.flatMap(([id, job]) => {
+        const steps = job.steps ?? [];
+        const credential = steps.findIndex((s) => OIDC_ACTIONS.some((a) => (s.uses ?? "").startsWith(a)) || (s.uses ?? "").startsWith("google-github-actions/auth@") || secretsNamed({ steps: [s] }).length > 0);
+        if (credential < 0) return [];
+        return steps.flatMap((s, i) =>
+          [...String(s.run ?? "").matchAll(/\bnpm\s+(ci|install|i)\b[^\n;&|]*/g)].flatMap(([install]) => [
+            ...(i > credential ? [`${w.file}: job ${id} runs \`${install.trim()}\` after it obtains a credential`] : []),
+            ...(!install.includes("--ignore-scripts") ? [`${w.file}: job ${id} runs \`${install.trim()}\` with install scripts`] : []),
+          ]),
+        );
+      }),
+    planted: planted(
+      "on: [push]",
+      "permissions: {}",
+      "jobs:",
+      "  build:",
+      "    runs-on: ubuntu-latest",
+      "    permissions:",
+      "      contents: read",
+      "      id-token: write",
+      "    steps:",
+      CHECKOUT,
+      "      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1",
       "      - run: npm ci && npm test",
     ),
   },
