@@ -386,7 +386,12 @@ const argv = process.argv.slice(2);
 const stdin = argv[0] === "secrets" && argv[1] === "import" ? fs.readFileSync(0, "utf8") : "";
 // Each call with what tests check of flyctl's log: where it went, the config dir's mode, LOG_LEVEL.
 const call = { argv, stdin, configDir: process.env.FLY_CONFIG_DIR, logLevel: process.env.LOG_LEVEL };
-if (call.configDir && fs.existsSync(call.configDir)) call.configDirMode = (fs.statSync(call.configDir).mode & 0o777).toString(8);
+if (call.configDir && fs.existsSync(call.configDir)) {
+  call.configDirMode = (fs.statSync(call.configDir).mode & 0o777).toString(8);
+  // What flyctl finds where it keeps its logs: a file there means no log at all (logfile/fs.go:22-24).
+  const logs = path.join(call.configDir, "logs");
+  call.logsFound = !fs.existsSync(logs) ? "nothing" : fs.statSync(logs).isDirectory() ? "a directory" : "a file";
+}
 state.calls.push(call);
 /** What flyctl does on its way out, failed or not (internal/cli/cli.go:50-55: the log is closed in a defer). */
 const finish = () => {
