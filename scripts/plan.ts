@@ -43,6 +43,7 @@ async function main(args: string[]) {
         console.log(`plans/${file} updated`);
       }
     }
+    if (updatePlanLinks(path.join(PROJECT_ROOT, "README.md"), stackNames())) console.log("README.md updated (its list of plans)");
     return;
   }
   const baseAt = args.indexOf("--base");
@@ -67,6 +68,16 @@ async function main(args: string[]) {
     return;
   }
   process.stdout.write(args.includes("--json") ? `${JSON.stringify(planAsJson(plan), null, 2)}\n` : planAsText(plan));
+}
+
+/** The README's list of plans (between its `plans:start` and `plans:end` markers), one line a stack; whether it changed. */
+export function updatePlanLinks(readmeFile: string, stacks: readonly string[]): boolean {
+  const readme = readFileSync(readmeFile, "utf8");
+  const list = stacks.map((s) => `- \`${s}\`: [plan](plans/${s}.txt), [diagram](plans/${s}.md)`).join("\n");
+  const updated = readme.replace(/(<!-- plans:start -->\n)[\s\S]*?(\n<!-- plans:end -->)/, `$1${list}$2`);
+  if (updated === readme) return false;
+  writeFileSync(readmeFile, updated);
+  return true;
 }
 
 if (require.main === module) {

@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
@@ -6,11 +7,14 @@ import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsMermaid } from "../../scripts/lib/planDiagram";
 import { PLAN_WIDTH, planAsText } from "../../scripts/lib/planFormat";
 import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
-import { PLANS_FOLDER, stackNames } from "../../scripts/plan";
+import { PLANS_FOLDER, stackNames, updatePlanLinks } from "../../scripts/plan";
 
 describe("committed plans", () => {
-  it("cover every stack file", () => {
-    expect(stackNames()).toEqual(["dev", "local", "production", "staging"]);
+  it("cover every stack file, one plan and one diagram each, and no stack that has no file; the four environments among them", () => {
+    const planned = readdirSync(PLANS_FOLDER).map((f) => f.replace(/\.(txt|md)$/, ""));
+    for (const stack of stackNames()) expect(planned.filter((p) => p === stack), stack).toHaveLength(2);
+    expect([...new Set(planned)].sort()).toEqual([...stackNames()].sort());
+    expect(stackNames()).toEqual(expect.arrayContaining(["dev", "staging", "production", "local"]));
   });
 
   it.each(stackNames())("match what the code plans for stack %s", async (stack) => {
@@ -100,8 +104,16 @@ describe("committed diagrams", () => {
     }
   });
 
-  it("are linked from the README", () => {
+  it("are linked from the README, each stack's plan and diagram, as `npm run plan -- --update` writes the list", () => {
     const readme = readFileSync(path.join(PLANS_FOLDER, "../README.md"), "utf8");
-    for (const stack of stackNames()) expect(readme).toContain(`(plans/${stack}.md)`);
+    for (const stack of stackNames()) {
+      expect(readme).toContain(`(plans/${stack}.md)`);
+      expect(readme).toContain(`(plans/${stack}.txt)`);
+    }
+    const copy = path.join(mkdtempSync(path.join(tmpdir(), "gaia-readme-")), "README.md");
+    writeFileSync(copy, readme);
+    expect(updatePlanLinks(copy, stackNames()), "the README's list of plans is what --update writes").toBe(false);
+    expect(updatePlanLinks(copy, [...stackNames(), "qa"])).toBe(true);
+    expect(readFileSync(copy, "utf8")).toContain("- `qa`: [plan](plans/qa.txt), [diagram](plans/qa.md)\n<!-- plans:end -->");
   });
 });

@@ -1,5 +1,6 @@
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
+import { PRESETS, type Preset, type PresetName } from "../../stacks/presets";
 
 /** What each platform needs in a stack file, for running every stack on every platform. */
 export const PLATFORM_FIXTURES = {
@@ -34,13 +35,20 @@ export const PLATFORM_FIXTURES = {
 } as const;
 
 /**
- * What a stack file says to live on a platform where its preset asks for more than the
- * platform gives: Fly Managed Postgres has no read replicas, and flyctl cannot select the
- * 8-vCPU plan (components/platforms/contracts.ts).
+ * What a stack file says to live on a platform where it asks for more than the platform gives,
+ * for any stack file: Fly Managed Postgres has no read replicas, and flyctl cannot select a plan
+ * above 4 vCPUs (components/platforms/contracts.ts).
  */
-export const PLATFORM_OVERRIDES: Partial<Record<CloudPlatform, Partial<Record<string, Record<string, string>>>>> = {
-  fly: { production: { "gaia:replicas": "0", "gaia:instance": JSON.stringify({ vcpus: 4 }) } },
-};
+function fittedTo(platform: CloudPlatform, stack: string, config: Record<string, string>): Record<string, string> {
+  if (platform !== "fly") return {};
+  const preset = PRESETS[(config["gaia:preset"] ?? stack) as PresetName] as Preset | undefined;
+  const instance = { ...preset?.instance, ...(config["gaia:instance"] ? (JSON.parse(config["gaia:instance"]) as Partial<Preset["instance"]>) : {}) };
+  const replicas = Number(config["gaia:replicas"] ?? preset?.replicas ?? 0);
+  return {
+    ...(replicas > 0 ? { "gaia:replicas": "0" } : {}),
+    ...((instance.vcpus ?? 0) > 4 ? { "gaia:instance": JSON.stringify({ ...(config["gaia:instance"] ? JSON.parse(config["gaia:instance"]) : {}), vcpus: 4 }) } : {}),
+  };
+}
 
 export type CloudPlatform = keyof typeof PLATFORM_FIXTURES;
 export const CLOUD_PLATFORMS = Object.keys(PLATFORM_FIXTURES) as CloudPlatform[];
@@ -57,7 +65,7 @@ export function stackOn(stack: string, platform: CloudPlatform): Record<string, 
     "gaia:region": fixture.region,
     [`gaia:${platform}`]: JSON.stringify(fixture.settings),
     ...("alerts" in fixture ? { "gaia:alerts": JSON.stringify(fixture.alerts) } : {}),
-    ...PLATFORM_OVERRIDES[platform]?.[stack],
+    ...fittedTo(platform, stack, config),
   };
 }
 

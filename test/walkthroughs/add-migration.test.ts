@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
+import { stackNames } from "../../scripts/lib/stackFile";
 import { committedMigrations } from "../support/migrations";
 import { testsThatUse } from "../support/dependents";
 import { copyProject } from "../support/project";
@@ -30,7 +31,7 @@ it("takes a migration added as the README says, without editing any test", { tim
   const committed = readFileSync(path.join(copy, "sql/migrations/committed", added), "utf8");
   expect(committed).toMatch(/^--! Previous: sha1:[0-9a-f]+\n--! Hash: sha1:[0-9a-f]+\n--! Message: index users by creation\n\ncreate index users_created_at on auth.users \(created_at\);\n$/);
 
-  expect(npm("run", "-s", "plan", "--", "--update")).toBe(["dev", "local", "production", "staging"].map((s) => `plans/${s}.txt updated\n`).join(""));
+  expect(npm("run", "-s", "plan", "--", "--update")).toBe(stackNames().map((s) => `plans/${s}.txt updated\n`).join(""));
   expect(readFileSync(path.join(copy, "plans/local.txt"), "utf8")).toContain(`(migrations: ${[...before, added].join(", ")})`);
 
   npm("run", "-s", "build:ops");
