@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { byType, planOn, PLATFORM_FIXTURES } from "../support/stacks";
 
@@ -21,6 +22,22 @@ const EXPECTED_READERS: Record<string, string[]> = {
 };
 /** Memorystore's CA, on GCP only (ElastiCache's certificates chain to a public root). */
 const GCP_EXTRA_READERS: Record<string, string[]> = { "gaia/production/redis/ca": ["chat", "assets", "auth"] };
+
+/**
+ * The tables above, with each service added to the access policy since they were written
+ * (README, "Extending") reading what every service reads: its own URL, the Redis URL and the CAs.
+ */
+function withAddedServices(table: Record<string, string[]>): Record<string, string[]> {
+  const added = SERVICE_ROLE_NAMES.filter((n) => !["chat", "assets", "auth"].includes(n));
+  const copy = Object.fromEntries(Object.entries(table).map(([k, v]) => [k, [...v]]));
+  for (const service of added) {
+    if ("gaia/production/postgres/ca" in copy) copy[`gaia/production/postgres/${service}`] = [service];
+    for (const shared of ["gaia/production/redis", "gaia/production/postgres/ca", "gaia/production/redis/ca"]) copy[shared]?.push(service);
+  }
+  return copy;
+}
+const READERS = withAddedServices(EXPECTED_READERS);
+const GCP_READERS = withAddedServices(GCP_EXTRA_READERS);
 
 const deep = (value: unknown): any => {
   const v = unwrap(value);
@@ -83,7 +100,7 @@ describe("who may read which secret", () => {
     const plan = await planOn("production", "aws");
     const roles = PLATFORM_FIXTURES.aws.settings.serviceRoles as Record<string, string>;
     const secrets = byType(plan, "aws:secretsmanager/secret:Secret").map((r) => String(deep(r.inputs).name));
-    expect(secrets.sort()).toEqual(Object.keys(EXPECTED_READERS).sort());
+    expect(secrets.sort()).toEqual(Object.keys(READERS).sort());
     const policies = byType(plan, "aws:secretsmanager/secretPolicy:SecretPolicy");
     expect(policies.length).toBe(secrets.length);
     for (const resource of policies) {
@@ -91,7 +108,7 @@ describe("who may read which secret", () => {
       const secret = secrets.find((name) => resource.name === `${name.replace(/\//g, "-")}-policy`)!;
       expect(secret, resource.name).toBeDefined();
       for (const [role, arn] of Object.entries(roles)) {
-        const reader = EXPECTED_READERS[secret]!.includes(role);
+        const reader = READERS[secret]!.includes(role);
         for (const action of READ) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe(reader ? "allow" : "deny");
         for (const action of WRITE) expect(decide(policy, arn, action), `${role} ${action} ${secret}`).toBe("deny");
         // The same role deleted and created again: still denied everything it was denied, and a
@@ -131,11 +148,11 @@ describe("who may read which secret", () => {
     const granted: Record<string, string[]> = {};
     for (const m of members) (granted[String(m.secretId)] ??= []).push(String(m.member));
     const expected = Object.fromEntries(
-      Object.entries({ ...EXPECTED_READERS, ...GCP_EXTRA_READERS })
+      Object.entries({ ...READERS, ...GCP_READERS })
         .map(([name, readers]) => [name.replace(/\//g, "-"), readers.map((r) => `serviceAccount:${accounts[r]}`).sort()] as const)
         .filter(([, readers]) => readers.length > 0),
     );
     expect(Object.fromEntries(Object.entries(granted).map(([k, v]) => [k, v.sort()]))).toEqual(expected);
-    expect([...secretIds.values()].sort()).toEqual(Object.keys({ ...EXPECTED_READERS, ...GCP_EXTRA_READERS }).map((n) => n.replace(/\//g, "-")).sort());
+    expect([...secretIds.values()].sort()).toEqual(Object.keys({ ...READERS, ...GCP_READERS }).map((n) => n.replace(/\//g, "-")).sort());
   });
 });

@@ -1,5 +1,6 @@
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { PRESETS, type Preset, type PresetName } from "../../stacks/presets";
 
 /** What each platform needs in a stack file, for running every stack on every platform. */
@@ -11,7 +12,8 @@ export const PLATFORM_FIXTURES = {
       vpcId: "vpc-0abc",
       subnetIds: ["subnet-0a1", "subnet-0a2"],
       allowedSecurityGroupIds: ["sg-0a99"],
-      serviceRoles: { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" },
+      // One per service of the access policy, so that a service added there is planned everywhere.
+      serviceRoles: Object.fromEntries(SERVICE_ROLE_NAMES.map((n) => [n, `arn:aws:iam::123456789012:role/${n}`])),
     },
   },
   gcp: {
@@ -20,17 +22,12 @@ export const PLATFORM_FIXTURES = {
     settings: {
       project: "gaia-test-project",
       network: "projects/gaia-test-project/global/networks/gaia",
-      serviceAccounts: {
-        chat: "chat@gaia-test-project.iam.gserviceaccount.com",
-        assets: "assets@gaia-test-project.iam.gserviceaccount.com",
-        auth: "auth@gaia-test-project.iam.gserviceaccount.com",
-        analytics: "analytics@gaia-test-project.iam.gserviceaccount.com",
-      },
+      serviceAccounts: Object.fromEntries([...SERVICE_ROLE_NAMES, "analytics"].map((n) => [n, `${n}@gaia-test-project.iam.gserviceaccount.com`])),
     },
   },
   fly: {
     region: "iad",
-    settings: { org: "gaia", apps: { chat: "gaia-chat", assets: "gaia-assets", auth: "gaia-auth" }, acceptCoarseRoles: true, redisReplicaRegions: ["ord"] },
+    settings: { org: "gaia", apps: Object.fromEntries(SERVICE_ROLE_NAMES.map((n) => [n, `gaia-${n}`])), acceptCoarseRoles: true, redisReplicaRegions: ["ord"] },
   },
 } as const;
 
