@@ -9,6 +9,8 @@ import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
 import { cliProject } from "../support/pulumiCli";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { NOT_A_SERVICE } from "../support/services";
 import { stackOn } from "../support/stacks";
 
 /**
@@ -60,13 +62,15 @@ describe("npm run rotate", () => {
     expect(everything[0]).toBe("gaia:rotation.all: 0 -> 1");
     expect(everything).toContain("redis rotated: the new password logs in");
     expect(everything).toContain("adminApiKey rotated: the new key is the admin's bootstrap key, the previous one is deactivated");
-    expect(checked.slice(-6)).toEqual(["postgres gaia_local_owner_b", "postgres gaia_local_analytics_b", "postgres gaia_local_chat_b", "postgres gaia_local_assets_b", "postgres gaia_local_auth_b", "redis gaia_local"]);
+    // Every PostgreSQL role of the policy, each service included (chat, assets, auth and any added since), then Redis.
+    const roles = ["owner", "analytics", ...SERVICE_ROLE_NAMES];
+    expect(checked.slice(-(roles.length + 1))).toEqual([...roles.map((r) => `postgres gaia_local_${r}_b`), "redis gaia_local"]);
     expect(JSON.parse(readStackFile("local", project.root).config["gaia:rotation"]!)).toEqual({ all: 1, chat: 2 });
   });
 
   it.each([
-    [["local", "billing"], "billing is not a credential of stack local: use owner, analytics, chat, assets, auth, redis, adminApiKey or --all."],
-    [["local"], "name the credentials to rotate (owner, analytics, chat, assets, auth, redis, adminApiKey) or --all."],
+    [["local", NOT_A_SERVICE], `${NOT_A_SERVICE} is not a credential of stack local: use owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey or --all.`],
+    [["local"], `name the credentials to rotate (owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey) or --all.`],
     [["local", "chat", "admin"], "admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL."],
     [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
   ])("refuses %j in one sentence and changes nothing", async (args, message) => {

@@ -4,6 +4,7 @@ import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { startTestPostgres } from "../support/embedded";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { runPlanned } from "../support/planned";
 import { withClient } from "../support/postgres";
 import { withRedis } from "../support/redis";
@@ -53,7 +54,8 @@ describe("destroying a local environment", () => {
     await withRedis(redisUrl, (c) => c.set(`gaia:${stack}:session:1`, "x"));
     const during = await snapshot();
     expect(during.databases).toContain(database);
-    expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(15);
+    // A group and two logins for the owner, analytics and each service (15 for chat, assets and auth).
+    expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(3 * (2 + SERVICE_ROLE_NAMES.length));
     expect(during.keys).toContain(`gaia:${stack}:session:1`);
 
     // Destroy, in the reverse of creation: the commands' deletes, then the database and roles

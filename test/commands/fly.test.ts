@@ -14,6 +14,7 @@ import { makeCertificates } from "../support/certificates";
 import { committedMigrations } from "../support/migrations";
 import { runPlanned, type CommandRun } from "../support/planned";
 import { passwordClause, withClient, withDatabase } from "../support/postgres";
+import { ADDED_SERVICES } from "../support/services";
 import { one, stackOn } from "../support/stacks";
 
 /**
@@ -28,6 +29,10 @@ let plan: StackPlan;
 let stateFile: string;
 let server: EmbeddedServer;
 const printed: CommandRun[] = [];
+/** Fly's own user, analytics' reader and a writer per service: 5 for chat, assets and auth, one more per service added since. */
+const USERS = 5 + ADDED_SERVICES.length;
+/** The services' apps (test/support/stacks.ts): chat's, assets', auth's and those of services added since. */
+const APPS = ["gaia-chat", "gaia-assets", "gaia-auth", ...ADDED_SERVICES.map((s) => `gaia-${s}`)];
 /** Every password the double's Fly has handed out, seen after each run. */
 const passwords = new Set<string>();
 /**
@@ -117,6 +122,8 @@ describe("the Fly plan's commands against the flyctl double", () => {
       [`${names.database}_chat_a`, "writer"],
       [`${names.database}_assets_a`, "writer"],
       [`${names.database}_auth_a`, "writer"],
+      // A service added to the access policy since: a writer like the others.
+      ...ADDED_SERVICES.map((s) => [`${names.database}_${s}_a`, "writer"]),
     ]);
     const printedEndpoint = JSON.parse(created.stdout.trim().split("\n").at(-1)!);
     expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432, created: true });
@@ -162,7 +169,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(now["fly-user"]).toBe("schema_admin");
     // Back to the plan's users.
     expect(fly(command(`gaia-${stack}-db`), "update").status).toBe(0);
-    expect(state().clusters[0]!.users).toHaveLength(5);
+    expect(state().clusters[0]!.users).toHaveLength(USERS);
   });
 
   it("finishes after a run that failed half-way, creating nothing twice", () => {
@@ -176,7 +183,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(retried.status).toBe(0);
     const made = state().clusters.filter((c) => c.name === `gaia-${stack}-db2`);
     expect(made).toHaveLength(1);
-    expect(made[0]!.users).toHaveLength(5);
+    expect(made[0]!.users).toHaveLength(USERS);
     // The failed run's state kept nothing: the retry cannot tell it made the cluster, so it
     // adopts it, and a destroy leaves it for a person to remove (never the other way round).
     expect(JSON.parse(retried.stdout.trim().split("\n").at(-1)!).created).toBe(false);
@@ -243,9 +250,9 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const share = command(`gaia-${stack}-fly-redis-url`);
     expect(fly(share, "create").status).toBe(0);
     const url = `redis://default:${state().redis[0]!.password}@fly-gaia-${stack}-redis.upstash.io:6379`;
-    for (const app of ["gaia-chat", "gaia-assets", "gaia-auth"]) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
+    for (const app of APPS) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
     expect(fly(share, "delete").status).toBe(0);
-    for (const app of ["gaia-chat", "gaia-assets", "gaia-auth"]) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
+    for (const app of APPS) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
   });
 
   it("refuses to delete a protected cluster, and takes a final backup before deleting an unprotected one", () => {

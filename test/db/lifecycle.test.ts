@@ -10,6 +10,7 @@ import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
+import { NOT_A_SERVICE } from "../support/services";
 import { createEnvironment, passwordClause, withClient, type TestEnvironment } from "../support/postgres";
 
 /**
@@ -116,25 +117,28 @@ describe("access-policy and schema changes converge", () => {
     await up(policy);
   });
 
+  // A service the policy does not have yet (whatever services it has by now).
+  const added = NOT_A_SERVICE;
+
   it("adds a service: its roles first, then the policy", async () => {
     await withClient(server.url, async (admin) => {
-      await admin.query(`create role "${names.groupRole("billing")}" nologin`);
-      await admin.query(`create role "${names.loginRole("billing")}" login ${passwordClause(names.loginRole("billing"), server.password)} in role "${names.groupRole("billing")}"`);
+      await admin.query(`create role "${names.groupRole(added)}" nologin`);
+      await admin.query(`create role "${names.loginRole(added)}" login ${passwordClause(names.loginRole(added), server.password)} in role "${names.groupRole(added)}"`);
     });
-    policy = withService(policy, "billing", { description: "billing", tables: { "auth.users": ["SELECT"], "platform.flags": ["SELECT"] } });
-    services = [...services, "billing"];
+    policy = withService(policy, added, { description: added, tables: { "auth.users": ["SELECT"], "platform.flags": ["SELECT"] } });
+    services = [...services, added];
     await up(policy, services);
   });
 
   it("removes a service: the policy's update takes everything away, then its roles drop cleanly", async () => {
-    services = services.filter((s) => s !== "billing");
-    const { billing: _removed, ...rest } = policy.services;
+    services = services.filter((s) => s !== added);
+    const { [added]: _removed, ...rest } = policy.services;
     policy = { ...policy, services: rest };
     await up(policy, services);
     // What the provider's Role delete ends with, for the login role then its group.
     await withClient(server.url, async (admin) => {
-      await admin.query(`drop role "${names.loginRole("billing")}"`);
-      await admin.query(`drop role "${names.groupRole("billing")}"`);
+      await admin.query(`drop role "${names.loginRole(added)}"`);
+      await admin.query(`drop role "${names.groupRole(added)}"`);
     });
   });
 

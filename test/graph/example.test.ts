@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GaiaConfigError, GaiaDatabase } from "gaia-database";
 import { reviewEnvironment } from "../../examples/review-environment";
 import { planProgram } from "../../scripts/lib/offline";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { byType, one } from "../support/stacks";
 
 /** examples/review-environment: another program using the component through the package, under the mocked runtime. */
@@ -14,7 +15,8 @@ describe("the component as a library", () => {
     expect(plan.outputs.redisKeyPrefix).toEqual({ value: "gaia:pr-42:", secret: false });
     expect(plan.outputs.connectionUrls!.secret).toBe(true);
     expect(one(plan, "postgresql:index/database:Database").inputs).toMatchObject({ name: "gaia_pr_42", owner: "gaia_pr_42_owner" });
-    expect(byType(plan, "postgresql:index/role:Role")).toHaveLength(15);
+    // A group and two logins for the owner, analytics and each service (15 for chat, assets and auth).
+    expect(byType(plan, "postgresql:index/role:Role")).toHaveLength(3 * (2 + SERVICE_ROLE_NAMES.length));
     expect(one(plan, "gaia:database:GaiaDatabase").name).toBe("review");
   });
 

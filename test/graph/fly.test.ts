@@ -2,9 +2,20 @@ import { describe, expect, it } from "vitest";
 import { unwrap } from "../../scripts/lib/cloudMocks";
 import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { environmentNames } from "../../policy/naming";
+import { PRESETS } from "../../stacks/presets";
+import { ADDED_SERVICES, poolConnections } from "../support/services";
 import { byType, one, planOn, stackOn } from "../support/stacks";
 
 const STACKS = ["dev", "staging", "production"] as const;
+/** The services: chat, assets and auth, and any added to the access policy since. */
+const SERVICES = ["chat", "assets", "auth", ...ADDED_SERVICES];
+/** Managed Postgres plans, smallest first: vCPUs, memory, PgBouncer's database connections (README, "Fly.io"). */
+const PLANS = [["basic", 2, 1024, 60], ["starter", 2, 2048, 60], ["launch", 2, 8192, 180], ["scale", 4, 32768, 350]] as const;
+/** The smallest plan with the preset's vCPUs (at most 4 on Fly) and memory whose PgBouncer holds the pools. */
+const smallestPlan = (stack: (typeof STACKS)[number]) => {
+  const { instance, pool } = PRESETS[stack];
+  return PLANS.find(([, vcpus, memoryMb, connections]) => vcpus >= Math.min(instance.vcpus, 4) && memoryMb >= instance.memoryMb && connections >= poolConnections(pool))?.[0];
+};
 /** Every generated secret the simulated providers hand out looks like this. */
 const GENERATED_SECRET = /mock-[0-9a-f]{24}/;
 
@@ -21,9 +32,10 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
       GAIA_FLY_CLUSTER: `gaia-${stack}-db`,
       GAIA_FLY_ORG: "gaia",
       GAIA_FLY_REGION: "iad",
-      // The smallest plan whose PgBouncer holds the pools (dev 55 connections, staging 100,
-      // production 190: Basic 60, Launch 180, Scale 350) with the preset's vCPUs and memory.
-      GAIA_FLY_PLAN: { dev: "basic", staging: "launch", production: "scale" }[stack],
+      // The smallest plan whose PgBouncer holds the pools (for chat, assets and auth: dev 55
+      // connections, staging 100, production 190: Basic 60, Launch 180, Scale 350) with the
+      // preset's vCPUs and memory; a service added since adds its pool.
+      GAIA_FLY_PLAN: ADDED_SERVICES.length === 0 ? { dev: "basic", staging: "launch", production: "scale" }[stack] : smallestPlan(stack),
       GAIA_FLY_VOLUME_GB: { dev: "10", staging: "50", production: "500" }[stack],
       GAIA_FLY_POSTGRES_VERSION: "16",
       GAIA_FLY_DATABASE: names.database,
@@ -35,6 +47,7 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
       [`gaia_${stack}_chat_a`]: "writer",
       [`gaia_${stack}_assets_a`]: "writer",
       [`gaia_${stack}_auth_a`]: "writer",
+      ...Object.fromEntries(ADDED_SERVICES.map((s) => [`gaia_${stack}_${s}_a`, "writer"])),
     });
     const command = one(plan, "command:local:Command", `gaia-${stack}-db`);
     expect(command.inputs).toMatchObject({
@@ -51,16 +64,17 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
     const schema = one(plan, "command:local:Command", `gaia-${stack}-schema`);
     expect(schema.inputs.create).toBe("NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs migrate");
     expect(schema.dependsOn).toEqual([`command:local:Command::gaia-${stack}-db`]);
-    for (const service of ["chat", "assets", "auth"]) {
+    for (const service of SERVICES) {
       const access = env(plan, `gaia-${stack}-fly-access-${service}`);
       expect(access).toMatchObject({ GAIA_FLY_APP: `gaia-${service}`, GAIA_FLY_USER: `gaia_${stack}_${service}_a`, GAIA_FLY_VARIABLE: "GAIA_DATABASE_URL" });
     }
-    expect(JSON.parse(String(env(plan, `gaia-${stack}-fly-redis-url`).GAIA_FLY_APPS))).toEqual(["gaia-chat", "gaia-assets", "gaia-auth"]);
+    expect(JSON.parse(String(env(plan, `gaia-${stack}-fly-redis-url`).GAIA_FLY_APPS))).toEqual(SERVICES.map((s) => `gaia-${s}`));
     expect(plan.outputs.secretNames!.value).toEqual({
       [`gaia/${stack}/postgres/chat`]: "gaia-chat:GAIA_DATABASE_URL",
       [`gaia/${stack}/postgres/assets`]: "gaia-assets:GAIA_DATABASE_URL",
       [`gaia/${stack}/postgres/auth`]: "gaia-auth:GAIA_DATABASE_URL",
-      [`gaia/${stack}/redis`]: "gaia-chat,gaia-assets,gaia-auth:GAIA_REDIS_URL",
+      ...Object.fromEntries(ADDED_SERVICES.map((s) => [`gaia/${stack}/postgres/${s}`, `gaia-${s}:GAIA_DATABASE_URL`])),
+      [`gaia/${stack}/redis`]: `${SERVICES.map((s) => `gaia-${s}`).join(",")}:GAIA_REDIS_URL`,
     });
     // No role, grant or password of ours: Managed Postgres makes its users.
     expect(plan.resources.filter((r) => r.type.startsWith("postgresql:"))).toEqual([]);
@@ -97,7 +111,8 @@ describe("what Fly Managed Postgres cannot give", () => {
 
   it("refuses Redis high availability without replica regions, and a service without its app", async () => {
     const config = stackOn("dev", "fly");
-    const settings = { ...JSON.parse(config["gaia:fly"]!), redisReplicaRegions: [], apps: { chat: "gaia-chat", assets: "gaia-assets" } };
+    const { auth: _auth, ...apps } = JSON.parse(config["gaia:fly"]!).apps as Record<string, string>;
+    const settings = { ...JSON.parse(config["gaia:fly"]!), redisReplicaRegions: [], apps };
     const message = await refusal({ ...config, "gaia:preset": "dev", "gaia:redis": JSON.stringify({ highAvailability: true }), "gaia:fly": JSON.stringify(settings) });
     expect(message).toContain("gaia:redis.highAvailability on Fly needs Upstash read replicas: list their regions in gaia:fly.redisReplicaRegions");
     expect(message).toContain("gaia:fly.apps.auth is required: the Fly app of the auth service, the only identity that may read its credential.");
@@ -107,6 +122,7 @@ describe("what Fly Managed Postgres cannot give", () => {
     const config = { ...stackOn("dev", "fly"), "gaia:preset": "dev" };
     const message = await refusal({ ...config, "gaia:instance": JSON.stringify({ storageGb: 600, maxStorageGb: 900, class: "basic" }), "gaia:pool": JSON.stringify({ size: 60, maxOverflow: 10 }) });
     expect(message).toContain("gaia:instance.storageGb 600 is more than Fly Managed Postgres creates (500 GB): lower it.");
-    expect(message).toContain("gaia:pool needs 220 connections, more than the 60 database connections of Fly's basic plan: lower gaia:pool, or name a larger plan in gaia:instance.class.");
+    // 3 services x (60 + 10) + 10 = 220 for chat, assets and auth.
+    expect(message).toContain(`gaia:pool needs ${poolConnections({ size: 60, maxOverflow: 10 })} connections, more than the 60 database connections of Fly's basic plan: lower gaia:pool, or name a larger plan in gaia:instance.class.`);
   });
 });

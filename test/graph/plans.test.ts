@@ -6,6 +6,8 @@ import { planStack } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsMermaid } from "../../scripts/lib/planDiagram";
 import { PLAN_WIDTH, planAsText } from "../../scripts/lib/planFormat";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { poolConnections } from "../support/services";
 import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
 import { PLANS_FOLDER, stackNames, updatePlanLinks } from "../../scripts/plan";
 
@@ -40,6 +42,8 @@ describe("plans a reviewer reads first", () => {
   const committed = (stack: string) => readFileSync(path.join(PLANS_FOLDER, `${stack}.txt`), "utf8");
 
   it("start with what production gets, in figures", () => {
+    // The pools: production's 20 + 40 per service (3 for chat, assets and auth: 190 connections, headroom 3414).
+    const pools = poolConnections({ size: 20, maxOverflow: 40 });
     expect(committed("production").split("\n").slice(2, 16)).toEqual([
       "summary (production preset):",
       "  platform:     aws, us-east-1, PostgreSQL 16",
@@ -49,7 +53,7 @@ describe("plans a reviewer reads first", () => {
       "  TLS:          verify-full against the region's RDS roots (rds.force_ssl)",
       "  Redis:        4096 MB: ElastiCache cache.m7g.large x2, automatic failover across zones, TLS and AUTH token",
       "  protection:   deletion protection, final snapshot, `protect` (replacing or deleting takes --ignore-protect)",
-      "  pools:        3 service(s) x (20 + 40 overflow) + 10 reserved = 190 connections of 3604 (headroom 3414)",
+      `  pools:        ${SERVICE_ROLE_NAMES.length} service(s) x (20 + 40 overflow) + 10 reserved = ${pools} connections of 3604 (headroom ${3604 - pools})`,
       "  alerts:       CPU > 80%, < 100 GB storage left, > 2883 connections, replica lag > 30 s, Redis memory > 80%",
       "  alerts to:    arn:aws:sns:us-east-1:123456789012:gaia-production-alerts",
       "  audit log:    pgaudit ddl,role (passwords redacted), log_statement none, connections and disconnections",
@@ -68,7 +72,8 @@ describe("plans a reviewer reads first", () => {
       gcp: "  availability: regional (a standby in another zone); 2 read replica(s)",
       fly: "  availability: Fly's cluster (a primary and a standby on every plan); 0 read replica(s)",
     }[platform]);
-    expect(line("pools")).toMatch(/^ {2}pools: {8}3 service\(s\) x \(20 \+ 40 overflow\) \+ 10 reserved = 190 connections of \d+ \(headroom \d+\)$/);
+    const pools = poolConnections({ size: 20, maxOverflow: 40 });
+    expect(line("pools")).toMatch(new RegExp(`^ {2}pools: {8}${SERVICE_ROLE_NAMES.length} service\\(s\\) x \\(20 \\+ 40 overflow\\) \\+ 10 reserved = ${pools} connections of \\d+ \\(headroom \\d+\\)$`));
   });
 
   it.each(stackNames())("keep every line of stack %s within %s columns", (stack) => {

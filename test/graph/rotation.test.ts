@@ -4,6 +4,8 @@ import { planStack, type StackPlan } from "../../scripts/lib/offline";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { NOT_A_SERVICE } from "../support/services";
 import { stackOn } from "../support/stacks";
 
 const deepUnwrap = (value: unknown): unknown => {
@@ -67,8 +69,8 @@ describe("rotation by stack configuration", () => {
   });
 
   it("refuses a credential the stack does not have, naming the ones it has", () => {
-    expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ billing: 1 }) })).toContain(
-      "gaia:rotation.billing names no credential of this stack: use all, owner, analytics, chat, assets, auth, redis, adminApiKey.",
+    expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ [NOT_A_SERVICE]: 1 }) })).toContain(
+      `gaia:rotation.${NOT_A_SERVICE} names no credential of this stack: use all, owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey.`,
     );
     expect(problemsOf("local", { "gaia:rotation": JSON.stringify({ chat: -1 }) }).join("\n")).toMatch(/gaia:rotation.chat: must be a generation, 0 or more/);
   });

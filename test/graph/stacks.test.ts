@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { ADDED_SERVICES } from "../support/services";
 import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 import { isSecretValue, planStack } from "../../scripts/lib/offline";
@@ -158,7 +159,7 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
         expect(byType(plan, "gcp:sql/databaseInstance:DatabaseInstance").filter((r) => r.inputs.masterInstanceName)).toHaveLength(preset.replicas);
         const clients = byType(plan, "gcp:projects/iAMMember:IAMMember");
         expect(clients.map((c) => c.inputs.member).sort()).toEqual(
-          ["analytics", "assets", "auth", "chat"].map((r) => `serviceAccount:${r}@gaia-test-project.iam.gserviceaccount.com`),
+          ["analytics", "assets", "auth", "chat", ...ADDED_SERVICES].sort().map((r) => `serviceAccount:${r}@gaia-test-project.iam.gserviceaccount.com`),
         );
         for (const client of clients) {
           expect(client.inputs).toMatchObject({ role: "roles/cloudsql.client" });

@@ -5,8 +5,19 @@ import { describe, expect, it } from "vitest";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
 import { PRESETS } from "../../stacks/presets";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { ADDED_SERVICES, NOT_A_SERVICE } from "../support/services";
 
-const serviceRoles = { chat: "arn:aws:iam::123456789012:role/chat", assets: "arn:aws:iam::123456789012:role/assets", auth: "arn:aws:iam::123456789012:role/auth" };
+/** An IAM role per service of the access policy (chat, assets, auth, and any added since). */
+const serviceRoles: Record<string, string> = Object.fromEntries(SERVICE_ROLE_NAMES.map((s) => [s, `arn:aws:iam::123456789012:role/${s}`]));
+const serviceAccounts: Record<string, string> = {
+  chat: "c@gaia-proj.iam.gserviceaccount.com",
+  assets: "a@gaia-proj.iam.gserviceaccount.com",
+  auth: "u@gaia-proj.iam.gserviceaccount.com",
+  ...Object.fromEntries(ADDED_SERVICES.map((s) => [s, `${s}@gaia-proj.iam.gserviceaccount.com`])),
+};
+const without = (identities: Record<string, string>, ...services: string[]) => Object.fromEntries(Object.entries(identities).filter(([s]) => !services.includes(s)));
+const required = (service: string) => `gaia:aws.serviceRoles.${service} is required: the IAM role ARN of the ${service} service, the only identity that may read its credential.`;
 const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"], serviceRoles };
 const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws, alerts: { notify: "arn:aws:sns:us-east-1:123456789012:gaia-alerts" } };
 
@@ -53,23 +64,23 @@ describe("stack configuration", () => {
   const bad: [string, string, Record<string, unknown>, RegExp, string[]?][] = [
     ["unknown platform", "dev", { ...base, platform: "azure" }, /gaia:platform: .*got "azure".*one of aws, gcp, fly, local/],
     ["negative replicas", "dev", { ...base, replicas: -1 }, /gaia:replicas: must be 0 or more \(got -1\)/],
-    ["PITR window beyond the platform's", "staging", { ...base, platform: "gcp", region: "us-central1", gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" } }, backups: { pitrDays: 14 } }, /gaia:backups.pitrDays 14 is outside gcp's point-in-time-recovery window 1-7/],
+    ["PITR window beyond the platform's", "staging", { ...base, platform: "gcp", region: "us-central1", gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts }, backups: { pitrDays: 14 } }, /gaia:backups.pitrDays 14 is outside gcp's point-in-time-recovery window 1-7/],
     ["production without deletion protection", "production", { ...base, deletionProtection: false }, /production databases keep deletion protection/],
     ["production without backups", "production", { ...base, backups: { enabled: false, pitr: false } }, /production needs backups with point-in-time recovery/],
     ["a region the platform does not have", "dev", { ...base, region: "mars-north-1" }, /gaia:region "mars-north-1" is not a aws region/],
     ["a malformed secret", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, local: { postgresUrl: "not a url" } }, /gaia:local.postgresUrl: must be a postgresql:\/\/ URL/, ["local"]],
     ["a credential in plain text", "local", { platform: "local", preset: "dev", adminEmail: "a@gaia.example", backups: { enabled: false }, local: { postgresUrl: "postgresql://postgres:pw@db:5432/postgres" } }, /gaia:local.postgresUrl is stored in plain text: set it with `pulumi config set --secret/],
     ["a misspelt key", "dev", { ...base, replica: 2 }, /gaia:replica is not a known setting/],
-    ["an unknown service role", "dev", { ...base, services: ["chat", "billing"] }, /gaia:services lists "billing", which the access policy does not define/],
+    ["an unknown service role", "dev", { ...base, services: ["chat", NOT_A_SERVICE] }, new RegExp(`gaia:services lists "${NOT_A_SERVICE}", which the access policy does not define`)],
     ["a Postgres version the platform lacks", "dev", { ...base, postgresVersion: 12 }, /gaia:postgresVersion 12 is not offered on aws/],
     ["a missing admin email", "dev", { platform: "aws", aws }, /gaia:adminEmail is required/],
     ["AWS without subnets in two zones", "dev", { ...base, aws: { ...aws, subnetIds: ["subnet-0a1"] } }, /gaia:aws.subnetIds: needs at least two private subnets/],
     ["AWS with nothing allowed to connect", "dev", { ...base, aws: { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], serviceRoles } }, /nothing could connect to the database/],
-    ["a service without its application's IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat, assets: serviceRoles.assets } } }, /^gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.$/],
-    ["two services sharing one IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, auth: serviceRoles.chat } } }, /^gaia:aws.serviceRoles gives chat and auth the same IAM role ARN \(arn:aws:iam::123456789012:role\/chat\): each must have its own, or it could read the others' credentials.$/],
+    ["a service without its application's IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: without(serviceRoles, "auth") } }, /^gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.$/],
+    ["two services sharing one IAM role", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, auth: serviceRoles.chat! } } }, /^gaia:aws.serviceRoles gives chat and auth the same IAM role ARN \(arn:aws:iam::123456789012:role\/chat\): each must have its own, or it could read the others' credentials.$/],
     ["a Cloud SQL tier on AWS", "dev", { ...base, instance: { class: "db-custom-2-3840" } }, /^gaia:instance.class "db-custom-2-3840" is not an RDS instance class: use db.<family>.<size>, for example db.m7g.large, or remove it to let the component choose.$/],
     ["memory written in GB", "dev", { ...base, instance: { memoryMb: 4 } }, /^gaia:instance.memoryMb 4 is in MB, not GB: write 4096 for 4 GB.$/],
-    ["an IAM role for a service the stack does not run", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, billing: "arn:aws:iam::123456789012:role/billing" } } }, /^gaia:aws.serviceRoles.billing names no service of this stack: use chat, assets, auth, analytics.$/],
+    ["an IAM role for a service the stack does not run", "dev", { ...base, aws: { ...aws, serviceRoles: { ...serviceRoles, [NOT_A_SERVICE]: `arn:aws:iam::123456789012:role/${NOT_A_SERVICE}` } } }, new RegExp(`^gaia:aws.serviceRoles.${NOT_A_SERVICE} names no service of this stack: use ${[...SERVICE_ROLE_NAMES, "analytics"].join(", ")}.$`)],
     ["a stack name that would end a cloud name with a hyphen", "dev-", base, /^stack name "dev-": use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" or "_" between them and none at the end/],
     ["a stack name with a double separator", "a--b", base, /^stack name "a--b": use 1-24 characters/],
     ["PostgreSQL 14, past its end of life", "dev", { ...base, postgresVersion: 14 }, /^gaia:postgresVersion 14 is not offered on aws: use one of 15, 16, 17 \(major version only\).$/],
@@ -91,9 +102,10 @@ describe("stack configuration", () => {
 
   it("lets dev and staging name no application identity at all (the run warns), but not some of them", () => {
     for (const stack of ["dev", "staging"]) expect(problems(stack, { ...base, aws: { ...aws, serviceRoles: {} } }), stack).toEqual([]);
-    expect(problems("staging", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat } } })).toEqual([
+    expect(problems("staging", { ...base, aws: { ...aws, serviceRoles: { chat: serviceRoles.chat! } } })).toEqual([
       "gaia:aws.serviceRoles.assets is required: the IAM role ARN of the assets service, the only identity that may read its credential.",
       "gaia:aws.serviceRoles.auth is required: the IAM role ARN of the auth service, the only identity that may read its credential.",
+      ...ADDED_SERVICES.map(required),
     ]);
   });
 
@@ -105,7 +117,7 @@ describe("stack configuration", () => {
 });
 
 describe("production's protections, keyed on the preset whatever the stack is called", () => {
-  const gcp = { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts: { chat: "c@gaia-proj.iam.gserviceaccount.com", assets: "a@gaia-proj.iam.gserviceaccount.com", auth: "u@gaia-proj.iam.gserviceaccount.com" } };
+  const gcp = { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n", serviceAccounts };
   const onGcp = { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp, alerts: { notify: "projects/gaia-proj/notificationChannels/42" } };
   const live = { ...base, preset: "production" };
   it.each([

@@ -11,6 +11,8 @@ import {
 } from "../../components/platforms/contracts";
 import { rdsRootCas } from "../../components/tls";
 import { GaiaConfigError, decodeStackConfig, resolveConfig, type GaiaConfig } from "../../components/config";
+import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { poolConnections } from "../support/services";
 import { CLOUD_PLATFORMS, byType, one, planOn, stackOn } from "../support/stacks";
 
 const STACKS = ["dev", "staging", "production"] as const;
@@ -67,7 +69,8 @@ describe("platform contracts", () => {
     [
       "pools an explicit RDS class cannot hold",
       "staging", "aws", { instance: { class: "db.t4g.micro" }, pool: { size: 20, maxOverflow: 20 } },
-      "gaia:pool (20 + 20 overflow for 3 service(s), plus 10 reserved: 130 connections) exceeds the 112 connections of 1024 MB on aws: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.",
+      // 130 connections for chat, assets and auth.
+      `gaia:pool (20 + 20 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 20, maxOverflow: 20 })} connections) exceeds the 112 connections of 1024 MB on aws: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
     ],
     [
       "a Cloud SQL custom tier below 3840 MB",
@@ -87,7 +90,8 @@ describe("platform contracts", () => {
     [
       "pools a Cloud SQL tier cannot hold",
       "production", "gcp", { instance: { class: "db-custom-1-3840" }, pool: { size: 200, maxOverflow: 0 } },
-      "gaia:pool (200 + 0 overflow for 3 service(s), plus 10 reserved: 610 connections) exceeds the 422 connections of 3840 MB on gcp: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.",
+      // 610 connections for chat, assets and auth.
+      `gaia:pool (200 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 200, maxOverflow: 0 })} connections) exceeds the 422 connections of 3840 MB on gcp: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
     ],
     [
       "Cloud SQL replicas of a primary without backups",
