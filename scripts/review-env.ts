@@ -130,17 +130,21 @@ export async function automationWorkspace(root = PROJECT_ROOT, options: Automati
 
 /**
  * A secret config value set through the CLI's standard input, never its arguments: the
- * Automation API's setConfig puts the value on the command line (@pulumi/pulumi
- * automation/localWorkspace.js setConfig: `config set <key> … -- <value>`), where `ps` and
- * /proc/<pid>/cmdline show it to every user of the runner. `pulumi config set <key>` without a
- * value reads it from a standard input that is not a terminal, its trailing newline removed
- * (pulumi/pulumi v3.274.1 pkg/cmd/pulumi/config/config.go:872-883).
+ * Automation API's setConfig puts the value on the command line (@pulumi/pulumi 3.270.0
+ * automation/localWorkspace.js:479-487: `config set <key> --stack <s> --secret --non-interactive
+ * -- <value>`), where `ps` and /proc/<pid>/cmdline show it to every user of the runner.
+ * `pulumi config set <key>` without a value reads all of a standard input that is not a terminal
+ * (pulumi/pulumi v3.274.1 pkg/cmd/pulumi/config/config.go:872-883) and drops one trailing "\n"
+ * (sdk/go/common/util/cmdutil/console.go:129-137, RemoveTrailingNewline): nothing is written
+ * after the value, so it is stored exactly (a JSON text here, which never ends in a newline).
  */
 function setSecretThroughStdin(pulumi: string, root: string, env: NodeJS.ProcessEnv, stack: string, key: string, value: string): void {
   try {
     execFileSync(pulumi, ["config", "set", key, "--secret", "--stack", stack, "--cwd", root, "--non-interactive"], { input: value, env, stdio: ["pipe", "ignore", "pipe"] });
   } catch (error) {
-    throw new ReviewError(`pulumi config set ${key} --secret --stack ${stack} failed: ${redact(String((error as { stderr?: Buffer }).stderr ?? ""))}`);
+    // The CLI's own words, redacted: it may quote what it was given.
+    const { stderr, message } = error as { stderr?: Buffer; message?: string };
+    throw new ReviewError(`pulumi config set ${key} --secret --stack ${stack} failed: ${redact(String(stderr ?? "").trim() || String(message ?? error))}`);
   }
 }
 

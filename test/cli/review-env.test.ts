@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkPrivileges } from "../../ops/lib/privileges";
 import { environmentNames } from "../../policy/naming";
 import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
@@ -163,29 +163,83 @@ describe("npm run review prune", () => {
 });
 
 describe("the servers' admin URLs in a review stack's config", () => {
-  it("reach the Pulumi CLI only on its standard input, never its arguments, and are stored encrypted, exactly", { timeout: 120_000 }, async () => {
+  /**
+   * A `pulumi` (bin/ under a root, as the Automation API runs it) that writes down every argument
+   * list it is given and, for `config set … --secret` with no value after `--`, the standard
+   * input it passes on, then runs the real CLI; or, with GAIA_TEST_CLI_FAIL set, fails quoting
+   * that input as an error could.
+   * Its folder is removed after each test: the input it kept is the secret.
+   */
+  const shims: string[] = [];
+  afterEach(() => {
+    for (const dir of shims.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  async function shimmed(extraEnv: Record<string, string> = {}) {
     const project = cliProject();
-    // A `pulumi` that writes down every argument list it is given, then runs the real CLI.
     const shim = mkdtempSync(path.join(tmpdir(), "gaia-pulumi-shim-"));
+    shims.push(shim);
     mkdirSync(path.join(shim, "bin"));
     const argvLog = path.join(shim, "argv.log");
-    writeFileSync(path.join(shim, "bin", "pulumi"), `#!/bin/sh\nprintf '%s\\n' "$*" >> ${argvLog}\nexec ${project.cli} "$@"\n`);
+    const stdinLog = path.join(shim, "stdin.log");
+    writeFileSync(
+      path.join(shim, "bin", "pulumi"),
+      [
+        "#!/bin/sh",
+        `printf '%s\\n' "$*" >> ${argvLog}`,
+        'case " $* " in',
+        '  *" -- "*) ;;',
+        '  *" --secret "*)',
+        '    if [ -n "${GAIA_TEST_CLI_FAIL:-}" ]; then printf \'error: could not set the value %s\\n\' "$(cat)" >&2; exit 1; fi',
+        `    tee -a ${stdinLog} | ${project.cli} "$@"; exit $? ;;`,
+        "esac",
+        `exec ${project.cli} "$@"`,
+        "",
+      ].join("\n"),
+    );
     chmodSync(path.join(shim, "bin", "pulumi"), 0o755);
-    const envVars = Object.fromEntries(Object.entries(project.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const envVars = Object.fromEntries(Object.entries({ ...project.env, ...extraEnv }).filter((e): e is [string, string] => e[1] !== undefined));
     const workspace = await automationWorkspace(project.root, { pulumiRoot: shim, envVars });
-    const secret = registerSecret(`postgresql://postgres:${randomBytes(18).toString("base64url")}@127.0.0.1:5432/postgres`);
-    const value = JSON.stringify({ postgresUrl: secret, redisUrl: "redis://127.0.0.1:6379" });
+    const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
+    return { project, workspace, argv: () => read(argvLog), stdin: () => read(stdinLog) };
+  }
+  /** Admin URLs with fresh passwords; registered with the canary unless the test makes a command print them on purpose. */
+  const adminUrls = (register = true) => {
+    const password = () => (register ? registerSecret : (s: string) => s)(randomBytes(18).toString("base64url"));
+    const [postgres, redis] = [password(), password()];
+    const value = JSON.stringify({ postgresUrl: `postgresql://postgres:${postgres}@127.0.0.1:5432/postgres`, redisUrl: `redis://default:${redis}@127.0.0.1:6379` });
+    return { passwords: [postgres, redis], value };
+  };
+
+  it("reach the Pulumi CLI only on its standard input, never its arguments, and are stored encrypted, exactly", { timeout: 120_000 }, async () => {
+    const { project, workspace, argv, stdin } = await shimmed();
+    const { passwords, value } = adminUrls();
     const stack = await workspace.open("pr-77");
     await stack.setConfig("gaia:local", value, true);
     await stack.setConfig("gaia:platform", "local", false);
 
-    const argv = readFileSync(argvLog, "utf8");
-    expect(argv).toContain("config set gaia:local --secret --stack pr-77");
-    expect(argv).toContain("config set gaia:platform --stack pr-77 --plaintext");
-    expect(argv).not.toContain(secret.split(":")[2]!.split("@")[0]);
-    expect(readFileSync(path.join(project.root, "Pulumi.pr-77.yaml"), "utf8")).toMatch(/gaia:local:\n\s+secure: v1:/);
+    // Booleans, so that a failure does not print the secret it found.
+    for (const password of passwords) expect(argv().includes(password), "a password in an argument list of the CLI").toBe(false);
+    expect(stdin() === value, "the CLI's standard input is the value, exactly").toBe(true);
+    expect(argv()).toContain("config set gaia:local --secret --stack pr-77");
+    expect(argv()).toContain("config set gaia:platform --stack pr-77 --plaintext");
+    const stackFile = readFileSync(path.join(project.root, "Pulumi.pr-77.yaml"), "utf8");
+    expect(stackFile).toMatch(/gaia:local:\n\s+secure: v1:/);
+    for (const password of passwords) expect(stackFile.includes(password), "a password in the stack file").toBe(false);
     const read = readStackConfig("pr-77", { root: project.root, pulumi: project.cli, env: project.env });
-    expect(read.config["gaia:local"]).toBe(value);
+    expect(read.config["gaia:local"] === value, "the value the CLI stored").toBe(true);
     expect(read.secretKeys).toContain("gaia:local");
+  });
+
+  it("are not in the error when the CLI fails quoting them: its message comes redacted", { timeout: 120_000 }, async () => {
+    const { workspace } = await shimmed({ GAIA_TEST_CLI_FAIL: "1" });
+    // Not registered: the failing CLI prints them on its stderr, which the canary would find.
+    const { passwords, value } = adminUrls(false);
+    const stack = await workspace.open("pr-78");
+    const message = await stack.setConfig("gaia:local", value, true).then(
+      () => "no error",
+      (error: Error) => (error instanceof ReviewError ? error.message : `not a ReviewError: ${error.name}`),
+    );
+    for (const password of passwords) expect(message.includes(password), "a password in the error").toBe(false);
+    expect(message).toMatch(/^pulumi config set gaia:local --secret --stack pr-78 failed: error: could not set the value \{"postgresUrl":"postgresql:\/\/postgres:\[secret\]@/);
   });
 });

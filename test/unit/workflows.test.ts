@@ -108,6 +108,51 @@ const permissionsOf = (p: unknown): Record<string, string> =>
   p === "write-all" || p === "read-all" ? { "*": p.slice(0, -4) } : p && typeof p === "object" ? (p as Record<string, string>) : {};
 const onPullRequests = (w: Workflow): boolean => w.events.includes("pull_request") || w.events.includes("pull_request_target");
 
+/** Actions that put a credential in the job for the steps after them. */
+const CREDENTIAL_ACTIONS = [...OIDC_ACTIONS, "google-github-actions/auth@"];
+/** A value that names a credential: any secret, or the job's GitHub token. */
+const namesCredential = (value: Job): boolean => secretsNamed(value).length > 0 || expressions(value).some((e) => /\bgithub\s*\.\s*token\b/.test(e));
+
+/**
+ * Where a job's credentials start: the index of the first step that obtains or names one, -1 when
+ * the workflow's or the job's env (or its container) holds one for every step, undefined when
+ * none does; and whether any step can mint an OIDC token (id-token: write: the runner gives every
+ * step, `run:` ones too, ACTIONS_ID_TOKEN_REQUEST_TOKEN: actions/runner
+ * src/Runner.Worker/Handlers/ScriptHandler.cs, RunAsync, at 002caa1e).
+ */
+function credentialsOf(w: Workflow, job: Job): { credential?: number; mintable: boolean } {
+  const perms = permissionsOf(job.permissions ?? w.doc.permissions);
+  const mintable = perms["id-token"] === "write" || perms["*"] === "write";
+  if (namesCredential({ env: w.doc.env } as Job) || namesCredential({ env: job.env, container: job.container } as Job)) return { credential: -1, mintable };
+  const first = (job.steps ?? []).findIndex((s) => CREDENTIAL_ACTIONS.some((a) => (s.uses ?? "").startsWith(a)) || namesCredential({ steps: [s] }));
+  return { credential: first < 0 ? undefined : first, mintable };
+}
+
+/**
+ * npm's commands that install packages, and so run their install scripts unless told not to, by
+ * every name npm accepts for them (npm help install, ci, install-test, install-ci-test, update),
+ * and `rebuild` (rb), which runs the install scripts of the packages it names, or of all.
+ */
+const NPM_INSTALLING = ["ci", "clean-install", "ic", "install-clean", "isntall-clean", "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
+  "install-test", "it", "install-ci-test", "cit", "clean-install-test", "sit", "update", "up", "upgrade", "udpate"];
+const NPM_COMMAND = new RegExp(String.raw`\bnpm((?:\s+-{1,2}[\w-]+(?:[= ](?!-)[^\s;&|]+)?)*)\s+(${[...NPM_INSTALLING, "rebuild", "rb"].join("|")})(?![\w-])([^\n;&|]*)`, "g");
+
+/** The packages whose install scripts a job with credentials may run (`npm rebuild <name>`), and why each is needed. */
+const NEEDS_INSTALL_SCRIPT: Record<string, string> = {
+  node: "its preinstall is what puts Node.js at node_modules/.bin/node, which the ops commands run (components/commands.ts)",
+};
+
+/** Each npm install or rebuild in a job's `run:` steps: its step, its words, and for a rebuild the packages named. */
+function npmInstalls(job: Job): { step: number; command: string; rebuild?: string[] }[] {
+  return (job.steps ?? []).flatMap((s, step) =>
+    [...String(s.run ?? "").matchAll(NPM_COMMAND)].map(([command, , verb = "", rest = ""]) => ({
+      step,
+      command: command.trim(),
+      ...(verb === "rebuild" || verb === "rb" ? { rebuild: rest.split(/\s+/).filter((word) => word && !word.startsWith("-")) } : {}),
+    })),
+  );
+}
+
 interface Rule {
   id: string;
   what: string;
@@ -277,7 +322,7 @@ const RULES: Rule[] = [
       "      id-token: write",
       "    steps:",
       CHECKOUT,
-      "      - run: npm ci && npm test",
+      "      - run: npm ci --ignore-scripts && npm test",
     ),
   },
   {
@@ -327,18 +372,19 @@ const RULES: Rule[] = [
   },
   {
     id: "install-before-credentials",
-    what: "in a job that obtains a credential (an OIDC action, or a step naming a secret), every npm install runs before the first such step, with --ignore-scripts (a dependency's install script never runs next to a credential)",
+    what: "in a job where a credential exists (an OIDC, Pulumi or Google auth action, a secret or the job's token named in a step, the job's or the workflow's env, or id-token: write), every npm install and rebuild runs before the first step that has one, installs with --ignore-scripts, and rebuilds only the packages whose install scripts are needed, by name",
     check: (w) =>
       w.jobs.flatMap(([id, job]) => {
-        const steps = job.steps ?? [];
-        const credential = steps.findIndex((s) => OIDC_ACTIONS.some((a) => (s.uses ?? "").startsWith(a)) || (s.uses ?? "").startsWith("google-github-actions/auth@") || secretsNamed({ steps: [s] }).length > 0);
-        if (credential < 0) return [];
-        return steps.flatMap((s, i) =>
-          [...String(s.run ?? "").matchAll(/\bnpm\s+(ci|install|i)\b[^\n;&|]*/g)].flatMap(([install]) => [
-            ...(i > credential ? [`${w.file}: job ${id} runs \`${install.trim()}\` after it obtains a credential`] : []),
-            ...(!install.includes("--ignore-scripts") ? [`${w.file}: job ${id} runs \`${install.trim()}\` with install scripts`] : []),
-          ]),
-        );
+        const { credential, mintable } = credentialsOf(w, job);
+        if (credential === undefined && !mintable) return [];
+        const where = credential === undefined ? "" : credential < 0 ? " (the job's or the workflow's env holds a credential)" : ` (step ${credential + 1} obtains one)`;
+        return npmInstalls(job).flatMap(({ step, command, rebuild }) => [
+          ...(credential !== undefined && step >= credential ? [`${w.file}: job ${id} runs \`${command}\` in step ${step + 1}, not before its credentials${where}`] : []),
+          ...(!rebuild && !/(^|\s)--ignore-scripts(=true)?(\s|$)/.test(command) ? [`${w.file}: job ${id} runs \`${command}\` with install scripts`] : []),
+          ...(rebuild && (rebuild.length === 0 || rebuild.some((p) => !(p in NEEDS_INSTALL_SCRIPT)))
+            ? [`${w.file}: job ${id} runs \`${command}\`: rebuilds only by name, and only ${Object.keys(NEEDS_INSTALL_SCRIPT).join(", ")}`]
+            : []),
+        ]);
       }),
     planted: planted(
       "on: [push]",
@@ -384,6 +430,78 @@ describe("each rule catches the violation planted for it, and only that rule fir
     const call = planted("on: pull_request", "permissions: {}", "jobs:", "  call:", "    uses: ./.github/workflows/x.yml", "    secrets: inherit");
     expect(rule.check(load("call.yml", call))).toEqual(["call.yml: job call runs on pull requests outside an environment and names secrets.inherit"]);
   });
+
+  describe("install-before-credentials, on planted jobs", () => {
+    const rule = must(RULES.find((r) => r.id === "install-before-credentials"), "install-before-credentials");
+    const AWS = "      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1";
+    const PULUMI_AUTH = "      - uses: pulumi/auth-actions@1c89817aab0c66407723cdef72b05266e7376640 # v1.0.1";
+    // A made-up commit: no workflow uses this action, and only this rule reads the line.
+    const GOOGLE_AUTH = "      - uses: google-github-actions/auth@0000000000000000000000000000000000000000 # v2.0.0";
+    const run = (line: string) => `      - run: ${line}`;
+    /** One job `build` of the given steps after the checkout: id-token: write unless told, top-level and job-level env as given. */
+    const job = (steps: string[], { idToken = true, jobEnv = [] as string[], workflowEnv = [] as string[] } = {}) =>
+      load(
+        "planted.yml",
+        planted(
+          "on: [push]",
+          "permissions: {}",
+          ...(workflowEnv.length ? ["env:", ...workflowEnv.map((e) => `  ${e}`)] : []),
+          "jobs:",
+          "  build:",
+          "    runs-on: ubuntu-latest",
+          "    permissions:",
+          "      contents: read",
+          ...(idToken ? ["      id-token: write"] : []),
+          ...(jobEnv.length ? ["    env:", ...jobEnv.map((e) => `      ${e}`)] : []),
+          "    steps:",
+          CHECKOUT,
+          ...steps,
+        ),
+      );
+    const INSTALL = [run("npm ci --ignore-scripts"), run("npm rebuild node")];
+
+    it("passes an install without scripts and node's rebuild, both before the credential", () => {
+      expect(rule.check(job([...INSTALL, AWS, run("npm run -s rotate")]))).toEqual([]);
+      // No credential and no id-token: the tests' job keeps its install scripts.
+      expect(rule.check(job([run("npm ci"), run("npm test")], { idToken: false }))).toEqual([]);
+    });
+
+    it("catches the rotation job as it was: the install after the AWS credentials, with install scripts", () => {
+      const old = job([
+        "      - uses: pulumi/actions@8582a9e8cc630786854029b4e09281acd6794b58 # v6.6.1",
+        AWS,
+        run("npm ci"),
+        "      - run: npm run -s rotate",
+        "        env:",
+        "          PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}",
+      ]);
+      expect(rule.check(old)).toEqual([
+        "planted.yml: job build runs `npm ci` in step 4, not before its credentials (step 3 obtains one)",
+        "planted.yml: job build runs `npm ci` with install scripts",
+      ]);
+    });
+
+    it.each([
+      ["after an AWS role, even without scripts", [AWS, ...INSTALL], ["`npm ci --ignore-scripts` in step 3, not before its credentials (step 2 obtains one)", "`npm rebuild node` in step 4, not before its credentials (step 2 obtains one)"]],
+      ["after a Pulumi token", [PULUMI_AUTH, INSTALL[0]!], ["`npm ci --ignore-scripts` in step 3, not before its credentials (step 2 obtains one)"]],
+      ["after a Google credential", [GOOGLE_AUTH, INSTALL[0]!], ["`npm ci --ignore-scripts` in step 3, not before its credentials (step 2 obtains one)"]],
+      ["after a step that names the job's token", ["      - run: gh pr list", "        env:", "          GH_TOKEN: ${{ github.token }}", INSTALL[0]!], ["`npm ci --ignore-scripts` in step 3, not before its credentials (step 2 obtains one)"]],
+      ["in the step that names a secret", ["      - run: npm ci --ignore-scripts", "        env:", "          NPM_TOKEN: ${{ secrets.NPM_TOKEN }}"], ["`npm ci --ignore-scripts` in step 2, not before its credentials (step 2 obtains one)"]],
+      ["before the credential, with install scripts", [run("npm ci"), AWS], ["`npm ci` with install scripts"]],
+      ["under another of npm's names for install", [run("npm install-ci-test"), run("npm i -D left-pad"), run("npm --prefix policy-pack ci"), run("npm add x --ignore-scripts=false"), AWS], ["`npm install-ci-test` with install scripts", "`npm i -D left-pad` with install scripts", "`npm --prefix policy-pack ci` with install scripts", "`npm add x --ignore-scripts=false` with install scripts"]],
+      ["rebuilding everything", [INSTALL[0]!, run("npm rebuild"), AWS], ["`npm rebuild`: rebuilds only by name, and only node"]],
+      ["rebuilding a package whose script is not needed", [INSTALL[0]!, run("npm rebuild node esbuild"), AWS], ["`npm rebuild node esbuild`: rebuilds only by name, and only node"]],
+      ["with install scripts in a job that can mint OIDC tokens, no other credential", [run("npm ci")], ["`npm ci` with install scripts"]],
+    ])("catches an install %s", (_what, steps, messages) => {
+      expect(rule.check(job(steps))).toEqual(messages.map((m) => `planted.yml: job build runs ${m}`));
+    });
+
+    it("catches any install in a job whose env, or whose workflow's env, holds a credential for every step", () => {
+      const inEveryStep = ["`npm ci --ignore-scripts` in step 2, not before its credentials (the job's or the workflow's env holds a credential)"].map((m) => `planted.yml: job build runs ${m}`);
+      expect(rule.check(job([INSTALL[0]!], { idToken: false, jobEnv: ["PULUMI_ACCESS_TOKEN: ${{ secrets.PULUMI_ACCESS_TOKEN }}"] }))).toEqual(inEveryStep);
+      expect(rule.check(job([INSTALL[0]!], { idToken: false, workflowEnv: ["GH_TOKEN: ${{ github.token }}"] }))).toEqual(inEveryStep);
+    });
+  });
 });
 
 describe("the repository's workflows", () => {
@@ -396,6 +514,32 @@ describe("the repository's workflows", () => {
     it.each(RULES.map((r) => [r.id, r] as const))("obeys %s", (_id, rule) => {
       expect(rule.check(byName(file))).toEqual([]);
     });
+  });
+
+  it("the install rule sees the jobs that really install next to credentials (it is not vacuous), and catches each of them with its install scripts back", () => {
+    const rule = must(RULES.find((r) => r.id === "install-before-credentials"), "install-before-credentials");
+    const installing = workflows.flatMap((w) =>
+      w.jobs
+        .filter(([, job]) => {
+          const { credential, mintable } = credentialsOf(w, job);
+          return (credential !== undefined || mintable) && npmInstalls(job).length > 0;
+        })
+        .map(([id]) => `${w.file}:${id}`),
+    );
+    expect(installing.sort()).toEqual(["deploy-stack.yml:up", "pull-request.yml:preview", "review-environments.yml:prune", "review-environments.yml:review", "rotate-credentials.yml:rotate"]);
+    for (const file of new Set(installing.map((j) => j.split(":")[0]!))) {
+      const w = byName(file);
+      expect(rule.check(load(file, w.text.replaceAll(" --ignore-scripts", ""))).length, file).toBeGreaterThan(0);
+    }
+  });
+
+  it("the one install script rebuilt next to credentials is needed: node's makes node_modules/.bin/node, which the ops commands run; a preview runs none", () => {
+    const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { hasInstallScript?: boolean; bin?: Record<string, string> }> };
+    expect(Object.keys(NEEDS_INSTALL_SCRIPT)).toEqual(["node"]);
+    expect(lock.packages["node_modules/node"]).toMatchObject({ hasInstallScript: true, bin: { node: "bin/node" } });
+    expect(readFileSync(path.join(ROOT, "components/commands.ts"), "utf8")).toContain("node_modules/.bin/node dist/ops/");
+    const rebuilt = workflows.flatMap((w) => w.jobs.flatMap(([id, job]) => npmInstalls(job).filter((i) => i.rebuild).map((i) => `${w.file}:${id} ${i.rebuild!.join(" ")}`)));
+    expect(rebuilt.sort()).toEqual(["deploy-stack.yml:up node", "review-environments.yml:prune node", "review-environments.yml:review node", "rotate-credentials.yml:rotate node"]);
   });
 
   it("the deploy rule sees the jobs that really deploy (it is not vacuous)", () => {
