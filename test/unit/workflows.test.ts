@@ -172,6 +172,29 @@ const GUARD = [
   "        run: exit 1",
 ].join("\n");
 const planted = (...lines: string[]): string => `${lines.join("\n")}\n`;
+/**
+ * A planted workflow of one job, `build`, on push: permissions {} at the top, the job's own
+ * permissions (contents: read unless given), then the checkout and the steps given.
+ */
+function buildOnPush(
+  steps: string[],
+  { permissions = ["contents: read"], checkout = CHECKOUT, jobEnv = [] as string[], workflowEnv = [] as string[] } = {},
+): string {
+  return planted(
+    "on: [push]",
+    "permissions: {}",
+    ...(workflowEnv.length ? ["env:", ...workflowEnv.map((e) => `  ${e}`)] : []),
+    "jobs:",
+    "  build:",
+    "    runs-on: ubuntu-latest",
+    "    permissions:",
+    ...permissions.map((p) => `      ${p}`),
+    ...(jobEnv.length ? ["    env:", ...jobEnv.map((e) => `      ${e}`)] : []),
+    "    steps:",
+    checkout,
+    ...steps,
+  );
+}
 
 const RULES: Rule[] = [
   {
@@ -223,18 +246,7 @@ const RULES: Rule[] = [
       const hidden = parsed.filter((u) => !lines.includes(u)).map((u) => `${w.file}: uses ${u} is not on a \`uses:\` line of its own`);
       return [...unpinned, ...hidden];
     },
-    planted: planted(
-      "on: [push]",
-      "permissions: {}",
-      "jobs:",
-      "  build:",
-      "    runs-on: ubuntu-latest",
-      "    permissions:",
-      "      contents: read",
-      "    steps:",
-      CHECKOUT,
-      "      - uses: actions/setup-node@v4 # v4.4.0",
-    ),
+    planted: buildOnPush(["      - uses: actions/setup-node@v4 # v4.4.0"]),
   },
   {
     id: "version-comment",
@@ -243,18 +255,7 @@ const RULES: Rule[] = [
       [...w.text.matchAll(/^\s*(?:-\s+)?uses:\s*(['"]?)([^'"\s#]+@[0-9a-f]{40})\1(.*)$/gm)]
         .filter((m) => !/^\s+#\s*v\d+\.\d+\.\d+\b/.test(m[3] ?? ""))
         .map((m) => `${w.file}: ${m[2]} has no version comment`),
-    planted: planted(
-      "on: [push]",
-      "permissions: {}",
-      "jobs:",
-      "  build:",
-      "    runs-on: ubuntu-latest",
-      "    permissions:",
-      "      contents: read",
-      "    steps:",
-      CHECKOUT,
-      "      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020",
-    ),
+    planted: buildOnPush(["      - uses: actions/setup-node@49933ea5288caeca8642d1e84afbd3f7d6820020"]),
   },
   {
     id: "deploy-guarded",
@@ -311,19 +312,7 @@ const RULES: Rule[] = [
         .filter(([, job]) => permissionsOf(job.permissions)["id-token"] === "write" || permissionsOf(job.permissions)["*"] === "write")
         .filter(([, job]) => job.uses === undefined && !(job.steps ?? []).some((s) => OIDC_ACTIONS.some((a) => (s.uses ?? "").startsWith(a))))
         .map(([id]) => `${w.file}: job ${id} may mint OIDC tokens but uses no OIDC action`),
-    planted: planted(
-      "on: [push]",
-      "permissions: {}",
-      "jobs:",
-      "  build:",
-      "    runs-on: ubuntu-latest",
-      "    permissions:",
-      "      contents: read",
-      "      id-token: write",
-      "    steps:",
-      CHECKOUT,
-      "      - run: npm ci --ignore-scripts && npm test",
-    ),
+    planted: buildOnPush(["      - run: npm ci --ignore-scripts && npm test"], { permissions: ["contents: read", "id-token: write"] }),
   },
   {
     id: "pr-write-runs-no-code",
@@ -357,18 +346,7 @@ const RULES: Rule[] = [
           .filter((s) => (s.uses ?? "").startsWith("actions/checkout@") && String(s.with?.["persist-credentials"]) !== "false")
           .map(() => `${w.file}: job ${id} checks out with the token persisted`),
       ),
-    planted: planted(
-      "on: [push]",
-      "permissions: {}",
-      "jobs:",
-      "  build:",
-      "    runs-on: ubuntu-latest",
-      "    permissions:",
-      "      contents: read",
-      "    steps:",
-      "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0",
-      "      - run: npm ci && npm test",
-    ),
+    planted: buildOnPush(["      - run: npm ci && npm test"], { checkout: "      - uses: actions/checkout@11d5960a326750d5838078e36cf38b85af677262 # v4.4.0" }),
   },
   {
     id: "install-before-credentials",
@@ -386,20 +364,7 @@ const RULES: Rule[] = [
             : []),
         ]);
       }),
-    planted: planted(
-      "on: [push]",
-      "permissions: {}",
-      "jobs:",
-      "  build:",
-      "    runs-on: ubuntu-latest",
-      "    permissions:",
-      "      contents: read",
-      "      id-token: write",
-      "    steps:",
-      CHECKOUT,
-      "      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1",
-      "      - run: npm ci && npm test",
-    ),
+    planted: buildOnPush(["      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1", "      - run: npm ci && npm test"], { permissions: ["contents: read", "id-token: write"] }),
   },
 ];
 
@@ -440,24 +405,7 @@ describe("each rule catches the violation planted for it, and only that rule fir
     const run = (line: string) => `      - run: ${line}`;
     /** One job `build` of the given steps after the checkout: id-token: write unless told, top-level and job-level env as given. */
     const job = (steps: string[], { idToken = true, jobEnv = [] as string[], workflowEnv = [] as string[] } = {}) =>
-      load(
-        "planted.yml",
-        planted(
-          "on: [push]",
-          "permissions: {}",
-          ...(workflowEnv.length ? ["env:", ...workflowEnv.map((e) => `  ${e}`)] : []),
-          "jobs:",
-          "  build:",
-          "    runs-on: ubuntu-latest",
-          "    permissions:",
-          "      contents: read",
-          ...(idToken ? ["      id-token: write"] : []),
-          ...(jobEnv.length ? ["    env:", ...jobEnv.map((e) => `      ${e}`)] : []),
-          "    steps:",
-          CHECKOUT,
-          ...steps,
-        ),
-      );
+      load("planted.yml", buildOnPush(steps, { permissions: ["contents: read", ...(idToken ? ["id-token: write"] : [])], jobEnv, workflowEnv }));
     const INSTALL = [run("npm ci --ignore-scripts"), run("npm rebuild node")];
 
     it("passes an install without scripts and node's rebuild, both before the credential", () => {
