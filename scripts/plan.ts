@@ -13,9 +13,9 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../components/config";
-import { planStack } from "./lib/offline";
+import { planStack, type StackPlan } from "./lib/offline";
 import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
-import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "./lib/planDiff";
+import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText, type PlanChange } from "./lib/planDiff";
 import { planAsMermaid } from "./lib/planDiagram";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
@@ -54,20 +54,31 @@ async function main(args: string[]) {
   if (!stack || stacks.length > 1 || !stackNames().includes(stack)) {
     throw new UsageError(`${stack && !stackNames().includes(stack) ? `no stack file Pulumi.${stack}.yaml. ` : ""}${USAGE()}`);
   }
-  // The committed plans (--update) never depend on who runs them; a plan for people uses the
-  // Pulumi CLI, where it can decrypt, for what the file holds encrypted.
-  const { config, secretKeys, decryption } = readStackConfig(stack);
-  if (decryption) console.error(decryption);
-  const plan = await planStack(stack, config, secretKeys);
+  const plan = await planForPeople(stack);
   if (args.includes("--diff")) {
     const committed = base ?? path.join(PLANS_FOLDER, `${stack}.txt`);
-    const before = existsSync(committed) ? readPlanText(readFileSync(committed, "utf8")) : new Map();
-    const changes = diffPlans(before, readPlanText(planAsText(plan)));
+    const changes = changesAgainst(existsSync(committed) ? readFileSync(committed, "utf8") : "", plan);
     process.stdout.write(formatPlanDiff(stack, changes, base ?? `plans/${stack}.txt`));
     if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
     return;
   }
   process.stdout.write(args.includes("--json") ? `${JSON.stringify(planAsJson(plan), null, 2)}\n` : planAsText(plan));
+}
+
+/**
+ * A stack's plan for people (`npm run plan`, the pull-request comment). The committed plans
+ * (--update) never depend on who runs them; this one uses the Pulumi CLI, where it can decrypt,
+ * for what the file holds encrypted, and says on stderr what it could not.
+ */
+export async function planForPeople(stack: string): Promise<StackPlan> {
+  const { config, secretKeys, decryption } = readStackConfig(stack);
+  if (decryption) console.error(decryption);
+  return planStack(stack, config, secretKeys);
+}
+
+/** What `plan` changes against a committed plan's text ("" for a stack that has none: everything is a creation). */
+export function changesAgainst(committedText: string, plan: StackPlan): PlanChange[] {
+  return diffPlans(readPlanText(committedText), readPlanText(planAsText(plan)));
 }
 
 /** The README's list of plans (between its `plans:start` and `plans:end` markers), one line a stack; whether it changed. */

@@ -8,10 +8,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { planStack } from "./lib/offline";
-import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "./lib/planDiff";
-import { planAsText } from "./lib/planFormat";
-import { PROJECT_ROOT, readStackConfig, stackNames } from "./lib/stackFile";
+import { formatPlanDiff, protectedRefusals } from "./lib/planDiff";
+import { PROJECT_ROOT, stackNames } from "./lib/stackFile";
+import { changesAgainst, planForPeople } from "./plan";
 
 /** A file as the base revision has it, or "" when it has none (a stack new in this change: everything in it is a creation). */
 function atBase(base: string, file: string): string {
@@ -27,10 +26,7 @@ export async function prPlans(base: string, allowReplace: boolean): Promise<{ ma
   const touched: string[] = [];
   let refused = false;
   for (const stack of stackNames()) {
-    const { config, secretKeys, decryption } = readStackConfig(stack);
-    if (decryption) console.error(decryption);
-    const plan = await planStack(stack, config, secretKeys);
-    const changes = diffPlans(readPlanText(atBase(base, `plans/${stack}.txt`)), readPlanText(planAsText(plan)));
+    const changes = changesAgainst(atBase(base, `plans/${stack}.txt`), await planForPeople(stack));
     if (changes.length === 0) {
       sections.push(`- \`${stack}\`: no change`);
       continue;
