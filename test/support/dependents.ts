@@ -11,9 +11,9 @@ export function testsThatUse(uses: RegExp): string[] {
   const testRoot = path.join(PROJECT_ROOT, "test");
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
-  const uses_ = new Map<string, boolean>();
+  const found = new Map<string, boolean>();
   const usesIt = (file: string, seen: Set<string>): boolean => {
-    if (uses_.has(file)) return uses_.get(file)!;
+    if (found.has(file)) return found.get(file)!;
     if (seen.has(file)) return false;
     seen.add(file);
     const source = readFileSync(file, "utf8");
@@ -21,7 +21,7 @@ export function testsThatUse(uses: RegExp): string[] {
       .map((m) => path.resolve(path.dirname(file), `${m[1]}.ts`))
       .filter((f) => f.startsWith(path.join(testRoot, "support")));
     const result = uses.test(source) || supports.some((f) => usesIt(f, seen));
-    uses_.set(file, result);
+    found.set(file, result);
     return result;
   };
   return files(testRoot)

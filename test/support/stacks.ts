@@ -39,11 +39,12 @@ export const PLATFORM_FIXTURES = {
 function fittedTo(platform: CloudPlatform, stack: string, config: Record<string, string>): Record<string, string> {
   if (platform !== "fly") return {};
   const preset = PRESETS[(config["gaia:preset"] ?? stack) as PresetName] as Preset | undefined;
-  const instance = { ...preset?.instance, ...(config["gaia:instance"] ? (JSON.parse(config["gaia:instance"]) as Partial<Preset["instance"]>) : {}) };
+  const set = config["gaia:instance"] ? (JSON.parse(config["gaia:instance"]) as Partial<Preset["instance"]>) : {};
+  const vcpus = set.vcpus ?? preset?.instance.vcpus ?? 0;
   const replicas = Number(config["gaia:replicas"] ?? preset?.replicas ?? 0);
   return {
     ...(replicas > 0 ? { "gaia:replicas": "0" } : {}),
-    ...((instance.vcpus ?? 0) > 4 ? { "gaia:instance": JSON.stringify({ ...(config["gaia:instance"] ? JSON.parse(config["gaia:instance"]) : {}), vcpus: 4 }) } : {}),
+    ...(vcpus > 4 ? { "gaia:instance": JSON.stringify({ ...set, vcpus: 4 }) } : {}),
   };
 }
 
