@@ -283,16 +283,21 @@ export const awsPlatform: Platform<AwsSettings> = {
       tags: awsTags(config),
       // Where the instance is protected, a refused destroy must not leave it without its credentials.
     }, { ...child, retainOnDelete: config.deletionProtection });
-    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, { ...child, dependsOn: after });
     // With no application role named (dev, staging) there is nothing to allow or deny, and a
     // policy without statements is not a policy.
-    if (Object.keys(s.serviceRoles).length) {
-      new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
-        secretArn: secret.arn,
-        policy: secret.arn.apply((arn) => JSON.stringify(readerPolicy(arn, readers, s.serviceRoles))),
-        blockPublicPolicy: true,
-      }, child);
-    }
+    const policy = Object.keys(s.serviceRoles).length
+      ? new aws.secretsmanager.SecretPolicy(`${id}-policy`, {
+          secretArn: secret.arn,
+          policy: secret.arn.apply((arn) => JSON.stringify(readerPolicy(arn, readers, s.serviceRoles))),
+          blockPublicPolicy: true,
+        }, child)
+      : undefined;
+    // The value goes in only once its policy holds: otherwise, on a first `up`, there is a moment
+    // when the credential is stored and only the account's IAM policies guard it.
+    new aws.secretsmanager.SecretVersion(`${id}-value`, { secretId: secret.id, secretString: value }, {
+      ...child,
+      dependsOn: [...(after ?? []), ...(policy ? [policy] : [])],
+    });
     return secret.arn;
   },
 };

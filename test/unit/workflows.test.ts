@@ -620,7 +620,10 @@ describe(".github/CODEOWNERS", () => {
     .filter((l) => l && !l.startsWith("#"))
     .map((l) => l.split(/\s+/));
 
-  it.each(["/.github/", "/policy-pack/", "/policy/", "/stacks/", "/components/config.ts"])("gives %s an owner team", (p) => {
+  it.each([
+    "/.github/", "/policy-pack/", "/policy/", "/stacks/", "/components/config.ts", "/Pulumi.*.yaml", "/components/platforms/",
+    "/package.json", "/package-lock.json", "/ops/", "/scripts/pr-plans.ts",
+  ])("gives %s an owner team", (p) => {
     const owners = lines.filter(([pattern]) => pattern === p).at(-1)?.slice(1) ?? [];
     expect(owners.length, p).toBeGreaterThan(0);
     for (const o of owners) expect(o).toMatch(/^@[\w-]+\/[\w-]+$/);
