@@ -15,7 +15,7 @@
  */
 import { execFileSync } from "node:child_process";
 import { redact } from "../ops/lib/redact";
-import { automation, outputValues, toStderr, type AutomationOptions } from "./lib/automation";
+import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT } from "./lib/stackFile";
 
 export interface ReviewStack {
@@ -120,8 +120,8 @@ export async function automationWorkspace(root = PROJECT_ROOT, options: Automati
           if (!secret) return stack.setConfig(key, { value, secret });
           setSecretThroughStdin(workspace.pulumiCommand.command, root, { ...process.env, ...workspace.envVars }, name, key, value);
         },
-        up: async () => outputValues((await stack.up({ onOutput: toStderr })).outputs),
-        destroy: async () => void (await stack.destroy({ onOutput: toStderr })),
+        up: async () => outputValues((await withProgress((onOutput) => stack.up({ onOutput }))).outputs),
+        destroy: async () => void (await withProgress((onOutput) => stack.destroy({ onOutput }))),
       };
     },
     remove: (name) => workspace.removeStack(name),

@@ -10,7 +10,7 @@ import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { rotatableCredentials, whyNotRotatable } from "../components/rotation";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
-import { automation, outputValues, toStderr, type AutomationOptions } from "./lib/automation";
+import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
@@ -87,7 +87,7 @@ export async function openStack(stack: string, root: string, options: Automation
   return {
     getConfigValue: async (key) => s.getConfig(key, true).then((v) => v.value, () => undefined),
     setConfigValue: (key, value) => s.setConfig(key, { value }, true),
-    up: async () => outputValues((await s.up({ onOutput: toStderr })).outputs),
+    up: async () => outputValues((await withProgress((onOutput) => s.up({ onOutput }))).outputs),
   };
 }
 

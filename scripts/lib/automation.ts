@@ -1,3 +1,5 @@
+import { redact } from "../../ops/lib/redact";
+
 /**
  * Pulumi's Automation API as `npm run rotate` and `npm run review` use it: the `pulumi` on PATH,
  * or the CLI under `pulumiRoot` (`<root>/bin/pulumi`; default GAIA_PULUMI_ROOT, where
@@ -20,5 +22,26 @@ export function outputValues(outputs: Record<string, { value: unknown }>): Recor
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
 }
 
-/** The engine's progress, for whoever runs the script; stdout is kept for what it prints. */
-export const toStderr = (out: string) => void process.stderr.write(out);
+/**
+ * Runs an update or destroy with the engine's progress shown to whoever runs the script, on
+ * stderr (stdout is kept for what the script prints), each line through redact() first: the
+ * engine masks the secrets it knows, but a command resource's failure quotes what the command
+ * printed. The Automation API hands `onOutput` the CLI's stdout in chunks as they arrive
+ * (@pulumi/pulumi 3.270.0 automation/cmd.js:173-179), which may cut a URL in two, so whole
+ * lines are redacted and the last, unfinished one once the run has ended.
+ */
+export async function withProgress<T>(run: (onOutput: (chunk: string) => void) => Promise<T>, write: (text: string) => void = (text) => void process.stderr.write(text)): Promise<T> {
+  let pending = "";
+  const onOutput = (chunk: string) => {
+    pending += chunk;
+    const end = pending.lastIndexOf("\n");
+    if (end < 0) return;
+    write(redact(pending.slice(0, end + 1)));
+    pending = pending.slice(end + 1);
+  };
+  try {
+    return await run(onOutput);
+  } finally {
+    if (pending) write(redact(pending));
+  }
+}
