@@ -33,10 +33,9 @@ export { redact };
  * a file (flyctl ad0172fac: internal/logger/logfile/fs.go:14-36, internal/cli/cli.go:45-49; the
  * lines it would have written stay in a buffer over a nil *os.File, whose writes fail:
  * internal/logger/global_logfile.go:13-24, file_logger.go:28-36). Directories left by a killed
- * run an hour ago or more are removed by the next call. FLYCTL_OUTPUT_HAR, which makes flyctl
- * write every request and response to a HAR file (internal/httptracing/har.go:18-23), and
- * FLY_TRACE_COLLECTOR_URL, which exports its traces (internal/tracing/tracing.go:38), are not
- * passed on.
+ * run an hour ago or more are removed by the next call. The operator's settings that make flyctl
+ * write or print more than it would are not passed on (NOT_PASSED_ON, below), and NO_COLOR is
+ * set: colour codes glued to a URL would hide it from redact() (flyctl iostreams/color.go:36-42).
  *
  * LOG_LEVEL=warn whatever the operator's: at debug flyctl prints those bodies to stderr too
  * (internal/logger/logger.go:55-73, writer_logger.go:14-19). warn rather than flyctl's default,
@@ -47,13 +46,13 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
   sweepStaleConfigDirs();
   const configDir = mkdtempSync(path.join(tmpdir(), CONFIG_DIR_PREFIX));
   writeFileSync(path.join(configDir, "logs"), "", { mode: 0o600 });
-  const { FLYCTL_OUTPUT_HAR: _har, FLY_TRACE_COLLECTOR_URL: _traces, ...inherited } = process.env;
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_PASSED_ON.includes(name)));
   try {
     return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
       encoding: "utf8",
       input: options.stdin ?? "",
       stdio: ["pipe", "pipe", "pipe"],
-      env: { ...inherited, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn" },
+      env: { ...inherited, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn", NO_COLOR: "1" },
     });
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
@@ -63,6 +62,23 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
     rmSync(configDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * What flyctl reads from the environment that would put more of its traffic where it may be read
+ * (flyctl ad0172fac): FLYCTL_OUTPUT_HAR writes every request and response to a HAR file
+ * (internal/httptracing/har.go:18-23); FLY_TRACE_COLLECTOR_URL exports traces
+ * (internal/tracing/tracing.go:38); FLY_VERBOSE and the older VERBOSE print more
+ * (internal/config/config.go:44,154; flyctl/flyctl.go:78); FLY_LOG_GQL_ERRORS logs GraphQL errors
+ * (config.go:46,156; internal/cmdutil/preparers/preparers.go:56); FLY_JSON changes what is
+ * printed to JSON, which the parsing here does not expect (config.go:155);
+ * FLY_GHA_ERROR_ANNOTATION prints errors again as a GitHub annotation (internal/cli/cli.go:154);
+ * CLICOLOR_FORCE colours output even into a pipe (iostreams/color.go:40-42). The rest of the
+ * environment is passed on: PATH, HOME, proxies and CA bundles are the operator's to set.
+ */
+export const NOT_PASSED_ON = [
+  "FLYCTL_OUTPUT_HAR", "FLY_TRACE_COLLECTOR_URL", "FLY_VERBOSE", "VERBOSE", "FLY_LOG_GQL_ERRORS", "FLY_JSON",
+  "FLY_GHA_ERROR_ANNOTATION", "CLICOLOR_FORCE",
+];
 
 const CONFIG_DIR_PREFIX = "gaia-flyctl-";
 /** Older than any flyctl run of ours: a directory this old was left by a run that was killed. */

@@ -88,6 +88,7 @@ async function changedBy(platform: "aws" | "gcp" | "fly", rotation: Record<strin
 }
 
 const AWS_VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
+const AWS_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy";
 const GCP_VERSION = "gcp:secretmanager/secretVersion:SecretVersion";
 
 describe("a rotation on the clouds", () => {
@@ -118,7 +119,8 @@ describe("a rotation on the clouds", () => {
     for (const [rotation, login] of [[{}, "gaia_staging_chat_a"], [{ chat: 1 }, "gaia_staging_chat_b"]] as const) {
       const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify(rotation) });
       const stored = plan.resources.find((r) => r.type === AWS_VERSION && r.name === "gaia-staging-postgres-chat-value")!;
-      expect(stored.dependsOn).toEqual([`postgresql:index/role:Role::${login}`]);
+      // And after the secret's policy (test/graph/secret-access.test.ts).
+      expect(stored.dependsOn).toEqual([`postgresql:index/role:Role::${login}`, `${AWS_POLICY}::gaia-staging-postgres-chat-policy`]);
     }
   });
 
@@ -150,7 +152,7 @@ describe("the admin's rotation", () => {
     const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify({ admin: 1 }) });
     // The provider is configured only once the instance has the new password, and keeps managing every role with it.
     expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin" && r.type === "pulumi:providers:postgresql")!.dependsOn).toEqual(["aws:rds/instance:Instance::gaia-staging-postgres"]);
-    expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin-value")!.dependsOn).toEqual(["aws:rds/instance:Instance::gaia-staging-postgres"]);
+    expect(plan.resources.find((r) => r.name === "gaia-staging-postgres-admin-value")!.dependsOn).toEqual(["aws:rds/instance:Instance::gaia-staging-postgres", `${AWS_POLICY}::gaia-staging-postgres-admin-policy`]);
   });
 
   it("on gcp changes the admin user's password, the provider and the stored URL, after the user", async () => {
@@ -189,7 +191,7 @@ describe("Redis's rotation", () => {
     const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify({ redis: 1 }) });
     const group = plan.resources.find((r) => r.name === "gaia-staging-redis" && r.type.startsWith("aws:elasticache/replicationGroup"))!;
     expect(unwrap(group.inputs.authTokenUpdateStrategy)).toBe("ROTATE");
-    expect(plan.resources.find((r) => r.name === "gaia-staging-redis-value")!.dependsOn).toEqual(["aws:elasticache/replicationGroup:ReplicationGroup::gaia-staging-redis"]);
+    expect(plan.resources.find((r) => r.name === "gaia-staging-redis-value")!.dependsOn).toEqual(["aws:elasticache/replicationGroup:ReplicationGroup::gaia-staging-redis", `${AWS_POLICY}::gaia-staging-redis-policy`]);
   });
 
   it("is refused on gcp: Memorystore cannot hold two AUTH strings", () => {
