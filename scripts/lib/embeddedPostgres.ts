@@ -86,9 +86,17 @@ export async function newEmbeddedPostgres(options: { dataDir: string; port: numb
  * user could read it meanwhile. So for that call os.tmpdir() is a folder of its own that others
  * may enter but not list (0711; initdb runs as the `postgres` system user, which must open the
  * file by its name), removed afterwards. os.tmpdir() reads TMPDIR at each call
- * (https://nodejs.org/api/os.html#ostmpdir).
+ * (https://nodejs.org/api/os.html#ostmpdir). TMPDIR is the process's, so two initialisations
+ * at once would restore each other's folder: they take turns.
  */
-async function withPrivateTmpdir<T>(action: () => Promise<T>): Promise<T> {
+let initialising: Promise<unknown> = Promise.resolve();
+function withPrivateTmpdir<T>(action: () => Promise<T>): Promise<T> {
+  const turn = initialising.then(() => inPrivateTmpdir(action));
+  initialising = turn.catch(() => undefined);
+  return turn;
+}
+
+async function inPrivateTmpdir<T>(action: () => Promise<T>): Promise<T> {
   const saved = process.env.TMPDIR;
   const dir = mkdtempSync(path.join(tmpdir(), "gaia-initdb-"));
   chmodSync(dir, 0o711);
