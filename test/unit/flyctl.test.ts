@@ -145,17 +145,29 @@ describe("flyctl", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("keeps flyctl from writing its log at all (`logs` is a file), passes on no HAR or trace export, and removes directories killed runs left", () => {
+  it("keeps flyctl from writing its log at all (`logs` is a file), passes on none of the settings that make it write or print more, and removes directories killed runs left", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-test-"));
     const fake = path.join(dir, "flyctl");
-    // Says what flyctl would find: whether it could make its log folder, and the variables that write or send its traffic.
+    // Written out here, not read from ops/lib/flyctl.ts: each is a setting of flyctl's own (its sources are cited there).
+    const dropped: Record<string, string> = {
+      FLYCTL_OUTPUT_HAR: path.join(dir, "traffic.har"),
+      FLY_TRACE_COLLECTOR_URL: "https://collector.example",
+      FLY_VERBOSE: "1",
+      VERBOSE: "1",
+      FLY_LOG_GQL_ERRORS: "1",
+      FLY_JSON: "1",
+      FLY_GHA_ERROR_ANNOTATION: "1",
+      CLICOLOR_FORCE: "1",
+    };
+    // An operator's own setting, which flyctl must still get.
+    const kept = { HTTPS_PROXY: "http://proxy.example:3128" };
+    const shown = [...Object.keys(dropped), ...Object.keys(kept), "NO_COLOR"];
+    // Says what flyctl would find: whether it could make its log folder, and each variable.
     writeFileSync(
       fake,
       `#!/bin/sh
 if mkdir -p "$FLY_CONFIG_DIR/logs" 2>/dev/null; then echo "logs: written"; else echo "logs: $(stat -c %F "$FLY_CONFIG_DIR/logs")"; fi
-` +
-        `echo "har: \${FLYCTL_OUTPUT_HAR:-unset} traces: \${FLY_TRACE_COLLECTOR_URL:-unset}"
-`,
+` + shown.map((name) => `echo "${name}: \${${name}:-unset}"\n`).join(""),
     );
     chmodSync(fake, 0o700);
     process.env.FLYCTL = fake;
@@ -163,15 +175,24 @@ if mkdir -p "$FLY_CONFIG_DIR/logs" 2>/dev/null; then echo "logs: written"; else 
     const fresh = mkdtempSync(path.join(tmpdir(), "gaia-flyctl-"));
     const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
     utimesSync(stale, twoHoursAgo, twoHoursAgo);
-    const saved = { har: process.env.FLYCTL_OUTPUT_HAR, traces: process.env.FLY_TRACE_COLLECTOR_URL };
-    process.env.FLYCTL_OUTPUT_HAR = path.join(dir, "traffic.har");
-    process.env.FLY_TRACE_COLLECTOR_URL = "https://collector.example";
+    const planted = { ...dropped, ...kept, NO_COLOR: undefined };
+    const saved = Object.fromEntries(Object.keys(planted).map((name) => [name, process.env[name]]));
+    for (const [name, value] of Object.entries(planted)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
     try {
-      expect(flyctl(["mpg", "list"])).toBe("logs: regular empty file\nhar: unset traces: unset\n");
+      expect(flyctl(["mpg", "list"]).split("\n")).toEqual([
+        "logs: regular empty file",
+        ...Object.keys(dropped).map((name) => `${name}: unset`),
+        `HTTPS_PROXY: ${kept.HTTPS_PROXY}`,
+        "NO_COLOR: 1",
+        "",
+      ]);
       expect(existsSync(stale)).toBe(false);
       expect(existsSync(fresh)).toBe(true);
     } finally {
-      for (const [name, value] of [["FLYCTL_OUTPUT_HAR", saved.har], ["FLY_TRACE_COLLECTOR_URL", saved.traces]] as const) {
+      for (const [name, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[name];
         else process.env[name] = value;
       }
