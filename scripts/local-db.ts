@@ -78,6 +78,9 @@ async function main(verb: string | undefined) {
       const child = spawn(process.execPath, [...process.execArgv, __filename, "serve"], { detached: true, stdio: ["ignore", log, log] });
       child.unref();
       if (!(await waitFor(() => runningPid() !== undefined, 60))) throw new Error(`PostgreSQL did not start; see ${LOG}`);
+      // The server may stop as soon as it has started (its port taken meanwhile): say so, and fail.
+      await new Promise((r) => setTimeout(r, 500));
+      if (!runningPid()) throw new Error(`PostgreSQL stopped right after starting; see ${LOG}`);
       return status();
     }
     case "stop": {

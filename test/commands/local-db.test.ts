@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
@@ -24,7 +24,9 @@ describe("npm run local-db", () => {
     const port = await freePort();
     const started = localDb(home, port, "start");
     expect(started.stderr).toBe("");
-    expect(started.stdout).toMatch(new RegExp(`running on 127\\.0\\.0\\.1:${port}`));
+    // On a failure, the server's own log says why (it holds no password: statements are not logged).
+    const serverLog = () => (existsSync(path.join(home, "postgres.log")) ? readFileSync(path.join(home, "postgres.log"), "utf8").slice(-2000) : "no log");
+    expect(started.stdout, serverLog()).toMatch(new RegExp(`running on 127\\.0\\.0\\.1:${port}`));
     const url = localDb(home, port, "url").stdout.trim();
     const client = new Client({ connectionString: url });
     await client.connect();
