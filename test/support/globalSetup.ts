@@ -4,7 +4,9 @@ import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
 import { createClient } from "redis";
-import { findLeaks, findLeaksIn, registeredSecrets, type Leak } from "./canary";
+import { setTimeout as sleep } from "node:timers/promises";
+import { findLeaks, findLeaksIn, isRegistry, processesOf, registeredSecrets, type Leak } from "./canary";
+import { holdSetting, releaseSetting } from "./sharedSetting";
 import { SHARED_SERVER } from "./postgres";
 
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
@@ -21,10 +23,11 @@ const SHARED_REDIS = process.env.GAIA_TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
  *   put back as it was at the end); the embedded servers tests start log theirs into the canary
  *   folder; what every command printed and every console line lands there too (./recordCommands.ts,
  *   ./canaryReporter.ts).
- * - At the end, all of it is searched for every secret the run generated or registered, with
- *   the places the run shares with the rest of the machine, read for what changed during the
- *   run: the home folder (toolchains' caches aside), /dev/shm, the checkout's untracked files,
- *   ~/.fly, the machine's PostgreSQL log, and every key of the machine's Redis.
+ * - At the end, once no process the run started still runs, all of it is searched for every
+ *   secret the run generated or registered, with the places the run shares with the rest of the
+ *   machine, read for what changed during the run: the home folder (toolchains' caches aside,
+ *   ~/.fly included), /dev/shm, /tmp and /var/tmp, the checkout's untracked and modified files
+ *   and its git objects, the machine's PostgreSQL log, and every database of the machine's Redis.
  */
 export default async function setup() {
   const started = Date.now();
@@ -42,48 +45,78 @@ export default async function setup() {
   const machineLog = await logEveryStatement();
 
   return async () => {
-    await machineLog?.restore();
-    const secrets = registeredSecrets(dir);
-    const home = homedir();
-    const leaks: Leak[] = [
-      // The registries of secrets and the doubles' own state, this run's and those of runs nested in it (the add-a-migration test).
-      ...findLeaks([dir], secrets, { skip: (file) => /(^|\/)gaia-canary-[^/]+\/(secrets|provider-side)$/.test(file) }),
-      ...findLeaks([home, "/dev/shm", ...untrackedFiles()], secrets, {
-        since: started,
-        // Toolchains' caches, which hold no file a test writes; the checkout's own files are read through git.
-        skip: (file) => [PROJECT_ROOT, ...["go", ".cache/go-build", ".npm", ".pyenv", ".rustup", ".cargo"].map((d) => path.join(home, d))].includes(file),
-      }),
-      ...(machineLog ? findLeaks([machineLog.file], secrets, { fromOffset: { [machineLog.file]: machineLog.offset } }) : []),
-      ...(await redisLeaks(secrets)),
-    ];
-    if (leaks.length > 0) {
-      const where = [...new Set(leaks.map((l) => `${l.file} (${l.secret})`))].slice(0, 20).join("\n  ");
-      throw new Error(`secret canary: ${leaks.length} secret(s) found in clear after the run (kept for inspection in ${dir}):\n  ${where}`);
+    try {
+      await machineLog?.restore();
+      await noProcessLeft(dir);
+      const secrets = registeredSecrets(dir);
+      const home = homedir();
+      const leaks: Leak[] = [
+        ...findLeaks([dir], secrets, { skip: (file) => isRegistry(dir, file) }),
+        ...findLeaks([home, "/dev/shm", ...checkoutChanges(), "/tmp", "/var/tmp"], secrets, {
+          since: started,
+          skip: (file) =>
+            // The run's own folder, searched whole above, and other runs' (each searches its own), but not a run's this one is nested in.
+            file === dir || (/\/gaia-canary-[^/]+$/.test(file) && !dir.startsWith(`${file}/`)) || /\/gaia-canary-[^/]+\/(secrets|provider-side)$/.test(file) ||
+            // Toolchains' caches and installed packages, which hold no file a test writes; the checkout's own files are read through git.
+            path.basename(file) === "node_modules" ||
+            [PROJECT_ROOT, ...["go", ".cache/go-build", ".npm", ".pyenv", ".rustup", ".cargo"].map((d) => path.join(home, d))].includes(file),
+        }),
+        ...(machineLog ? findLeaks([machineLog.file], secrets, { fromOffset: { [machineLog.file]: machineLog.offset } }) : []),
+        ...(await redisLeaks(SHARED_REDIS, secrets)),
+      ];
+      if (leaks.length > 0) {
+        const bySecret = new Map<string, Set<string>>();
+        for (const leak of leaks) bySecret.set(leak.secret, (bySecret.get(leak.secret) ?? new Set()).add(leak.file));
+        const where = [...bySecret].slice(0, 20).map(([secret, files]) => `${secret} in ${[...files].slice(0, 3).join(", ")}`).join("\n  ");
+        throw new Error(`secret canary: ${leaks.length} secret(s) found in clear after the run (kept for inspection in ${dir}):\n  ${where}`);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      console.log(
+        `secret canary: no generated or registered secret in the embedded servers' logs, command outputs, console lines, ` +
+          `the run's temporary files, files changed in ${home}, /dev/shm, /tmp, /var/tmp or the checkout (its git objects too), or any database of the machine's Redis; ` +
+          (machineLog ? `nor in ${machineLog.file}` : `the machine's PostgreSQL log was not read (no Debian cluster on ${SHARED_SERVER}: pg_lsclusters)`),
+      );
+    } finally {
+      // What a failed run keeps for inspection never includes the secrets themselves.
+      for (const registry of ["secrets", "provider-side"]) rmSync(path.join(dir, registry), { recursive: true, force: true });
     }
-    rmSync(dir, { recursive: true, force: true });
-    console.log(
-      `secret canary: no generated or registered secret in the embedded servers' logs, command outputs, console lines, ` +
-        `the run's temporary files, files changed in ${home}, /dev/shm or the checkout, or the machine's Redis; ` +
-        (machineLog ? `nor in ${machineLog.file}` : `the machine's PostgreSQL log was not read (no Debian cluster on ${SHARED_SERVER}: pg_lsclusters)`),
-    );
   };
 }
 
-/** The checkout's untracked files (ignored ones too, dependencies aside): what a test may have left in it. */
-function untrackedFiles(): string[] {
+/**
+ * Fails when a process the run started is still running after a grace period: one writing
+ * after the search would go unsearched, and a test that leaves a server behind has a bug.
+ */
+async function noProcessLeft(dir: string): Promise<void> {
+  let left = processesOf(dir);
+  const grace = Number(process.env.GAIA_CANARY_GRACE_MS ?? 10_000);
+  for (let waited = 0; left.length > 0 && waited < grace; waited += 250) {
+    await sleep(250);
+    left = processesOf(dir);
+  }
+  if (left.length > 0) {
+    const list = left.map((p) => `${p.pid} ${p.command.slice(0, 200)}`).join("\n  ");
+    throw new Error(`secret canary: ${left.length} process(es) the run started still run, so what they write would go unsearched; stop each in the test that starts it:\n  ${list}`);
+  }
+}
+
+/** The checkout's untracked files (ignored ones too, dependencies aside), its modified tracked files and its git folder: what a test may have changed in it. */
+function checkoutChanges(): string[] {
   try {
-    return execFileSync("git", ["ls-files", "--others", "-z", "--exclude=node_modules/"], { cwd: PROJECT_ROOT, encoding: "utf8" })
-      .split("\0")
-      .filter(Boolean)
-      .map((f) => path.join(PROJECT_ROOT, f));
+    const list = (...args: string[]) => execFileSync("git", ["ls-files", "-z", ...args], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\0").filter(Boolean);
+    return [...list("--others", "--exclude=node_modules/"), ...list("--modified")].map((f) => path.join(PROJECT_ROOT, f)).concat(path.join(PROJECT_ROOT, ".git"));
   } catch {
     return []; // not a git checkout
   }
 }
 
-/** Every key's value in the machine's Redis, whatever its type; nothing a test leaves there may hold a secret. */
-async function redisLeaks(secrets: readonly string[]): Promise<Leak[]> {
-  const client = createClient({ url: SHARED_REDIS });
+/**
+ * Every key's value in every database of a Redis (INFO keyspace lists those holding keys:
+ * https://redis.io/docs/latest/commands/info/), whatever its type, and the commands it kept as
+ * slow with their arguments; nothing a test leaves there may hold a secret.
+ */
+export async function redisLeaks(url: string, secrets: readonly string[]): Promise<Leak[]> {
+  const client = createClient({ url });
   try {
     await client.connect();
   } catch {
@@ -91,20 +124,23 @@ async function redisLeaks(secrets: readonly string[]): Promise<Leak[]> {
   }
   const leaks: Leak[] = [];
   try {
-    for await (const keys of client.scanIterator({ COUNT: 500 })) {
-      for (const key of keys) {
-        const type = await client.type(key);
-        const value =
-          type === "string" ? [await client.get(key)]
-          : type === "hash" ? Object.entries(await client.hGetAll(key)).flat()
-          : type === "list" ? await client.lRange(key, 0, -1)
-          : type === "set" ? await client.sMembers(key)
-          : type === "zset" ? await client.zRange(key, 0, -1)
-          : [JSON.stringify(await client.sendCommand(["XRANGE", key, "-", "+"]).catch(() => null))];
-        leaks.push(...findLeaksIn(`redis key ${key}`, [key, ...value].join("\n"), secrets));
+    const databases = [...(await client.info("keyspace")).matchAll(/^db(\d+):/gm)].map((m) => Number(m[1]));
+    for (const db of databases) {
+      await client.select(db);
+      for await (const keys of client.scanIterator({ COUNT: 500 })) {
+        for (const key of keys) {
+          const type = await client.type(key);
+          const value =
+            type === "string" ? [await client.get(key)]
+            : type === "hash" ? Object.entries(await client.hGetAll(key)).flat()
+            : type === "list" ? await client.lRange(key, 0, -1)
+            : type === "set" ? await client.sMembers(key)
+            : type === "zset" ? await client.zRange(key, 0, -1)
+            : [JSON.stringify(await client.sendCommand(["XRANGE", key, "-", "+"]).catch(() => null))];
+          leaks.push(...findLeaksIn(`redis db ${db} key ${key}`, [key, ...value].join("\n"), secrets));
+        }
       }
     }
-    // The commands the server kept as slow, with their arguments.
     leaks.push(...findLeaksIn("redis SLOWLOG", JSON.stringify(await client.sendCommand(["SLOWLOG", "GET", "-1"])), secrets));
   } finally {
     await client.quit();
@@ -133,12 +169,12 @@ async function logEveryStatement(): Promise<{ file: string; offset: number; rest
     return undefined;
   }
   if (!file || !existsSync(file)) return undefined;
-  const set = async (values: Record<string, string | undefined>) => {
+  const set = async (values: Record<string, string | null>) => {
     const client = new Client({ connectionString: SHARED_SERVER });
     await client.connect();
     try {
       for (const [name, value] of Object.entries(values)) {
-        await client.query(value === undefined ? `ALTER SYSTEM RESET ${name}` : `ALTER SYSTEM SET ${name} = '${value.replace(/'/g, "''")}'`);
+        await client.query(value === null ? `ALTER SYSTEM RESET ${name}` : `ALTER SYSTEM SET ${name} = '${value.replace(/'/g, "''")}'`);
       }
       await client.query("SELECT pg_reload_conf()");
     } finally {
@@ -146,15 +182,20 @@ async function logEveryStatement(): Promise<{ file: string; offset: number; rest
     }
   };
   // What ALTER SYSTEM had set before (postgresql.auto.conf), to be set again afterwards.
-  const client = new Client({ connectionString: SHARED_SERVER });
-  await client.connect();
-  const before = await client
-    .query<{ name: string; setting: string }>(
-      "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE '%/postgresql.auto.conf' AND name = ANY($1)",
-      [Object.keys(LOGGING)],
-    )
-    .finally(() => client.end());
-  const previous = Object.fromEntries(Object.keys(LOGGING).map((name) => [name, before.rows.find((r) => r.name === name)?.setting]));
-  await set(LOGGING);
-  return { file, offset: statSync(file).size, restore: () => set(previous) };
+  const readPrevious = async () => {
+    const client = new Client({ connectionString: SHARED_SERVER });
+    await client.connect();
+    const before = await client
+      .query<{ name: string; setting: string }>(
+        "SELECT name, setting FROM pg_file_settings WHERE sourcefile LIKE '%/postgresql.auto.conf' AND name = ANY($1)",
+        [Object.keys(LOGGING)],
+      )
+      .finally(() => client.end());
+    // null, not undefined, for "not set": the state file keeps it as JSON.
+    return Object.fromEntries(Object.keys(LOGGING).map((name) => [name, before.rows.find((r) => r.name === name)?.setting ?? null]));
+  };
+  // Runs at once (a walkthrough's nested run, a second checkout's) share the setting: the last to end puts it back (./sharedSetting.ts).
+  const stateFile = path.join("/tmp", `gaia-test-pg-logging-${new URL(SHARED_SERVER).port || "5432"}.json`);
+  await holdSetting(stateFile, readPrevious, () => set(LOGGING));
+  return { file, offset: statSync(file).size, restore: () => releaseSetting<Record<string, string | null>>(stateFile, set).then(() => undefined) };
 }
