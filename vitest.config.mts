@@ -13,6 +13,12 @@ export default defineConfig({
     // child processes more than they compute, so two workers even on two cores (vitest's default
     // there is one: availableParallelism() - 1): about 115 s instead of 160 s for `npm test`.
     maxWorkers: Math.max(2, availableParallelism()),
+    // Test files share their worker's module cache instead of each importing Pulumi's SDK, the
+    // cloud SDKs and pg afresh: `npm test` took 138 s isolated and 117 s shared on this 2-core
+    // machine (import time 19 % -> 4 %; scripts/bench-tests.sh). Safe because no test file relies on
+    // a fresh module: each sets Pulumi's mocks before it builds (scripts/lib/cloudMocks.ts), and
+    // the setup file wraps child_process once per process (test/support/recordCommands.ts).
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
