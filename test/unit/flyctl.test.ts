@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync }
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { parse, stringify } from "yaml";
 import { OpsError } from "../../ops/lib/env";
 import { flyctl, redact } from "../../ops/lib/flyctl";
 
@@ -28,7 +29,11 @@ const secrets = Array.from({ length: 400 }, (_, i) => {
   return Array.from({ length: 12 + Math.floor(next() * 29) }, () => alphabet[Math.floor(next() * alphabet.length)]).join("");
 });
 
-const KEYS = ["password", "pass", "secret", "token", "access_token", "Password", "PGPASSWORD", "client_secret"];
+const KEYS = [
+  ...["password", "pass", "secret", "token", "access_token", "Password", "PGPASSWORD", "client_secret"],
+  // Each a name some tool writes a credential under: ODBC's Pwd, ssh's passphrase, API keys, redis-cli's REDISCLI_AUTH.
+  ...["pwd", "Pwd", "passphrase", "apikey", "api_key", "API-KEY", "auth", "REDISCLI_AUTH", "private_key"],
+];
 /** A JSON string's inside, as it appears between its quotes. */
 const inJson = (s: string) => JSON.stringify(s).slice(1, -1);
 const noSpace = (s: string) => !/\s/.test(s);
@@ -72,6 +77,133 @@ const TOKENS: Record<string, (secret: string) => string | undefined> = {
   "Password: line": (s) => (noSpace(s[0] ?? " ") ? `  Host: pgbouncer.abc.flympg.net\n  Password: ${s}\n  Database: fly-db` : undefined),
 };
 
+/**
+ * A form whose redacted line is known exactly: `value` writes the secret as the form does (undefined
+ * when the form cannot hold it), `line` puts it in its line. redact() must leave
+ * line(kept(value)), "[secret]" unless kept says otherwise, and so the rest of the line as printed.
+ * `esc` writes a coloured line's terminal escapes, which redact() drops: none in what it leaves.
+ */
+interface Form {
+  value: (secret: string) => string | undefined;
+  line: (value: string, key: string, esc: (sequence: string) => string) => string;
+  kept?: (value: string) => string;
+}
+/** A value whose quotes redact() keeps: "[secret]" in its quotes. */
+const keepQuotes = (v: string) => (/^["']/.test(v) ? `${v[0]}[secret]${v[0]}` : "[secret]");
+/** A table cell's spaces at its ends are the table's padding: a secret with its own there is not a cell's. */
+const cell = (s: string) => (s.trim() === s ? s : undefined);
+/** The secret as the yaml package writes it as a mapping's value, block or flow; checked by reading it back. */
+function yamlValue(s: string, style: "block" | "flow"): string | undefined {
+  const text = stringify({ k: s }, { collectionStyle: style, lineWidth: 0 }).trimEnd();
+  if ((parse(text) as { k: unknown }).k !== s) throw new Error(`yaml did not read back ${JSON.stringify(s)}`);
+  const value = style === "block" ? text.slice("k: ".length) : text.slice("{ k: ".length, -" }".length);
+  return value.includes("\n") ? undefined : value;
+}
+const xmlEscape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const noSpecial = (s: string) => /^[^\s:/?#"\\]+$/.test(s);
+
+/** Colour codes (flyctl colours what it prints unless NO_COLOR is set), YAML, XML, form bodies and tables, under each key. */
+const KEYED_EXACT: Record<string, Form> = {
+  // A value opening with a quote is read as quoted, to its closing quote or the line's end: not this form's.
+  "coloured key=value": {
+    value: (s) => (noSpace(s) && !/^["']/.test(s) ? s : undefined),
+    line: (v, k, e) => `host=h ${e("\x1b[1m")}${k}${e("\x1b[22m")}=${e("\x1b[32m")}${v}${e("\x1b[39m")} sslmode=require`,
+  },
+  "a detail line, its name split by colour codes": {
+    value: (s) => (noSpace(s[0] ?? " ") ? s : undefined),
+    line: (v, k, e) => `  ${e("\x1b[1m")}${k.slice(0, 2)}${e("\x1b[0m\x1b[1m")}${k.slice(2)}:${e("\x1b[0m")} ${v}\n  Database: fly-db`,
+  },
+  "JSON coloured as jq -C does": {
+    value: inJson,
+    line: (v, k, e) => `${e("\x1b[1;39m")}{\n  ${e("\x1b[0m\x1b[34;1m")}"${k}"${e("\x1b[0m\x1b[1;39m")}: ${e("\x1b[0m\x1b[0;32m")}"${v}"${e("\x1b[0m\x1b[1;39m")}\n${e("\x1b[1;39m")}}${e("\x1b[0m")}`,
+  },
+  "YAML block mapping": { value: (s) => yamlValue(s, "block"), line: (v, k) => `db:\n  user: fly-user\n  ${k}: ${v}\n  dbname: fly-db` },
+  "YAML list item": { value: (s) => yamlValue(s, "block"), line: (v, k) => `users:\n  - ${k}: ${v}\n    name: fly-user` },
+  "YAML flow mapping": { value: (s) => yamlValue(s, "flow"), line: (v, k) => `db: { user: fly-user, ${k}: ${v}, dbname: fly-db }`, kept: keepQuotes },
+  "YAML double-quoted within a line": { value: inJson, line: (v, k) => `Error: invalid config: ${k}: "${v}" (not base64)` },
+  "YAML single-quoted within a line": { value: (s) => s.replace(/'/g, "''"), line: (v, k) => `Error: invalid config: ${k}: '${v}' (not base64)` },
+  // flyctl since v0.4.33 (tablewriter v1.1.4), as a Go program with its settings printed them: borders off, "│" between
+  // columns, a space either side (flyctl internal/render/render.go:32-46,74-97@ad0172fac); the value column left unpadded.
+  "flyctl VerticalTable (│)": {
+    value: cell,
+    line: (v, k) => [["Name", "gaia-redis"], [k, v], ["Primary Region", "iad"]].map(([a, b]) => ` ${a!.padEnd(Math.max(14, k.length))} │ ${b} `).join("\n"),
+  },
+  "flyctl Table with a header (│)": {
+    value: cell,
+    line: (v, k) => [["NAME", "VALUE"], ["user", "fly-user"], [k, v]].map(([a, b]) => ` ${a!.padEnd(Math.max(4, k.length))} │ ${b} `).join("\n"),
+  },
+  "bordered table": { value: cell, line: (v, k) => `| NAME | VALUE |\n|------|-------|\n| ${k} | ${v} |\n| user | fly-user |` },
+  // Before v0.4.33 (tablewriter 0.0.5): VerticalTable's "=" separator, Table's tab padding (render.go:48-50,77@3803c1f1d).
+  "flyctl VerticalTable before v0.4.33 (=)": {
+    value: cell,
+    line: (v, k) => `  ${"Name".padEnd(Math.max(4, k.length))} = gaia-redis  \n  ${k.padEnd(4)} = ${v}     `,
+  },
+  "flyctl Table before v0.4.33 (tabs)": {
+    value: cell,
+    line: (v, k) => `${"NAME".padEnd(Math.max(4, k.length))}\tVALUE\n${"user".padEnd(Math.max(4, k.length))}\tfly-user\t\n${k.padEnd(4)}\t${v} \t`,
+  },
+  "columns aligned by spaces (pulumi config)": {
+    value: cell,
+    line: (v, k) => `${"KEY".padEnd(k.length + 5)}  VALUE\n${`gaia:${k}`.padEnd(k.length + 5)}  ${v}`,
+  },
+  "XML element": { value: xmlEscape, line: (v, k) => `<credentials><user>fly-user</user><${k}>${v}</${k}><db>fly-db</db></credentials>` },
+  "XML CDATA, attributes": {
+    value: (s) => (s.includes("]]>") ? undefined : `<![CDATA[${s}]]>`),
+    line: (v, k) => `<Secret><${k} encoding="plain">${v}</${k}></Secret>`,
+  },
+  "form-encoded body": {
+    value: (s) => new URLSearchParams({ v: s }).toString().slice("v=".length),
+    line: (v, k) => `POST /oauth/token body: user=fly-user&${k}=${v}&grant_type=client_credentials`,
+  },
+};
+
+/** Connection URLs: coloured or behind a hyperlink, a password alone or as the user, and (taken before too) no user, "@" and "/" unencoded. */
+const URLS_EXACT: Record<string, Form> = {
+  "coloured URL (redis reset-password)": {
+    value: encodeURIComponent,
+    line: (v, _, e) => `Your new Redis connection URL is ${e("\x1b[32m")}redis://default:${v}@fly-x.upstash.io:6379${e("\x1b[0m")}`,
+  },
+  "URL split by colour codes": {
+    value: encodeURIComponent,
+    line: (v, _, e) => `${e("\x1b[1m")}postgresql://${e("\x1b[4m")}fly-user${e("\x1b[24m")}:${e("\x1b[31m")}${v}${e("\x1b[39m")}@pgbouncer.abc.flympg.net/fly-db${e("\x1b[0m")}`,
+  },
+  "OSC 8 hyperlink": {
+    value: encodeURIComponent,
+    line: (v, _, e) => `${e(`\x1b]8;;redis://default:${v}@fly-x.upstash.io:6379\x1b\\`)}redis://default:${v}@fly-x.upstash.io:6379${e("\x1b]8;;\x1b\\")} ready`,
+  },
+  "OSC window title, ended by BEL": { value: encodeURIComponent, line: (v, _, e) => `${e(`\x1b]0;redis://default:${v}@fly-x.upstash.io\x07`)}connected` },
+  "JSON holding colour codes": {
+    value: encodeURIComponent,
+    line: (v) => JSON.stringify({ url: `\x1b[1mredis://default:${v}@fly-x.upstash.io:6379\x1b[0m`, status: "ready" }),
+  },
+  "password alone (redis-cli's redis://PASSWORD@host)": { value: encodeURIComponent, line: (v) => `  REDIS_URL: redis://${v}@fly-x.upstash.io:6379` },
+  "password alone, @ % ' unencoded": { value: (s) => (noSpecial(s) ? s : undefined), line: (v) => `redis://${v}@fly-x.upstash.io:6379/0 refused` },
+  "key as the user (Sentry DSN)": { value: encodeURIComponent, line: (v) => `SENTRY_DSN=https://${v}@o1.ingest.sentry.io/42 set` },
+  "empty user, unencoded": { value: (s) => (noSpace(s) ? s : undefined), line: (v) => `rediss://:${v}@fly-x.upstash.io:6379 refused` },
+  "user, password unencoded (@ and / in it)": { value: (s) => (noSpace(s) ? s : undefined), line: (v) => `redis://default:${v}@fly-x.upstash.io:6379/0 refused` },
+  "JSON, password unencoded": { value: (s) => (noSpace(s) ? inJson(s) : undefined), line: (v) => `{"uri":"postgres://fly-user:${v}@h:5432/db","status":"ok"}` },
+};
+
+/** Each secret in each form under each key: the forms that left a part of it or changed the rest of the line, and how many secrets each form took. */
+function checkExact(forms: Record<string, Form>, keys: string[]): { wrong: string[]; taken: Record<string, number> } {
+  const wrong: string[] = [];
+  const taken: Record<string, number> = Object.fromEntries(Object.keys(forms).map((format) => [format, 0]));
+  for (const secret of secrets) {
+    for (const [format, form] of Object.entries(forms)) {
+      const value = form.value(secret);
+      if (value === undefined) continue;
+      taken[format]! += 1;
+      for (const key of keys) {
+        const printed = form.line(value, key, (sequence) => sequence);
+        const out = redact(printed);
+        const expected = form.line(form.kept?.(value) ?? "[secret]", key, () => "");
+        if (out !== expected || pieces(secret).some((piece) => out.includes(piece))) wrong.push(`${format} (${key}): ${JSON.stringify(printed)} -> ${JSON.stringify(out)}`);
+      }
+    }
+  }
+  return { wrong, taken };
+}
+
 /** Every stretch of six characters of the secret, as each format writes it. */
 function pieces(secret: string): string[] {
   const forms = [secret, inJson(secret), inJson(inJson(secret)), encodeURIComponent(secret), secret.replace(/['\\]/g, "\\$&")];
@@ -94,6 +226,22 @@ describe("redact", () => {
     expect(survived).toEqual([]);
   });
 
+  it("the generated secrets hold @ : / \" ' \\ % + = and spaces", () => {
+    for (const c of '@:/"\'\\%+= ') expect(secrets.some((secret) => secret.includes(c)), c).toBe(true);
+  });
+
+  it("drops terminal escapes first, then redacts: a name, a value, a URL coloured, split by colour codes, behind a hyperlink; and reads YAML, tables, XML and form bodies, under every name", () => {
+    const { wrong, taken } = checkExact(KEYED_EXACT, KEYS);
+    expect(wrong.slice(0, 20)).toEqual([]);
+    for (const [format, count] of Object.entries(taken)) expect(count, format).toBeGreaterThanOrEqual(250);
+  });
+
+  it("takes a URL's password with no user or alone, \"@\" and \"/\" unencoded in it, and a key in the user's place", () => {
+    const { wrong, taken } = checkExact(URLS_EXACT, ["-"]);
+    expect(wrong.slice(0, 20)).toEqual([]);
+    for (const [format, count] of Object.entries(taken)) expect(count, format).toBeGreaterThanOrEqual(200);
+  });
+
   it("keeps what is not a secret", () => {
     for (const line of [
       "Error: failed to mpg users create: Something went wrong",
@@ -101,6 +249,21 @@ describe("redact", () => {
       'Error: token "fo1_" is not a macaroon',
       "Error: the password: it must be at least 8 characters",
       "  Host: pgbouncer.abc.flympg.net",
+      // Names that hold a credential's word but no credential: "auth" only as a name's last part, "pass" not in a longer word.
+      "author: bob",
+      "Author: Bob <bob@example.com>",
+      "Authority: fly.io",
+      "auth_method=md5",
+      "oauth_url=https://fly.io/oauth/authorize?client_id=gaia",
+      "Passenger count: 3",
+      "passenger=3 passive=true",
+      "<author>bob</author>",
+      "db: { user: fly-user, dbname: fly-db }",
+      " NAME           │ VALUE ",
+      " Primary Region │ iad ",
+      "| NAME | VALUE |",
+      "user=fly-user&sslmode=require",
+      "https://registry.npmjs.org/@pulumi/pulumi",
     ])
       expect(redact(line)).toBe(line);
     expect(redact('{"user":"fly-user","password":"x1\\"y","dbname":"fly-db"}')).toBe('{"user":"fly-user","password":"[secret]","dbname":"fly-db"}');
@@ -109,6 +272,22 @@ describe("redact", () => {
     expect(redact("host=h password=p4ss sslmode=require")).toBe("host=h password=[secret] sslmode=require");
     expect(redact("  Password: p4ss w0rd\n  Database: fly-db")).toBe("  Password: [secret]\n  Database: fly-db");
     expect(redact("Authorization: FlyV1 fm2_abc,fm2_def")).toBe("Authorization: [secret]");
+    expect(redact("{password: p4 ss, user: u}")).toBe("{password: [secret], user: u}");
+    expect(redact("user=u&password=p%40ss&x=1")).toBe("user=u&password=[secret]&x=1");
+    expect(redact("PASSWORD  p4 ss\n<Password>p4ss</Password>")).toBe("PASSWORD  [secret]\n<Password>[secret]</Password>");
+    expect(redact("\x1b[1mError:\x1b[0m \x1b]8;;https://fly.io/docs\x1b\\docs\x1b]8;;\x1b\\")).toBe("Error: docs");
+  });
+
+  it("replaces on the safe side what it cannot tell from a credential, and leaves the forms its header says it does not handle", () => {
+    // A userinfo without ":" is redis-cli's password, a Sentry DSN's key, or a user name.
+    expect(redact("postgresql://fly-user@h/db")).toBe("postgresql://[secret]@h/db");
+    // "pwd" is ODBC's password key, and the shell's directory.
+    expect(redact("Server=db;Uid=sa;Pwd=p4ss;")).toBe("Server=db;Uid=sa;Pwd=[secret]");
+    expect(redact("PWD=/work/main")).toBe("PWD=[secret]");
+    // A table row's cells after the credential name's, a digest in `fly secrets list`.
+    expect(redact(" DATABASE_PASSWORD │ 3f2a9c │ Deployed ")).toBe(" DATABASE_PASSWORD │ [secret] ");
+    // A YAML block scalar: only its indicator; the value on the lines below is left.
+    expect(redact("password: >-\n  p4ss")).toBe("password: [secret]\n  p4ss");
   });
 });
 
