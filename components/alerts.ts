@@ -1,5 +1,4 @@
-import type { GaiaConfig } from "./config";
-import { PLATFORMS } from "./platforms";
+import type { GaiaConfig } from "./core/config";
 
 /**
  * What is alerted on, and at what, from the environment's size: the seeds' production
@@ -22,8 +21,8 @@ export interface AlertThresholds {
 
 export const ALERT_POLICY = { cpuPercent: 80, freeStorageShare: 0.1, connectionsShare: 0.8, replicaLagSeconds: 30, redisMemoryPercent: 80 } as const;
 
-export function alertThresholds(config: GaiaConfig): AlertThresholds {
-  const maxConnections = PLATFORMS[config.platform].describe(config).server.maxConnections;
+/** The thresholds for an environment whose server allows `maxConnections` (its platform's figure; undefined where unknown). */
+export function alertThresholds(config: GaiaConfig, maxConnections: number | undefined): AlertThresholds {
   return {
     cpuPercent: ALERT_POLICY.cpuPercent,
     freeStorageGb: Math.ceil(config.instance.maxStorageGb * ALERT_POLICY.freeStorageShare),

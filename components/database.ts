@@ -4,7 +4,7 @@ import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword, loginVerifier, onceApplied } from "./credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
-import { PLATFORMS } from "./platforms";
+import { platformOf } from "./platforms";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
 
@@ -104,7 +104,7 @@ export function createDatabaseAccess(
   // pgaudit's event triggers log DDL: "You need to create the extension after initializing the
   // library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing RDS instance the
   // library loads at its next reboot (README, "Alerts and audit logging").
-  if (config.auditLogging && PLATFORMS[config.platform].capabilities.auditLogging) {
+  if (config.auditLogging && platformOf(config).capabilities.auditLogging) {
     new postgresql.Extension(`${names.resourcePrefix}-pgaudit`, { name: "pgaudit", database: database.name }, { ...child, dependsOn: [database] });
   }
 

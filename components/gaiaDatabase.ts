@@ -4,8 +4,8 @@ import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
 import { generationKeepers, generationOf, mapSlots } from "./rotation";
 import { createDatabaseAccess, type Login } from "./database";
-import { PLATFORMS } from "./platforms";
-import type { PlatformContext, PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
+import { platformOf, type BoundPlatform } from "./platforms";
+import type { PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { applySchema, postgresUrl } from "./schema";
 
 /** A value for the secret store, and what the server must have applied first. */
@@ -60,22 +60,14 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     const config = resolveConfig(args.environment ?? pulumi.getStack(), args as unknown as Record<string, unknown>);
     super("gaia:database:GaiaDatabase", name, {}, opts);
     this.config = config;
-    const platform = PLATFORMS[config.platform];
-    const provider = platform.provider?.(config, config.platformSettings as never, this);
-    const ctx: PlatformContext<never> = {
-      config,
-      settings: config.platformSettings as never,
-      stateful: { parent: this, protect: config.protect, provider },
-      child: { parent: this, provider },
-      other: { parent: this },
-    };
+    const platform = platformOf(config).bind(config, this);
 
-    const postgres = platform.createPostgres(ctx);
-    const redis = platform.createRedis(ctx);
+    const postgres = platform.createPostgres();
+    const redis = platform.createRedis();
     const adminApiKey = createAdminApiKey(config, this);
     const { connectionUrls, redisUrl, adminUrl, secretNames } = platform.manageAccess
-      ? { connectionUrls: {}, redisUrl: undefined, adminUrl: undefined, secretNames: platform.manageAccess(ctx, { postgres, redis, adminApiKey }) }
-      : this.accessThroughSql(ctx, postgres, redis, adminApiKey);
+      ? { connectionUrls: {}, redisUrl: undefined, adminUrl: undefined, secretNames: platform.manageAccess({ postgres, redis, adminApiKey }) }
+      : this.accessThroughSql(config, platform, postgres, redis, adminApiKey);
 
     this.host = postgres.host;
     this.port = postgres.port;
@@ -113,10 +105,8 @@ export class GaiaDatabase extends pulumi.ComponentResource {
    * Where the component manages users itself: the database, group and login roles, the
    * schema and the access policy (one command), and every credential in the platform's secret store.
    */
-  private accessThroughSql(ctx: PlatformContext<never>, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
-    const { config } = ctx;
-    const platform = PLATFORMS[config.platform];
-    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: ctx.stateful });
+  private accessThroughSql(config: GaiaConfig, platform: BoundPlatform, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
+    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful });
     const schema = applySchema(config, access, postgres, adminApiKey, this);
 
     const url = (login: Login) => postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode);
@@ -134,7 +124,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
         slots: { current, values: mapSlots((slot) => ({ value: url(logins[slot]), after: [logins[slot].role] })) },
       }]),
     );
-    const secretNames = storeSecrets(config, (secret) => platform.storeSecret(ctx, secret), {
+    const secretNames = storeSecrets(config, (secret) => platform.storeSecret(secret), {
       roles: { ...roles, admin: { value: adminUrl, after: postgres.readyResources } },
       redis: { value: redisUrl, after: redis.readyResources },
       // Stored once the schema command has made it the admin's bootstrap key.

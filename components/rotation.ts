@@ -19,33 +19,19 @@ export const SLOTS: readonly Slot[] = ["a", "b"];
 export const mapSlots = <T>(of: (slot: Slot) => T): Record<Slot, T> => ({ a: of("a"), b: of("b") });
 
 /**
- * What each platform lets the component rotate, beside the policy roles' logins: `admin` (the
+ * Besides the policy roles' logins, a platform may let the component rotate `admin` (the
  * PostgreSQL admin the component generates: RDS's master user, Cloud SQL's admin user),
  * `redis` (where Redis can hold the new and the previous password at once) and `adminApiKey`
- * (the environment's bootstrap admin key). What a platform cannot rotate is refused with why,
- * from this one table (README, "Rotating credentials").
+ * (the environment's bootstrap admin key). What it cannot rotate, each platform says with why
+ * (its `cannotRotate`, `roles` standing for every policy role's login), and is refused here
+ * (docs/rotation.md, "Rotating credentials").
  */
-const NOT_ROTATABLE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  local: {
-    admin: "the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL",
-  },
-  gcp: {
-    // https://cloud.google.com/memorystore/docs/redis/about-redis-auth: "the AUTH string can be
-    // changed if necessary by toggling AUTH from off to on", one string at a time.
-    redis: "Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says",
-  },
-  fly: {
-    admin: "Fly Managed Postgres keeps its admin itself",
-    redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says",
-    roles: "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them",
-  },
-};
+export type CannotRotate = Readonly<Record<string, string>>;
 
 const ADMIN_CREDENTIALS = ["admin", "redis", "adminApiKey"] as const;
 
 /** `gaia:rotation` keys besides `all` that the stack's platform can rotate. */
-export function rotatableCredentials(services: readonly string[], platform: string): string[] {
-  const refused = NOT_ROTATABLE[platform] ?? {};
+export function rotatableCredentials(services: readonly string[], refused: CannotRotate): string[] {
   return [...(refused.roles ? [] : policyRoles(services)), ...ADMIN_CREDENTIALS.filter((c) => !refused[c])];
 }
 
@@ -82,19 +68,18 @@ export function generationKeepers(generation: number): Record<string, string> | 
 }
 
 /** Why the platform cannot rotate a credential the stack has; undefined if it can, or the stack has no such credential. */
-export function whyNotRotatable(credential: string, services: readonly string[], platform: string): string | undefined {
-  const refused = NOT_ROTATABLE[platform] ?? {};
+export function whyNotRotatable(credential: string, services: readonly string[], refused: CannotRotate): string | undefined {
   const roles: readonly string[] = policyRoles(services);
   return refused[credential] ?? (roles.includes(credential) ? refused.roles : undefined);
 }
 
 /** Problems with `gaia:rotation`: unknown credentials, each with the names to use, and what the platform cannot rotate, with why. */
-export function rotationProblems(rotation: Record<string, number>, services: readonly string[], platform: string): string[] {
-  const known = ["all", ...rotatableCredentials(services, platform)];
+export function rotationProblems(rotation: Record<string, number>, services: readonly string[], platform: string, refused: CannotRotate): string[] {
+  const known = ["all", ...rotatableCredentials(services, refused)];
   return Object.keys(rotation)
     .filter((key) => !known.includes(key))
     .map((key) => {
-      const why = whyNotRotatable(key, services, platform);
+      const why = whyNotRotatable(key, services, refused);
       return why
         ? `gaia:rotation.${key} cannot be rotated on ${platform}: ${why}; remove it.`
         : `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`;

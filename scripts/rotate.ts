@@ -8,6 +8,7 @@
 import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
+import { platformNamed } from "../components/platforms";
 import { rotatableCredentials, whyNotRotatable } from "../components/rotation";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
@@ -39,11 +40,13 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!stacks.includes(stack)) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
   const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[] };
   const services = raw.services ?? SERVICE_ROLE_NAMES;
-  const known = rotatableCredentials(services, raw.platform ?? "");
+  // A platform the registry does not know refuses nothing here; resolving the stack refuses it.
+  const cannotRotate = platformNamed(raw.platform ?? "")?.cannotRotate ?? {};
+  const known = rotatableCredentials(services, cannotRotate);
   const all = rest.includes("--all");
   const named = rest.filter((a) => a !== "--all");
   const unknown = named.filter((c) => !known.includes(c));
-  const refused = unknown.map((c) => [c, whyNotRotatable(c, services, raw.platform ?? "")] as const).find(([, why]) => why);
+  const refused = unknown.map((c) => [c, whyNotRotatable(c, services, cannotRotate)] as const).find(([, why]) => why);
   if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
   if (unknown.length) throw new RotationError(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not a credential of stack ${stack}: use ${known.join(", ")} or --all.`);
   if (!all && named.length === 0) throw new RotationError(`name the credentials to rotate (${known.join(", ")}) or --all.`);

@@ -1,30 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import type { GaiaConfig } from "../config";
-import type { Slot } from "../rotation";
+import type { GaiaConfig } from "../core/config";
+import type { PlatformCapabilities } from "../core/platformRules";
+import type { CannotRotate, Slot } from "../rotation";
 
-/**
- * Days a platform lets a stack choose: a range; "platform" where the platform keeps them on
- * its own terms and offers no setting (Fly Managed Postgres); null where it has none.
- */
-export type DayRange = { min: number; max: number } | "platform" | null;
-
-/** What validation needs to know of a platform, before any resource is touched. */
-export interface PlatformCapabilities {
-  regions: readonly string[];
-  postgresVersions: readonly number[];
-  /** Allowed point-in-time-recovery window in days; null where the platform has none. */
-  pitrDays: DayRange;
-  /** Allowed backup retention in days; null where the platform keeps no backups. */
-  retentionDays: DayRange;
-  maxReplicas: number;
-  highAvailability: boolean;
-  minStorageGb: number;
-  /** Whether the component can turn on pgaudit and connection logging here (components/alerts.ts, the platforms' parameters). */
-  auditLogging: boolean;
-  /** What `gaia:alerts.notify` names here and the form it takes, where the component makes alerts; null where it makes none. */
-  alerts: { target: string; pattern: RegExp } | null;
-}
+export type { DayRange, PlatformCapabilities } from "../core/platformRules";
 
 /** Everything a platform piece needs: the resolved config, names, and where to hang resources. */
 export interface PlatformContext<Settings> {
@@ -100,13 +80,22 @@ export interface RedisInstance {
   readyResources?: pulumi.Resource[];
 }
 
-export interface Platform<Settings = unknown> {
+/**
+ * A platform: everything the component knows of one, in its folder (components/platforms/<name>/),
+ * generic in its settings (`gaia:<name>`), which every method that reads them gets typed. The
+ * registry (./index.ts) holds each as registered by ./plugin.ts; nothing else names a platform.
+ */
+export interface Platform<Settings> {
   name: string;
   capabilities: PlatformCapabilities;
   /** The platform's block of stack config (`gaia:<platform>`), validated with the rest. */
   settings: z.ZodType<Settings>;
   /** Problems that need the platform's settings and the resolved config together. */
   validate?(config: GaiaConfig, settings: Settings): string[];
+  /** The cloud API's constraints the component relies on here, each with its source, checked before any resource. */
+  contracts: readonly PlatformContract<Settings>[];
+  /** Credentials this platform cannot rotate, each with why (components/rotation.ts). */
+  cannotRotate?: CannotRotate;
   /**
    * The platform's provider, configured from the stack (region, project) so no resource lands
    * where the operator's shell points; handed to every child as a `providers` entry.
@@ -115,7 +104,7 @@ export interface Platform<Settings = unknown> {
   /** The instance class this platform uses for the configured size. */
   instanceClass(config: GaiaConfig): string;
   /** What the environment gets here, in the platform's words: the plan's summary (scripts/lib/planSummary.ts). */
-  describe(config: GaiaConfig): PlatformSummary;
+  describe(config: GaiaConfig, settings: Settings): PlatformSummary;
   createPostgres(ctx: PlatformContext<Settings>): PostgresInstance;
   createRedis(ctx: PlatformContext<Settings>): RedisInstance;
   /**
@@ -165,4 +154,21 @@ export interface ManagedAccess {
   postgres: PostgresInstance;
   redis: RedisInstance;
   adminApiKey: pulumi.Output<string>;
+}
+
+/**
+ * One constraint of a cloud's API the component relies on, with where it comes from. Config
+ * validation runs every contract of the stack's platform, so a stack that breaks one fails
+ * before any resource with one sentence naming the key and the fix; the tests run every
+ * contract over every stack on every platform, and the platform code reads its figures
+ * (identifier rules, token characters, class sizes) from the same tables, not from copies.
+ */
+export interface PlatformContract<Settings = unknown> {
+  platform: string;
+  /** The rule, in a few words. */
+  rule: string;
+  /** A document or a provider source path, where the rule can be checked. */
+  source: string;
+  /** The problem as a sentence that names the key and the fix, or undefined when kept; `settings` where they parsed. */
+  check(config: GaiaConfig, settings?: Settings): string | undefined;
 }

@@ -1,6 +1,6 @@
 import type { GaiaConfig } from "../../components/config";
-import { connectionsNeeded } from "../../components/platforms/contracts";
-import { PLATFORMS } from "../../components/platforms";
+import { platformOf } from "../../components/platforms";
+import { connectionsNeeded } from "../../components/platforms/shared/connections";
 import { AUDIT_LOGGING, alertThresholds } from "../../components/alerts";
 
 /**
@@ -9,7 +9,7 @@ import { AUDIT_LOGGING, alertThresholds } from "../../components/alerts";
  * Redis, protection, and the pools against the server's connection limit.
  */
 export function summaryLines(config: GaiaConfig): string[] {
-  const platform = PLATFORMS[config.platform];
+  const platform = platformOf(config);
   const about = platform.describe(config);
   const { vcpus, memoryMb, maxConnections } = about.server;
   const size = [vcpus && `${vcpus} vCPU`, memoryMb && `${memoryMb} MB`].filter(Boolean).join(", ");
@@ -33,16 +33,16 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  protection:   ${protections.length ? protections.join(", ") : "none (can be torn down)"}`,
     `  pools:        ${config.services.length} service(s) x (${pool.size} + ${pool.maxOverflow} overflow) + ${needed - config.services.length * (pool.size + pool.maxOverflow)} reserved = ${needed} connections` +
       (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),
-    ...alertsLines(config),
+    ...alertsLines(config, maxConnections),
     `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]} (passwords redacted), log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
     `  credentials:  rotation generations ${JSON.stringify(config.rotation)}`,
   ];
 }
 
-function alertsLines(config: GaiaConfig): string[] {
-  const caps = PLATFORMS[config.platform].capabilities;
+function alertsLines(config: GaiaConfig, maxConnections: number | undefined): string[] {
+  const caps = platformOf(config).capabilities;
   if (!caps.alerts) return [`  alerts:       none made by the component on ${config.platform} (README, "Alerts and audit logging")`];
-  const t = alertThresholds(config);
+  const t = alertThresholds(config, maxConnections);
   const what = [
     `CPU > ${t.cpuPercent}%`,
     `< ${t.freeStorageGb} GB storage left`,

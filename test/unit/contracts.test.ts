@@ -1,14 +1,8 @@
 import { describe, expect, it } from "vitest";
-import {
-  AWS_REGIONS,
-  CONTRACTS,
-  ELASTICACHE_AUTH_TOKEN,
-  cloudSqlRetainedBackups,
-  cloudSqlTier,
-  cloudSqlTierProblem,
-  contractProblems,
-  identifierProblem,
-} from "../../components/platforms/contracts";
+import { CONTRACTS, platformOf } from "../../components/platforms";
+import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN } from "../../components/platforms/aws/contracts";
+import { cloudSqlRetainedBackups, cloudSqlTier, cloudSqlTierProblem } from "../../components/platforms/gcp/contracts";
+import { identifierProblem } from "../../components/platforms/shared/contracts";
 import { rdsRootCas } from "../../components/tls";
 import { GaiaConfigError, decodeStackConfig, resolveConfig, type GaiaConfig } from "../../components/config";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
@@ -41,7 +35,7 @@ describe("platform contracts", () => {
       const config = configOn(stack, platform);
       const rows = CONTRACTS.filter((c) => c.platform === platform);
       for (const row of rows) expect(row.check(config), row.rule).toBeUndefined();
-      expect(contractProblems(config)).toEqual([]);
+      expect(platformOf(config).contractProblems(config, config.platformSettings)).toEqual([]);
     });
   });
 

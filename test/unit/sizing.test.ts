@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../components/platforms";
-import { smallestFitting } from "../../components/platforms/sizing";
+import { smallestFitting } from "../../components/platforms/shared/sizing";
 import { resolveConfig } from "../../components/config";
 import { KNOWN_SERVICES } from "../support/services";
 import { PLATFORM_FIXTURES } from "../support/stacks";

@@ -1,5 +1,5 @@
-import type { GaiaConfig } from "../config";
-import { connectionsNeeded, maxConnectionsFor } from "./contracts";
+import type { GaiaConfig } from "../../core/config";
+import { connectionsNeeded, maxConnectionsFor } from "./connections";
 
 /** One machine size a platform offers. */
 export interface MachineSize {

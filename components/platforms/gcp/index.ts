@@ -1,32 +1,16 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { POSTGRES_TUNING } from "../../stacks/presets";
-import { generatePassword } from "../credentials";
-import { AUDIT_LOGGING } from "../alerts";
-import { cloudSqlAlerts, memorystoreAlerts } from "./gcpAlerts";
-import { SLOTS, generationKeepers, generationOf, type Slot } from "../rotation";
-import { missingReaders, warnWithoutIdentities } from "./identities";
-import { SUPPORTED_POSTGRES_VERSIONS, cloudSqlRetainedBackups, cloudSqlTier, maxConnectionsFor, parseCloudSqlTier } from "./contracts";
-import type { GaiaConfig } from "../config";
-import type { Platform } from "./types";
-
-/** The project and VPC the environment lives in. The VPC needs private services access. */
-const settings = z
-  .object({
-    project: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, "must be a Google Cloud project id"),
-    /** Self link or id of the VPC network with private services access to Cloud SQL and Memorystore. */
-    network: z.string().regex(/^projects\/[^/]+\/global\/networks\/[^/]+$/, "must be projects/<project>/global/networks/<name>"),
-    /**
-     * The service account of each service's application (and, optionally, analytics): each
-     * may connect to this environment's instance (cloudsql.client, conditioned on it) and read
-     * its own credential, the Redis URL and the CAs; none may read the admin's or the owner's.
-     */
-    serviceAccounts: z.record(z.string(), z.email({ message: "must be a service account email" })).default({}),
-  })
-  .strict();
-
-type GcpSettings = z.infer<typeof settings>;
+import { settings, type GcpSettings } from "./settings";
+import { POSTGRES_TUNING } from "../../../stacks/presets";
+import { generatePassword } from "../../credentials";
+import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
+import { cloudSqlAlerts, memorystoreAlerts } from "./alerts";
+import { SLOTS, generationKeepers, generationOf, type Slot } from "../../rotation";
+import { missingReaders, warnWithoutIdentities } from "../shared/identities";
+import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
+import { GCP_CONTRACTS, cloudSqlRetainedBackups, cloudSqlTier, parseCloudSqlTier } from "./contracts";
+import type { GaiaConfig } from "../../core/config";
+import type { Platform } from "../types";
 
 /**
  * On every Google resource: the environment, and its preset, which the policy pack keys
@@ -86,6 +70,12 @@ export const gcpPlatform: Platform<GcpSettings> = {
     alerts: { target: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)", pattern: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/ },
   },
   settings,
+  contracts: GCP_CONTRACTS,
+  cannotRotate: {
+    // https://cloud.google.com/memorystore/docs/redis/about-redis-auth: "the AUTH string can be
+    // changed if necessary by toggling AUTH from off to on", one string at a time.
+    redis: "Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says",
+  },
 
   validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config, s.serviceAccounts, "production"),
 
@@ -210,7 +200,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       }, child);
     }
 
-    cloudSqlAlerts(config, s.project, primary, replicas, child);
+    cloudSqlAlerts(config, thresholds(config, ctx.settings), s.project, primary, replicas, child);
 
     return {
       host: primary.privateIpAddress,
@@ -243,7 +233,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
       transitEncryptionMode: "SERVER_AUTHENTICATION",
       labels: gcpLabels(config),
     }, { ...stateful, additionalSecretOutputs: ["authString"] });
-    memorystoreAlerts(config, s.project, redis, ctx.child);
+    memorystoreAlerts(config, thresholds(config, ctx.settings), s.project, redis, ctx.child);
     return {
       host: redis.host,
       port: redis.port,
@@ -296,3 +286,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
     return secret.name;
   },
 };
+
+/** The alerts' thresholds (components/alerts.ts) against the connection limit of the server the stack gets, as the plan's summary shows it. */
+function thresholds(config: GaiaConfig, settings: GcpSettings) {
+  return alertThresholds(config, gcpPlatform.describe(config, settings).server.maxConnections);
+}

@@ -1,38 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { z } from "zod";
-import { POSTGRES_TUNING } from "../../stacks/presets";
-import { generatePassword, onceApplied } from "../credentials";
-import { AUDIT_LOGGING } from "../alerts";
-import { postgresAlarms, redisAlarms } from "./awsAlarms";
-import { generationKeepers, generationOf } from "../rotation";
-import { rdsRootCas } from "../tls";
-import { AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES, SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "./contracts";
-import { postgresClass, smallestFitting } from "./sizing";
-import { missingReaders, warnWithoutIdentities } from "./identities";
-import type { GaiaConfig } from "../config";
-import type { Platform } from "./types";
-
-/** The VPC the environment lives in. The database and Redis get only private addresses in it. */
-const settings = z
-  .object({
-    vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id (vpc-…)"),
-    /** Private subnets in at least two availability zones (RDS and ElastiCache subnet groups). */
-    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be subnet ids (subnet-…)")).min(2, "needs at least two private subnets in different zones"),
-    /** Who may connect: the application's security groups and/or CIDR blocks. */
-    allowedSecurityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/)).default([]),
-    allowedCidrs: z.array(z.cidrv4()).default([]),
-    /**
-     * The IAM role of each service's application (and, optionally, analytics): each may read
-     * its own credential, the Redis URL and the CA, and nothing else; no application identity
-     * may read the admin's or the owner's (secret resource policies deny it).
-     */
-    serviceRoles: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, "must be an IAM role ARN")).default({}),
-  })
-  .strict();
-
-type AwsSettings = z.infer<typeof settings>;
+import { settings, type AwsSettings } from "./settings";
+import { POSTGRES_TUNING } from "../../../stacks/presets";
+import { generatePassword, onceApplied } from "../../credentials";
+import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
+import { postgresAlarms, redisAlarms } from "./alarms";
+import { generationKeepers, generationOf } from "../../rotation";
+import { rdsRootCas } from "../../tls";
+import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
+import { AWS_CONTRACTS, AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES } from "./contracts";
+import { postgresClass, smallestFitting } from "../shared/sizing";
+import { missingReaders, warnWithoutIdentities } from "../shared/identities";
+import type { GaiaConfig } from "../../core/config";
+import type { Platform } from "../types";
 
 export const awsPlatform: Platform<AwsSettings> = {
   name: "aws",
@@ -48,6 +29,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     alerts: { target: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)", pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/ },
   },
   settings,
+  contracts: AWS_CONTRACTS,
 
   validate(config, s) {
     const problems = missingReaders("gaia:aws.serviceRoles", "IAM role ARN", config, s.serviceRoles, "production");
@@ -209,7 +191,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       }, { ...stateful, dependsOn: [primary] }),
     );
 
-    postgresAlarms(config, primary, replicas, child);
+    postgresAlarms(config, thresholds(config, ctx.settings), primary, replicas, child);
 
     return {
       host: primary.address,
@@ -261,7 +243,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       applyImmediately: true,
       tags,
     }, stateful);
-    redisAlarms(config, group, ha ? 2 : 1, child);
+    redisAlarms(config, thresholds(config, ctx.settings), group, ha ? 2 : 1, child);
     return {
       host: group.primaryEndpointAddress,
       port: pulumi.output(6379),
@@ -372,4 +354,9 @@ function allowIngress(
     egress: [],
     tags,
   }, opts);
+}
+
+/** The alerts' thresholds (components/alerts.ts) against the connection limit of the server the stack gets, as the plan's summary shows it. */
+function thresholds(config: GaiaConfig, settings: AwsSettings) {
+  return alertThresholds(config, awsPlatform.describe(config, settings).server.maxConnections);
 }

@@ -1,35 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { opsCommand } from "../commands";
-import { generatePassword, onceApplied } from "../credentials";
-import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "../rotation";
-import type { Platform } from "./types";
-
-/**
- * An existing PostgreSQL and Redis server (a developer's machine, a shared review server, the
- * embedded server from `npm run local-db -- start`). The environment gets its own database,
- * roles and Redis ACL user on it; the servers themselves are not managed.
- */
-const settings = z
-  .object({
-    /** Admin connection (a superuser or a role with CREATEDB and CREATEROLE). Secret. */
-    postgresUrl: z
-      .string()
-      .refine((url) => /^postgres(ql)?:\/\/[^/]+/.test(url) && URL.canParse(url), "must be a postgresql:// URL")
-      .default("postgresql://postgres@127.0.0.1:5432/postgres"),
-    /** Admin connection to Redis 6 or later (ACL). Secret. */
-    redisUrl: z
-      .string()
-      .refine((url) => /^rediss?:\/\//.test(url) && URL.canParse(url), "must be a redis:// or rediss:// URL")
-      .default("redis://127.0.0.1:6379"),
-    /** libpq sslmode of every connection; verify-ca and verify-full need `sslRootCert`. */
-    sslMode: z.enum(["disable", "require", "verify-ca", "verify-full"]).default("disable"),
-    /** PEM of the CA that signs the server's certificate. */
-    sslRootCert: z.string().includes("-----BEGIN CERTIFICATE-----", { message: "must be a PEM certificate" }).optional(),
-  })
-  .strict();
-
-type LocalSettings = z.infer<typeof settings>;
+import { settings, type LocalSettings } from "./settings";
+import { opsCommand } from "../../commands";
+import { generatePassword, onceApplied } from "../../credentials";
+import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "../../rotation";
+import type { Platform } from "../types";
 
 export const local: Platform<LocalSettings> = {
   name: "local",
@@ -45,6 +19,10 @@ export const local: Platform<LocalSettings> = {
     alerts: null,
   },
   settings,
+  contracts: [],
+  cannotRotate: {
+    admin: "the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL",
+  },
 
   validate(_config, s) {
     return s.sslMode.startsWith("verify-") && !s.sslRootCert
@@ -54,10 +32,10 @@ export const local: Platform<LocalSettings> = {
 
   instanceClass: () => "existing server",
 
-  describe: (config) => ({
+  describe: (config, s) => ({
     server: {},
     standby: "none (an existing server)",
-    tls: (config.platformSettings as LocalSettings | undefined)?.sslMode ?? "disable",
+    tls: s.sslMode,
     redis: `the existing server's, as ACL user ${config.names.redisUser} confined to ${config.names.redisKeyPrefix}*`,
   }),
 

@@ -1,7 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
-import { alertThresholds } from "../alerts";
-import type { GaiaConfig } from "../config";
+import type { AlertThresholds } from "../../alerts";
+import type { GaiaConfig } from "../../core/config";
 
 /**
  * Cloud Monitoring alert policies on the environment's Cloud SQL instance and Memorystore, at
@@ -12,8 +12,7 @@ import type { GaiaConfig } from "../config";
  * database/replication/replica_lag (s); Memorystore: redis.googleapis.com/stats/memory/usage_ratio.
  * Cloud SQL reports no failed backup as a metric (only in its audit log), so none is alerted on here.
  */
-export function cloudSqlAlerts(config: GaiaConfig, project: string, primary: gcp.sql.DatabaseInstance, replicas: gcp.sql.DatabaseInstance[], opts: pulumi.CustomResourceOptions): void {
-  const t = alertThresholds(config);
+export function cloudSqlAlerts(config: GaiaConfig, t: AlertThresholds, project: string, primary: gcp.sql.DatabaseInstance, replicas: gcp.sql.DatabaseInstance[], opts: pulumi.CustomResourceOptions): void {
   const prefix = config.names.resourcePrefix;
   const policy = policyOf(config, project, opts);
   const on = (instance: gcp.sql.DatabaseInstance, metric: string) =>
@@ -29,8 +28,7 @@ export function cloudSqlAlerts(config: GaiaConfig, project: string, primary: gcp
   );
 }
 
-export function memorystoreAlerts(config: GaiaConfig, project: string, redis: gcp.redis.Instance, opts: pulumi.CustomResourceOptions): void {
-  const t = alertThresholds(config);
+export function memorystoreAlerts(config: GaiaConfig, t: AlertThresholds, project: string, redis: gcp.redis.Instance, opts: pulumi.CustomResourceOptions): void {
   policyOf(config, project, opts)(
     `${config.names.resourcePrefix}-redis-memory`,
     `Redis above ${t.redisMemoryPercent}% of its memory`,

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { alertThresholds } from "../alerts";
-import type { GaiaConfig } from "../config";
+import type { AlertThresholds } from "../../alerts";
+import type { GaiaConfig } from "../../core/config";
 
 /**
  * CloudWatch alarms on the environment's PostgreSQL and Redis, at the thresholds its size gives
@@ -10,8 +10,7 @@ import type { GaiaConfig } from "../config";
  * DatabaseConnections, ReplicaLag s; dimension DBInstanceIdentifier); ElastiCache
  * CacheMetrics.Redis (DatabaseMemoryUsagePercentage, per CacheClusterId and CacheNodeId).
  */
-export function postgresAlarms(config: GaiaConfig, primary: aws.rds.Instance, replicas: aws.rds.Instance[], opts: pulumi.CustomResourceOptions): void {
-  const t = alertThresholds(config);
+export function postgresAlarms(config: GaiaConfig, t: AlertThresholds, primary: aws.rds.Instance, replicas: aws.rds.Instance[], opts: pulumi.CustomResourceOptions): void {
   const prefix = config.names.resourcePrefix;
   const alarm = alarmOf(config, opts);
   const onInstance = (instance: aws.rds.Instance) => ({ DBInstanceIdentifier: instance.identifier });
@@ -36,8 +35,7 @@ export function postgresAlarms(config: GaiaConfig, primary: aws.rds.Instance, re
   }
 }
 
-export function redisAlarms(config: GaiaConfig, group: aws.elasticache.ReplicationGroup, nodes: number, opts: pulumi.CustomResourceOptions): void {
-  const t = alertThresholds(config);
+export function redisAlarms(config: GaiaConfig, t: AlertThresholds, group: aws.elasticache.ReplicationGroup, nodes: number, opts: pulumi.CustomResourceOptions): void {
   const alarm = alarmOf(config, opts);
   for (let i = 0; i < nodes; i++) {
     alarm(`${config.names.resourcePrefix}-redis-memory-${i + 1}`, {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type { GaiaConfig } from "../config";
+import type { GaiaConfig } from "../../core/config";
 
 /**
  * The application identities (IAM roles, service accounts, Fly apps) a stack names, one per service.

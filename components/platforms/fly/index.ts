@@ -1,36 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
-import { policyRoles } from "../../policy/grants";
-import { migrationsDigest } from "../../sql";
-import { sha256Hex } from "../../ops/lib/hash";
-import { opsCommand } from "../commands";
-import { MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
-import { missingReaders } from "./identities";
-import type { Platform } from "./types";
-
-/**
- * Fly.io on Fly Managed Postgres (`fly mpg`) and Upstash Redis, driven by flyctl from command
- * resources (`ops/fly.ts`): Fly has no maintained Pulumi or Terraform provider. Managed
- * Postgres makes its users and their passwords itself, and hands each application its own
- * credential (`fly mpg attach`), so no database password of a Fly stack enters Pulumi's state.
- * flyctl reads FLY_API_TOKEN from the environment of whoever runs `pulumi up`.
- */
-const settings = z
-  .object({
-    org: z.string().regex(/^[a-z0-9-]+$/, "must be a Fly organization slug"),
-    /**
-     * The Fly app of each service (and, optionally, analytics): each gets its own database
-     * user's URL as GAIA_DATABASE_URL, and the Redis URL as GAIA_REDIS_URL.
-     */
-    apps: z.record(z.string(), z.string().regex(/^[a-z0-9-]+$/, "must be a Fly app name")).default({}),
-    /** Managed Postgres grants by role kind, not per table: the stack must say it accepts that. */
-    acceptCoarseRoles: z.boolean().default(false),
-    /** Upstash read replicas' regions; Redis high availability needs at least one. */
-    redisReplicaRegions: z.array(z.string()).default([]),
-  })
-  .strict();
-
-type FlySettings = z.infer<typeof settings>;
+import { settings, type FlySettings } from "./settings";
+import { policyRoles } from "../../../policy/grants";
+import { migrationsDigest } from "../../../sql";
+import { sha256Hex } from "../../../ops/lib/hash";
+import { opsCommand } from "../../commands";
+import { FLY_CONTRACTS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
+import { missingReaders } from "../shared/identities";
+import type { Platform } from "../types";
 
 /** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
 const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
@@ -58,6 +34,12 @@ export const flyPlatform: Platform<FlySettings> = {
     alerts: null,
   },
   settings,
+  contracts: FLY_CONTRACTS,
+  cannotRotate: {
+    admin: "Fly Managed Postgres keeps its admin itself",
+    redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says",
+    roles: "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them",
+  },
 
   validate(config, s) {
     const problems = missingReaders("gaia:fly.apps", "Fly app", config, s.apps, "every stack");

@@ -1,0 +1,98 @@
+import type { ServiceRoleName } from "../../policy/access";
+import type { EnvironmentNames } from "../../policy/naming";
+import type { Preset, PresetName } from "../../stacks/presets";
+
+/**
+ * What the offline plan puts where a stack file holds an encrypted value it cannot decrypt
+ * (scripts/lib/offline.ts). Validation skips such values and says so; a real run gets the value.
+ */
+export const ENCRYPTED_PLACEHOLDER = "[encrypted]";
+
+/** Stand-ins for required values that are encrypted, so the rest can still be checked and planned. */
+const ENCRYPTED_STAND_INS: Record<string, unknown> = { adminEmail: "encrypted@example.invalid" };
+
+/** The dotted paths (`local.postgresUrl`) of encrypted placeholders in raw config. */
+export function encryptedPaths(value: unknown, at = ""): string[] {
+  if (value === ENCRYPTED_PLACEHOLDER) return [at];
+  if (value && typeof value === "object") {
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => encryptedPaths(v, at ? `${at}.${k}` : k));
+  }
+  return [];
+}
+
+/** Raw config without its placeholders: an encrypted optional value is left to its default, a required one gets a stand-in. */
+export function withoutPlaceholders(value: unknown, key?: string): unknown {
+  if (value === ENCRYPTED_PLACEHOLDER) return key !== undefined ? ENCRYPTED_STAND_INS[key] : undefined;
+  if (Array.isArray(value)) return value.map((v) => withoutPlaceholders(v));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .map(([k, v]) => [k, withoutPlaceholders(v, k)] as const)
+        .filter(([, v]) => v !== undefined),
+    );
+  }
+  return value;
+}
+
+/** The configuration namespace: every key is `gaia:<key>`. */
+export const NAMESPACE = "gaia";
+
+/** One environment, fully resolved: its preset with the stack's overrides, validated. */
+export interface GaiaConfig extends Omit<Preset, "instance"> {
+  environment: string;
+  names: EnvironmentNames;
+  /** The platform's name, a key of the registry (components/platforms/index.ts). */
+  platform: string;
+  preset: PresetName;
+  region: string;
+  postgresVersion: number;
+  instance: Preset["instance"] & { class?: string };
+  services: ServiceRoleName[];
+  /** Where Pulumi reaches PostgreSQL to manage roles (a tunnel or proxy), when not the instance itself. */
+  management: { host?: string; port?: number };
+  adminEmail: string;
+  /** Rotation generations per credential and `all` (components/rotation.ts). */
+  rotation: Record<string, number>;
+  /** Where alerts go: an SNS topic ARN (aws), a notification channel (gcp). Required on production. */
+  alerts: { notify?: string };
+  /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`) as given, validated by the platform, which alone reads it typed (components/platforms/plugin.ts). */
+  platformSettings: unknown;
+}
+
+/** Every problem in a stack's configuration at once, each with its fix. */
+export class GaiaConfigError extends Error {
+  override name = "GaiaConfigError";
+  constructor(
+    readonly stackName: string,
+    readonly problems: string[],
+  ) {
+    super(
+      `Stack "${stackName}" has ${problems.length} configuration problem(s); nothing was created or changed:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}
+
+export function valueAt(raw: Record<string, unknown>, path: PropertyKey[]): unknown {
+  let value: unknown = raw;
+  for (const key of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/** Decodes Pulumi's config map (`gaia:key` -> string, objects as JSON) into raw values. */
+export function decodeStackConfig(all: Record<string, string>): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const [fullKey, value] of Object.entries(all)) {
+    const [namespace, key] = fullKey.split(":", 2);
+    if (namespace !== NAMESPACE || !key) continue;
+    try {
+      raw[key] = JSON.parse(value);
+    } catch {
+      raw[key] = value;
+    }
+  }
+  return raw;
+}
