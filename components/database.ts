@@ -103,7 +103,7 @@ export function createDatabaseAccess(
   }, { ...child, dependsOn: [database] });
   // pgaudit's event triggers log DDL: "You need to create the extension after initializing the
   // library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing RDS instance the
-  // library loads at its next reboot (README, "Alerts and audit logging").
+  // library loads at its next reboot (docs/alerts.md, "Alerts and audit logging").
   if (config.auditLogging && platformOf(config).capabilities.auditLogging) {
     new postgresql.Extension(`${names.resourcePrefix}-pgaudit`, { name: "pgaudit", database: database.name }, { ...child, dependsOn: [database] });
   }

@@ -254,7 +254,7 @@ function redisExists(name: string, org: string): boolean {
  */
 function redisUrl(name: string): URL {
   const match = /redis(s)?:\/\/[^\s│|]+/.exec(flyctl(["redis", "status", name]));
-  if (!match) throw new OpsError(`\`fly redis status ${name}\` shows no connection URL: check the flyctl version (README, "Fly.io").`);
+  if (!match) throw new OpsError(`\`fly redis status ${name}\` shows no connection URL: check the flyctl version (docs/platforms.md, "Fly.io").`);
   return new URL(match[0]);
 }
 

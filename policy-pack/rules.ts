@@ -6,7 +6,7 @@
  *   pulumi preview -s production --policy-pack policy-pack
  *
  * Production is recognised by the `preset` tag or label every resource carries (components/
- * platforms/aws.ts, gcp.ts), not by the stack's name, and must keep what the production preset
+ * platforms/aws/, gcp/), not by the stack's name, and must keep what the production preset
  * gives it (stacks/presets.ts: the one place those figures live).
  */
 import { PRESETS } from "../stacks/presets";

@@ -10,7 +10,7 @@ export const PRIVILEGES = ["SELECT", "INSERT", "UPDATE", "DELETE"] as const;
 export type Privilege = (typeof PRIVILEGES)[number];
 
 /**
- * The schemas the Gaia tables live in (sql/migrations 000002; README, "The schema"). Only the
+ * The schemas the Gaia tables live in (sql/migrations 000002; docs/architecture.md, "The schema"). Only the
  * owner creates objects in them; PUBLIC has nothing in them, nor in `public`, which holds
  * only what extensions make.
  */

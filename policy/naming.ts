@@ -27,7 +27,7 @@ export interface EnvironmentNames {
  * Lowercase letter first, then letters and digits, with single `-` or `_` between them; at
  * most 24 characters. So every cloud name made from it keeps the clouds' identifier rules:
  * no `--` and no trailing `-` in RDS, ElastiCache, Cloud SQL and Memorystore names
- * (see components/platforms/contracts.ts).
+ * (see the contracts in components/platforms/<name>/contracts.ts).
  */
 export const ENVIRONMENT_NAME_PATTERN = /^(?=.{1,24}$)[a-z](?:[-_]?[a-z0-9])*$/;
 

@@ -93,7 +93,7 @@ export function resolveWith(
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
           const path = [...issue.path, key].join(".");
-          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see README, "Stacks and configuration").`);
+          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see docs/configuration.md, "Stacks and configuration").`);
           if (issue.path.length === 0) delete rest[key];
         }
       } else {
@@ -157,7 +157,7 @@ export function resolveWith(
   const settings = platform.checkSettings(block, config);
   if (!settings.parsed) {
     if (raw[config.platform] === undefined) {
-      problems.push(`gaia:${config.platform} is required on ${config.platform}: set its settings (README, "Stacks and configuration").`);
+      problems.push(`gaia:${config.platform} is required on ${config.platform}: set its settings (docs/configuration.md, "Stacks and configuration").`);
     }
     for (const issue of settings.issues) {
       const key = [config.platform, ...issue.path].join(".");

@@ -84,10 +84,10 @@ export function checkPolicy(config: GaiaConfig, caps: PlatformCapabilities): str
 export function observabilityProblems(config: GaiaConfig, caps: PlatformCapabilities, auditLoggingSet: boolean | undefined): string[] {
   const problems: string[] = [];
   if (auditLoggingSet && !caps.auditLogging) {
-    problems.push(`gaia:auditLogging cannot be turned on on ${config.platform}: the component sets no server parameters there (README, "Alerts and audit logging"); remove it.`);
+    problems.push(`gaia:auditLogging cannot be turned on on ${config.platform}: the component sets no server parameters there (docs/alerts.md, "Alerts and audit logging"); remove it.`);
   }
   const notify = config.alerts.notify;
-  if (notify && !caps.alerts) problems.push(`gaia:alerts.notify: the component makes no alerts on ${config.platform} (README, "Alerts and audit logging"); remove it.`);
+  if (notify && !caps.alerts) problems.push(`gaia:alerts.notify: the component makes no alerts on ${config.platform} (docs/alerts.md, "Alerts and audit logging"); remove it.`);
   if (notify && caps.alerts && !caps.alerts.pattern.test(notify)) problems.push(`gaia:alerts.notify "${notify}" is not ${caps.alerts.target}.`);
   return problems;
 }

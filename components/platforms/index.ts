@@ -7,7 +7,7 @@ import { registered, type RegisteredPlatform } from "./plugin";
 
 /**
  * Every platform a stack can choose with `gaia:platform`: a platform is a folder beside this
- * file implementing `Platform<S>` (./types.ts) and one line here (docs: README, "Extending").
+ * file implementing `Platform<S>` (./types.ts) and one line here (README, "Extending").
  */
 export const PLATFORMS = {
   aws: registered(awsPlatform),

@@ -56,7 +56,7 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
     });
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
-    if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl 0.4.84 or later (see README, "Fly.io") or set FLYCTL to its path.`);
+    if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl 0.4.84 or later (see docs/platforms.md, "Fly.io") or set FLYCTL to its path.`);
     throw new OpsError(`flyctl ${command(args)} failed (exit ${e.status}): ${lastLines(e.stderr ?? "")}`);
   } finally {
     rmSync(configDir, { recursive: true, force: true });
@@ -123,7 +123,7 @@ function parseJson<T>(out: string, args: string[]): T {
   try {
     return JSON.parse(out) as T;
   } catch {
-    throw new OpsError(`flyctl ${command(args)} --json printed something that is not JSON; check the flyctl version (README, "Fly.io").`);
+    throw new OpsError(`flyctl ${command(args)} --json printed something that is not JSON; check the flyctl version (docs/platforms.md, "Fly.io").`);
   }
 }
 

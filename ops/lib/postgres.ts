@@ -75,7 +75,7 @@ export function explainConnectionError(error: unknown, connectionString: string)
     case "ERR_TLS_CERT_ALTNAME_INVALID":
       return new OpsError(
         `the server's certificate does not name the host in ${target}: connect by the name in its certificate. Through a tunnel, ` +
-          `map the instance's endpoint name to the tunnel's address in /etc/hosts and set gaia:management.host to that name (README, "TLS").`,
+          `map the instance's endpoint name to the tunnel's address in /etc/hosts and set gaia:management.host to that name (docs/platforms.md, "TLS").`,
       );
     case "3D000":
       return new OpsError(`database missing for ${target}: ${e.message}. The database resource must exist first.`);

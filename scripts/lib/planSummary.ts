@@ -41,7 +41,7 @@ export function summaryLines(config: GaiaConfig): string[] {
 
 function alertsLines(config: GaiaConfig, maxConnections: number | undefined): string[] {
   const caps = platformOf(config).capabilities;
-  if (!caps.alerts) return [`  alerts:       none made by the component on ${config.platform} (README, "Alerts and audit logging")`];
+  if (!caps.alerts) return [`  alerts:       none made by the component on ${config.platform} (docs/alerts.md, "Alerts and audit logging")`];
   const t = alertThresholds(config, maxConnections);
   const what = [
     `CPU > ${t.cpuPercent}%`,

@@ -1,6 +1,6 @@
 import { PRESETS, PRESET_NAMES } from "../../stacks/presets";
 
-/** The README's preset table, made from stacks/presets.ts so the two cannot disagree. */
+/** The preset table of docs/configuration.md, made from stacks/presets.ts so the two cannot disagree. */
 export function presetTable(): string {
   const rows: [string, (name: (typeof PRESET_NAMES)[number]) => string][] = [
     ["instance (vCPU / memory / storage, max)", (n) => { const i = PRESETS[n].instance; return `${i.vcpus} / ${i.memoryMb} MB / ${i.storageGb} GB, ${i.maxStorageGb} GB`; }],

@@ -6,6 +6,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { docBlocks } from "../support/docs";
 import { cliProject } from "../support/pulumiCli";
 
 /**
@@ -58,11 +59,9 @@ describe.each(["local", "staging"])("the CLI-written stack file %s with the Pulu
   });
 });
 
-/** The shell lines of the README's sh blocks that run `pulumi stack init` or `pulumi config`. */
+/** The shell lines of the documentation's sh blocks (README and docs/) that run `pulumi stack init` or `pulumi config`. */
 function readmeConfigCommands(): string[] {
-  const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks
+  return docBlocks("sh")
     .flatMap((block) => block.split("\n"))
     .map((line) => line.replace(/\s+#.*$/, "").trim())
     .filter((line) => /^pulumi (stack init|config)\b/.test(line));

@@ -5,6 +5,7 @@ import { transformSync } from "esbuild";
 import { describe, expect, it } from "vitest";
 import { outputValues } from "../../scripts/lib/automation";
 import { planStack } from "../../scripts/lib/offline";
+import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
@@ -83,7 +84,7 @@ describe("npm run rotate", () => {
 
   it.each([
     ["chat", "chat cannot be rotated on fly: Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them."],
-    ["redis", "redis cannot be rotated on fly: Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says."],
+    ["redis", "redis cannot be rotated on fly: Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says."],
   ])("refuses %s on a Fly stack with why, changing nothing", async (credential, message) => {
     const { project, updates, options } = localProject();
     const flyStack = path.join(project.root, "Pulumi.qa.yaml");
@@ -115,8 +116,7 @@ describe("npm run rotate", () => {
 describe("the README's client code for a rotated credential", () => {
   /** The README's `connect` function, compiled as it is written. */
   function readmeConnect(): (readSecret: () => Promise<string>) => Promise<Client> {
-    const readme = readFileSync(path.join(PROJECT_ROOT, "README.md"), "utf8");
-    const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes("28P01"))!;
+    const block = docBlocks("ts").find((code) => code.includes("28P01"))!;
     const js = transformSync(block, { loader: "ts", format: "cjs" }).code;
     return new Function("Client", `${js}\nreturn connect;`)(Client);
   }

@@ -40,7 +40,7 @@ describe("the migration runner on a real PostgreSQL", () => {
       env.adminUrl,
       "select schemaname || '.' || tablename as tablename, tableowner from pg_tables where schemaname in ('public', 'auth', 'game', 'audit', 'platform') order by 1",
     );
-    // Every table in its schema (README, "The schema"), none left in public.
+    // Every table in its schema (docs/architecture.md, "The schema"), none left in public.
     expect(tables.map((t) => t.tablename)).toEqual([
       "audit.security_events",
       "auth.access_control", "auth.api_keys", "auth.oauth_accounts", "auth.provider_keys", "auth.sessions", "auth.users",

@@ -9,7 +9,7 @@ import { byType, one, planOn, stackOn } from "../support/stacks";
 const STACKS = ["dev", "staging", "production"] as const;
 /** The services: chat, assets and auth, and any added to the access policy since. */
 const SERVICES = ["chat", "assets", "auth", ...ADDED_SERVICES];
-/** Managed Postgres plans, smallest first: vCPUs, memory, PgBouncer's database connections (README, "Fly.io"). */
+/** Managed Postgres plans, smallest first: vCPUs, memory, PgBouncer's database connections (docs/platforms.md, "Fly.io"). */
 const PLANS = [["basic", 2, 1024, 60], ["starter", 2, 2048, 60], ["launch", 2, 8192, 180], ["scale", 4, 32768, 350]] as const;
 /** The smallest plan with the preset's vCPUs (at most 4 on Fly) and memory whose PgBouncer holds the pools. */
 const smallestPlan = (stack: (typeof STACKS)[number]) => {

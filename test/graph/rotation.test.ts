@@ -196,12 +196,12 @@ describe("Redis's rotation", () => {
 
   it("is refused on gcp: Memorystore cannot hold two AUTH strings", () => {
     expect(problemsOf("staging", { "gaia:rotation": JSON.stringify({ redis: 1 }) }, stackOn("staging", "gcp"))).toEqual([
-      "gaia:rotation.redis cannot be rotated on gcp: Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says; remove it.",
+      "gaia:rotation.redis cannot be rotated on gcp: Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as docs/rotation.md says; remove it.",
     ]);
   });
 
   it.each([
-    ["redis", "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says"],
+    ["redis", "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says"],
     ["admin", "Fly Managed Postgres keeps its admin itself"],
     ["chat", "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them"],
   ])("refuses %s on fly with why", (credential, why) => {

@@ -7,7 +7,7 @@ import { byType, planOn, PLATFORM_FIXTURES } from "../support/stacks";
  * Who may do what to which secret, asserted secret by secret and role by role, from a table
  * written here (not from the code's own list of readers): a service reads its own URL, the
  * Redis URL and the CAs; analytics its own URL and the PostgreSQL CA; the owner's and admin's
- * URLs and the admin API key are for operators only (README, "Security").
+ * URLs and the admin API key are for operators only (docs/security.md, "Security").
  */
 const EXPECTED_READERS: Record<string, string[]> = {
   "gaia/production/postgres/owner": [],

@@ -10,7 +10,7 @@ import { holdSetting, releaseSetting } from "./sharedSetting";
 import { SHARED_SERVER } from "./postgres";
 
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
-/** The machine's Redis, which the tests share (README, "Tests"). */
+/** The machine's Redis, which the tests share (README, "From a fresh clone"). */
 const SHARED_REDIS = process.env.GAIA_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /**

@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
  * The real Pulumi CLI (scripts/pulumi-cli.sh: `pulumi` on PATH, or the pinned build that
  * `npm test` makes once), in a project of its own: this project's Pulumi.yaml, the stack files
  * given, a file backend and the passphrase secrets provider, all in a temporary folder. Only
- * what needs no engine runs here (stack init, config); `pulumi up` cannot (README, Known limits).
+ * what needs no engine runs here (stack init, config); `pulumi up` cannot (docs/verification.md, "Known limits").
  */
 export interface CliProject {
   root: string;

@@ -14,7 +14,7 @@ export const ADDED_SERVICES: readonly string[] = SERVICE_ROLE_NAMES.filter((s) =
 export const NOT_A_SERVICE = "not_a_service";
 
 /**
- * The connections the pools need at full overflow, with 10 reserved (README, "Stacks and
+ * The connections the pools need at full overflow, with 10 reserved (docs/configuration.md, "Stacks and
  * configuration"): every service of the access policy holds one pool.
  */
 export function poolConnections(pool: { size: number; maxOverflow: number }): number {

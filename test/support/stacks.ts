@@ -34,7 +34,7 @@ export const PLATFORM_FIXTURES = {
 /**
  * What a stack file says to live on a platform where it asks for more than the platform gives,
  * for any stack file: Fly Managed Postgres has no read replicas, and flyctl cannot select a plan
- * above 4 vCPUs (components/platforms/contracts.ts).
+ * above 4 vCPUs (components/platforms/fly/contracts.ts).
  */
 function fittedTo(platform: CloudPlatform, stack: string, config: Record<string, string>): Record<string, string> {
   if (platform !== "fly") return {};

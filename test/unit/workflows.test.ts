@@ -621,7 +621,7 @@ describe(".github/CODEOWNERS", () => {
     .map((l) => l.split(/\s+/));
 
   it.each([
-    "/.github/", "/policy-pack/", "/policy/", "/stacks/", "/components/config.ts", "/Pulumi.*.yaml", "/components/platforms/",
+    "/.github/", "/policy-pack/", "/policy/", "/stacks/", "/components/config.ts", "/components/core/", "/Pulumi.*.yaml", "/components/platforms/",
     "/package.json", "/package-lock.json", "/ops/", "/scripts/pr-plans.ts",
   ])("gives %s an owner team", (p) => {
     const owners = lines.filter(([pattern]) => pattern === p).at(-1)?.slice(1) ?? [];

@@ -52,7 +52,7 @@ it("takes a service added as the README says, without editing any test", { timeo
   const named = stackNames(copy).filter((stack) => /^ +(serviceRoles|serviceAccounts|apps):\n +[\w-]+: /m.test(readFileSync(path.join(copy, `Pulumi.${stack}.yaml`), "utf8")));
   expect(named).toEqual(expect.arrayContaining(["dev", "staging", "production"]));
   for (const stack of named) edit(`Pulumi.${stack}.yaml`, (text) => withIdentity(text, SERVICE));
-  edit("README.md", (text) =>
+  edit("docs/configuration.md", (text) =>
     text.replace(/^pulumi config set -s qa --path gaia:aws\.serviceRoles\.(\w+) (\S+)\n(?!pulumi config set -s qa --path gaia:aws\.serviceRoles\.)/m, (line, service: string, arn: string) => `${line}pulumi config set -s qa --path gaia:aws.serviceRoles.${SERVICE} ${arn.split(service).join(SERVICE)}\n`),
   );
 

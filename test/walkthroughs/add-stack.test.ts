@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
+import { docBlocks } from "../support/docs";
 import { testsThatUse } from "../support/dependents";
 import { copyProject } from "../support/project";
 import { pulumiCli } from "../support/pulumiCli";
@@ -34,10 +35,9 @@ it("takes a stack added as the README says, without editing any test", { timeout
     return run.stdout;
   };
 
-  // The README's block for a new stack, line by line as written.
-  const readme = readFileSync(path.join(copy, "README.md"), "utf8");
-  const block = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith("pulumi stack init qa\n"));
-  expect(block, "the README's block that adds stack qa").toBeDefined();
+  // The documentation's block for a new stack (docs/configuration.md), line by line as written.
+  const block = docBlocks("sh", copy).find((b) => b.startsWith("pulumi stack init qa\n"));
+  expect(block, "the documentation's block that adds stack qa").toBeDefined();
   for (const line of block!.split("\n").filter(Boolean)) sh(line);
   expect(existsSync(path.join(copy, "Pulumi.qa.yaml"))).toBe(true);
 

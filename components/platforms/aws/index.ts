@@ -98,7 +98,7 @@ export const awsPlatform: Platform<AwsSettings> = {
             ]
           : []),
         ...Object.entries(POSTGRES_TUNING).map(([name, value]) => ({ name, value })),
-        // The limit the pools were checked against (components/platforms/contracts.ts).
+        // The limit the pools were checked against (./contracts.ts).
         ...(classMemory ? [{ name: "max_connections", value: String(maxConnectionsFor(classMemory)), applyMethod: "pending-reboot" }] : []),
       ],
       tags,

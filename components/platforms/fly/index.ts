@@ -23,7 +23,7 @@ export const flyPlatform: Platform<FlySettings> = {
     postgresVersions: MPG_POSTGRES_VERSIONS,
     // Managed Postgres backs up every cluster and restores to a point in time ("fly mpg
     // restore --pitr-time": internal/command/mpg/restore.go), on Fly's own retention and window:
-    // flyctl has no setting for either, and Fly's docs state neither (README, "Fly.io").
+    // flyctl has no setting for either, and Fly's docs state neither (docs/platforms.md, "Fly.io").
     pitrDays: "platform",
     retentionDays: "platform",
     // Its standby serves failover only; flyctl has no read replicas (internal/command/mpg).
@@ -37,7 +37,7 @@ export const flyPlatform: Platform<FlySettings> = {
   contracts: FLY_CONTRACTS,
   cannotRotate: {
     admin: "Fly Managed Postgres keeps its admin itself",
-    redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as the README's \"Rotating credentials\" says",
+    redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says",
     roles: "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them",
   },
 

@@ -28,7 +28,7 @@ const pemBundle = (certs: { cert: string }[]) => certs.map((c) => `${c.cert.trim
 
 /**
  * Cloud SQL flags: the tuning every platform applies, and the connection limit the pools were
- * checked against (components/platforms/contracts.ts). Cloud SQL preloads pg_stat_statements.
+ * checked against (./contracts.ts). Cloud SQL preloads pg_stat_statements.
  */
 function databaseFlags(tier: string, auditLogging: boolean) {
   const memoryMb = parseCloudSqlTier(tier)?.memoryMb;
@@ -74,7 +74,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
   cannotRotate: {
     // https://cloud.google.com/memorystore/docs/redis/about-redis-auth: "the AUTH string can be
     // changed if necessary by toggling AUTH from off to on", one string at a time.
-    redis: "Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as the README's \"Rotating credentials\" says",
+    redis: "Memorystore generates its AUTH string and changes it only when AUTH is turned off and on again, with no overlap: rotate it in a maintenance window as docs/rotation.md says",
   },
 
   validate: (config, s) => missingReaders("gaia:gcp.serviceAccounts", "service account", config, s.serviceAccounts, "production"),
