@@ -1,4 +1,19 @@
 // Pulumi runs the exported function and makes what it returns the stack's outputs.
+import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "./program";
 
-export = gaiaStack;
+/**
+ * The generations the stack's last update applied: its own `rotation` output, read through a
+ * reference to itself. The engine reads a stack reference's outputs from the backend's latest
+ * checkpoint of that stack (builtinProvider.readStackReference, pkg/resource/deploy/builtins.go,
+ * Pulumi v3.274.1), in previews too, so a stack file that would take a credential back or jump
+ * it fails the preview before any resource. None on a stack's first update.
+ */
+async function appliedGenerations(): Promise<Record<string, number> | undefined> {
+  const self = new pulumi.StackReference("gaia-applied", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
+  const details = await self.getOutputDetails("rotation");
+  const value = details.value ?? details.secretValue;
+  return value && typeof value === "object" ? (value as Record<string, number>) : undefined;
+}
+
+export = async () => gaiaStack(await appliedGenerations());

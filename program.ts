@@ -1,13 +1,26 @@
+import * as pulumi from "@pulumi/pulumi";
+import { GaiaConfigError } from "./components/config";
 import { GaiaDatabase } from "./components/gaiaDatabase";
+import { platformOf } from "./components/platforms";
+import { credentialGenerations, rotationStepProblems } from "./components/rotation";
 import { loadStackArgs } from "./stacks/load";
 
 /**
  * The stack: its configuration in, one GaiaDatabase out, and the outputs applications and
  * operators read. A function (not top-level code) so the offline plan and the tests can run
  * it once per stack in one process.
+ *
+ * @param applied the credentials' generations the stack's last update applied (its `rotation`
+ * output, read by ./index.ts); the stack file may keep each or raise it by one, never lower it
+ * or raise it by more (components/rotation.ts, rotationStepProblems). Undefined: nothing known to
+ * compare with (an offline plan, which has no state; a stack's first update).
  */
-export function gaiaStack() {
-  const gaia = new GaiaDatabase("gaia", loadStackArgs());
+export function gaiaStack(applied?: Readonly<Record<string, number>>) {
+  const { args, config } = loadStackArgs();
+  const generations = credentialGenerations(config.rotation, config.services, platformOf(config).cannotRotate);
+  const stepProblems = applied ? rotationStepProblems(applied, generations) : [];
+  if (stepProblems.length > 0) throw new GaiaConfigError(pulumi.getStack(), stepProblems);
+  const gaia = new GaiaDatabase("gaia", args);
   return {
     platform: gaia.config.platform,
     host: gaia.host,
@@ -26,5 +39,8 @@ export function gaiaStack() {
     postgresCa: gaia.postgresCa,
     redisCa: gaia.redisCa,
     secretNames: gaia.secretNames,
+    // What this update applied, once every credential it renews is in place (the URLs and the
+    // admin key come after the roles and stores): a failed update leaves the previous value.
+    rotation: pulumi.unsecret(pulumi.all([gaia.connectionUrls, gaia.redisUrl, gaia.adminUrl, gaia.adminApiKey, gaia.secretNames]).apply(() => generations)),
   };
 }

@@ -85,3 +85,25 @@ export function rotationProblems(rotation: Record<string, number>, services: rea
         : `gaia:rotation.${key} names no credential of this stack: use ${known.join(", ")}.`;
     });
 }
+
+/** Each credential of the stack the platform rotates, at its generation: what an update applies, and the stack's `rotation` output. */
+export function credentialGenerations(rotation: Record<string, number>, services: readonly string[], refused: CannotRotate): Record<string, number> {
+  return Object.fromEntries(rotatableCredentials(services, refused).map((credential) => [credential, generationOf(rotation, credential)]));
+}
+
+/**
+ * Why an update from the applied generations to the stack file's cannot run, credential by
+ * credential: a generation below the applied one renews the login its clients hold now (the
+ * slot that was current gets the keeper it had before: slotKeepers), and one more than a step
+ * above renews both slots at once. A credential with no applied generation (new, or a stack
+ * deployed before the output existed) is not compared.
+ */
+export function rotationStepProblems(applied: Readonly<Record<string, number>>, wanted: Readonly<Record<string, number>>): string[] {
+  return Object.entries(wanted).flatMap(([credential, to]) => {
+    const from = applied[credential];
+    if (from === undefined || to === from || to === from + 1) return [];
+    return to < from
+      ? [`gaia:rotation takes ${credential} back from generation ${from}, which the stack applied, to ${to}: that would renew the login its clients use now. Deploy the stack file that raised it (git pull), or set gaia:rotation so that ${credential} is at ${from} or ${from + 1}.`]
+      : [`gaia:rotation moves ${credential} from generation ${from}, which the stack applied, to ${to} in one update: that would renew both of its logins at once. Raise it by one per \`pulumi up\`: set it so that ${credential} is at ${from + 1}.`];
+  });
+}

@@ -1,15 +1,21 @@
 /**
  * Rotates credentials with no downtime: `npm run rotate -- <stack> [credential ...|--all]`.
  * Raises each credential's generation in the stack's config (`gaia:rotation`, see
- * components/rotation.ts), runs `pulumi up` through Pulumi's Automation API, checks that each
- * rotated credential logs in, and prints what rotated: login names and generations, never a
- * secret. Needs what `pulumi up -s <stack>` needs (the CLI, its backend, cloud credentials).
+ * components/rotation.ts) by one from what the stack last applied (its `rotation` output), runs
+ * `pulumi up` through Pulumi's Automation API, checks that each rotated credential logs in, and
+ * prints what rotated: login names and generations, never a secret. Needs what
+ * `pulumi up -s <stack>` needs (the CLI, its backend, cloud credentials).
+ *
+ * Idempotent: a credential named twice is rotated once, and a run after one whose update failed
+ * finds the stack file one step ahead of what was applied and finishes that step instead of
+ * raising it again, so no sequence of runs moves a credential by more than one per update.
  */
 import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { platformNamed } from "../components/platforms";
-import { rotatableCredentials, whyNotRotatable } from "../components/rotation";
+import { generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
+import { redact } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
@@ -20,6 +26,8 @@ export interface RotationStack {
   setConfigValue(key: string, value: string): Promise<void>;
   /** `pulumi up`; the stack's outputs, secrets decrypted. */
   up(): Promise<Record<string, unknown>>;
+  /** The outputs of the stack's last successful update (`pulumi stack output`), secrets decrypted. */
+  outputs(): Promise<Record<string, unknown>>;
 }
 
 /** A request that cannot be carried out, said in one sentence; nothing was changed. */
@@ -44,25 +52,38 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const cannotRotate = platformNamed(raw.platform ?? "")?.cannotRotate ?? {};
   const known = rotatableCredentials(services, cannotRotate);
   const all = rest.includes("--all");
-  const named = rest.filter((a) => a !== "--all");
+  // A credential named twice is rotated once.
+  const named = [...new Set(rest.filter((a) => a !== "--all"))];
   const unknown = named.filter((c) => !known.includes(c));
   const refused = unknown.map((c) => [c, whyNotRotatable(c, services, cannotRotate)] as const).find(([, why]) => why);
   if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
   if (unknown.length) throw new RotationError(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not a credential of stack ${stack}: use ${known.join(", ")} or --all.`);
   if (!all && named.length === 0) throw new RotationError(`name the credentials to rotate (${known.join(", ")}) or --all.`);
 
-  const target = await (options.open ?? openStack)(stack, root);
-  const bumps: { key: string; from: number }[] = [];
-  for (const key of all ? ["all"] : named) {
-    const from = Number((await target.getConfigValue(`gaia:rotation.${key}`)) ?? 0);
-    await target.setConfigValue(`gaia:rotation.${key}`, String(from + 1));
-    bumps.push({ key, from });
+  const target = await (options.open ?? openStack)(stack, root).catch((error: unknown) => {
+    throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${firstLine(error)}): nothing was changed.`);
+  });
+  const applied = (await target.outputs().catch(() => ({} as Record<string, unknown>))).rotation as Record<string, number> | undefined;
+  if (!applied) {
+    throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);
   }
-  const outputs = await target.up();
-  const rotated = all ? known : named;
+  const file = JSON.parse((await target.getConfigValue("gaia:rotation")) ?? "{}") as Record<string, number>;
+  const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
+  for (const { key, from, to } of steps) if (to !== from) await target.setConfigValue(`gaia:rotation.${key}`, String(to));
+  let outputs: Record<string, unknown>;
+  try {
+    outputs = await target.up();
+  } catch (error) {
+    const asked = steps.map(({ key, to }) => `${key} at ${to}`).join(", ");
+    throw new RotationError(
+      `pulumi up failed (${redact(firstLine(error))}): the stack file asks for ${asked} and the stack still holds what it applied before, which keeps working; ` +
+        `run \`npm run rotate -- ${stack} ${all ? "--all" : named.join(" ")}\` again to finish this rotation (it will not raise the generations again).`,
+    );
+  }
+  const bumps = steps;  const rotated = all ? known : named;
   const urls = (outputs.connectionUrls ?? {}) as Record<string, string>;
   const logsIn = options.logsIn ?? credentialLogsIn;
-  const lines = bumps.map(({ key, from }) => `gaia:rotation.${key}: ${from} -> ${from + 1}`);
+  const lines = bumps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
   for (const credential of rotated) {
     if (credential === "redis") {
       await logsIn("redis", String(outputs.redisUrl ?? ""), String(outputs.redisCa ?? ""));
@@ -83,6 +104,33 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   return lines;
 }
 
+/**
+ * One key of `gaia:rotation` (a credential, or `all` for every one): its value in the stack
+ * file now (`from`) and the value that moves each of its credentials one step from what the
+ * stack applied (`to`). Where the file is already one step ahead for each (a run whose update
+ * failed), the step is finished, not taken again (`resumed`). Anything else (the file behind
+ * what was applied, more than one step ahead, or `all` with some credentials ahead and some
+ * not) is refused in one sentence.
+ */
+export function rotationStep(key: string, credentials: readonly string[], file: Record<string, number>, applied: Record<string, number>, stack: string) {
+  const from = file[key] ?? 0;
+  const ahead = credentials.map((c) => ({ c, by: generationOf(file, c) - (applied[c] ?? generationOf(file, c)) }));
+  if (ahead.every(({ by }) => by === 0)) return { key, from, to: from + 1, resumed: false };
+  if (ahead.every(({ by }) => by === 1)) return { key, from, to: from, resumed: true };
+  const odd = ahead.find(({ by }) => by !== 0 && by !== 1) ?? ahead.find(({ by }) => by === 1)!;
+  throw new RotationError(
+    odd.by < 0 ? `the stack file has ${odd.c} at generation ${generationOf(file, odd.c)}, behind the ${applied[odd.c]} stack ${stack} applied: use the stack file that raised it (git pull); nothing was changed.`
+    : odd.by > 1 ? `the stack file has ${odd.c} at generation ${generationOf(file, odd.c)}, ${odd.by} ahead of the ${applied[odd.c]} stack ${stack} applied: set gaia:rotation so that it is at most one ahead; nothing was changed.`
+    : `${odd.c} has a rotation the stack has not applied yet (generation ${generationOf(file, odd.c)}, applied ${applied[odd.c]}): finish it first with \`npm run rotate -- ${stack} ${odd.c}\`; nothing was changed.`,
+  );
+}
+
+/** The line of an error that says what failed: the first naming an error (the engine's and the CLI's put a header first), or else the first. */
+const firstLine = (error: unknown) => {
+  const lines = (error instanceof Error ? error.message : String(error)).split("\n").map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /\berror\b/i.test(l)) ?? lines[0] ?? "no message";
+};
+
 /** The stack through Pulumi's Automation API (a local program in `root`; scripts/lib/automation.ts). */
 export async function openStack(stack: string, root: string, options: AutomationOptions = {}): Promise<RotationStack> {
   const { LocalWorkspace, workspaceOptions } = await automation(options);
@@ -91,6 +139,7 @@ export async function openStack(stack: string, root: string, options: Automation
     getConfigValue: async (key) => s.getConfig(key, true).then((v) => v.value, () => undefined),
     setConfigValue: (key, value) => s.setConfig(key, { value }, true),
     up: async () => outputValues((await withProgress((onOutput) => s.up({ onOutput }))).outputs),
+    outputs: async () => outputValues(await s.outputs()),
   };
 }
 
@@ -126,6 +175,7 @@ if (require.main === module) {
   rotate(process.argv.slice(2)).then(
     (lines) => console.log(lines.join("\n")),
     (error: unknown) => {
+      // An expected failure is one sentence; anything else shows where it came from.
       console.error(error instanceof RotationError ? error.message : error);
       process.exit(1);
     },

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "../../program";
-import { encryptedPaths, resolveConfig, type GaiaConfig } from "../../components/config";
+import { encryptedPaths, type GaiaConfig } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
 import { cloudId, cloudState } from "./cloudMocks";
 
@@ -103,7 +103,7 @@ async function runPlan(
   pulumi.runtime.setAllConfig(config, secretKeys);
   // This project's bad configuration fails here, as the program's first line fails under the
   // engine, before even the stack resource exists.
-  const notDecrypted = program === gaiaStack ? encryptedPaths(loadStackArgs()).map((p) => `gaia:${p}`) : [];
+  const notDecrypted = program === gaiaStack ? encryptedPaths(loadStackArgs().args).map((p) => `gaia:${p}`) : [];
   let environment: GaiaConfig | undefined;
   let outputs: Record<string, unknown> | undefined;
   let failure: unknown;
@@ -136,8 +136,7 @@ async function runPlan(
       // with that error; the stack itself is left to close without outputs.
       try {
         if (program === gaiaStack) {
-          const args = loadStackArgs();
-          environment = resolveConfig(args.environment ?? stack, args as unknown as Record<string, unknown>);
+          environment = loadStackArgs().config;
         }
         outputs = program();
       } catch (error) {

@@ -35,7 +35,8 @@ export function summaryLines(config: GaiaConfig): string[] {
       (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),
     ...alertsLines(config, maxConnections),
     `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]} (passwords redacted), log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
-    `  credentials:  rotation generations ${JSON.stringify(config.rotation)}`,
+    // The plan has no state: what the stack applied is compared with these only by the engine's run (program.ts).
+    `  credentials:  rotation generations ${JSON.stringify(config.rotation)} (assumed at most one step from what the stack applied; \`pulumi up\` checks)`,
   ];
 }
 

@@ -79,7 +79,9 @@ describe("the README's config commands", () => {
     for (const service of SERVICE_ROLE_NAMES) expect(commands.filter((c) => c.startsWith(`pulumi config set -s qa --path gaia:aws.serviceRoles.${service} `)), service).toHaveLength(1);
   });
 
-  it("run as written with the Pulumi CLI, and every stack they make plans with what they set", async () => {
+  // Every config line of the docs through the real CLI, each a process of a second or more: about a
+  // minute on a quiet 2-core machine, so the default 60 s is no bound for it.
+  it("run as written with the Pulumi CLI, and every stack they make plans with what they set", { timeout: 240_000 }, async () => {
     // The committed stack files, as a clone has them; `npm` is the project's, with its local server's files elsewhere.
     const stackFiles = ["local", "dev", "staging", "production"].map((s) => path.join(PROJECT_ROOT, `Pulumi.${s}.yaml`));
     const project = cliProject(stackFiles);

@@ -25,28 +25,43 @@ function localProject() {
   const pulumiRoot = path.dirname(path.dirname(project.cli));
   const envVars = Object.fromEntries(Object.entries(project.env).filter((e): e is [string, string] => e[1] !== undefined));
   const updates: Record<string, unknown>[] = [];
+  /** What the stack's last successful update left as its outputs, as the engine keeps them in the state; none before the first. */
+  const state: { outputs: Record<string, unknown> } = { outputs: {} };
+  const failing = { updates: 0 };
+  const planned = async (stack: string, root: string) => {
+    const { config, secretKeys } = readStackConfig(stack, { root, pulumi: project.cli, env: project.env });
+    return outputValues((await planStack(stack, config, secretKeys)).outputs);
+  };
   const open = async (stack: string, root: string): Promise<RotationStack> => {
     const real = await openStack(stack, root, { pulumiRoot, envVars });
     return {
       ...real,
-      // In place of the engine: the program under the mocked runtime with the config the CLI now holds.
+      // In place of the engine: the program under the mocked runtime with the config the CLI now
+      // holds; a failing update (as an unreachable server fails it) leaves the outputs as they were.
       up: async () => {
-        const { config, secretKeys } = readStackConfig(stack, { root, pulumi: project.cli, env: project.env });
-        const plan = await planStack(stack, config, secretKeys);
-        const outputs = outputValues(plan.outputs);
+        if (failing.updates > 0) {
+          failing.updates--;
+          throw new Error("update failed:\n  postgresql:index:Role (gaia_local_chat_b): error: dial tcp 127.0.0.1:5432: connect: connection refused");
+        }
+        const outputs = await planned(stack, root);
         updates.push(outputs);
+        state.outputs = outputs;
         return outputs;
       },
+      outputs: async () => state.outputs,
     };
   };
+  /** The stack as a first `pulumi up` leaves it. */
+  const deploy = async () => void (state.outputs = await planned("local", project.root));
   const checked: string[] = [];
   const logsIn = async (kind: string, url: string) => void checked.push(`${kind} ${decodeURIComponent(new URL(url).username)}`);
-  return { project, updates, checked, options: { root: project.root, open, logsIn } };
+  return { project, updates, checked, failing, deploy, options: { root: project.root, open, logsIn } };
 }
 
 describe("npm run rotate", () => {
   it("raises the generation through the CLI, updates, checks the new login, and prints no secret", async () => {
-    const { project, updates, checked, options } = localProject();
+    const { project, updates, checked, deploy, options } = localProject();
+    await deploy();
     const lines = await rotate(["local", "chat"], options);
     expect(lines).toEqual(["gaia:rotation.chat: 0 -> 1", "chat rotated: now login gaia_local_chat_b, which logs in"]);
     expect(readStackFile("local", project.root).config["gaia:rotation"]).toBe('{"chat":1}');
@@ -75,7 +90,8 @@ describe("npm run rotate", () => {
     [["local", "chat", "admin"], "admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL."],
     [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
   ])("refuses %j in one sentence and changes nothing", async (args, message) => {
-    const { project, updates, options } = localProject();
+    const { project, updates, deploy, options } = localProject();
+    await deploy();
     const before = readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8");
     await expect(rotate(args, options)).rejects.toThrow(new RotationError(message));
     expect(readFileSync(path.join(project.root, "Pulumi.local.yaml"), "utf8")).toBe(before);
@@ -92,6 +108,50 @@ describe("npm run rotate", () => {
     const before = readFileSync(flyStack, "utf8");
     await expect(rotate(["qa", credential], options)).rejects.toThrow(new RotationError(message));
     expect(readFileSync(flyStack, "utf8")).toBe(before);
+    expect(updates).toEqual([]);
+  });
+
+  it("moves chat one step at most through two failed updates and a doubled name, each failure one sentence that says what to run", async () => {
+    const { project, updates, failing, deploy, options } = localProject();
+    await deploy();
+    const chat = () => JSON.parse(readStackFile("local", project.root).config["gaia:rotation"] ?? "{}").chat ?? 0;
+    failing.updates = 2;
+    for (let run = 0; run < 2; run++) {
+      const failure = await rotate(["local", "chat"], options).then(() => undefined, (error: unknown) => error);
+      expect(failure).toBeInstanceOf(RotationError);
+      const message = (failure as Error).message;
+      expect(message).toBe(
+        "pulumi up failed (postgresql:index:Role (gaia_local_chat_b): error: dial tcp 127.0.0.1:5432: connect: connection refused): the stack file asks for chat at 1 and the stack still holds what it applied before, which keeps working; " +
+          "run `npm run rotate -- local chat` again to finish this rotation (it will not raise the generations again).",
+      );
+      expect(message, "one sentence, no stack trace").not.toContain("\n");
+      expect(chat(), `after failed run ${run + 1}`).toBe(1);
+    }
+    expect(updates).toEqual([]);
+    const lines = await rotate(["local", "chat", "chat"], options);
+    expect(lines[0]).toBe("gaia:rotation.chat: 1 (the step the stack file already asked for, finished now)");
+    expect(chat()).toBe(1);
+    expect(updates).toHaveLength(1);
+    expect(new URL((updates[0]!.connectionUrls as Record<string, string>).chat!).username).toBe("gaia_local_chat_b");
+    // Applied now: the next run takes the next step, one.
+    expect((await rotate(["local", "chat", "chat"], options))[0]).toBe("gaia:rotation.chat: 1 -> 2");
+  });
+
+  it("refuses a stack file behind or ahead of what the stack applied, and a stack with nothing applied, changing nothing", async () => {
+    const { project, updates, deploy, options } = localProject();
+    const stackFile = path.join(project.root, "Pulumi.local.yaml");
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(new RotationError("stack local has no applied generations (its `rotation` output): run `pulumi up -s local` once with this version, then rotate; nothing was changed."));
+    project.pulumi("config", "set", "-s", "local", "--path", "gaia:rotation.chat", "2");
+    await deploy();
+    project.pulumi("config", "set", "-s", "local", "--path", "gaia:rotation.chat", "1");
+    let before = readFileSync(stackFile, "utf8");
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(new RotationError("the stack file has chat at generation 1, behind the 2 stack local applied: use the stack file that raised it (git pull); nothing was changed."));
+    project.pulumi("config", "set", "-s", "local", "--path", "gaia:rotation.chat", "4");
+    before = readFileSync(stackFile, "utf8");
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(new RotationError("the stack file has chat at generation 4, 2 ahead of the 2 stack local applied: set gaia:rotation so that it is at most one ahead; nothing was changed."));
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    project.pulumi("config", "set", "-s", "local", "--path", "gaia:rotation.chat", "3");
+    await expect(rotate(["local", "--all"], options)).rejects.toThrow(new RotationError("chat has a rotation the stack has not applied yet (generation 3, applied 2): finish it first with `npm run rotate -- local chat`; nothing was changed."));
     expect(updates).toEqual([]);
   });
 

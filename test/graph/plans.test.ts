@@ -57,7 +57,7 @@ describe("plans a reviewer reads first", () => {
       "  alerts:       CPU > 80%, < 100 GB storage left, > 2883 connections, replica lag > 30 s, Redis memory > 80%",
       "  alerts to:    arn:aws:sns:us-east-1:123456789012:gaia-production-alerts",
       "  audit log:    pgaudit ddl,role (passwords redacted), log_statement none, connections and disconnections",
-      "  credentials:  rotation generations {}",
+      "  credentials:  rotation generations {} (assumed at most one step from what the stack applied; `pulumi up` checks)",
       "",
     ]);
     expect(committed("dev")).toContain("  backups:      1 day(s) of daily snapshots, no point-in-time recovery\n");

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { unwrap } from "../../scripts/lib/cloudMocks";
-import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { planProgram, planStack, type StackPlan } from "../../scripts/lib/offline";
+import { gaiaStack } from "../../program";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
@@ -208,5 +209,33 @@ describe("Redis's rotation", () => {
     expect(problemsOf("staging", { "gaia:rotation": JSON.stringify({ [credential]: 1 }) }, stackOn("staging", "fly"))).toEqual([
       `gaia:rotation.${credential} cannot be rotated on fly: ${why}; remove it.`,
     ]);
+  });
+});
+
+describe("the program's check of the stack file against what the stack applied", () => {
+  const local = readStackFile("local").config;
+  const run = (rotation: Record<string, number>, applied: Record<string, number> | undefined) =>
+    planProgram("local", { ...local, "gaia:rotation": JSON.stringify(rotation) }, () => gaiaStack(applied));
+  const refusal = async (rotation: Record<string, number>, applied: Record<string, number>) => {
+    const failure = await run(rotation, applied).then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(GaiaConfigError);
+    return (failure as GaiaConfigError).problems;
+  };
+
+  it("takes a step of one or none for each credential, and outputs what it applied", async () => {
+    const plan = await run({ chat: 1 }, { owner: 0, analytics: 0, chat: 0, assets: 0, auth: 0, redis: 0, adminApiKey: 0 });
+    expect(plan.outputs.rotation?.value).toEqual({ owner: 0, analytics: 0, chat: 1, assets: 0, auth: 0, redis: 0, adminApiKey: 0, ...Object.fromEntries(SERVICE_ROLE_NAMES.filter((s) => !["chat", "assets", "auth"].includes(s)).map((s) => [s, 0])) });
+    expect((await run({ chat: 1 }, { chat: 1 })).outputs.rotation?.value).toMatchObject({ chat: 1 });
+  });
+
+  it("refuses a credential taken back or moved two steps, before any resource, saying what to set", async () => {
+    const registered: string[] = [];
+    const back = await refusal({ chat: 1 }, { chat: 2 });
+    expect(back).toEqual(["gaia:rotation takes chat back from generation 2, which the stack applied, to 1: that would renew the login its clients use now. Deploy the stack file that raised it (git pull), or set gaia:rotation so that chat is at 2 or 3."]);
+    expect(await refusal({ all: 1, chat: 1 }, { chat: 0, auth: 1 })).toEqual([
+      "gaia:rotation moves chat from generation 0, which the stack applied, to 2 in one update: that would renew both of its logins at once. Raise it by one per `pulumi up`: set it so that chat is at 1.",
+    ]);
+    await planProgram("local", { ...local, "gaia:rotation": JSON.stringify({ chat: 3 }) }, () => gaiaStack({ chat: 1 }), { onRegister: (type) => void registered.push(type) }).catch(() => undefined);
+    expect(registered, "no resource but the stack itself").toEqual(["pulumi:pulumi:Stack"]);
   });
 });
