@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync, inflateSync } from "node:zlib";
@@ -29,7 +29,9 @@ export function registerSecret(secret: string): string {
 export function canaryFile(kind: "logs" | "outputs", label: string): string | undefined {
   const dir = canaryDir();
   if (!dir) return undefined;
-  mkdirSync(path.join(dir, kind), { recursive: true });
+  // Kept for inspection when a run fails, so listed by its owner only: what it holds may be a leak.
+  // The embedded servers, which run as the `postgres` system user, must still enter `logs` to write theirs.
+  mkdirSync(path.join(dir, kind), { recursive: true, mode: kind === "logs" ? 0o711 : 0o700 });
   return path.join(dir, kind, `${label.replace(/[^\w.-]/g, "_")}-${process.pid}-${Date.now()}.log`);
 }
 
@@ -48,7 +50,7 @@ export function providerSideDir(label: string): string {
 /** Keeps what a command printed, for the end-of-run search. */
 export function recordOutput(label: string, ...texts: string[]): void {
   const file = canaryFile("outputs", label);
-  if (file) appendFileSync(file, texts.join("\n"));
+  if (file) appendFileSync(file, texts.join("\n"), { mode: 0o600 });
 }
 
 export function registeredSecrets(dir: string): string[] {
@@ -64,12 +66,36 @@ export interface Leak {
 }
 
 export interface LeakSearch {
-  /** Files last modified before this (ms since the epoch) are not read: for folders the run shares with others. */
+  /**
+   * Files whose status last changed before this (ms since the epoch) are not read: for folders the
+   * run shares with others. The change time, not the modification time, which a tool may set back
+   * (utimes: tar, cp -p); nothing but the clock sets the change time.
+   */
   since?: number;
   /** Paths not searched, folders with all they hold (the registry of secrets itself, toolchains' caches). */
   skip?: (path: string) => boolean;
   /** Where to start reading a file the run appended to (a server log that was there before). */
   fromOffset?: Record<string, number>;
+  /** Collects the files that could not be read (permissions), which the run's report names. */
+  unreadable?: string[];
+}
+
+const CHUNK = 64 * 1024 * 1024;
+const OVERLAP = 64 * 1024;
+
+function inChunks(file: string, from: number, size: number, secrets: readonly string[]): Leak[] {
+  const leaks: Leak[] = [];
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(CHUNK + OVERLAP);
+    for (let at = from; at < size; at += CHUNK) {
+      const read = readSync(fd, buffer, 0, buffer.length, at);
+      leaks.push(...findLeaksIn(`${file} (at byte ${at})`, buffer.subarray(0, read).toString("latin1"), secrets));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return leaks;
 }
 
 /**
@@ -102,11 +128,18 @@ export function findLeaks(roots: string[], secrets: readonly string[], options: 
       for (const entry of entries) visit(path.join(file, entry));
       return;
     }
-    if (!stat.isFile() || (options.since !== undefined && stat.mtimeMs < options.since)) return;
+    if (!stat.isFile() || (options.since !== undefined && Math.max(stat.ctimeMs, stat.mtimeMs) < options.since)) return;
+    const from = options.fromOffset?.[file] ?? 0;
+    if (stat.size - from > CHUNK) {
+      // Too big to read at once (a string holds 512 MiB at most): in pieces that overlap by more than a secret's length.
+      leaks.push(...inChunks(file, from, stat.size, secrets));
+      return;
+    }
     let bytes: Buffer;
     try {
-      bytes = readFileSync(file).subarray(options.fromOffset?.[file] ?? 0);
-    } catch {
+      bytes = readFileSync(file).subarray(from);
+    } catch (error) {
+      options.unreadable?.push(`${file} (${(error as NodeJS.ErrnoException).code ?? "unreadable"})`);
       return;
     }
     leaks.push(...findLeaksIn(file, bytes.toString("latin1"), secrets));
@@ -154,9 +187,13 @@ export function findLeaksIn(label: string, text: string, secrets: readonly strin
     ...(within.match(GENERATED_SECRET) ?? []).map((match) => ({ file: where, secret: shorten(match) })),
     ...forms.filter((secret) => within.includes(secret)).map((secret) => ({ file: where, secret: shorten(secret) })),
   ];
+  // Base64 wrapped at 76 columns (MIME, coreutils base64) or 64 (PEM) is read unwrapped too.
+  const unwrapped = /^[A-Za-z0-9+/]{60,76}\r?$/m.test(text) ? text.replace(/(?<=^[A-Za-z0-9+/]{60,76})\r?\n/gm, "") : "";
   return [
     ...search(label, text),
-    ...search(`${label} (base64)`, base64Runs(text)),
+    ...search(`${label} (base64)`, base64Runs(text) + (unwrapped ? `\n${base64Runs(unwrapped)}` : "")),
+    // JSON's \u escapes, as JSON.stringify writes some characters and other tools write all.
+    ...(text.includes("\\u") ? search(`${label} (JSON escapes)`, text.replace(/\\u([0-9a-fA-F]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))) : []),
     ...search(`${label} (hex)`, hexRuns(text)),
     ...(text.includes("\0") ? search(`${label} (UTF-16)`, utf16Runs(text)) : []),
   ];

@@ -50,6 +50,7 @@ export default async function setup() {
       await noProcessLeft(dir);
       const secrets = registeredSecrets(dir);
       const home = homedir();
+      const unreadable: string[] = [];
       const leaks: Leak[] = [
         ...findLeaks([dir], secrets, { skip: (file) => isRegistry(dir, file) }),
         ...findLeaks([home, "/dev/shm", ...checkoutChanges(), "/tmp", "/var/tmp"], secrets, {
@@ -57,13 +58,15 @@ export default async function setup() {
           skip: (file) =>
             // The run's own folder, searched whole above, and other runs' (each searches its own), but not a run's this one is nested in.
             file === dir || (/\/gaia-canary-[^/]+$/.test(file) && !dir.startsWith(`${file}/`)) || /\/gaia-canary-[^/]+\/(secrets|provider-side)$/.test(file) ||
-            // Toolchains' caches and installed packages, which hold no file a test writes; the checkout's own files are read through git.
-            path.basename(file) === "node_modules" ||
-            [PROJECT_ROOT, ...["go", ".cache/go-build", ".npm", ".pyenv", ".rustup", ".cargo"].map((d) => path.join(home, d))].includes(file),
+            // Toolchains' caches and installed packages that nothing changed during the run (npm's logs are read); the checkout's own files are read through git.
+            (path.basename(file) === "node_modules" && changedBefore(file, started)) ||
+            [PROJECT_ROOT, ...["go", ".cache/go-build", ".npm/_cacache", ".npm/_npx", ".pyenv", ".rustup", ".cargo"].map((d) => path.join(home, d))].includes(file),
         }),
-        ...(machineLog ? findLeaks([machineLog.file], secrets, { fromOffset: { [machineLog.file]: machineLog.offset } }) : []),
+        ...(machineLog ? findLeaks([machineLog.file], secrets, { fromOffset: { [machineLog.file]: machineLog.offset }, unreadable }) : []),
         ...(await redisLeaks(SHARED_REDIS, secrets)),
       ];
+      // A log this user may not read is not "searched and clean": say so, and fail.
+      if (unreadable.length > 0) throw new Error(`secret canary: could not read ${unreadable.join(", ")}: run the tests as a user who may (the PostgreSQL log is postgres:adm 0640 on Debian).`);
       if (leaks.length > 0) {
         const bySecret = new Map<string, Set<string>>();
         for (const leak of leaks) bySecret.set(leak.secret, (bySecret.get(leak.secret) ?? new Set()).add(leak.file));
@@ -142,6 +145,9 @@ export async function redisLeaks(url: string, secrets: readonly string[]): Promi
       }
     }
     leaks.push(...findLeaksIn("redis SLOWLOG", JSON.stringify(await client.sendCommand(["SLOWLOG", "GET", "-1"])), secrets));
+    // The server's own settings (masterauth, requirepass) and the functions loaded into it, with their code.
+    leaks.push(...findLeaksIn("redis CONFIG", JSON.stringify(await client.sendCommand(["CONFIG", "GET", "*"])), secrets));
+    leaks.push(...findLeaksIn("redis FUNCTION LIST", JSON.stringify(await client.sendCommand(["FUNCTION", "LIST", "WITHCODE"]).catch(() => null)), secrets));
   } finally {
     await client.quit();
   }
@@ -198,4 +204,13 @@ async function logEveryStatement(): Promise<{ file: string; offset: number; rest
   const stateFile = path.join("/tmp", `gaia-test-pg-logging-${new URL(SHARED_SERVER).port || "5432"}.json`);
   await holdSetting(stateFile, readPrevious, () => set(LOGGING));
   return { file, offset: statSync(file).size, restore: () => releaseSetting<Record<string, string | null>>(stateFile, set).then(() => undefined) };
+}
+
+/** Whether a folder's entries last changed before `time` (a file added or removed in it changes the folder's change time). */
+function changedBefore(folder: string, time: number): boolean {
+  try {
+    return statSync(folder).ctimeMs < time;
+  } catch {
+    return true;
+  }
 }

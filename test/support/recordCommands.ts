@@ -1,5 +1,5 @@
 import childProcess, { type ChildProcess } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import fs, { appendFileSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import { promisify } from "node:util";
 import { canaryFile, recordOutput } from "./canary";
@@ -30,54 +30,89 @@ import { canaryFile, recordOutput } from "./canary";
  * error, which a failure shows, is kept like any other.
  */
 type Fn = (...args: unknown[]) => unknown;
-const label = (file: unknown) => `command-${String(file).split("/").pop()}`;
+/** A file name for a command's output: the program's own name, never the rest of a command line (which may hold a secret). */
+const label = (file: unknown) => `command-${(String(file).trim().split(/\s+/)[0] ?? "").split("/").pop()!.replace(/[^\w.-]/g, "_").slice(0, 40)}`;
 const handsOverSecrets = (args: unknown[]) => [args[0], ...(Array.isArray(args[1]) ? args[1] : [])].some((a) => /(^|\s)--show-secrets(\s|$)/.test(String(a)));
 const text = (value: unknown) => (typeof value === "string" ? value : Buffer.isBuffer(value) ? value.toString("latin1") : "");
+
+/** Where a command's options sit among its arguments: after the argument list when there is one. */
+const optionsAt = (args: unknown[], name: string) => (name === "execSync" ? 1 : Array.isArray(args[1]) ? 2 : 1);
+
+/**
+ * The arguments with an inherited standard output or error made a pipe (which fds were), so
+ * what the command prints can be recorded and then passed on; a detached command is left alone.
+ */
+function piped(args: unknown[], at: number): { args: unknown[]; inherited: number[] } {
+  const options = (args[at] ?? {}) as childProcess.SpawnOptions;
+  const stdio = typeof options.stdio === "string" ? [options.stdio, options.stdio, options.stdio] : [...(options.stdio ?? [])];
+  const inherited = [1, 2].filter((fd) => !options.detached && [fd, "inherit", fd === 1 ? process.stdout : process.stderr].includes(stdio[fd] as never));
+  if (inherited.length === 0) return { args, inherited };
+  for (const fd of inherited) stdio[fd] = "pipe";
+  const copy = [...args];
+  while (copy.length < at) copy.push(undefined);
+  copy[at] = { ...options, stdio };
+  return { args: copy, inherited };
+}
+
+const passOn = (fd: number, chunk: unknown) => {
+  if (typeof chunk === "string" || chunk instanceof Uint8Array) (fd === 1 ? process.stdout : process.stderr).write(chunk);
+};
 
 function wrapChildProcess(): void {
   const cp = childProcess as unknown as Record<string, Fn>;
   for (const name of ["execFileSync", "execSync"]) {
     const original = cp[name]!;
-    cp[name] = function (this: unknown, ...args: unknown[]) {
+    cp[name] = function (this: unknown, ...given: unknown[]) {
+      // Only stdout is returned; an inherited stderr is piped and passed on when the command ends.
+      const { args, inherited } = piped(given, optionsAt(given, name));
       try {
         const out = original.apply(this, args);
         if (!handsOverSecrets(args)) recordOutput(label(args[0]), text(out));
-        return out;
+        if (inherited.includes(1)) passOn(1, out);
+        return inherited.includes(1) ? null : out;
       } catch (error) {
         const e = error as { stdout?: unknown; stderr?: unknown };
         recordOutput(label(args[0]), handsOverSecrets(args) ? "" : text(e.stdout), text(e.stderr));
+        for (const fd of inherited) passOn(fd, fd === 1 ? e.stdout : e.stderr);
         throw error;
       }
     };
   }
   const spawnSync = cp.spawnSync!;
-  cp.spawnSync = function (this: unknown, ...args: unknown[]) {
-    const result = spawnSync.apply(this, args) as { stdout?: unknown; stderr?: unknown };
+  cp.spawnSync = function (this: unknown, ...given: unknown[]) {
+    const { args, inherited } = piped(given, optionsAt(given, "spawnSync"));
+    const result = spawnSync.apply(this, args) as { stdout?: unknown; stderr?: unknown; output?: unknown[] };
     recordOutput(label(args[0]), handsOverSecrets(args) ? "" : text(result.stdout), text(result.stderr));
+    for (const fd of inherited) {
+      passOn(fd, fd === 1 ? result.stdout : result.stderr);
+      // What the caller asked for: nothing captured where it inherited.
+      if (fd === 1) result.stdout = null;
+      else result.stderr = null;
+      if (Array.isArray(result.output)) result.output[fd] = null;
+    }
     return result;
   };
 
   const spawn = cp.spawn!;
-  cp.spawn = function (this: unknown, ...args: unknown[]) {
-    const at = Array.isArray(args[1]) ? 2 : 1;
-    const options = (args[at] ?? {}) as childProcess.SpawnOptions;
-    const stdio = typeof options.stdio === "string" ? [options.stdio, options.stdio, options.stdio] : [...(options.stdio ?? [])];
-    const inherited = [1, 2].filter((fd) => !options.detached && [fd, "inherit", fd === 1 ? process.stdout : process.stderr].includes(stdio[fd] as never));
-    if (inherited.length > 0) {
-      for (const fd of inherited) stdio[fd] = "pipe";
-      args = [...args];
-      args[at] = { ...options, stdio };
-    }
+  cp.spawn = function (this: unknown, ...given: unknown[]) {
+    const { args, inherited } = piped(given, optionsAt(given, "spawn"));
     const child = spawn.apply(this, args) as ChildProcess;
     const file = canaryFile("outputs", label(args[0]));
-    for (const fd of [1, 2]) {
-      const stream = child.stdio[fd];
-      if (!stream || (fd === 1 && handsOverSecrets(args))) continue;
-      stream.on("data", (chunk: Buffer | string) => {
-        if (file) appendFileSync(file, chunk);
-        if (inherited.includes(fd)) (fd === 1 ? process.stdout : process.stderr).write(chunk);
-      });
-    }
+    record(child, file, inherited, handsOverSecrets(args));
+    return child;
+  };
+
+  // fork inherits this process's output unless `silent`: made silent, and passed on as spawn's.
+  const fork = cp.fork!;
+  cp.fork = function (this: unknown, ...given: unknown[]) {
+    const at = Array.isArray(given[1]) ? 2 : 1;
+    const options = (given[at] ?? {}) as childProcess.ForkOptions;
+    const inherits = !options.silent && !options.stdio && !options.detached;
+    const args = [...given];
+    while (args.length < at) args.push([]);
+    if (inherits) args[at] = { ...options, silent: true };
+    const child = fork.apply(this, args) as ChildProcess;
+    record(child, canaryFile("outputs", label(given[0])), inherits ? [1, 2] : [], false);
     return child;
   };
 
@@ -109,6 +144,19 @@ function wrapChildProcess(): void {
   syncBuiltinESMExports();
 }
 
+/** Records a child's piped output as it flows, and passes on what it was asked to inherit. */
+function record(child: ChildProcess, file: string | undefined, inherited: number[], handsOver: boolean): void {
+  for (const fd of [1, 2]) {
+    const stream = child.stdio[fd];
+    if (!stream) continue;
+    stream.on("data", (chunk: Buffer | string) => {
+      // What a command prints for its caller to read (--show-secrets) is not kept, but still passed on when inherited.
+      if (file && !(fd === 1 && handsOver)) appendFileSync(file, chunk);
+      if (inherited.includes(fd)) passOn(fd, chunk);
+    });
+  }
+}
+
 function recordWrites(stream: NodeJS.WriteStream, name: string): void {
   const write = stream.write.bind(stream) as Fn;
   let file: string | undefined;
@@ -125,4 +173,16 @@ if (!state[WRAPPED]) {
   state[WRAPPED] = true;
   wrapChildProcess();
   for (const stream of [process.stdout, process.stderr]) recordWrites(stream, stream === process.stdout ? "stdout" : "stderr");
+  // Writes to the standard outputs' descriptors that bypass the streams.
+  const fsModule = fs as unknown as Record<string, Fn>;
+  const writeSync = fsModule.writeSync!;
+  let file: string | undefined;
+  fsModule.writeSync = function (this: unknown, ...args: unknown[]) {
+    if (args[0] === 1 || args[0] === 2) {
+      file ??= canaryFile("outputs", "fd-writes");
+      if (file && (typeof args[1] === "string" || args[1] instanceof Uint8Array)) appendFileSync(file, args[1]);
+    }
+    return writeSync.apply(this, args);
+  };
+  syncBuiltinESMExports();
 }

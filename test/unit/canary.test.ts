@@ -41,17 +41,22 @@ describe("the canary's search", () => {
     inFolder((root) => {
       const secret = generated();
       const registered = `reg-${randomBytes(9).toString("base64url")}`;
+      // Written before the run began: not read when searching what changed since.
+      writeFileSync(path.join(root, "before.txt"), registered);
+      const since = Date.now() + 20;
+      while (Date.now() < since + 20); // the clock moves on, so the files below change after `since`
       mkdirSync(path.join(root, "a", "b"), { recursive: true });
       writeFileSync(path.join(root, "a", "b", "flyctl.log"), `{"password":"${secret}"}`);
       writeFileSync(path.join(root, "a", "out.txt"), `postgresql://u:${registered}@h/db`);
       writeFileSync(path.join(root, "clean.txt"), "nothing here");
+      // Written during the run but dated in the past, as tar and cp -p date a file: read, by its change time.
       const old = path.join(root, "old.txt");
       writeFileSync(old, registered);
       utimesSync(old, new Date(0), new Date(0));
-      const found = findLeaks([root], [registered], { since: Date.now() - 60_000 });
-      expect(found.map((l) => path.relative(root, l.file)).sort()).toEqual(["a/b/flyctl.log", "a/out.txt"]);
-      // Without `since` (the run's own folder), a file dated in the past is read too.
-      expect(findLeaks([root], [registered]).map((l) => path.relative(root, l.file)).sort()).toEqual(["a/b/flyctl.log", "a/out.txt", "old.txt"]);
+      const found = findLeaks([root], [registered], { since });
+      expect(found.map((l) => path.relative(root, l.file)).sort()).toEqual(["a/b/flyctl.log", "a/out.txt", "old.txt"]);
+      // Without `since` (the run's own folder), every file is read.
+      expect(findLeaks([root], [registered]).map((l) => path.relative(root, l.file)).sort()).toEqual(["a/b/flyctl.log", "a/out.txt", "before.txt", "old.txt"]);
       // The report never prints a secret again.
       expect(JSON.stringify(found)).not.toContain(secret);
       expect(JSON.stringify(found)).not.toContain(registered);
@@ -258,7 +263,10 @@ describe("the whole run", () => {
 
   it("fails on a leak planted in each channel, names each, keeps no secret for inspection, and leaves this run's statement logging on", async () => {
     // Distinct four-letter starts: the report shows a secret's first four characters only.
-    const channels = ["spawnInherit", "stdoutWrite", "tmpFile", "gzipFile", "hexFile", "utf16File", "redisDb7"];
+    const channels = [
+      "spawnInherit", "stdoutWrite", "tmpFile", "gzipFile", "hexFile", "utf16File", "redisDb7",
+      "hookError", "syncInherit", "forkInherit", "commandLine", "base64Wrapped", "jsonEscaped", "mtimeBack",
+    ];
     const secrets = Object.fromEntries(channels.map((channel, i) => [channel, `p${String(i).padStart(2, "0")}-${randomBytes(9).toString("base64url")}`]));
     // Straight in /tmp, not in the run's temporary folder: where a tool that ignores TMPDIR writes.
     const dir = mkdtempSync("/tmp/gaia-plant-");
