@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword, loginVerifier, onceApplied } from "./credentials";
+import type { PlatformCapabilities } from "./core/platformRules";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
-import { platformOf } from "./platforms";
 import type { PostgresInstance } from "./platforms/types";
 import { caFile } from "./tls";
 
@@ -36,7 +36,7 @@ export interface DatabaseAccess {
 export function createDatabaseAccess(
   config: GaiaConfig,
   instance: PostgresInstance,
-  opts: { parent: pulumi.Resource; stateful: pulumi.CustomResourceOptions },
+  opts: { parent: pulumi.Resource; stateful: pulumi.CustomResourceOptions; capabilities: Pick<PlatformCapabilities, "auditLogging"> },
 ): DatabaseAccess {
   const names = config.names;
   const management = {
@@ -104,7 +104,7 @@ export function createDatabaseAccess(
   // pgaudit's event triggers log DDL: "You need to create the extension after initializing the
   // library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing RDS instance the
   // library loads at its next reboot (docs/alerts.md, "Alerts and audit logging").
-  if (config.auditLogging && platformOf(config).capabilities.auditLogging) {
+  if (config.auditLogging && opts.capabilities.auditLogging) {
     new postgresql.Extension(`${names.resourcePrefix}-pgaudit`, { name: "pgaudit", database: database.name }, { ...child, dependsOn: [database] });
   }
 

@@ -4,7 +4,7 @@ import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
 import { generationKeepers, generationOf, mapSlots } from "./rotation";
 import { createDatabaseAccess, type Login } from "./database";
-import { platformOf, type BoundPlatform } from "./platforms";
+import { PLATFORMS, platformOf, type BoundPlatform, type Platforms } from "./platforms";
 import type { PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { applySchema, postgresUrl } from "./schema";
 
@@ -55,12 +55,16 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   /** The environment as resolved from the args and its preset. */
   readonly config: GaiaConfig;
 
-  /** Throws a `GaiaConfigError` listing every problem of `args` before any resource, itself included, exists. */
-  constructor(name: string, args: GaiaDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
-    const config = resolveConfig(args.environment ?? pulumi.getStack(), args as unknown as Record<string, unknown>);
+  /**
+   * Throws a `GaiaConfigError` listing every problem of `args` before any resource, itself included, exists.
+   *
+   * @param platforms the platforms `args.platform` may name: the registry's, or others (a plug-in's, in its test).
+   */
+  constructor(name: string, args: GaiaDatabaseArgs, opts?: pulumi.ComponentResourceOptions, platforms: Platforms = PLATFORMS) {
+    const config = resolveConfig(args.environment ?? pulumi.getStack(), args as unknown as Record<string, unknown>, undefined, [], platforms);
     super("gaia:database:GaiaDatabase", name, {}, opts);
     this.config = config;
-    const platform = platformOf(config).bind(config, this);
+    const platform = platformOf(config, platforms).bind(config, this);
 
     const postgres = platform.createPostgres();
     const redis = platform.createRedis();
@@ -106,7 +110,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
    * schema and the access policy (one command), and every credential in the platform's secret store.
    */
   private accessThroughSql(config: GaiaConfig, platform: BoundPlatform, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
-    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful });
+    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful, capabilities: platform.capabilities });
     const schema = applySchema(config, access, postgres, adminApiKey, this);
 
     const url = (login: Login) => postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode);

@@ -19,16 +19,18 @@ export const PLATFORMS = {
 export type PlatformName = keyof typeof PLATFORMS;
 export const PLATFORM_NAMES = Object.keys(PLATFORMS) as [PlatformName, ...PlatformName[]];
 
-/** The platform of that name, if the registry has one. */
-export function platformNamed(name: string): RegisteredPlatform | undefined {
-  const byName: Readonly<Record<string, RegisteredPlatform>> = PLATFORMS;
-  return Object.hasOwn(byName, name) ? byName[name] : undefined;
+/** Platforms by name: the registry's, or another set (a test's plug-in beside them). */
+export type Platforms = Readonly<Record<string, RegisteredPlatform>>;
+
+/** The platform of that name, if the registry (or `platforms`) has one. */
+export function platformNamed(name: string, platforms: Platforms = PLATFORMS): RegisteredPlatform | undefined {
+  return Object.hasOwn(platforms, name) ? platforms[name] : undefined;
 }
 
 /** The platform a resolved environment runs on. */
-export function platformOf(config: Pick<GaiaConfig, "platform">): RegisteredPlatform {
-  const platform = platformNamed(config.platform);
-  if (!platform) throw new Error(`gaia:platform "${config.platform}" is not one of ${PLATFORM_NAMES.join(", ")}`);
+export function platformOf(config: Pick<GaiaConfig, "platform">, platforms: Platforms = PLATFORMS): RegisteredPlatform {
+  const platform = platformNamed(config.platform, platforms);
+  if (!platform) throw new Error(`gaia:platform "${config.platform}" is not one of ${Object.keys(platforms).join(", ")}`);
   return platform;
 }
 

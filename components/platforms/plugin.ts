@@ -1,6 +1,6 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { GaiaConfig } from "../core/config";
-import type { PlatformRules, SettingsCheck } from "../core/platformRules";
+import type { PlatformCapabilities, PlatformRules, SettingsCheck } from "../core/platformRules";
 import type { ManagedAccess, Platform, PlatformContext, PlatformContract, PlatformSummary, PostgresInstance, RedisInstance, StoredSecret } from "./types";
 
 /** A platform's context without its settings, which the bound platform adds itself. */
@@ -9,6 +9,7 @@ export type ContextOptions = Omit<PlatformContext<unknown>, "config" | "settings
 /** A platform with one environment's settings bound in: what the component calls (components/gaiaDatabase.ts). */
 export interface BoundPlatform {
   readonly name: string;
+  readonly capabilities: PlatformCapabilities;
   readonly options: ContextOptions;
   createPostgres(): PostgresInstance;
   createRedis(): RedisInstance;
@@ -61,6 +62,7 @@ export function registered<S>(platform: Platform<S>): RegisteredPlatform {
       const { manageAccess } = platform;
       return {
         name: platform.name,
+        capabilities: platform.capabilities,
         options: { stateful: ctx.stateful, child: ctx.child, other: ctx.other },
         createPostgres: () => platform.createPostgres(ctx),
         createRedis: () => platform.createRedis(ctx),
