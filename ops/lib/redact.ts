@@ -86,14 +86,17 @@ const REDACTIONS: [RegExp, string][] = [
   [new RegExp(String.raw`^([ \t]*${NAME}(?:[ \t]*\t|[ \t]{2,})[ \t]*)(?!(?:${SEP}|=)[ \t])\S.*?([ \t]*)$`, "gim"), "$1[secret]$2"],
   // key=value (a DSN, an env file) and Go's %+v key:value; not "key: text" within a sentence, nor a form-encoded field (above).
   [new RegExp(String.raw`(\b(?<![?&][\w-]{0,64})${KEY}(?:\s*=\s*|:(?=\S)))(?:${QUOTED}|\S*)`, "gi"), "$1[secret]"],
-  // An HTTP Authorization header, whatever its scheme, to the end of the line or its quote.
-  [/(\bAuthorization"?\s*[:=]\s*"?)[^"\n]*/gi, "$1[secret]"],
+  // An HTTP Authorization header, whatever its scheme, and a Cookie or Set-Cookie header (session tokens), to the end of the line or its quote.
+  [/(\b(?:Authorization|Cookie|Set-Cookie)"?\s*[:=]\s*"?)[^"\n]*/gi, "$1[secret]"],
+  // A JSON array under a credential's name: "passwords": ["a", "b"].
+  [new RegExp(String.raw`("${NAME}"\s*:\s*\[)(?:\s*"(?:[^"\\]|\\.)*"\s*,?)*`, "gi"), "$1[secret]"],
   // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list).
   [/\b(Bearer|FlyV1)\s+[^\s"'\\]+/g, "$1 [secret]"],
   // Fly's token formats wherever they appear, the prefixes flyctl's own agent redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
   [/\b(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
   // A URL's password, its slashes perhaps escaped as JSON may: scheme://user:password@host, user empty or not, up to the last "@" (a password may hold "@" and "/").
-  [/(:(?:\\?\/){2}[^\s:/@"\\]*:)\S*@/g, "$1[secret]@"],
+  // At most 1024 characters from the user's ":" to that "@": unbounded, a line of "x://" repeated took seconds (each start scanned to the line's end).
+  [/(:(?:\\?\/){2}[^\s:/@"\\]{0,256}:)\S{0,1024}@/g, "$1[secret]@"],
   // A URL's userinfo without ":", a password or a key: redis://PASSWORD@host, https://KEY@o1.ingest.sentry.io/1; up to its last "@".
   [/(:(?:\\?\/){2})[^\s:/?#"\\]+@/g, "$1[secret]@"],
 ];

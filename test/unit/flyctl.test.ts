@@ -75,6 +75,9 @@ const TOKENS: Record<string, (secret: string) => string | undefined> = {
   "FlyV1 macaroons, comma-separated": (s) => (tokenLike(s) ? `token FlyV1 fm2_${s},fm2_${s}` : undefined),
   "a bare Fly token": (s) => (tokenLike(s) ? `Error: token fm2_${s} has expired` : undefined),
   "Password: line": (s) => (noSpace(s[0] ?? " ") ? `  Host: pgbouncer.abc.flympg.net\n  Password: ${s}\n  Database: fly-db` : undefined),
+  "Cookie header": (s) => (tokenLike(s) ? `DEBUG --> Cookie: fly_session=${s}; theme=dark` : undefined),
+  "Set-Cookie header": (s) => (tokenLike(s) ? `DEBUG <-- Set-Cookie: fly_session=${s}; Path=/; HttpOnly` : undefined),
+  "a JSON array of credentials": (s) => JSON.stringify({ user: "u", passwords: [s, s], db: "d" }),
 };
 
 /**
