@@ -580,6 +580,15 @@ describe("what a pull request's code can reach", () => {
     expect(up.environment).toBe("${{ inputs.stack }}");
   });
 
+  it("a stack's rotation and its deploys share one concurrency group, never cancelled", () => {
+    const deploy = jobOf(byName("deploy-stack.yml"), "up").concurrency as Mapping;
+    const rotate = jobOf(byName("rotate-credentials.yml"), "rotate").concurrency as Mapping;
+    expect(deploy).toEqual({ group: "deploy-${{ inputs.stack }}", "cancel-in-progress": false });
+    expect(rotate).toEqual({ group: "deploy-${{ matrix.stack }}", "cancel-in-progress": false });
+    // The same stack names the same group: the rotation's matrix and the deploy's input are the stack files' names.
+    expect(String(rotate.group).replace("matrix.stack", "STACK")).toBe(String(deploy.group).replace("inputs.stack", "STACK"));
+  });
+
   it("write permissions, everywhere: pull-requests only for the comment jobs, contents only for the rotation's push, id-token only where OIDC is used", () => {
     const grants = workflows.flatMap((w) =>
       w.jobs.flatMap(([id, job]) =>
