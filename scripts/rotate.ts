@@ -38,6 +38,8 @@ export interface RotateOptions {
   open?: (stack: string, root: string) => Promise<RotationStack>;
   /** Proves a rotated credential logs in; throws a sentence if not. */
   logsIn?: (kind: "postgres" | "redis", url: string, ca: string) => Promise<void>;
+  /** How many sessions a PostgreSQL login has open, asked as the stack's admin. */
+  sessionsOf?: (adminUrl: string, ca: string, login: string) => Promise<number>;
 }
 
 export async function rotate(args: string[], options: RotateOptions = {}): Promise<string[]> {
@@ -52,8 +54,9 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const cannotRotate = platformNamed(raw.platform ?? "")?.cannotRotate ?? {};
   const known = rotatableCredentials(services, cannotRotate);
   const all = rest.includes("--all");
+  const force = rest.includes("--force");
   // A credential named twice is rotated once.
-  const named = [...new Set(rest.filter((a) => a !== "--all"))];
+  const named = [...new Set(rest.filter((a) => a !== "--all" && a !== "--force"))];
   const unknown = named.filter((c) => !known.includes(c));
   const refused = unknown.map((c) => [c, whyNotRotatable(c, services, cannotRotate)] as const).find(([, why]) => why);
   if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
@@ -63,12 +66,14 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const target = await (options.open ?? openStack)(stack, root).catch((error: unknown) => {
     throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${firstLine(error)}): nothing was changed.`);
   });
-  const applied = (await target.outputs().catch(() => ({} as Record<string, unknown>))).rotation as Record<string, number> | undefined;
+  const current = await target.outputs().catch(() => ({} as Record<string, unknown>));
+  const applied = current.rotation as Record<string, number> | undefined;
   if (!applied) {
     throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);
   }
   const file = JSON.parse((await target.getConfigValue("gaia:rotation")) ?? "{}") as Record<string, number>;
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
+  if (!force) await refuseWhileInUse(all ? known : named, current, options.sessionsOf ?? sessionsOf, stack, all ? "--all" : named.join(" "));
   for (const { key, from, to } of steps) if (to !== from) await target.setConfigValue(`gaia:rotation.${key}`, String(to));
   let outputs: Record<string, unknown>;
   try {
@@ -112,6 +117,52 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
  * what was applied, more than one step ahead, or `all` with some credentials ahead and some
  * not) is refused in one sentence.
  */
+/**
+ * A rotation renews the login that is not current, which the previous rotation's clients may
+ * still hold (a second rotation too soon after the first). Refused while that login has sessions
+ * open, asked of PostgreSQL as the stack's admin (pg_stat_activity), unless `--force`.
+ */
+async function refuseWhileInUse(credentials: readonly string[], outputs: Record<string, unknown>, count: NonNullable<RotateOptions["sessionsOf"]>, stack: string, args: string): Promise<void> {
+  const urls = (outputs.connectionUrls ?? {}) as Record<string, string>;
+  const adminUrl = String(outputs.adminUrl ?? "");
+  if (!adminUrl) return; // no admin login of the component's (Fly): the platform's own users
+  for (const credential of credentials) {
+    const url = urls[credential];
+    if (!url) continue;
+    // The login the update renews: the one beside the current, whose name ends in the other slot.
+    const renewed = decodeURIComponent(new URL(url).username).replace(/_(a|b)$/, (_, slot: string) => (slot === "a" ? "_b" : "_a"));
+    const open = await count(adminUrl, String(outputs.postgresCa ?? ""), renewed).catch((error: unknown) => {
+      throw new RotationError(`could not count the sessions of ${renewed} as the stack's admin (${redact(firstLine(error))}): reach the server as \`pulumi up\` does, or run \`npm run rotate -- ${stack} ${args} --force\` to rotate without this check; nothing was changed.`);
+    });
+    if (open > 0) {
+      throw new RotationError(
+        `${renewed} still has ${open} session(s) open, clients of the credential before the current one: renewing it now would refuse their next connection. ` +
+          `Wait until they reconnect with the current credential (a connection pool's lifetime at most), or run \`npm run rotate -- ${stack} ${args} --force\`; nothing was changed.`,
+      );
+    }
+  }
+}
+
+/** Sessions of `login` now, from pg_stat_activity, asked as the admin. */
+export async function sessionsOf(adminUrl: string, ca: string, login: string): Promise<number> {
+  const client = new Client({ connectionString: adminUrl.replace(/[?&]sslmode=[^&]*/, ""), ssl: sslFor(adminUrl, ca) });
+  await client.connect();
+  try {
+    return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [login])).rows[0]!.n;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The URL's sslmode as libpq means it: verify-full checks the CA and the name, verify-ca the CA only (Cloud SQL's certificates name project:instance, not the address), require neither. */
+function sslFor(url: string, ca: string) {
+  const mode = /[?&]sslmode=([^&]*)/.exec(url)?.[1] ?? "disable";
+  return mode === "verify-full" ? { ca, rejectUnauthorized: true }
+    : mode === "verify-ca" ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
+    : mode === "require" ? { rejectUnauthorized: false }
+    : undefined;
+}
+
 export function rotationStep(key: string, credentials: readonly string[], file: Record<string, number>, applied: Record<string, number>, stack: string) {
   const from = file[key] ?? 0;
   const ahead = credentials.map((c) => ({ c, by: generationOf(file, c) - (applied[c] ?? generationOf(file, c)) }));
@@ -148,14 +199,7 @@ export async function credentialLogsIn(kind: "postgres" | "redis", url: string, 
   const who = `${decodeURIComponent(new URL(url).username) || "default"}@${new URL(url).host}`;
   try {
     if (kind === "postgres") {
-      // The URL's sslmode as libpq means it: verify-full checks the CA and the name, verify-ca the
-      // CA only (Cloud SQL's certificates name project:instance, not the address), require neither.
-      const mode = /[?&]sslmode=([^&]*)/.exec(url)?.[1] ?? "disable";
-      const ssl = mode === "verify-full" ? { ca, rejectUnauthorized: true }
-        : mode === "verify-ca" ? { ca, rejectUnauthorized: true, checkServerIdentity: () => undefined }
-        : mode === "require" ? { rejectUnauthorized: false }
-        : undefined;
-      const client = new Client({ connectionString: url.replace(/[?&]sslmode=[^&]*/, ""), ssl });
+      const client = new Client({ connectionString: url.replace(/[?&]sslmode=[^&]*/, ""), ssl: sslFor(url, ca) });
       await client.connect();
       await client.query("select 1");
       await client.end();

@@ -8,7 +8,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
-import { RotationError, credentialLogsIn, openStack, rotate, type RotationStack } from "../../scripts/rotate";
+import { RotationError, credentialLogsIn, openStack, rotate, sessionsOf, type RotationStack } from "../../scripts/rotate";
 import { cliProject } from "../support/pulumiCli";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { NOT_A_SERVICE } from "../support/services";
@@ -55,7 +55,10 @@ function localProject() {
   const deploy = async () => void (state.outputs = await planned("local", project.root));
   const checked: string[] = [];
   const logsIn = async (kind: string, url: string) => void checked.push(`${kind} ${decodeURIComponent(new URL(url).username)}`);
-  return { project, updates, checked, failing, deploy, options: { root: project.root, open, logsIn } };
+  /** Sessions open per login, as pg_stat_activity would say (none unless a test says so). */
+  const sessions: Record<string, number> = {};
+  const sessionsOf = async (_admin: string, _ca: string, login: string) => sessions[login] ?? 0;
+  return { project, updates, checked, failing, deploy, sessions, options: { root: project.root, open, logsIn, sessionsOf } };
 }
 
 describe("npm run rotate", () => {
@@ -153,6 +156,47 @@ describe("npm run rotate", () => {
     project.pulumi("config", "set", "-s", "local", "--path", "gaia:rotation.chat", "3");
     await expect(rotate(["local", "--all"], options)).rejects.toThrow(new RotationError("chat has a rotation the stack has not applied yet (generation 3, applied 2): finish it first with `npm run rotate -- local chat`; nothing was changed."));
     expect(updates).toEqual([]);
+  });
+
+  it("refuses to renew a login that still has sessions, saying how long to wait or to force it, and --force rotates", async () => {
+    const { project, updates, deploy, sessions, options } = localProject();
+    await deploy();
+    const stackFile = path.join(project.root, "Pulumi.local.yaml");
+    const before = readFileSync(stackFile, "utf8");
+    sessions.gaia_local_chat_b = 2;
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(
+      new RotationError(
+        "gaia_local_chat_b still has 2 session(s) open, clients of the credential before the current one: renewing it now would refuse their next connection. " +
+          "Wait until they reconnect with the current credential (a connection pool's lifetime at most), or run `npm run rotate -- local chat --force`; nothing was changed.",
+      ),
+    );
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    expect(updates).toEqual([]);
+    // Another credential's renewed login has none: it rotates.
+    expect((await rotate(["local", "auth"], options))[0]).toBe("gaia:rotation.auth: 0 -> 1");
+    expect((await rotate(["local", "chat", "--force"], options))[0]).toBe("gaia:rotation.chat: 0 -> 1");
+  });
+
+  it("counts a login's sessions as the admin, on PostgreSQL 17", async () => {
+    const server = await startTestPostgres("sessions");
+    try {
+      const admin = new Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("CREATE ROLE gaia_x_chat_a LOGIN PASSWORD 'pw-sessions-1'");
+      await admin.end();
+      const adminUrl = `${server.url}${server.url.includes("?") ? "&" : "?"}sslmode=disable`;
+      expect(await sessionsOf(adminUrl, "", "gaia_x_chat_a")).toBe(0);
+      const held = new Client({ connectionString: `postgresql://gaia_x_chat_a:pw-sessions-1@127.0.0.1:${server.port}/postgres` });
+      await held.connect();
+      expect(await sessionsOf(adminUrl, "", "gaia_x_chat_a")).toBe(1);
+      await held.end();
+      // The backend ends just after the client has closed: asked again until then, for at most 5 s.
+      let left = 1;
+      for (let tries = 0; left > 0 && tries < 50; tries++) left = await sessionsOf(adminUrl, "", "gaia_x_chat_a").then((n) => (n > 0 ? new Promise<number>((r) => setTimeout(() => r(n), 100)) : n));
+      expect(left).toBe(0);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("checks a rotated login on a server that checks passwords, naming the login and never the password", async () => {
