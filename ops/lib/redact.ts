@@ -4,10 +4,12 @@
  * (scripts/review-env.ts, scripts/lib/automation.ts). The forms, each with its pattern below:
  * JSON fields (also JSON quoted in a string), XML elements, form-encoded fields, YAML (block,
  * list item, flow mapping, quoted values), "Key: value" lines, tables as flyctl and others print
- * them, key=value (DSNs, env files) and Go's %+v, Authorization headers, Bearer and FlyV1 tokens,
- * Fly's token formats anywhere, and a URL's userinfo. Every form is tested with 400 generated
- * secrets (any printable ASCII: spaces, @ : / " ' \ % + = among them, where the form can hold
- * them) in test/unit/flyctl.test.ts, for the secret gone and the rest of the line kept.
+ * them, Pulumi's properties and diffs, key=value (DSNs, env files) and Go's %+v, a command's
+ * credential flags, Authorization headers, Bearer and FlyV1 tokens, Fly's token formats anywhere,
+ * and a URL's userinfo, percent-encoded too. Every form is tested with 400 generated secrets (any
+ * printable ASCII: spaces, @ : / " ' \ % + = among them, where the form can hold them) in
+ * test/unit/redact.test.ts, for the secret gone and the rest of the line kept; and every line
+ * `pulumi up` prints for every stack of this project is held to coming back exactly as printed.
  *
  * Terminal escapes are dropped first (ANSI, below), and the text comes back without them: a
  * colour code glued to a URL or cutting a name in two hides it from every pattern, and flyctl
@@ -18,7 +20,11 @@
  * - a YAML block scalar, `password: |` or `>-` with the value on the lines below: only the
  *   indicator is replaced;
  * - a URL whose password holds a space unencoded; a userinfo without ":" holding / ? # " \ or a
- *   space unencoded (percent-encoded, as URL builders write them, it is handled);
+ *   space unencoded (percent-encoded, as URL builders write them, it is handled); a password
+ *   holding an "@" and after it a "/" or a quote, unencoded: it is read as ending at that "@"; a
+ *   password of digits and then a quote or "/", unencoded: read as a port;
+ * - a JSON field whose value is on the line after its name, when withProgress receives the two
+ *   lines in different chunks (each chunk's whole lines are redacted alone);
  * - a CSI whose final byte is a name's first letter, `\x1b[` + "password=x": a terminal shows
  *   "assword=x", and so does this;
  * - Python's repr escaping a quote, {'password': 'it\'s "x"'}: "key: '...'" is read as YAML, where
@@ -39,11 +45,20 @@
  * not author, authority, oauth_url, auth_method). Every pattern needs a delimiter right after the
  * name (= : " > a table's separator), which is what keeps "author" from matching "auth". Parts before
  * and after the word are at most 64 characters: a name, not a blob of base64 to scan again from each "-".
+ *
+ * Not a credential's name: the word followed by one that makes the name point at a credential or
+ * describe it (REFERENCE): secretId, secretArn, secretNames, SecretVersion, secretsmanager,
+ * passwordLength, tokenUrl, skipCredentialsValidation, authTokenUpdateStrategy, the names Pulumi
+ * prints in every plan of this project (test/unit/redact.test.ts renders them all).
  */
-const KEY = String.raw`(?:[\w-]{0,64}(?:pass(?:w(?:or)?d|phrase|code|key)|pass(?![a-z])|pwd|secret|token|credential|api[_-]?key|private[_-]?key|auth[_-]?key)[\w-]{0,64}|(?:[\w-]{0,64}[_-])?auth)`;
+const REFERENCE = String.raw`s?[_-]?(?:ids?|arns?|names?|versions?|polic(?:y|ies)|providers?|manager|validation|update\w*|length|type|ur[il]s?|file|path|expir\w*|ttl|rotation\w*|count|kind|ref)(?![a-z])`;
+const WORD = String.raw`pass(?:w(?:or)?d|phrase|code|key)|pass(?![a-z])|pwd|secret|token|credential|api[_-]?key|private[_-]?key|auth[_-]?key`;
+const KEY = String.raw`(?:[\w-]{0,64}(?:${WORD})(?!${REFERENCE})[\w-]{0,64}|(?:[\w-]{0,64}[_-])?auth)`;
 /** A name, perhaps namespaced as Pulumi's config keys are (gaia:dbPassword) or XML's tags. */
 const NAME = String.raw`(?:[\w.-]{1,64}:)?${KEY}`;
-/** A quoted value, its escaped characters included (\" in JSON, \' in libpq, '' in YAML); unclosed, to the line's end. For key=value. */
+/** A JSON field's name, words and spaces before it allowed: "Database Password". */
+const JSON_NAME = String.raw`(?:[\w.-]{1,64} ){0,4}${NAME}`;
+/** A quoted value, its escaped characters included (\" in JSON, \' in libpq, '' in YAML); unclosed, to the line's end. */
 const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.|'')*'?`;
 /**
  * A table's column separators: "│" (U+2502) as flyctl prints tables since v0.4.33 (tablewriter
@@ -51,57 +66,116 @@ const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.|'')*'?`;
  * line's ends: flyctl internal/render/render.go:32-46,74-97@ad0172fac), "|" and "┃" as others do.
  */
 const SEP = "[|│┃]";
+/**
+ * Where a key starts a line's text: its indentation, a YAML list's "-", a Markdown "*", the ">" and
+ * "<" curl -v puts before the headers it sends and receives (`> X-Api-Key: …`), or the mark a diff
+ * puts before a changed property (+ - ~ +- ++ -- > < = and more, as Pulumi's: pkg/resource/deploy/step.go:2475-2520@v3.274.1 Prefix).
+ */
+const LINE_START = String.raw`^[ \t]*(?:[-*<>~+=]{1,2}[ \t]+)?`;
 
-/** Terminal escapes: OSC (a title, a hyperlink's target) to BEL or ST, CSI (colours, cursor moves), a charset choice, a lone ESC. */
-const ANSI = /\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[ -/]+[0-~]|\x1b/g;
+/**
+ * A value that names a credential rather than holding it, under a credential's name: an ARN, a Google secret's
+ * resource name (GCP's SecretVersion `secret: "projects/p/secrets/s"`), a counter of up to three digits (the
+ * stack's `rotation` output, the generation of each credential), or "[secret]" as Pulumi masks one.
+ */
+const REFERENCE_VALUE = String.raw`(?!["']?(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|\d{1,3}[ \t]*$|\[secret\])`;
+
+/** Terminal escapes: OSC (a title, a hyperlink's target) to BEL, ST or the line's end, CSI (colours, cursor moves), a charset choice, a lone ESC. */
+const ANSI = /\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[ -/]+[0-~]|\x1b/g;
+
+/** The text without its trailing spaces and tabs; by hand, as /[ \t]*$/ rescans a long run of blanks from each of its starts. */
+function withoutTrailingBlanks(text: string): string {
+  let end = text.length;
+  while (end > 0 && (text[end - 1] === " " || text[end - 1] === "\t")) end -= 1;
+  return text.slice(0, end);
+}
+/** A value's trailing blanks (a table's padding), kept after "[secret]". */
+const keepTrailing = (kept: string, value: string) => `${kept}[secret]${value.slice(withoutTrailingBlanks(value).length)}`;
+
+type Replacement = string | ((match: string, ...groups: string[]) => string);
 
 /**
  * In this order: the forms with structure first, then the whole-line forms (a table's value may
- * open with a quote that never closes), then key=value, which takes what those left.
+ * open with a quote that never closes), then key=value, which takes what those left. Every pattern
+ * runs in time linear in the text: test/unit/redact.test.ts has recheck judge each one, and
+ * scripts/bench-redact.ts times them on 100 KB built to make them backtrack.
  */
-const REDACTIONS: [RegExp, string][] = [
-  // A JSON string field, spaced or not: "password": "a\"b".
-  [new RegExp(String.raw`("${NAME}"\s*:\s*")(?:[^"\\]|\\.)*"?`, "gi"), '$1[secret]"'],
+const REDACTIONS: [RegExp, Replacement][] = [
+  // A JSON field, spaced or not, its value a string (quotes kept), a number, true, false or null: "password": "a\"b", "pin":1234.
+  [new RegExp(String.raw`("${JSON_NAME}"[ \t]*:[ \t]*)(?:"(?:[^"\\\n]|\\.)*"?|[^\s"\[{,}\]]+)`, "gi"), (_, key: string, ) => `${key}${_.slice(key.length).startsWith('"') ? '"[secret]"' : "[secret]"}`],
   // The same JSON quoted inside a string, as an error quoting a response body: \"password\":\"a\\\"b\".
-  [new RegExp(String.raw`(\\"${NAME}\\"\s*:\s*\\")(?:[^"\\]|\\\\(?:\\\\|\\"|[^"\\]))*(?:\\")?`, "gi"), String.raw`$1[secret]\"`],
+  [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*\\")(?:[^"\\\n]|\\\\(?:\\\\|\\"|[^"\\\n]))*(?:\\")?`, "gi"), String.raw`$1[secret]\"`],
   // An XML element's text, attributes and namespace allowed: <Password>a&amp;b</Password>, <password><![CDATA[a<b]]></password>;
-  // not an element holding others (<Secret><user>, spaces between them or not).
-  [new RegExp(String.raw`(<${NAME}(?:\s[^>]*)?>)(?=\s*(?:[^<\s]|<!\[CDATA\[))(?:<!\[CDATA\[[\s\S]*?\]\]>|[^<])+`, "gi"), "$1[secret]"],
+  // not an element holding others (<Secret><user>, spaces between them or not). A CDATA section unclosed runs to the text's end.
+  [new RegExp(String.raw`(<${NAME}(?:\s[^<>]*)?>)(?=\s*(?:[^<\s]|<!\[CDATA\[))(?:<!\[CDATA\[(?:[^\]]|\](?!\]>))*(?:\]\]>)?|[^<])+`, "gi"), "$1[secret]"],
   // A form-encoded field after ? or & (a query string, a POST body): the value ends at "&", the next field kept.
   [new RegExp(String.raw`((?<=[?&])${KEY}=)[^&\s#"\\]*`, "gi"), "$1[secret]"],
-  // A quoted value after "key: " anywhere, as YAML quotes it (\" within "", '' within ''; a backslash is
-  // no escape within ''): password: "a b", 'token': 'x'. The quotes kept.
-  [new RegExp(String.raw`(\b${NAME}["']?[ \t]*:[ \t]+)(?:(")(?:[^"\\\n]|\\.)*"?|(')(?:[^'\n]|'')*'?)`, "gi"), "$1$2$3[secret]$2$3"],
+  // A quoted value after "key: " where a key stands (a line's start, after { , ( [ or another key's ": ", in quotes),
+  // as YAML quotes it (\" within "", '' within ''; a backslash is no escape within ''): password: "a b", 'token': 'x'.
+  // The quotes kept; not a sentence's word before a quoted name (could not find secret: "gaia:adminToken").
+  [new RegExp(String.raw`(\b(?<=${LINE_START}|[{,(\[][ \t]*|:[ \t]+|["'])${NAME}["']?[ \t]*:[ \t]+)${REFERENCE_VALUE}(?:(")(?:[^"\\\n]|\\.)*"?|(')(?:[^'\n]|'')*'?)`, "gim"), "$1$2$3[secret]$2$3"],
   // A plain value in a YAML flow mapping: {user: u, password: a b, dbname: d}; it ends at , ] or } as YAML's does.
   [new RegExp(String.raw`([{,][ \t]*["']?${NAME}["']?[ \t]*:[ \t]+)[^\s"',\[\]{}](?:[^,\[\]{}\n]*[^\s,\[\]{}])?`, "gi"), "$1[secret]"],
-  // A "Key: value" line whose key is a credential word, as a detail view or YAML prints one, a YAML list item too: "  Password: x", "- password: x".
-  [new RegExp(String.raw`^([ \t]*(?:-[ \t]+)?${NAME}:[ \t]+)\S.*$`, "gim"), "$1[secret]"],
+  // A "Key: value" line whose key is a credential word: a detail view, YAML, a curl -v header, a property as Pulumi
+  // prints it with its title padded ("password    : x", pkg/backend/display/object_diff.go:655-657@v3.274.1).
+  // Not a lone "{" or "[": the object's fields follow on their own lines, each judged there.
+  [new RegExp(String.raw`(${LINE_START}${NAME}[ \t]*:[ \t]+)(?![{\[][ \t]*$)${REFERENCE_VALUE}\S.*$`, "gim"), "$1[secret]"],
   // A table row whose first cell is a credential name: " Password │ a b " (flyctl VerticalTable), "| password | a|b |".
   // The value runs to the line's end, or to a closing border when the row opens with one.
-  [new RegExp(String.raw`^([ \t]*(${SEP}?)[ \t]*(?:[\w.-]+ )*${NAME}[ \t]*${SEP}[ \t]*)\S.*?([ \t]*\2[ \t]*)$`, "gim"), "$1[secret]$3"],
+  [
+    new RegExp(String.raw`^([ \t]*(?:(${SEP})[ \t]*)?(?:[\w.-]+ )*${NAME}[ \t]*${SEP}[ \t]*)(\S.*)$`, "gim"),
+    (_, kept: string, border: string | undefined, value: string) => {
+      const trimmed = withoutTrailingBlanks(value);
+      if (!border || !trimmed.endsWith(border)) return keepTrailing(kept, value);
+      const inside = withoutTrailingBlanks(trimmed.slice(0, -border.length));
+      return inside ? `${kept}[secret]${value.slice(inside.length)}` : keepTrailing(kept, value);
+    },
+  ],
   // The same before flyctl v0.4.33 (tablewriter 0.0.5): "  Password = a b " (VerticalTable's "=" separator),
   // "password\ta b \t" (Table's tab padding): flyctl internal/render/render.go:48-50,77@3803c1f1d.
-  // And columns aligned by spaces, as `pulumi config` prints them: "gaia:dbPassword  a b".
-  [new RegExp(String.raw`^([ \t]*(?:[\w.-]+ )*${NAME}[ \t]+=[ \t]+)\S.*?([ \t]*)$`, "gim"), "$1[secret]$2"],
-  [new RegExp(String.raw`^([ \t]*${NAME}(?:[ \t]*\t|[ \t]{2,})[ \t]*)(?!(?:${SEP}|=)[ \t])\S.*?([ \t]*)$`, "gim"), "$1[secret]$2"],
-  // key=value (a DSN, an env file) and Go's %+v key:value; not "key: text" within a sentence, nor a form-encoded field (above).
-  [new RegExp(String.raw`(\b(?<![?&][\w-]{0,64})${KEY}(?:\s*=\s*|:(?=\S)))(?:${QUOTED}|\S*)`, "gi"), "$1[secret]"],
+  // And columns aligned by spaces, as `pulumi config` prints them: "gaia:dbPassword  a b" (a tab or two spaces).
+  [new RegExp(String.raw`^([ \t]*(?:[\w.-]+ )*${NAME}[ \t]+=[ \t]+)(\S.*)$`, "gim"), (_, kept: string, value: string) => keepTrailing(kept, value)],
+  [
+    new RegExp(String.raw`^([ \t]*${NAME})([ \t]+)(?!(?:[:=]|${SEP})(?:[ \t]|$))(\S.*)$`, "gim"),
+    (line: string, name: string, gap: string, value: string) => (/\t| {2}/.test(gap) ? keepTrailing(name + gap, value) : line),
+  ],
+  // key=value (a DSN, an env file, a command's --password=x); not a form-encoded field (above).
+  [new RegExp(String.raw`((?<![\w-])(?<![?&][\w-]{0,64})${KEY}[ \t]*=[ \t]*)(?![ \t])${REFERENCE_VALUE}(?:${QUOTED}|\S*)`, "gim"), "$1[secret]"],
+  // Go's %+v, {User:u Password:x}: a field after "{" or a space, its value glued to the colon; not a type token or a URN
+  // (aws:secretsmanager:SecretVersion, random:index/randomPassword:RandomPassword::name).
+  [new RegExp(String.raw`((?<=[{\s])${KEY}:)(?=[^\s:])\S*`, "gi"), "$1[secret]"],
+  // A command line's credential flag and its value, the word last in the flag's name: --password x, --auth-token x
+  // (not --secrets-provider passphrase); redis-cli's -a x (redis src/redis-cli.c parseOptions: "-a" is the password).
+  [new RegExp(String.raw`((?:^|[ \t])--?[\w-]{0,64}?(?:pass(?:w(?:or)?d|phrase)?|pwd|secret|token|credentials?|api[_-]?key|private[_-]?key|auth)[ \t]+)(?!-)(?:${QUOTED}|\S+)`, "gim"), "$1[secret]"],
+  [/^.*\bredis-cli\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-a[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
   // An HTTP Authorization header, whatever its scheme, and a Cookie or Set-Cookie header (session tokens), to the end of the line or its quote.
-  [/(\b(?:Authorization|Cookie|Set-Cookie)"?\s*[:=]\s*"?)[^"\n]*/gi, "$1[secret]"],
+  [/(\b(?:Authorization|Cookie|Set-Cookie)"?[ \t]*[:=][ \t]*"?)[^"\n]*/gi, "$1[secret]"],
   // A JSON array under a credential's name: "passwords": ["a", "b"].
-  [new RegExp(String.raw`("${NAME}"\s*:\s*\[)(?:\s*"(?:[^"\\]|\\.)*"\s*,?)*`, "gi"), "$1[secret]"],
+  [new RegExp(String.raw`("${JSON_NAME}"\s*:\s*\[)(?=\s*")\s*(?:"(?:[^"\\\n]|\\.)*"?\s*(?:,\s*)?)*`, "gi"), "$1[secret]"],
   // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list).
-  [/\b(Bearer|FlyV1)\s+[^\s"'\\]+/g, "$1 [secret]"],
-  // Fly's token formats wherever they appear, the prefixes flyctl's own agent redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
-  [/\b(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
-  // A URL's password, its slashes perhaps escaped as JSON may: scheme://user:password@host, user empty or not, up to the last "@" (a password may hold "@" and "/").
-  // At most 1024 characters from the user's ":" to that "@": unbounded, a line of "x://" repeated took seconds (each start scanned to the line's end).
-  [/(:(?:\\?\/){2}[^\s:/@"\\]{0,256}:)\S{0,1024}@/g, "$1[secret]@"],
-  // A URL's userinfo without ":", a password or a key: redis://PASSWORD@host, https://KEY@o1.ingest.sentry.io/1; up to its last "@".
-  [/(:(?:\\?\/){2})[^\s:/?#"\\]+@/g, "$1[secret]@"],
+  [/\b(Bearer|FlyV1)[ \t]+[^\s"'\\]+/g, "$1 [secret]"],
+  // Fly's token formats wherever they appear, glued to a word or not (FLY_fm2_…), the prefixes flyctl's own agent
+  // redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
+  [/(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
+  // A URL's password, its slashes perhaps escaped as JSON may: scheme://user:password@host, user empty or not. The
+  // userinfo runs to the last "@" before the path's "/", as WHATWG's URL parser reads it (https://url.spec.whatwg.org/#authority-state;
+  // libpq and redis-cli stop sooner), "?" and "#" taken as the password's (an ElastiCache token may hold "#":
+  // components/platforms/aws/contracts.ts); an unescaped quote ends it too, the URL being a JSON string's. When no "@"
+  // comes before the "/" (or a quote), a password holding "/" unencoded (base64) runs to the last "@" before a space or
+  // another URL's "://", unless what follows the ":" is a port (host:5432/db?application_name=x@y).
+  [/(:(?:\\?\/){2}[^\s:/@"\\]*:)(?:(?:[^\s/"\\]|\\[^/\s])*@|(?!\d+(?:[/?#"]|\\\/|$))(?:[^\s:]|:(?!(?:\\?\/){2}))+@)/g, "$1[secret]@"],
+  // A URL's userinfo without ":", a password or a key: redis://PASSWORD@host, https://KEY@o1.ingest.sentry.io/1.
+  [/(:(?:\\?\/){2})(?:[^\s:/?#"\\]|\\[^/\s])+@/g, "$1[secret]@"],
+  // The same, percent-encoded as a whole, a URL in another's query: ?next=redis%3A%2F%2Fdefault%3Ap4ss%40host.
+  [/(%3A%2F%2F(?:[^\s%&"]|%(?!3A|40|2F)[0-9A-F]{2})*%3A)(?:[^\s%&"/]|%(?!40|2F)[0-9A-F]{2})*%40/gi, "$1[secret]%40"],
+  // A diff's new value after an old one taken above, as Pulumi shows a change: password: "[secret]" => "NEW".
+  [new RegExp(String.raw`(\[secret\]["']?[ \t]*=>[ \t]*)(?!\[secret\])(?:${QUOTED}|\S+)`, "g"), "$1[secret]"],
 ];
+
+/** The patterns themselves, for the tests' ReDoS check (recheck) and scripts/bench-redact.ts. */
+export const REDACTION_PATTERNS: readonly RegExp[] = [ANSI, ...REDACTIONS.map(([pattern]) => pattern)];
 
 /** The text, without terminal escapes and without the credentials it can hold in the forms above. */
 export function redact(text: string): string {
-  return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text.replace(ANSI, ""));
+  return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement as string), text.replace(ANSI, ""));
 }
