@@ -11,6 +11,10 @@
  *     (components/credentials.ts loginVerifier), then, a step later, the secret store.
  *   Redis: `ACL SETUSER` with the current and previous passwords (ops/redis-acl.ts), then the store.
  * The same load runs against the naive way (one login, its password replaced) for comparison.
+ * Then `--revoke` (an incident: the current password leaked): the rotation under the same load,
+ * then the login that was current retired (scripts/lib/retire.ts) while a leaked session holds it
+ * and the leaked password keeps trying to log in; both must be refused within a second, with the
+ * clients that follow the store failing nothing.
  * Fails when the alternating way fails a query, when the previous generation's credential no
  * longer logs in, or when one two generations old still does.
  *
@@ -26,6 +30,7 @@ import { currentSlot, type Slot } from "../components/rotation";
 import { scramSha256Verifier } from "../components/scram";
 import { aclRules, connectRedis } from "../ops/lib/redis";
 import { startEmbeddedPostgres } from "./lib/embeddedPostgres";
+import { retireLogin } from "./lib/retire";
 
 const CLIENTS = 20;
 const ROTATIONS = 3;
@@ -119,6 +124,71 @@ async function postgresDrill(serverUrl: string, alternating: boolean) {
   return { tally, ...generations };
 }
 
+/** --revoke under load: how long the leaked credential's session and new logins last once the retire starts. */
+async function revokeDrill(serverUrl: string) {
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  const id = randomBytes(3).toString("hex");
+  const group = `drill_${id}`;
+  const login = (slot: Slot) => `drill_${id}_${slot}`;
+  const passwords: Record<Slot, string> = { a: newPassword(), b: newPassword() };
+  await admin.query(`CREATE ROLE ${q(group)} NOLOGIN`);
+  await admin.query(`CREATE TABLE ${q(group)} (x int)`);
+  await admin.query(`GRANT SELECT ON ${q(group)} TO ${q(group)}`);
+  for (const slot of ["a", "b"] as const) {
+    await admin.query(`CREATE ROLE ${q(login(slot))} WITH ENCRYPTED PASSWORD ${literal(scramSha256Verifier(passwords[slot], login(slot)))} LOGIN INHERIT IN ROLE ${q(group)}`);
+  }
+  const leaked: Credential = { user: login("a"), password: passwords.a };
+  const store = { current: leaked };
+  const url = new URL(serverUrl);
+  const connect = ({ user, password }: Credential) => new Client({ host: url.hostname, port: Number(url.port), database: "postgres", user, password });
+  const query = async (credential: Credential) => {
+    const c = connect(credential);
+    await c.connect();
+    try {
+      await c.query(`select count(*) from ${q(group)}`);
+    } finally {
+      await c.end();
+    }
+  };
+  // Whoever holds the leaked password: one session kept open, and new logins tried without pause.
+  const held = connect(leaked);
+  await held.connect();
+  const result = { sessionEndedMs: -1, loginRefusedMs: -1, retired: 0 };
+  let retiredAt = 0;
+  const sessionEnded = new Promise<void>((resolve) => held.on("error", () => ((result.sessionEndedMs = Date.now() - retiredAt), resolve())));
+  let trying = true;
+  const intruder = (async () => {
+    while (trying) {
+      const ok = await query(leaked).then(() => true, () => false);
+      if (!ok && retiredAt && result.loginRefusedMs < 0) result.loginRefusedMs = Date.now() - retiredAt;
+      await sleep(5);
+    }
+  })();
+  const tally = await underLoad(store, query, async () => {
+    // The rotation: slot b renewed and made current, the store after it (as in postgresDrill)...
+    const password = newPassword();
+    await admin.query(`ALTER ROLE ${q(login("b"))} PASSWORD ${literal(scramSha256Verifier(password, login("b")))}`);
+    await sleep(STEP_MS);
+    store.current = { user: login("b"), password };
+    await sleep(STEP_MS);
+    // ...then, once the new login serves, the leaked one retired.
+    retiredAt = Date.now();
+    result.retired = await retireLogin(admin, leaked.user);
+    await Promise.race([sessionEnded, sleep(5_000)]);
+    await sleep(300);
+  });
+  trying = false;
+  await intruder;
+  await held.end().catch(() => undefined);
+  const leakedLogsIn = await query(leaked).then(() => true, () => false);
+  await admin.query(`DROP TABLE ${q(group)}`);
+  for (const slot of ["a", "b"] as const) await admin.query(`DROP ROLE ${q(login(slot))}`);
+  await admin.query(`DROP ROLE ${q(group)}`);
+  await admin.end();
+  return { tally, leakedLogsIn, ...result };
+}
+
 async function redisDrill(alternating: boolean) {
   const admin = await connectRedis(REDIS_URL);
   const id = randomBytes(3).toString("hex");
@@ -187,6 +257,22 @@ async function main() {
           }
         }
       }
+    }
+    const revoked = await revokeDrill(server.url);
+    console.log(
+      `revoke drill: 1 rotation then the previous login retired, ${CLIENTS} clients, ${revoked.tally.queries} queries, ${revoked.tally.failed} failed (postgres); ` +
+        `the leaked login's session ended after ${revoked.sessionEndedMs} ms, ` +
+        `its password refused after ${revoked.loginRefusedMs} ms, ${revoked.retired} session(s) ended`,
+    );
+    const revokeProblems = [
+      revoked.tally.failed > 0 && "a client following the store failed a query",
+      !(revoked.sessionEndedMs >= 0 && revoked.sessionEndedMs < 1_000) && "the leaked login's session did not end within a second",
+      !(revoked.loginRefusedMs >= 0 && revoked.loginRefusedMs < 1_000) && "the leaked password was not refused within a second",
+      revoked.leakedLogsIn && "the leaked password still logs in",
+    ];
+    for (const problem of revokeProblems.filter(Boolean)) {
+      console.error(`revoke: ${problem}`);
+      ok = false;
     }
   } finally {
     await server.stop();

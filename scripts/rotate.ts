@@ -1,5 +1,5 @@
 /**
- * Rotates credentials with no downtime: `npm run rotate -- <stack> [credential ...|--all]`.
+ * Rotates credentials with no downtime: `npm run rotate -- <stack> [credential ...|--all] [--force] [--revoke]`.
  * Raises each credential's generation in the stack's config (`gaia:rotation`, see
  * components/rotation.ts) by one from what the stack last applied (its `rotation` output), runs
  * `pulumi up` through Pulumi's Automation API, checks that each rotated credential logs in, and
@@ -9,6 +9,10 @@
  * Idempotent: a credential named twice is rotated once, and a run after one whose update failed
  * finds the stack file one step ahead of what was applied and finishes that step instead of
  * raising it again, so no sequence of runs moves a credential by more than one per update.
+ *
+ * `--revoke` is for a credential that leaked: after the rotation, the login that was current
+ * until now is retired at once (scripts/lib/retire.ts: a password nobody knows, its sessions
+ * ended) instead of working until the next rotation.
  */
 import { Client } from "pg";
 import { createClient } from "redis";
@@ -18,6 +22,7 @@ import { generationOf, rotatableCredentials, whyNotRotatable } from "../componen
 import { redact } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
+import { retireLogin } from "./lib/retire";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
@@ -40,7 +45,11 @@ export interface RotateOptions {
   logsIn?: (kind: "postgres" | "redis", url: string, ca: string) => Promise<void>;
   /** How many sessions a PostgreSQL login has open, asked as the stack's admin. */
   sessionsOf?: (adminUrl: string, ca: string, login: string) => Promise<number>;
+  /** Retires a PostgreSQL login at once (--revoke), as the stack's admin; how many sessions it ended. */
+  retire?: (adminUrl: string, ca: string, login: string) => Promise<number>;
 }
+
+const FLAGS = ["--all", "--force", "--revoke"];
 
 export async function rotate(args: string[], options: RotateOptions = {}): Promise<string[]> {
   const root = options.root ?? PROJECT_ROOT;
@@ -55,13 +64,20 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const known = rotatableCredentials(services, cannotRotate);
   const all = rest.includes("--all");
   const force = rest.includes("--force");
+  const revoke = rest.includes("--revoke");
   // A credential named twice is rotated once.
-  const named = [...new Set(rest.filter((a) => a !== "--all" && a !== "--force"))];
+  const named = [...new Set(rest.filter((a) => !FLAGS.includes(a)))];
   const unknown = named.filter((c) => !known.includes(c));
   const refused = unknown.map((c) => [c, whyNotRotatable(c, services, cannotRotate)] as const).find(([, why]) => why);
   if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
   if (unknown.length) throw new RotationError(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not a credential of stack ${stack}: use ${known.join(", ")} or --all.`);
   if (!all && named.length === 0) throw new RotationError(`name the credentials to rotate (${known.join(", ")}) or --all.`);
+  if (revoke && named.includes("redis")) {
+    throw new RotationError(
+      `--revoke retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run \`npm run rotate -- ${stack} redis\` twice (the second renews the leaked one); nothing was changed.`,
+    );
+  }
+  const rerun = [all ? "--all" : named.join(" "), ...(revoke ? ["--revoke"] : [])].join(" ");
 
   const target = await (options.open ?? openStack)(stack, root).catch((error: unknown) => {
     throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${firstLine(error)}): nothing was changed.`);
@@ -73,7 +89,13 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   }
   const file = JSON.parse((await target.getConfigValue("gaia:rotation")) ?? "{}") as Record<string, number>;
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
-  if (!force) await refuseWhileInUse(all ? known : named, current, options.sessionsOf ?? sessionsOf, stack, all ? "--all" : named.join(" "));
+  if (revoke && !current.adminUrl) {
+    throw new RotationError(`--revoke retires the previous login as the stack's admin, and stack ${stack} has none of the component's (its platform keeps its admin): rotate without --revoke; nothing was changed.`);
+  }
+  if (!force) await refuseWhileInUse(all ? known : named, current, options.sessionsOf ?? sessionsOf, stack, rerun);
+  // The logins current before this rotation: the ones --revoke retires once the new ones log in.
+  const currentUrls = (current.connectionUrls ?? {}) as Record<string, string>;
+  const leaked = revoke ? (all ? known : named).filter((c) => currentUrls[c]).map((c) => [c, decodeURIComponent(new URL(currentUrls[c]!).username)] as const) : [];
   for (const { key, from, to } of steps) if (to !== from) await target.setConfigValue(`gaia:rotation.${key}`, String(to));
   let outputs: Record<string, unknown>;
   try {
@@ -82,10 +104,11 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
     const asked = steps.map(({ key, to }) => `${key} at ${to}`).join(", ");
     throw new RotationError(
       `pulumi up failed (${redact(firstLine(error))}): the stack file asks for ${asked} and the stack still holds what it applied before, which keeps working; ` +
-        `run \`npm run rotate -- ${stack} ${all ? "--all" : named.join(" ")}\` again to finish this rotation (it will not raise the generations again).`,
+        `run \`npm run rotate -- ${stack} ${rerun}\` again to finish this rotation (it will not raise the generations again).`,
     );
   }
-  const bumps = steps;  const rotated = all ? known : named;
+  const bumps = steps;
+  const rotated = all ? known : named;
   const urls = (outputs.connectionUrls ?? {}) as Record<string, string>;
   const logsIn = options.logsIn ?? credentialLogsIn;
   const lines = bumps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
@@ -105,6 +128,17 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
       await logsIn("postgres", url, String(outputs.postgresCa ?? ""));
       lines.push(`${credential} rotated: now login ${decodeURIComponent(new URL(url).username)}, which logs in`);
     }
+  }
+  if (revoke && all && known.includes("redis")) lines.push("redis: its previous password stays valid until the next rotation (--revoke retires PostgreSQL logins)");
+  const retire = options.retire ?? retireAsAdmin;
+  for (const [credential, login] of leaked) {
+    const ended = await retire(String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""), login).catch((error: unknown) => {
+      throw new RotationError(
+        `${credential} rotated, but retiring its previous login ${login} failed (${redact(firstLine(error))}): it still logs in until renewed; ` +
+          `run \`npm run rotate -- ${stack} ${credential} --force\` to renew it now (its open sessions stay until they reconnect).`,
+      );
+    });
+    lines.push(`${credential}: previous login ${login} retired (a password nobody knows; ${ended} session(s) ended)`);
   }
   return lines;
 }
@@ -140,6 +174,17 @@ async function refuseWhileInUse(credentials: readonly string[], outputs: Record<
           `Wait until they reconnect with the current credential (a connection pool's lifetime at most), or run \`npm run rotate -- ${stack} ${args} --force\`; nothing was changed.`,
       );
     }
+  }
+}
+
+/** retireLogin (scripts/lib/retire.ts) connected as the stack's admin. */
+export async function retireAsAdmin(adminUrl: string, ca: string, login: string): Promise<number> {
+  const client = new Client({ connectionString: adminUrl.replace(/[?&]sslmode=[^&]*/, ""), ssl: sslFor(adminUrl, ca) });
+  await client.connect();
+  try {
+    return await retireLogin(client, login);
+  } finally {
+    await client.end();
   }
 }
 

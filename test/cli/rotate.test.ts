@@ -8,7 +8,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
-import { RotationError, credentialLogsIn, openStack, rotate, sessionsOf, type RotationStack } from "../../scripts/rotate";
+import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, type RotationStack } from "../../scripts/rotate";
 import { cliProject } from "../support/pulumiCli";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { NOT_A_SERVICE } from "../support/services";
@@ -58,7 +58,10 @@ function localProject() {
   /** Sessions open per login, as pg_stat_activity would say (none unless a test says so). */
   const sessions: Record<string, number> = {};
   const sessionsOf = async (_admin: string, _ca: string, login: string) => sessions[login] ?? 0;
-  return { project, updates, checked, failing, deploy, sessions, options: { root: project.root, open, logsIn, sessionsOf } };
+  /** Logins --revoke retired, each after the checks of the new ones (`checked` at that moment). */
+  const retired: { login: string; checkedBefore: string[] }[] = [];
+  const retire = async (_admin: string, _ca: string, login: string) => (retired.push({ login, checkedBefore: [...checked] }), 3);
+  return { project, updates, checked, failing, deploy, sessions, retired, options: { root: project.root, open, logsIn, sessionsOf, retire } };
 }
 
 describe("npm run rotate", () => {
@@ -175,6 +178,75 @@ describe("npm run rotate", () => {
     // Another credential's renewed login has none: it rotates.
     expect((await rotate(["local", "auth"], options))[0]).toBe("gaia:rotation.auth: 0 -> 1");
     expect((await rotate(["local", "chat", "--force"], options))[0]).toBe("gaia:rotation.chat: 0 -> 1");
+  });
+
+  it("--revoke retires the login that was current once the new one logs in, slot a then slot b, and refuses Redis", async () => {
+    const { project, updates, deploy, retired, options } = localProject();
+    await deploy();
+    expect(await rotate(["local", "chat", "--revoke"], options)).toEqual([
+      "gaia:rotation.chat: 0 -> 1",
+      "chat rotated: now login gaia_local_chat_b, which logs in",
+      "chat: previous login gaia_local_chat_a retired (a password nobody knows; 3 session(s) ended)",
+    ]);
+    expect(retired).toEqual([{ login: "gaia_local_chat_a", checkedBefore: ["postgres gaia_local_chat_b"] }]);
+    // The other slot, the next time: b was current, a is renewed, b retired.
+    expect((await rotate(["local", "chat", "--revoke"], options))[2]).toBe("chat: previous login gaia_local_chat_b retired (a password nobody knows; 3 session(s) ended)");
+    expect(retired.map((r) => r.login)).toEqual(["gaia_local_chat_a", "gaia_local_chat_b"]);
+    // Without --revoke, nothing is retired.
+    await rotate(["local", "auth"], options);
+    expect(retired).toHaveLength(2);
+
+    const stackFile = path.join(project.root, "Pulumi.local.yaml");
+    const before = readFileSync(stackFile, "utf8");
+    const done = updates.length;
+    await expect(rotate(["local", "redis", "--revoke"], options)).rejects.toThrow(
+      new RotationError("--revoke retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run `npm run rotate -- local redis` twice (the second renews the leaked one); nothing was changed."),
+    );
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    expect(updates).toHaveLength(done);
+  });
+
+  it("--revoke that cannot retire the previous login says the rotation is done and how to renew that login", async () => {
+    const { deploy, options } = localProject();
+    await deploy();
+    const retire = async () => Promise.reject(new Error("ERROR: permission denied to terminate process"));
+    await expect(rotate(["local", "chat", "--revoke"], { ...options, retire })).rejects.toThrow(
+      new RotationError(
+        "chat rotated, but retiring its previous login gaia_local_chat_a failed (ERROR: permission denied to terminate process): it still logs in until renewed; " +
+          "run `npm run rotate -- local chat --force` to renew it now (its open sessions stay until they reconnect).",
+      ),
+    );
+  });
+
+  it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
+    const server = await startTestPostgres("retire");
+    try {
+      const admin = new Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("CREATE ROLE gaia_x_chat_a LOGIN PASSWORD 'pw-retire-a1'");
+      await admin.query("CREATE ROLE gaia_x_chat_b LOGIN PASSWORD 'pw-retire-b1'");
+      await admin.end();
+      const login = (user: string, password: string) => new Client({ connectionString: `postgresql://${user}:${password}@127.0.0.1:${server.port}/postgres` });
+      const held = login("gaia_x_chat_a", "pw-retire-a1");
+      await held.connect();
+      const lost = new Promise<number>((resolve) => held.on("error", () => resolve(Date.now())));
+      const adminUrl = `${server.url}${server.url.includes("?") ? "&" : "?"}sslmode=disable`;
+
+      const start = Date.now();
+      expect(await retireAsAdmin(adminUrl, "", "gaia_x_chat_a")).toBe(1);
+      expect((await lost) - start).toBeLessThan(1_000);
+      await expect(held.query("select 1")).rejects.toThrow();
+      // The retired password is refused (28P01); the other login still serves.
+      const again = login("gaia_x_chat_a", "pw-retire-a1");
+      await expect(again.connect()).rejects.toMatchObject({ code: "28P01" });
+      const current = login("gaia_x_chat_b", "pw-retire-b1");
+      await current.connect();
+      expect((await current.query("select current_user as who")).rows[0].who).toBe("gaia_x_chat_b");
+      await current.end();
+      expect(await sessionsOf(adminUrl, "", "gaia_x_chat_a")).toBe(0);
+    } finally {
+      await server.stop();
+    }
   });
 
   it("counts a login's sessions as the admin, on PostgreSQL 17", async () => {

@@ -1,0 +1,29 @@
+import { randomBytes } from "node:crypto";
+import type { Client } from "pg";
+import { scramSha256Verifier } from "../../components/scram";
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Retires a PostgreSQL login at once, for a credential that leaked (`npm run rotate -- <stack>
+ * <credential> --revoke`): its password becomes one nobody knows, set as a SCRAM verifier so no
+ * password reaches the server or its log (components/scram.ts), then its sessions are ended.
+ * The login keeps LOGIN and its grants: Pulumi's state still says so, and the next rotation
+ * renews this slot with a password of its own (a NOLOGIN here would survive that update, which
+ * changes only the password, and refuse the slot's clients then).
+ *
+ * pg_terminate_backend(pid, timeout) waits up to the timeout for each session to end (PostgreSQL
+ * 14 and later: https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL);
+ * the admin may signal them as a member of the role it created, or as rds_superuser, which holds
+ * pg_signal_backend (https://repost.aws/knowledge-center/rds-cancel-long-running-queries).
+ * Returns how many sessions it ended.
+ */
+export async function retireLogin(admin: Client, login: string, waitMs = 5_000): Promise<number> {
+  const unknown = randomBytes(32).toString("base64url");
+  await admin.query(`ALTER ROLE ${quoteIdent(login)} PASSWORD '${scramSha256Verifier(unknown, login)}'`);
+  const { rows } = await admin.query<{ ended: number }>(
+    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $2))::int AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+    [login, waitMs],
+  );
+  return rows[0]!.ended;
+}
