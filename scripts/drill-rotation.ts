@@ -14,7 +14,10 @@
  * Then `--revoke` (an incident: the current password leaked): the rotation under the same load,
  * then the login that was current retired (scripts/lib/retire.ts) while a leaked session holds it
  * and the leaked password keeps trying to log in; both must be refused within a second, with the
- * clients that follow the store failing nothing.
+ * clients that follow the store failing nothing. And the failure paths, through the same checks
+ * `npm run rotate` and the program make: a rotation retried after its update failed finishes the
+ * same step (it does not raise again), and an older stack file deployed after a rotation is
+ * refused before any resource.
  * Fails when the alternating way fails a query, when the previous generation's credential no
  * longer logs in, or when one two generations old still does.
  *
@@ -26,11 +29,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
-import { currentSlot, type Slot } from "../components/rotation";
+import { currentSlot, rotationStepProblems, type Slot } from "../components/rotation";
 import { scramSha256Verifier } from "../components/scram";
 import { aclRules, connectRedis } from "../ops/lib/redis";
 import { startEmbeddedPostgres } from "./lib/embeddedPostgres";
 import { retireLogin } from "./lib/retire";
+import { rotationStep } from "./rotate";
 
 const CLIENTS = 20;
 const ROTATIONS = 3;
@@ -258,6 +262,14 @@ async function main() {
         }
       }
     }
+    // A retry after a failed update: the stack file one ahead of what was applied finishes that step.
+    const retried = rotationStep("chat", ["chat"], { chat: ROTATIONS + 1 }, { chat: ROTATIONS }, "drill");
+    console.log(`retried rotation: the stack file at ${ROTATIONS + 1}, the stack at ${ROTATIONS}: ${retried.resumed && retried.to === ROTATIONS + 1 ? "finishes that step, no second" : `moves to ${retried.to}`}`);
+    if (!retried.resumed || retried.to !== ROTATIONS + 1) ok = false;
+    // An older stack file deployed after the rotations: refused, as the program refuses it before any resource.
+    const older = rotationStepProblems({ chat: ROTATIONS }, { chat: ROTATIONS - 1 });
+    console.log(`an older deploy after the rotations: ${older.length ? `refused (${older[0]})` : "NOT refused"}`);
+    if (older.length === 0) ok = false;
     const revoked = await revokeDrill(server.url);
     console.log(
       `revoke drill: 1 rotation then the previous login retired, ${CLIENTS} clients, ${revoked.tally.queries} queries, ${revoked.tally.failed} failed (postgres); ` +
