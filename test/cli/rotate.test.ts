@@ -105,7 +105,7 @@ describe("npm run rotate", () => {
   });
 
   it.each([
-    ["chat", "chat cannot be rotated on fly: Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them."],
+    ["chat", "chat cannot be rotated on fly: Fly Managed Postgres makes its users' passwords and this component does not yet rotate them through flyctl (docs/rotation.md, \"Rotating credentials\")."],
     ["redis", "redis cannot be rotated on fly: Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says."],
   ])("refuses %s on a Fly stack with why, changing nothing", async (credential, message) => {
     const { project, updates, options } = localProject();

@@ -38,7 +38,9 @@ export const flyPlatform: Platform<FlySettings> = {
   cannotRotate: {
     admin: "Fly Managed Postgres keeps its admin itself",
     redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says",
-    roles: "Fly Managed Postgres makes its users' passwords and flyctl has no command to rotate them",
+    // flyctl could: `mpg users create` the other slot's user, per app `secrets unset --stage` then `mpg attach --username`
+    // (attach refuses a variable already set: internal/command/mpg/v2/run_attach.go:176-184@ad0172fac), `mpg users delete` the old.
+    roles: "Fly Managed Postgres makes its users' passwords and this component does not yet rotate them through flyctl (docs/rotation.md, \"Rotating credentials\")",
   },
 
   validate(config, s) {
