@@ -32,7 +32,7 @@ const ADMIN_CREDENTIALS = ["admin", "redis", "adminApiKey"] as const;
 
 /** `gaia:rotation` keys besides `all` that the stack's platform can rotate. */
 export function rotatableCredentials(services: readonly string[], refused: CannotRotate): string[] {
-  return [...(refused.roles ? [] : policyRoles(services)), ...ADMIN_CREDENTIALS.filter((c) => !refused[c])];
+  return [...(refused.roles ? [] : policyRoles(services)), ...ADMIN_CREDENTIALS].filter((c) => !refused[c]);
 }
 
 export function generationOf(rotation: Record<string, number>, credential: string): number {

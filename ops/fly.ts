@@ -120,20 +120,31 @@ function postgresApply() {
     process.stdout.write(`created database ${database}\n`);
   }
 
-  applyUsers(cluster.id);
-  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created })}\n`);
+  const keepers = applyUsers(cluster.id);
+  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created, keepers })}\n`);
 }
 
 /**
- * One user per policy role, of the role kind Managed Postgres offers (`fly mpg users`:
- * schema_admin, writer, reader); users of this environment no longer in the policy are removed.
+ * The users of each policy role's two rotation slots, of the role kind Managed Postgres offers
+ * (`fly mpg users`: schema_admin, writer, reader); users of this environment no longer in the
+ * policy are removed. Fly makes the passwords and has no command to change one
+ * (internal/command/mpg/users.go@ad0172fac: list, create, set-role, delete), so a slot whose
+ * keeper moved since the last run (a rotation renewing it) is deleted and created again: a new
+ * password, which no client holds yet. A user with no keeper recorded (the first run with
+ * rotation) is kept. Returns the keepers, recorded in the output for the next run.
  */
-function applyUsers(clusterId: string) {
+function applyUsers(clusterId: string): Record<string, number> {
   const wanted = JSON.parse(requireEnv("GAIA_FLY_USERS", "the users as JSON: name -> role kind")) as Record<string, string>;
   const prefix = requireEnv("GAIA_FLY_USER_PREFIX", "the prefix of this environment's user names");
+  const keepers = JSON.parse(optionalEnv("GAIA_FLY_USER_KEEPERS") ?? "{}") as Record<string, number>;
+  const before = previousKeepers();
   const existing = new Map(flyList<{ name: string; role: string }>(["mpg", "users", "list", clusterId]).map((u) => [u.name, u.role]));
   for (const [user, role] of Object.entries(wanted)) {
-    if (!existing.has(user)) {
+    if (existing.has(user) && before[user] !== undefined && keepers[user] !== undefined && before[user] !== keepers[user]) {
+      flyctl(["mpg", "users", "delete", clusterId, "--username", user, "--yes"]);
+      flyctl(["mpg", "users", "create", clusterId, "--username", user, "--role", role]);
+      process.stdout.write(`renewed user ${user} (${role}): a new password, for generation ${keepers[user]}\n`);
+    } else if (!existing.has(user)) {
       flyctl(["mpg", "users", "create", clusterId, "--username", user, "--role", role]);
       process.stdout.write(`created user ${user} (${role})\n`);
     } else if (existing.get(user) !== role) {
@@ -144,6 +155,17 @@ function applyUsers(clusterId: string) {
   for (const user of [...existing.keys()].filter((u) => u.startsWith(prefix) && !(u in wanted))) {
     flyctl(["mpg", "users", "delete", clusterId, "--username", user, "--yes"]);
     process.stdout.write(`removed user ${user}\n`);
+  }
+  return keepers;
+}
+
+/** The users' keepers the last run recorded in its output (PULUMI_COMMAND_STDOUT's last line); none before. */
+function previousKeepers(): Record<string, number> {
+  const last = (process.env.PULUMI_COMMAND_STDOUT ?? "").trim().split("\n").at(-1) ?? "";
+  try {
+    return (JSON.parse(last) as { keepers?: Record<string, number> }).keepers ?? {};
+  } catch {
+    return {};
   }
 }
 

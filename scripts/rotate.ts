@@ -18,7 +18,8 @@ import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { platformNamed } from "../components/platforms";
-import { generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
+import { currentSlot, generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
+import { environmentNames } from "../policy/naming";
 import { redact } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
@@ -57,7 +58,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const stacks = stackNames(root);
   if (!stack || stack.startsWith("-")) throw new RotationError(`name a stack: npm run rotate -- <${stacks.join("|")}> [credential ...|--all]`);
   if (!stacks.includes(stack)) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
-  const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[] };
+  const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[]; environment?: string };
   const services = raw.services ?? SERVICE_ROLE_NAMES;
   // A platform the registry does not know refuses nothing here; resolving the stack refuses it.
   const cannotRotate = platformNamed(raw.platform ?? "")?.cannotRotate ?? {};
@@ -122,6 +123,14 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
     } else if (credential === "adminApiKey") {
       // Not a login: the schema command made the new key the admin's only active bootstrap key.
       lines.push("adminApiKey rotated: the new key is the admin's bootstrap key, the previous one is deactivated");
+    } else if (raw.platform === "fly") {
+      // Fly keeps the URL in the app's secrets, never in the stack (components/platforms/fly): the renewed user is
+      // attached, the secret staged; the app's machines take it at their next deploy, the previous user working until then.
+      const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
+      const login = environmentNames(raw.environment ?? stack).loginRole(credential, currentSlot(generation));
+      const where = ((outputs.secretNames ?? {}) as Record<string, string>);
+      const secret = Object.entries(where).find(([name]) => name.endsWith(`/postgres/${credential}`))?.[1] ?? "its app's DATABASE_URL";
+      lines.push(`${credential} rotated: now Fly user ${login}, attached as ${secret} (staged: the app's next deploy takes it; the previous user works until the next rotation)`);
     } else {
       const url = urls[credential];
       if (!url) throw new RotationError(`the update left no URL for ${credential} in the stack's connectionUrls output.`);

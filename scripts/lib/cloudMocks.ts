@@ -111,7 +111,7 @@ function commandOutput(create: string, environment: Record<string, unknown> = {}
   const env = (key: string) => String(unwrap(environment[key]) ?? "");
   if (create.endsWith("ops/fly.cjs postgres-apply")) {
     const clusterId = mockFlyClusterId(env("GAIA_FLY_CLUSTER"));
-    return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432, created: true });
+    return JSON.stringify({ clusterId, host: `direct.${clusterId}.flympg.net`, port: 5432, created: true, keepers: JSON.parse(env("GAIA_FLY_USER_KEEPERS") || "{}") });
   }
   if (create.endsWith("ops/fly.cjs redis-apply")) {
     return JSON.stringify({ host: `fly-${env("GAIA_FLY_REDIS")}.upstash.io`, port: 6379, created: true });

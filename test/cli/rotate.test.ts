@@ -105,7 +105,6 @@ describe("npm run rotate", () => {
   });
 
   it.each([
-    ["chat", "chat cannot be rotated on fly: Fly Managed Postgres makes its users' passwords and this component does not yet rotate them through flyctl (docs/rotation.md, \"Rotating credentials\")."],
     ["redis", "redis cannot be rotated on fly: Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says."],
   ])("refuses %s on a Fly stack with why, changing nothing", async (credential, message) => {
     const { project, updates, options } = localProject();
@@ -115,6 +114,31 @@ describe("npm run rotate", () => {
     await expect(rotate(["qa", credential], options)).rejects.toThrow(new RotationError(message));
     expect(readFileSync(flyStack, "utf8")).toBe(before);
     expect(updates).toEqual([]);
+  });
+
+  it("rotates a role on a Fly stack: the renewed slot's user attached to its app, staged, no URL through the stack; slot b then a", async () => {
+    const { project, options } = localProject();
+    const config: Record<string, string> = { ...stackOn("staging", "fly"), "gaia:preset": "staging" };
+    writeFileSync(path.join(project.root, "Pulumi.qa.yaml"), `config:\n${Object.entries(config).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
+    const planned = async () => outputValues((await planStack("qa", config)).outputs);
+    let applied = await planned();
+    // The stack's config and state in memory: `gaia:rotation.<key>` set by path, as the CLI does.
+    const open = async (): Promise<RotationStack> => ({
+      getConfigValue: async (key) => config[key],
+      setConfigValue: async (key, value) => {
+        const [, credential] = key.split(".");
+        config["gaia:rotation"] = JSON.stringify({ ...JSON.parse(config["gaia:rotation"] ?? "{}"), [credential!]: Number(value) });
+      },
+      up: async () => (applied = await planned()),
+      outputs: async () => applied,
+    });
+    const staged = "(staged: the app's next deploy takes it; the previous user works until the next rotation)";
+    expect(await rotate(["qa", "chat"], { ...options, open })).toEqual(["gaia:rotation.chat: 0 -> 1", `chat rotated: now Fly user gaia_qa_chat_b, attached as gaia-chat:GAIA_DATABASE_URL ${staged}`]);
+    expect(await rotate(["qa", "chat"], { ...options, open })).toEqual(["gaia:rotation.chat: 1 -> 2", `chat rotated: now Fly user gaia_qa_chat_a, attached as gaia-chat:GAIA_DATABASE_URL ${staged}`]);
+    // --revoke needs the stack's admin, which Fly keeps.
+    await expect(rotate(["qa", "chat", "--revoke"], { ...options, open })).rejects.toThrow(
+      new RotationError("--revoke retires the previous login as the stack's admin, and stack qa has none of the component's (its platform keeps its admin): rotate without --revoke; nothing was changed."),
+    );
   });
 
   it("moves chat one step at most through two failed updates and a doubled name, each failure one sentence that says what to run", async () => {

@@ -29,8 +29,8 @@ let plan: StackPlan;
 let stateFile: string;
 let server: EmbeddedServer;
 const printed: CommandRun[] = [];
-/** Fly's own user, analytics' reader and a writer per service: 5 for chat, assets and auth, one more per service added since. */
-const USERS = 5 + ADDED_SERVICES.length;
+/** Fly's own user, then two per role (its rotation slots a and b): analytics' readers and a service's writers; 9 for chat, assets and auth, two more per service added since. */
+const USERS = 9 + 2 * ADDED_SERVICES.length;
 /** The services' apps (test/support/stacks.ts): chat's, assets', auth's and those of services added since. */
 const APPS = ["gaia-chat", "gaia-assets", "gaia-auth", ...ADDED_SERVICES.map((s) => `gaia-${s}`)];
 /** Every password the double's Fly has handed out, seen after each run. */
@@ -118,15 +118,22 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(cluster).toMatchObject({ name: `gaia-${stack}-db`, plan: "launch", disk: 50, databases: ["fly-db", names.database] });
     expect(cluster!.users.map((u) => [u.name, u.role])).toEqual([
       ["fly-user", "schema_admin"],
+      // Each role's two rotation slots.
       [`${names.database}_analytics_a`, "reader"],
+      [`${names.database}_analytics_b`, "reader"],
       [`${names.database}_chat_a`, "writer"],
+      [`${names.database}_chat_b`, "writer"],
       [`${names.database}_assets_a`, "writer"],
+      [`${names.database}_assets_b`, "writer"],
       [`${names.database}_auth_a`, "writer"],
+      [`${names.database}_auth_b`, "writer"],
       // A service added to the access policy since: a writer like the others.
-      ...ADDED_SERVICES.map((s) => [`${names.database}_${s}_a`, "writer"]),
+      ...ADDED_SERVICES.flatMap((s) => [[`${names.database}_${s}_a`, "writer"], [`${names.database}_${s}_b`, "writer"]]),
     ]);
     const printedEndpoint = JSON.parse(created.stdout.trim().split("\n").at(-1)!);
-    expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432, created: true });
+    // With each user's keeper, for the next run to tell which slot a rotation renews.
+    const keepers = JSON.parse(String(unwrap((unwrap(command(`gaia-${stack}-db`).inputs.environment) as Record<string, unknown>).GAIA_FLY_USER_KEEPERS)));
+    expect(printedEndpoint).toEqual({ clusterId: cluster!.id, host: `direct.${cluster!.id}.flympg.net`, port: 5432, created: true, keepers });
     // The offline plan's simulated output has the same shape.
     const mocked = JSON.parse(String(cloudState("command:local:Command", "x", command(`gaia-${stack}-db`).inputs).stdout));
     expect(Object.keys(mocked)).toEqual(Object.keys(printedEndpoint));
@@ -207,6 +214,42 @@ describe("the Fly plan's commands against the flyctl double", () => {
       const { rows } = await client.query("select tableowner from pg_tables where tablename = 'users'");
       expect(rows).toEqual([{ tableowner: "fly-user" }]);
     });
+  });
+
+  it("rotates a role by its two users: the renewed slot's user made anew (b, then a), the other kept, the app re-attached to the current one", async () => {
+    const at = async (generation: number) => planStack(stack, { ...stackOn("staging", "fly"), "gaia:preset": "staging", "gaia:rotation": JSON.stringify({ chat: generation }) });
+    const cluster = (p: StackPlan) => one(p, "command:local:Command", `gaia-${stack}-db`);
+    const access = (p: StackPlan) => one(p, "command:local:Command", `gaia-${stack}-fly-access-chat`);
+    const password = (slot: "a" | "b") => state().clusters[0]!.users.find((u) => u.name === names.loginRole("chat", slot))!.password;
+    const auth = () => state().clusters[0]!.users.find((u) => u.name === names.loginRole("auth"))!.password;
+    const id = clusterId();
+    const [plan0, plan1, plan2] = [await at(0), await at(1), await at(2)];
+
+    // The first run that records keepers renews nothing: no user is made anew for adopting rotation.
+    const first = fly(cluster(plan0), "update");
+    const before = { a: password("a"), b: password("b"), auth: auth() };
+    // Generation 1: slot b renewed, a kept; chat's app detached from a and attached to b.
+    const second = fly(cluster(plan1), "update", { PULUMI_COMMAND_STDOUT: first.stdout });
+    expect(second.stdout).toContain(`renewed user ${names.loginRole("chat", "b")} (writer): a new password, for generation 1`);
+    expect(second.stdout).not.toContain(`renewed user ${names.loginRole("chat", "a")}`);
+    expect([password("a"), auth()]).toEqual([before.a, before.auth]);
+    expect(password("b")).not.toBe(before.b);
+    expect(fly(access(plan0), "create", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    expect(unwrap((unwrap(access(plan1).inputs.environment) as Record<string, unknown>).GAIA_FLY_USER)).toBe(names.loginRole("chat", "b"));
+    expect(fly(access(plan0), "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    expect(fly(access(plan1), "create", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    expect(state().secrets["gaia-chat"]!.GAIA_DATABASE_URL).toContain(`//${names.loginRole("chat", "b")}:${password("b")}@`);
+    // Generation 2: slot a renewed, b (now the previous, still in the app's running machines) kept.
+    const renewedB = password("b");
+    const third = fly(cluster(plan2), "update", { PULUMI_COMMAND_STDOUT: second.stdout });
+    expect(third.stdout).toContain(`renewed user ${names.loginRole("chat", "a")} (writer): a new password, for generation 2`);
+    expect(password("b")).toBe(renewedB);
+    expect(password("a")).not.toBe(before.a);
+    // The same generation again renews nothing.
+    const fourth = fly(cluster(plan2), "update", { PULUMI_COMMAND_STDOUT: third.stdout });
+    expect(fourth.stdout).not.toContain("renewed");
+    expect(fly(access(plan1), "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    expect(fly(cluster(plan), "update").status).toBe(0);
   });
 
   it("hands each service its own credential through Fly, once, and takes it back", () => {

@@ -42,13 +42,21 @@ describe.each(STACKS)("the %s stack on Fly Managed Postgres", (stack) => {
       GAIA_FLY_DELETION_PROTECTION: { dev: "off", staging: "on", production: "on" }[stack],
       GAIA_FLY_FINAL_BACKUP: { dev: "off", staging: "on", production: "on" }[stack],
     });
+    // Two users per role, its rotation slots a and b; at generation 0 slot a is current (kept since 0) and b not yet made current (-1).
     expect(JSON.parse(String(cluster.GAIA_FLY_USERS))).toEqual({
       [`gaia_${stack}_analytics_a`]: "reader",
+      [`gaia_${stack}_analytics_b`]: "reader",
       [`gaia_${stack}_chat_a`]: "writer",
+      [`gaia_${stack}_chat_b`]: "writer",
       [`gaia_${stack}_assets_a`]: "writer",
+      [`gaia_${stack}_assets_b`]: "writer",
       [`gaia_${stack}_auth_a`]: "writer",
-      ...Object.fromEntries(ADDED_SERVICES.map((s) => [`gaia_${stack}_${s}_a`, "writer"])),
+      [`gaia_${stack}_auth_b`]: "writer",
+      ...Object.fromEntries(ADDED_SERVICES.flatMap((s) => [[`gaia_${stack}_${s}_a`, "writer"], [`gaia_${stack}_${s}_b`, "writer"]])),
     });
+    expect(JSON.parse(String(cluster.GAIA_FLY_USER_KEEPERS))).toEqual(
+      Object.fromEntries(["analytics", "chat", "assets", "auth", ...ADDED_SERVICES].flatMap((r) => [[`gaia_${stack}_${r}_a`, 0], [`gaia_${stack}_${r}_b`, -1]])),
+    );
     const command = one(plan, "command:local:Command", `gaia-${stack}-db`);
     expect(command.inputs).toMatchObject({
       create: "NODE_COMPILE_CACHE=node_modules/.cache/gaia-ops node_modules/.bin/node dist/ops/fly.cjs postgres-apply",

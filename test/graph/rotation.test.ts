@@ -204,7 +204,7 @@ describe("Redis's rotation", () => {
   it.each([
     ["redis", "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says"],
     ["admin", "Fly Managed Postgres keeps its admin itself"],
-    ["chat", "Fly Managed Postgres makes its users' passwords and this component does not yet rotate them through flyctl (docs/rotation.md, \"Rotating credentials\")"],
+    ["owner", "the owner on Fly is Managed Postgres' own schema_admin (fly-user), which Fly keeps"],
   ])("refuses %s on fly with why", (credential, why) => {
     expect(problemsOf("staging", { "gaia:rotation": JSON.stringify({ [credential]: 1 }) }, stackOn("staging", "fly"))).toEqual([
       `gaia:rotation.${credential} cannot be rotated on fly: ${why}; remove it.`,

@@ -6,6 +6,7 @@ import { sha256Hex } from "../../../ops/lib/hash";
 import { opsCommand } from "../../commands";
 import { FLY_CONTRACTS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
 import { missingReaders } from "../shared/identities";
+import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
 
 /** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
@@ -37,10 +38,8 @@ export const flyPlatform: Platform<FlySettings> = {
   contracts: FLY_CONTRACTS,
   cannotRotate: {
     admin: "Fly Managed Postgres keeps its admin itself",
+    owner: "the owner on Fly is Managed Postgres' own schema_admin (fly-user), which Fly keeps",
     redis: "Upstash's `fly redis reset` refuses the old password at once and every app must be given the new URL: do it in a maintenance window as docs/rotation.md says",
-    // flyctl could: `mpg users create` the other slot's user, per app `secrets unset --stage` then `mpg attach --username`
-    // (attach refuses a variable already set: internal/command/mpg/v2/run_attach.go:176-184@ad0172fac), `mpg users delete` the old.
-    roles: "Fly Managed Postgres makes its users' passwords and this component does not yet rotate them through flyctl (docs/rotation.md, \"Rotating credentials\")",
   },
 
   validate(config, s) {
@@ -82,7 +81,10 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_VOLUME_GB: String(config.instance.storageGb),
         GAIA_FLY_POSTGRES_VERSION: String(config.postgresVersion),
         GAIA_FLY_DATABASE: names.database,
-        GAIA_FLY_USERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).map((r) => [names.loginRole(r), ROLE_KIND(r)]))),
+        // Two users per role, one per rotation slot (components/rotation.ts); Fly makes their passwords, so a slot is
+        // renewed by deleting and creating its user when its keeper (the generation it last became current at) moves.
+        GAIA_FLY_USERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [names.loginRole(r, slot), ROLE_KIND(r)])))),
+        GAIA_FLY_USER_KEEPERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [names.loginRole(r, slot), slotGeneration(slot, generationOf(config.rotation, r))])))),
         GAIA_FLY_USER_PREFIX: `${names.database}_`,
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
         GAIA_FLY_FINAL_BACKUP: config.finalSnapshot ? "on" : "off",
@@ -163,6 +165,9 @@ export const flyPlatform: Platform<FlySettings> = {
     const where: Record<string, pulumi.Output<string>> = {};
     for (const role of applicationRoles(config.services).filter((r) => s.apps[r])) {
       const app = s.apps[role]!;
+      // The current slot's user: a rotation replaces this attachment (detach, then attach with the renewed user), the
+      // secret staged, so the app's machines keep the previous user's URL, still valid, until its next deploy.
+      const user = names.loginRole(role, currentSlot(generationOf(config.rotation, role)));
       opsCommand(`${names.resourcePrefix}-fly-access-${role}`, {
         script: "fly",
         create: "attach",
@@ -172,13 +177,13 @@ export const flyPlatform: Platform<FlySettings> = {
           GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
           GAIA_FLY_CLUSTER_ID: clusterId,
           GAIA_FLY_APP: app,
-          GAIA_FLY_USER: names.loginRole(role),
+          GAIA_FLY_USER: user,
           GAIA_FLY_DATABASE: names.database,
           GAIA_FLY_VARIABLE: DATABASE_URL,
         },
         // Another cluster or user: take the old credential away first, then attach anew
         // (attach refuses to overwrite a secret: flyctl v2/run_attach.go).
-        triggers: [clusterId, names.loginRole(role), names.database, app],
+        triggers: [clusterId, user, names.database, app],
         secretOutput: false,
       }, { ...child, dependsOn: [schema], deleteBeforeReplace: true });
       where[`${names.secretPrefix}/postgres/${role}`] = pulumi.output(`${app}:${DATABASE_URL}`);
