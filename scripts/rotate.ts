@@ -23,7 +23,7 @@ import { environmentNames } from "../policy/naming";
 import { redact } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
-import { retireLogin } from "./lib/retire";
+import { SessionsLeftError, retireLogin } from "./lib/retire";
 import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
@@ -142,6 +142,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const retire = options.retire ?? retireAsAdmin;
   for (const [credential, login] of leaked) {
     const ended = await retire(String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""), login).catch((error: unknown) => {
+      if (error instanceof SessionsLeftError) throw new RotationError(`${credential} rotated; ${error.message}.`);
       throw new RotationError(
         `${credential} rotated, but retiring its previous login ${login} failed (${redact(firstLine(error))}): it still logs in until renewed; ` +
           `run \`npm run rotate -- ${stack} ${credential} --force\` to renew it now (its open sessions stay until they reconnect).`,

@@ -21,9 +21,24 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export async function retireLogin(admin: Client, login: string, waitMs = 5_000): Promise<number> {
   const unknown = randomBytes(32).toString("base64url");
   await admin.query(`ALTER ROLE ${quoteIdent(login)} PASSWORD '${scramSha256Verifier(unknown, login)}'`);
-  const { rows } = await admin.query<{ ended: number }>(
-    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $2))::int AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
-    [login, waitMs],
-  );
-  return rows[0]!.ended;
+  try {
+    const { rows } = await admin.query<{ ended: number }>(
+      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $2))::int AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+      [login, waitMs],
+    );
+    return rows[0]!.ended;
+  } catch (error) {
+    // The password is already one nobody knows: say so, and what is left to do.
+    throw new SessionsLeftError(login, (error as Error).message);
+  }
+}
+
+/** The login no longer logs in, but its open sessions could not be ended (the admin lacks pg_signal_backend). */
+export class SessionsLeftError extends Error {
+  constructor(readonly login: string, cause: string) {
+    super(
+      `${login} no longer logs in, but its open sessions could not be ended (${cause}): end them as a role with pg_signal_backend: ` +
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${login}'`,
+    );
+  }
 }

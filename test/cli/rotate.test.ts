@@ -9,7 +9,9 @@ import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, type RotationStack } from "../../scripts/rotate";
+import { SessionsLeftError } from "../../scripts/lib/retire";
 import { cliProject } from "../support/pulumiCli";
+import { withClient } from "../support/postgres";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { NOT_A_SERVICE } from "../support/services";
 import { stackOn } from "../support/stacks";
@@ -240,6 +242,14 @@ describe("npm run rotate", () => {
           "run `npm run rotate -- local chat --force` to renew it now (its open sessions stay until they reconnect).",
       ),
     );
+    // The password retired, the sessions not ended: said as such, with what is left to do.
+    const sessionsLeft = async (_a: string, _c: string, login: string) => Promise.reject(new SessionsLeftError(login, "permission denied to terminate process"));
+    await expect(rotate(["local", "auth", "--revoke"], { ...options, retire: sessionsLeft })).rejects.toThrow(
+      new RotationError(
+        "auth rotated; gaia_local_auth_a no longer logs in, but its open sessions could not be ended (permission denied to terminate process): end them as a role with pg_signal_backend: " +
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_local_auth_a'.",
+      ),
+    );
   });
 
   it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
@@ -268,6 +278,43 @@ describe("npm run rotate", () => {
       expect((await current.query("select current_user as who")).rows[0].who).toBe("gaia_x_chat_b");
       await current.end();
       expect(await sessionsOf(adminUrl, "", "gaia_x_chat_a")).toBe(0);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("retires a login as a CREATEROLE admin with or without pg_signal_backend: with it, its sessions end; without, the password is still retired and the message says what is left", async () => {
+    const server = await startTestPostgres("retire-admin");
+    try {
+      const root = new Client({ connectionString: server.url });
+      await root.connect();
+      await root.query("CREATE ROLE cloud_admin LOGIN CREATEROLE PASSWORD 'pw-cloud-admin-1'");
+      await root.end();
+      const url = (user: string, password: string) => `postgresql://${user}:${password}@127.0.0.1:${server.port}/postgres?sslmode=disable`;
+      // The admin creates the logins, as the provider does with the stack's admin (PostgreSQL 16+: it is granted them WITH ADMIN, not INHERIT).
+      await withClient(url("cloud_admin", "pw-cloud-admin-1"), async (admin) => {
+        for (const slot of ["a", "b"]) await admin.query(`CREATE ROLE gaia_y_chat_${slot} LOGIN PASSWORD 'pw-retire-${slot}2'`);
+      });
+      const held = new Client({ connectionString: url("gaia_y_chat_a", "pw-retire-a2") });
+      await held.connect();
+      held.on("error", () => undefined);
+      await expect(retireAsAdmin(url("cloud_admin", "pw-cloud-admin-1"), "", "gaia_y_chat_a")).rejects.toThrow(
+        /^gaia_y_chat_a no longer logs in, but its open sessions could not be ended \(permission denied to terminate process\): end them as a role with pg_signal_backend: SELECT pg_terminate_backend\(pid\) FROM pg_stat_activity WHERE usename = 'gaia_y_chat_a'$/,
+      );
+      await expect(new Client({ connectionString: url("gaia_y_chat_a", "pw-retire-a2") }).connect()).rejects.toMatchObject({ code: "28P01" });
+      expect((await held.query("select 1 as one")).rows[0].one).toBe(1);
+
+      // Granted pg_signal_backend, as RDS's rds_superuser holds it: the sessions end too.
+      const root2 = new Client({ connectionString: server.url });
+      await root2.connect();
+      await root2.query("GRANT pg_signal_backend TO cloud_admin");
+      await root2.end();
+      const heldB = new Client({ connectionString: url("gaia_y_chat_b", "pw-retire-b2") });
+      await heldB.connect();
+      heldB.on("error", () => undefined);
+      expect(await retireAsAdmin(url("cloud_admin", "pw-cloud-admin-1"), "", "gaia_y_chat_b")).toBe(1);
+      await expect(heldB.query("select 1")).rejects.toThrow();
+      await held.end().catch(() => undefined);
     } finally {
       await server.stop();
     }
