@@ -237,6 +237,15 @@ const firstLine = (error: unknown) => {
   return lines.find((l) => /\berror\b/i.test(l)) ?? lines[0] ?? "no message";
 };
 
+/**
+ * What the rotation's `pulumi up` adds to a plain one: the policy pack deploys run with, named by
+ * GAIA_POLICY_PACK (the rotation job sets it as deploy-stack.yml passes `--policy-pack`), handed to
+ * the CLI as `--policy-pack` (@pulumi/pulumi 3.270.0 automation/stack.js UpOptions.policyPacks).
+ */
+export function upOptions(env: NodeJS.ProcessEnv = process.env): { policyPacks?: string[] } {
+  return env.GAIA_POLICY_PACK ? { policyPacks: [env.GAIA_POLICY_PACK] } : {};
+}
+
 /** The stack through Pulumi's Automation API (a local program in `root`; scripts/lib/automation.ts). */
 export async function openStack(stack: string, root: string, options: AutomationOptions = {}): Promise<RotationStack> {
   const { LocalWorkspace, workspaceOptions } = await automation(options);
@@ -244,7 +253,7 @@ export async function openStack(stack: string, root: string, options: Automation
   return {
     getConfigValue: async (key) => s.getConfig(key, true).then((v) => v.value, () => undefined),
     setConfigValue: (key, value) => s.setConfig(key, { value }, true),
-    up: async () => outputValues((await withProgress((onOutput) => s.up({ onOutput }))).outputs),
+    up: async () => outputValues((await withProgress((onOutput) => s.up({ onOutput, ...upOptions() }))).outputs),
     outputs: async () => outputValues(await s.outputs()),
   };
 }

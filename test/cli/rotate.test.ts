@@ -8,7 +8,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
-import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, type RotationStack } from "../../scripts/rotate";
+import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, upOptions, type RotationStack } from "../../scripts/rotate";
 import { SessionsLeftError } from "../../scripts/lib/retire";
 import { cliProject } from "../support/pulumiCli";
 import { withClient } from "../support/postgres";
@@ -318,6 +318,11 @@ describe("npm run rotate", () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it("runs its update with the policy pack GAIA_POLICY_PACK names, as the rotation job sets it, and none otherwise", () => {
+    expect(upOptions({ GAIA_POLICY_PACK: "policy-pack" })).toEqual({ policyPacks: ["policy-pack"] });
+    expect(upOptions({})).toEqual({});
   });
 
   it("counts a login's sessions as the admin, on PostgreSQL 17", async () => {

@@ -589,7 +589,36 @@ describe("what a pull request's code can reach", () => {
     expect(String(rotate.group).replace("matrix.stack", "STACK")).toBe(String(deploy.group).replace("inputs.stack", "STACK"));
   });
 
-  it("write permissions, everywhere: pull-requests only for the comment jobs, contents only for the rotation's push, id-token only where OIDC is used", () => {
+  it("the rotation changes only the credentials: it runs only where main's head is the stack's deployed commit, with the deploys' policy pack, and its bump goes to main as a pull request", () => {
+    const upStep = must(jobOf(byName("deploy-stack.yml"), "up").steps?.find((s) => s.name === "pulumi up"), "deploy's pulumi up step");
+    const deployRun = String(upStep.run);
+    // The deploy records what it deployed, after the update succeeded (a failed `pulumi up` ends the step first).
+    expect(deployRun.indexOf('pulumi stack tag set gaia:deployed-commit "$GITHUB_SHA" --stack "$STACK"')).toBeGreaterThan(deployRun.indexOf('pulumi up "${flags[@]}"'));
+    const rotate = jobOf(byName("rotate-credentials.yml"), "rotate");
+    const rotateStep = must(rotate.steps?.find((s) => s.name === "Rotate"), "the Rotate step");
+    const run = String(rotateStep.run);
+    // Refused unless the stack's recorded commit is this one, before `npm run rotate`.
+    expect(run).toMatch(/deployed=\$\(pulumi stack tag get gaia:deployed-commit --stack "\$STACK"[^)]*\)\n\s*if \[ "\$deployed" != "\$GITHUB_SHA" \]; then\n[^\n]*\n\s*exit 1\n\s*fi/);
+    expect(run.indexOf("exit 1")).toBeLessThan(run.indexOf("npm run -s rotate"));
+    // The checkout is the run's commit, nothing else.
+    for (const checkout of (rotate.steps ?? []).filter((s) => (s.uses ?? "").startsWith("actions/checkout@"))) expect(checkout.with?.ref).toBeUndefined();
+    // The policy pack deploys pass as --policy-pack, installed the same way.
+    const pack = must(/--policy-pack (\S+)\)/.exec(deployRun), "deploy's --policy-pack")[1];
+    expect(rotateStep.env?.GAIA_POLICY_PACK).toBe(pack);
+    const install = (job: Job) => String(job.steps?.find((s) => s.name === "Install")?.run);
+    expect(install(rotate)).toContain(`npm ci --ignore-scripts --prefix ${pack}`);
+    expect(install(jobOf(byName("deploy-stack.yml"), "up"))).toContain(`npm ci --ignore-scripts --prefix ${pack}`);
+    // The bump: a branch of its own and a pull request to the default branch; no push to it.
+    const propose = must(rotate.steps?.find((s) => /gh pr create/.test(String(s.run))), "the step opening the pull request");
+    expect(propose.env?.BRANCH).toMatch(/^rotation\/\$\{\{ matrix\.stack \}\}-/);
+    expect(propose.env?.BASE).toBe("${{ github.event.repository.default_branch }}");
+    const pushes = [...String(propose.run).matchAll(/git push[^\n]*/g)].map((m) => m[0]);
+    expect(pushes).toEqual(['git push origin "HEAD:refs/heads/$BRANCH"']);
+    expect(String(propose.run)).toMatch(/gh pr create --base "\$BASE" --head "\$BRANCH"/);
+    for (const step of rotate.steps ?? []) expect(String(step.run ?? "")).not.toMatch(/git push(?![^\n]*refs\/heads\/\$BRANCH)/);
+  });
+
+  it("write permissions, everywhere: pull-requests only for the comment jobs and the rotation's pull request, contents only for the rotation's branch, id-token only where OIDC is used", () => {
     const grants = workflows.flatMap((w) =>
       w.jobs.flatMap(([id, job]) =>
         Object.entries(permissionsOf(job.permissions))
@@ -607,6 +636,7 @@ describe("what a pull request's code can reach", () => {
       "pull-request.yml preview id-token",
       "rotate-credentials.yml rotate contents",
       "rotate-credentials.yml rotate id-token",
+      "rotate-credentials.yml rotate pull-requests",
     ]);
   });
 });
