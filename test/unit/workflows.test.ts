@@ -603,7 +603,7 @@ describe("what a pull request's code can reach", () => {
     // The checkout is the run's commit, nothing else.
     for (const checkout of (rotate.steps ?? []).filter((s) => (s.uses ?? "").startsWith("actions/checkout@"))) expect(checkout.with?.ref).toBeUndefined();
     // The policy pack deploys pass as --policy-pack, installed the same way.
-    const pack = must(/--policy-pack (\S+)\)/.exec(deployRun), "deploy's --policy-pack")[1];
+    const pack = must(/--policy-pack (\S+)\)/.exec(deployRun) ?? undefined, "deploy's --policy-pack")[1];
     expect(rotateStep.env?.GAIA_POLICY_PACK).toBe(pack);
     const install = (job: Job) => String(job.steps?.find((s) => s.name === "Install")?.run);
     expect(install(rotate)).toContain(`npm ci --ignore-scripts --prefix ${pack}`);
