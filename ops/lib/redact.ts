@@ -23,6 +23,9 @@
  *   space unencoded (percent-encoded, as URL builders write them, it is handled); a password
  *   holding an "@" and after it a "/" or a quote, unencoded: it is read as ending at that "@"; a
  *   password of digits and then a quote or "/", unencoded: read as a port;
+ * - a credential in prose, after a word mid-sentence (`… is not a valid password: x`, `secret x`):
+ *   "key: text" within a sentence is left, or every "Error: the password: it must …" would lose its words;
+ * - a name that points at a credential (REFERENCE, below: secretVersion, secretId) holding the value itself;
  * - a JSON field whose value is on the line after its name, when withProgress receives the two
  *   lines in different chunks (each chunk's whole lines are redacted alone);
  * - a CSI whose final byte is a name's first letter, `\x1b[` + "password=x": a terminal shows
