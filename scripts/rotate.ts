@@ -88,8 +88,19 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!applied) {
     throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);
   }
-  const file = JSON.parse((await target.getConfigValue("gaia:rotation")) ?? "{}") as Record<string, number>;
+  const file = readGenerations(await target.getConfigValue("gaia:rotation"), stack);
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
+  // A credential this run does not rotate must stand where the stack applied it: else the update would move it
+  // unchecked (a failed --all resumed through one name) or be refused by the program on every rerun.
+  const rotating = all ? known : named;
+  const astray = known.find((c) => !rotating.includes(c) && applied[c] !== undefined && generationOf(file, c) !== applied[c]);
+  if (astray) {
+    throw new RotationError(
+      `the stack file has ${astray} at generation ${generationOf(file, astray)} and the stack applied ${applied[astray]}: ` +
+        (generationOf(file, astray) === applied[astray]! + 1 ? `finish that rotation first with \`npm run rotate -- ${stack} ${known.every((c) => applied[c] === undefined || generationOf(file, c) === applied[c] + 1) ? "--all" : astray}\`` : `set gaia:rotation so that ${astray} is at ${applied[astray]}`) +
+        "; nothing was changed.",
+    );
+  }
   if (revoke && !current.adminUrl) {
     throw new RotationError(`--revoke retires the previous login as the stack's admin, and stack ${stack} has none of the component's (its platform keeps its admin): rotate without --revoke; nothing was changed.`);
   }
@@ -231,10 +242,27 @@ export function rotationStep(key: string, credentials: readonly string[], file: 
   );
 }
 
+/** `gaia:rotation` as the stack file holds it: whole numbers only, or one sentence saying what to set. */
+function readGenerations(text: string | undefined, stack: string): Record<string, number> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? "{}");
+  } catch {
+    throw new RotationError(`gaia:rotation in Pulumi.${stack}.yaml is not a mapping of credential to generation: set each with \`pulumi config set --path gaia:rotation.<credential> <n> -s ${stack}\`; nothing was changed.`);
+  }
+  const entries = Object.entries(value && typeof value === "object" ? value : { "": value });
+  const bad = entries.find(([, n]) => !Number.isInteger(n) || (n as number) < 0);
+  if (bad) throw new RotationError(`gaia:rotation${bad[0] ? `.${bad[0]}` : ""} in Pulumi.${stack}.yaml is ${JSON.stringify(bad[1])}: set it to a whole number (\`pulumi config set --path gaia:rotation.${bad[0] || "<credential>"} <n> -s ${stack}\`); nothing was changed.`);
+  return Object.fromEntries(entries) as Record<string, number>;
+}
+
 /** The line of an error that says what failed: the first naming an error (the engine's and the CLI's put a header first), or else the first. */
 const firstLine = (error: unknown) => {
   const lines = (error instanceof Error ? error.message : String(error)).split("\n").map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /\berror\b/i.test(l)) ?? lines[0] ?? "no message";
+  const at = Math.max(0, lines.findIndex((l) => /\berror\b/i.test(l)));
+  const line = lines[at] ?? "no message";
+  // A header that announces what follows ("… problem(s); nothing was created or changed:") is nothing without it.
+  return line.endsWith(":") && lines[at + 1] ? `${line} ${lines[at + 1]}` : line;
 };
 
 /**

@@ -232,6 +232,29 @@ describe("npm run rotate", () => {
     expect(updates).toHaveLength(done);
   });
 
+  it("refuses a run that would move a credential it does not rotate, and generations that are not whole numbers, in one sentence (attack of 2026-12-05)", async () => {
+    const { project, updates, deploy, failing, sessions, options } = localProject();
+    await deploy();
+    // A failed --all leaves every credential one ahead: resuming through one name would move them all unchecked.
+    failing.updates = 1;
+    await expect(rotate(["local", "--all"], options)).rejects.toThrow(RotationError);
+    sessions.gaia_local_auth_b = 5;
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(
+      new RotationError("the stack file has owner at generation 1 and the stack applied 0: finish that rotation first with `npm run rotate -- local --all`; nothing was changed."),
+    );
+    expect(updates).toEqual([]);
+    // Not whole numbers, as a hand edit may leave them.
+    for (const [value, shown] of [['{"chat":"1"}', '"1"'], ['{"chat":1.5}', "1.5"]] as const) {
+      const local = localProject();
+      await local.deploy();
+      local.project.pulumi("config", "set", "gaia:rotation", value, "--stack", "local");
+      await expect(rotate(["local", "chat"], local.options)).rejects.toThrow(
+        new RotationError(`gaia:rotation.chat in Pulumi.local.yaml is ${shown}: set it to a whole number (\`pulumi config set --path gaia:rotation.chat <n> -s local\`); nothing was changed.`),
+      );
+    }
+    void project;
+  });
+
   it("--revoke that cannot retire the previous login says the rotation is done and how to renew that login", async () => {
     const { deploy, options } = localProject();
     await deploy();
