@@ -54,7 +54,7 @@
  * passwordLength, tokenUrl, skipCredentialsValidation, authTokenUpdateStrategy, the names Pulumi
  * prints in every plan of this project (test/unit/redact.test.ts renders them all).
  */
-const REFERENCE = String.raw`s?[_-]?(?:ids?|arns?|names?|versions?|polic(?:y|ies)|providers?|manager|validation|update\w*|length|type|ur[il]s?|file|path|expir\w*|ttl|rotation\w*|count|kind|ref)(?![a-z])`;
+const REFERENCE = String.raw`s?[_-]?(?:ids?|arns?|names?|versions?|polic(?:y|ies)|providers?|manager|validation|update\w{0,16}|length|type|ur[il]s?|file|path|expir\w{0,16}|ttl|rotation\w{0,16}|count|kind|ref)(?![a-z])`;
 const WORD = String.raw`pass(?:w(?:or)?d|phrase|code|key)|pass(?![a-z])|pwd|secret|token|credential|api[_-]?key|private[_-]?key|auth[_-]?key`;
 const KEY = String.raw`(?:[\w-]{0,64}(?:${WORD})(?!${REFERENCE})[\w-]{0,64}|(?:[\w-]{0,64}[_-])?auth)`;
 /** A name, perhaps namespaced as Pulumi's config keys are (gaia:dbPassword) or XML's tags. */
