@@ -81,7 +81,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const rerun = [all ? "--all" : named.join(" "), ...(revoke ? ["--revoke"] : [])].join(" ");
 
   const target = await (options.open ?? openStack)(stack, root).catch((error: unknown) => {
-    throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${firstLine(error)}): nothing was changed.`);
+    throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${redact(firstLine(error))}): nothing was changed.`);
   });
   const current = await target.outputs().catch(() => ({} as Record<string, unknown>));
   const applied = current.rotation as Record<string, number> | undefined;
