@@ -39,11 +39,16 @@ interface ClusterStatus {
  * created; what it adopted stays.
  */
 function previouslyCreated(): boolean {
+  return previousOutput().created === true;
+}
+
+/** The last line of the previous run's output (PULUMI_COMMAND_STDOUT), as the JSON it printed there; {} before the first run. */
+function previousOutput(): { created?: boolean; keepers?: Record<string, number> } {
   const last = (process.env.PULUMI_COMMAND_STDOUT ?? "").trim().split("\n").at(-1) ?? "";
   try {
-    return (JSON.parse(last) as { created?: boolean }).created === true;
+    return (JSON.parse(last) as object | null) ?? {};
   } catch {
-    return false;
+    return {};
   }
 }
 
@@ -137,7 +142,7 @@ function applyUsers(clusterId: string): Record<string, number> {
   const wanted = JSON.parse(requireEnv("GAIA_FLY_USERS", "the users as JSON: name -> role kind")) as Record<string, string>;
   const prefix = requireEnv("GAIA_FLY_USER_PREFIX", "the prefix of this environment's user names");
   const keepers = JSON.parse(optionalEnv("GAIA_FLY_USER_KEEPERS") ?? "{}") as Record<string, number>;
-  const before = previousKeepers();
+  const before = previousOutput().keepers ?? {};
   const existing = new Map(flyList<{ name: string; role: string }>(["mpg", "users", "list", clusterId]).map((u) => [u.name, u.role]));
   for (const [user, role] of Object.entries(wanted)) {
     if (existing.has(user) && before[user] !== undefined && keepers[user] !== undefined && before[user] !== keepers[user]) {
@@ -159,15 +164,7 @@ function applyUsers(clusterId: string): Record<string, number> {
   return keepers;
 }
 
-/** The users' keepers the last run recorded in its output (PULUMI_COMMAND_STDOUT's last line); none before. */
-function previousKeepers(): Record<string, number> {
-  const last = (process.env.PULUMI_COMMAND_STDOUT ?? "").trim().split("\n").at(-1) ?? "";
-  try {
-    return (JSON.parse(last) as { keepers?: Record<string, number> }).keepers ?? {};
-  } catch {
-    return {};
-  }
-}
+
 
 function postgresDelete() {
   const name = env.cluster();

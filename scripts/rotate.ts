@@ -199,22 +199,21 @@ async function refuseWhileInUse(credentials: readonly string[], outputs: Record<
 }
 
 /** retireLogin (scripts/lib/retire.ts) connected as the stack's admin. */
-export async function retireAsAdmin(adminUrl: string, ca: string, login: string): Promise<number> {
-  const client = new Client({ connectionString: adminUrl.replace(/[?&]sslmode=[^&]*/, ""), ssl: sslFor(adminUrl, ca) });
-  await client.connect();
-  try {
-    return await retireLogin(client, login);
-  } finally {
-    await client.end();
-  }
+export function retireAsAdmin(adminUrl: string, ca: string, login: string): Promise<number> {
+  return asAdmin(adminUrl, ca, (admin) => retireLogin(admin, login));
 }
 
 /** Sessions of `login` now, from pg_stat_activity, asked as the admin. */
-export async function sessionsOf(adminUrl: string, ca: string, login: string): Promise<number> {
+export function sessionsOf(adminUrl: string, ca: string, login: string): Promise<number> {
+  return asAdmin(adminUrl, ca, async (admin) => (await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [login])).rows[0]!.n);
+}
+
+/** One connection as the stack's admin, its TLS as the URL's sslmode says, closed after `work`. */
+async function asAdmin<T>(adminUrl: string, ca: string, work: (admin: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: adminUrl.replace(/[?&]sslmode=[^&]*/, ""), ssl: sslFor(adminUrl, ca) });
   await client.connect();
   try {
-    return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1", [login])).rows[0]!.n;
+    return await work(client);
   } finally {
     await client.end();
   }
