@@ -5,7 +5,7 @@
  * holds the patterns to linear time by recheck's judgement. `npm run bench:redact`.
  */
 import { performance } from "node:perf_hooks";
-import { redact } from "../ops/lib/redact";
+import { redact, rememberSecret } from "../ops/lib/redact";
 
 const SIZE = 100 * 1024;
 const fill = (unit: string, head = "", tail = "") => head + unit.repeat(Math.ceil((SIZE - head.length - tail.length) / unit.length)) + tail;
@@ -35,7 +35,18 @@ const INPUTS: Record<string, string> = {
   "'--password ' repeated": fill("--password "),
   "a JSON array left open": fill('"x",', '"passwords": ['),
   "base64 without a break": fill("QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3ODkrLw=="),
+  // The forms added after the second attack of 2026-12-05, and a process holding 200 remembered secrets.
+  "'config set ' repeated, --secret last": fill("config set ", "", " --secret"),
+  "'docker login ' repeated": fill("docker login "),
+  "'-H \"X-Api-Key: ' repeated": fill('-H "X-Api-Key: '),
+  "'\"value\": \"' repeated": fill('"value": "'),
+  "'\"name\": \"PGPASSWORD\", ' repeated": fill('"name": "PGPASSWORD", '),
+  "a PEM key left open": fill("QUJD\n", "-----BEGIN PRIVATE KEY-----\n"),
+  "'AUTH a ' lines": fill("AUTH a \n"),
+  "'.S' repeated": fill(".S"),
+  "'\\\"passcode\\\":[' repeated": fill('\\"passcode\\":['),
 };
+for (let i = 0; i < 200; i += 1) rememberSecret(`remembered-${i}-${"k".repeat(24)}`);
 
 const rows = Object.entries(INPUTS).map(([name, text]) => {
   const times: number[] = [];

@@ -14,7 +14,7 @@
  * secrets. Runs the Pulumi CLI through the Automation API, as `npm run rotate` does.
  */
 import { execFileSync } from "node:child_process";
-import { redact } from "../ops/lib/redact";
+import { redact, rememberEnvironmentSecrets, rememberSecret } from "../ops/lib/redact";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { PROJECT_ROOT } from "./lib/stackFile";
 
@@ -66,7 +66,10 @@ export async function review(args: string[], options: ReviewOptions = {}): Promi
       ["gaia:backups", JSON.stringify({ enabled: false }), false],
       ["gaia:local", JSON.stringify({ postgresUrl, redisUrl }), true],
     ];
-    for (const [key, value, secret] of settings) await stack.setConfig(key, value, secret);
+    for (const [key, value, secret] of settings) {
+      if (secret) rememberSecret(value);
+      await stack.setConfig(key, value, secret);
+    }
     const outputs = await stack.up();
     return [`review environment ${reviewStack(pr)} is up: database ${String(outputs.databaseName)}, Redis keys ${String(outputs.redisKeyPrefix)}*`];
   }
@@ -149,6 +152,7 @@ function setSecretThroughStdin(pulumi: string, root: string, env: NodeJS.Process
 }
 
 if (require.main === module) {
+  rememberEnvironmentSecrets();
   review(process.argv.slice(2)).then(
     (lines) => console.log(lines.join("\n")),
     (error: unknown) => {

@@ -20,7 +20,7 @@ import { decodeStackConfig } from "../components/config";
 import { platformNamed } from "../components/platforms";
 import { currentSlot, generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
 import { environmentNames } from "../policy/naming";
-import { redact } from "../ops/lib/redact";
+import { redact, rememberEnvironmentSecrets } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { SessionsLeftError, retireLogin } from "./lib/retire";
@@ -307,11 +307,13 @@ export async function credentialLogsIn(kind: "postgres" | "redis", url: string, 
 }
 
 if (require.main === module) {
+  rememberEnvironmentSecrets();
   rotate(process.argv.slice(2)).then(
     (lines) => console.log(lines.join("\n")),
     (error: unknown) => {
-      // An expected failure is one sentence; anything else shows where it came from.
-      console.error(error instanceof RotationError ? error.message : error);
+      // An expected failure is one sentence; anything else shows where it came from, redacted (the stack's outputs, read
+      // with their secrets, are remembered: scripts/lib/automation.ts outputValues).
+      console.error(redact(error instanceof RotationError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)));
       process.exit(1);
     },
   );

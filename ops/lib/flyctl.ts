@@ -3,7 +3,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OpsError, optionalEnv } from "./env";
-import { redact } from "./redact";
+import { isCredentialName, redact, rememberSecret, rememberSecretsIn } from "./redact";
 
 export { redact };
 
@@ -47,6 +47,8 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
   const configDir = mkdtempSync(path.join(tmpdir(), CONFIG_DIR_PREFIX));
   writeFileSync(path.join(configDir, "logs"), "", { mode: 0o600 });
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_PASSED_ON.includes(name)));
+  // What flyctl is handed on standard input is secrets (`secrets import`: NAME=VALUE lines): an error may echo one.
+  rememberSecret(...(options.stdin ?? "").split("\n").map((line) => line.slice(line.indexOf("=") + 1)));
   try {
     return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
       encoding: "utf8",
@@ -120,11 +122,15 @@ export function flyJson<T>(args: string[]): T {
 }
 
 function parseJson<T>(out: string, args: string[]): T {
+  let parsed: T;
   try {
-    return JSON.parse(out) as T;
+    parsed = JSON.parse(out) as T;
   } catch {
     throw new OpsError(`flyctl ${command(args)} --json printed something that is not JSON; check the flyctl version (docs/platforms.md, "Fly.io").`);
   }
+  // The passwords and URLs it holds (`mpg users create`, `redis status`), so that a later error quoting one is redacted whatever its form.
+  rememberSecretsIn(parsed, isCredentialName);
+  return parsed;
 }
 
 /** The command's words, without values that could be secrets. */

@@ -1,15 +1,30 @@
+import { rememberSecretsIn, withoutKnownSecrets } from "./knownSecrets";
+
+export { forgetSecrets, rememberSecret, rememberSecretsIn } from "./knownSecrets";
+
 /**
  * Credentials taken out of text a tool printed before it reaches a log or an error message:
  * flyctl's output (./flyctl.ts), the Pulumi CLI's and the engine's errors and progress
- * (scripts/review-env.ts, scripts/lib/automation.ts). The forms, each with its pattern below:
+ * (scripts/review-env.ts, scripts/rotate.ts, scripts/lib/automation.ts), an ops script's error (./env.ts).
+ *
+ * Two layers. First by value: every credential this process was given or read (its environment,
+ * the stack's secret outputs, what flyctl was handed or printed) is taken out wherever it stands
+ * and however it is encoded (./knownSecrets.ts; test/unit/known-secrets.test.ts holds it with
+ * fast-check over any surrounding text). That is what makes the rest a second line: a credential
+ * this process never held (one a tool made and printed in an error) is found by the name before it.
+ * The forms, each with its pattern below:
  * JSON fields (also JSON quoted in a string), XML elements, form-encoded fields, YAML (block,
  * list item, flow mapping, quoted values), "Key: value" lines, tables as flyctl and others print
  * them, Pulumi's properties and diffs, key=value (DSNs, env files) and Go's %+v, a command's
- * credential flags, Authorization headers, Bearer and FlyV1 tokens, Fly's token formats anywhere,
- * and a URL's userinfo, percent-encoded too. Every form is tested with 400 generated secrets (any
+ * credential flags (and the short ones of redis-cli, valkey-cli, mysql, docker login, curl -u and -H),
+ * `pulumi config set --secret`, `pulumi config --json --show-secrets`, a variable's name and value in
+ * the next field (ECS, SSM, Kubernetes), Secret Manager's payload, netrc, Redis's requirepass and
+ * AUTH, a PEM private key, a presigned URL's signature, Authorization headers, Bearer and FlyV1
+ * tokens, Fly's token formats anywhere, and a URL's userinfo, percent-encoded too. Every form is tested with 400 generated secrets (any
  * printable ASCII: spaces, @ : / " ' \ % + = among them, where the form can hold them) in
  * test/unit/redact.test.ts, for the secret gone and the rest of the line kept; and every line
- * `pulumi up` prints for every stack of this project is held to coming back exactly as printed.
+ * `pulumi up`, `pulumi config` and `pulumi stack output` print for every stack of this project is
+ * held to coming back exactly as printed.
  *
  * Terminal escapes are dropped first (ANSI, below), and the text comes back without them: a
  * colour code glued to a URL or cutting a name in two hides it from every pattern, and flyctl
@@ -38,7 +53,12 @@
  * after the credential name's (a secret's digest, `fly secrets list`).
  * Replaced though not always a secret, as the safe side: a URL's userinfo without ":" (redis-cli
  * reads `redis://X@host` as the password: parseRedisUri, redis src/cli_common.c; Sentry DSNs and
- * git URLs carry a key there); `PWD=` (the shell's directory; "pwd" is ODBC's password key).
+ * git URLs carry a key there); `PWD=` (the shell's directory; "pwd" is ODBC's password key); the
+ * word after `--secret` (Pulumi's `config set --secret KEY` names a key there; other tools' --secret,
+ * and gcloud's `--secret=NAME`, are read as holding one); a row of `gcloud secrets list` whose name
+ * holds a credential's word (read as `pulumi config`'s KEY and VALUE columns).
+ * Left under the bare name "auth": a lower-case name, an email or an ARN (namesAService, below),
+ * the Gaia service called auth, whose app, role and account the stack's settings name.
  */
 
 /**
@@ -54,15 +74,15 @@
  * passwordLength, tokenUrl, skipCredentialsValidation, authTokenUpdateStrategy, the names Pulumi
  * prints in every plan of this project (test/unit/redact.test.ts renders them all).
  */
-const REFERENCE = String.raw`s?[_-]?(?:ids?|arns?|names?|versions?|polic(?:y|ies)|providers?|manager|validation|update\w{0,16}|length|type|ur[il]s?|file|path|expir\w{0,16}|ttl|rotation\w{0,16}|count|kind|ref)(?![a-z])`;
+const REFERENCE = String.raw`s?[_-]?(?:ids?|arns?|names?|versions?|polic(?:y|ies)|providers?|manager|validation|update\w{0,16}|length|type|ur[il]s?|file|path|expir\w{0,16}|ttl|rotation\w{0,16}|count|kind|ref|encryption|last\w{0,16})(?![a-z])`;
 const WORD = String.raw`pass(?:w(?:or)?d|phrase|code|key)|pass(?![a-z])|pwd|secret|token|credential|api[_-]?key|private[_-]?key|auth[_-]?key`;
-const KEY = String.raw`(?:[\w-]{0,64}(?:${WORD})(?!${REFERENCE})[\w-]{0,64}|(?:[\w-]{0,64}[_-])?auth)`;
+const KEY = String.raw`(?:[\w.-]{0,64}(?:${WORD})(?!${REFERENCE})[\w-]{0,64}|(?:[\w.-]{0,64}[_.-])?auth)`;
 /** A name, perhaps namespaced as Pulumi's config keys are (gaia:dbPassword) or XML's tags. */
 const NAME = String.raw`(?:[\w.-]{1,64}:)?${KEY}`;
 /** A JSON field's name, words and spaces before it allowed: "Database Password". */
-const JSON_NAME = String.raw`(?:[\w.-]{1,64} ){0,4}${NAME}`;
+const JSON_NAME = String.raw`(?:[\w.-]{1,64}[ \t]{1,8}){0,4}${NAME}`;
 /** A quoted value, its escaped characters included (\" in JSON, \' in libpq, '' in YAML); unclosed, to the line's end. */
-const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.|'')*'?`;
+const QUOTED = String.raw`"(?:[^"\\\r\n]|\\.)*"?|'(?:[^'\\\r\n]|\\.|'')*'?`;
 /**
  * A table's column separators: "│" (U+2502) as flyctl prints tables since v0.4.33 (tablewriter
  * v1.1.4, StyleLight: tablewriter tw/symbols.go:255-259@a0dea8a9; borders off, so no "│" at the
@@ -79,12 +99,29 @@ const LINE_START = String.raw`^[ \t]*(?:[-*<>~+=]{1,2}[ \t]+)?`;
 /**
  * A value that names a credential rather than holding it, under a credential's name: an ARN, a Google secret's
  * resource name (GCP's SecretVersion `secret: "projects/p/secrets/s"`), a counter of up to three digits (the
- * stack's `rotation` output, the generation of each credential), or "[secret]" as Pulumi masks one.
+ * stack's `rotation` output, the generation of each credential, a diff's `auth: 0 => 1`), true, false or null (a
+ * setting about a credential: `getPasswordData: false`, `manageMasterUserPassword: true`), or "[secret]" as Pulumi masks one.
  */
-const REFERENCE_VALUE = String.raw`(?!["']?(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|\d{1,3}[ \t]*$|\[secret\])`;
+const REFERENCE_VALUE = String.raw`(?!["']?(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:$|=>|[,}\]])|\[secret\])`;
+/** The same after a JSON field's colon: the value ends at , } ] or the line's end. */
+const JSON_REFERENCE_VALUE = String.raw`(?!"(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:[,}\]\r\n]|$)|"\[secret\]")`;
+/**
+ * Terminal escapes (ECMA-48): OSC (a title, a hyperlink's target) and the other strings, DCS, SOS, PM and APC, to BEL,
+ * ST or the line's end; CSI (colours, cursor moves); a charset choice (ESC ( B); an escape of one character (ESC = ,
+ * the keypad's mode; ESC 7, saving the cursor); a lone ESC.
+ */
+const ANSI = /\x1b[\]P^_X][^\x07\x1b\n]*(?:\x07|\x1b\\)?|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[ -/]+[0-~]|\x1b[0-~]?/g;
 
-/** Terminal escapes: OSC (a title, a hyperlink's target) to BEL, ST or the line's end, CSI (colours, cursor moves), a charset choice, a lone ESC. */
-const ANSI = /\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)?|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b[ -/]+[0-~]|\x1b/g;
+/**
+ * A value under the bare name "auth" that names something rather than holding a credential: the Gaia service
+ * called auth has a role ARN, a service account's email and an app's name in the stack's settings
+ * (`"serviceRoles": {"auth": "arn:aws:iam::…:role/auth"}`, `"apps": {"auth": "gaia-auth"}`). A name is lower-case
+ * letters, digits and "-" (a DNS label, as apps' and accounts' names are); docker's `"auth": "<base64>"` and other
+ * credentials are not, and under any longer name (password, REDISCLI_AUTH) nothing is taken as a name.
+ */
+function namesAService(key: string, value: string): boolean {
+  return /^\\?"?auth\\?"?[ \t]*:/i.test(key) && /^(?:arn:aws[\w-]*:\S+|[a-z][a-z0-9-]{0,62}(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)+)?)$/.test(value);
+}
 
 /** The text without its trailing spaces and tabs; by hand, as /[ \t]*$/ rescans a long run of blanks from each of its starts. */
 function withoutTrailingBlanks(text: string): string {
@@ -105,24 +142,57 @@ type Replacement = string | ((match: string, ...groups: string[]) => string);
  */
 const REDACTIONS: [RegExp, Replacement][] = [
   // A JSON field, spaced or not, its value a string (quotes kept), a number, true, false or null: "password": "a\"b", "pin":1234.
-  [new RegExp(String.raw`("${JSON_NAME}"[ \t]*:[ \t]*)(?:"(?:[^"\\\n]|\\.)*"?|[^\s"\[{,}\]]+)`, "gi"), (_, key: string, ) => `${key}${_.slice(key.length).startsWith('"') ? '"[secret]"' : "[secret]"}`],
+  // The value may be on the next line, as a pretty-printer that wraps writes it. Not a setting's true, false or null, a
+  // counter, an ARN or a Google secret's name ("rotation": {"auth": 0}, "secret": true as `pulumi config --json` marks one).
+  [
+    new RegExp(String.raw`("${JSON_NAME}"[ \t]*:[ \t]*(?:\r?\n[ \t]*)?)${JSON_REFERENCE_VALUE}(?:"(?:[^"\\\r\n]|\\.)*"?|[^\s"\[{,}\]]+)`, "gi"),
+    (match: string, key: string) => {
+      const value = match.slice(key.length);
+      if (namesAService(key, value.replace(/^"|"$/g, ""))) return match;
+      return `${key}${value.startsWith('"') ? '"[secret]"' : "[secret]"}`;
+    },
+  ],
   // The same JSON quoted inside a string, as an error quoting a response body: \"password\":\"a\\\"b\".
-  [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*\\")(?:[^"\\\n]|\\\\(?:\\\\|\\"|[^"\\\n]))*(?:\\")?`, "gi"), String.raw`$1[secret]\"`],
+  [
+    new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*\\")(?:[^"\\\r\n]|\\\\(?:\\\\|\\"|[^"\\\r\n]))*(?:\\")?`, "gi"),
+    (match: string, key: string) => (namesAService(key, match.slice(key.length).replace(/\\"$/, "")) ? match : String.raw`${key}[secret]\"`),
+  ],
+  // ... its value a number, or an array of strings: \"pin\":123456, \"passwords\":[\"a\",\"b\"].
+  [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*)(?!\\"|\[|(?:\d{1,3}|true|false|null)\b)[^\s"\\,}\]]+`, "gi"), "$1[secret]"],
+  [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*\[)[ \t]*(?:\\"(?:[^"\\\r\n]|\\\\(?:\\\\|\\"|[^"\\\r\n]))*(?:\\")?[ \t]*,?[ \t]*)+`, "gi"), "$1[secret]"],
+  // A value marked secret beside it, as `pulumi config --json --show-secrets` prints each key: {"value": "x", "secret": true}
+  // (pkg/cmd/pulumi/config/config.go configValueJSON: value, objectValue, secret, in that order).
+  [/("value"[ \t]*:[ \t]*")(?:[^"\\\r\n]|\\.)*("[ \t]*,\s*"secret"[ \t]*:[ \t]*true\b)/g, '$1[secret]$2'],
+  // A credential named in one field and held in the next, as AWS, ECS and Kubernetes list variables: {"Name": "DB_PASSWORD",
+  // "Value": "x"}, {"name": "PGPASSWORD", "value": "x"}; `- name: DB_PASSWORD` then `value: x` in YAML. And Secret Manager's
+  // payload, {"payload": {"data": "eDE="}} as `gcloud secrets versions access --format=json` prints it.
+  [new RegExp(String.raw`("(?:name|key)"[ \t]*:[ \t]*"${NAME}"[ \t]*,\s*"value"[ \t]*:[ \t]*")(?:[^"\\\r\n]|\\.)*"?`, "gi"), '$1[secret]"'],
+  [new RegExp(String.raw`(^[ \t]*(?:-[ \t]+)?name:[ \t]*["']?${NAME}["']?[ \t]*\r?\n[ \t]*value:[ \t]*)(\S.*)$`, "gim"), "$1[secret]"],
+  [/("payload"[ \t]*:[ \t]*\{\s*"data"[ \t]*:[ \t]*")[^"\r\n]*"?/g, '$1[secret]"'],
+  [/(^[ \t]*payload:[ \t]*\r?\n[ \t]+data:[ \t]*)(\S.*)$/gm, "$1[secret]"],
   // An XML element's text, attributes and namespace allowed: <Password>a&amp;b</Password>, <password><![CDATA[a<b]]></password>;
   // not an element holding others (<Secret><user>, spaces between them or not). A CDATA section unclosed runs to the text's end.
   [new RegExp(String.raw`(<${NAME}(?:\s[^<>]*)?>)(?=\s*(?:[^<\s]|<!\[CDATA\[))(?:<!\[CDATA\[(?:[^\]]|\](?!\]>))*(?:\]\]>)?|[^<])+`, "gi"), "$1[secret]"],
-  // A form-encoded field after ? or & (a query string, a POST body): the value ends at "&", the next field kept.
-  [new RegExp(String.raw`((?<=[?&])${KEY}=)[^&\s#"\\]*`, "gi"), "$1[secret]"],
+  // A form-encoded field after ? or & (a query string, a POST body): the value ends at "&", the next field kept. A
+  // presigned URL's signature too: S3's X-Amz-Signature, GCS's X-Goog-Signature, Azure's sig.
+  [new RegExp(String.raw`((?<=[?&])(?:${KEY}|[\w-]{0,32}signature|sig)=)[^&\s#"\\]*`, "gi"), "$1[secret]"],
   // A quoted value after "key: " where a key stands (a line's start, after { , ( [ or another key's ": ", in quotes),
   // as YAML quotes it (\" within "", '' within ''; a backslash is no escape within ''): password: "a b", 'token': 'x'.
   // The quotes kept; not a sentence's word before a quoted name (could not find secret: "gaia:adminToken").
-  [new RegExp(String.raw`(\b(?<=${LINE_START}|[{,(\[][ \t]*|:[ \t]+|["'])${NAME}["']?[ \t]*:[ \t]+)${REFERENCE_VALUE}(?:(")(?:[^"\\\n]|\\.)*"?|(')(?:[^'\n]|'')*'?)`, "gim"), "$1$2$3[secret]$2$3"],
+  [
+    new RegExp(String.raw`(\b(?<=${LINE_START}|[{,(\[][ \t]*|:[ \t]+|["'])${NAME}["']?[ \t]*:[ \t]+)${REFERENCE_VALUE}(?:(")(?:[^"\\\r\n]|\\.)*"?|(')(?:[^'\r\n]|'')*'?)`, "gim"),
+    (match: string, key: string, double = "", single = "") => {
+      const quote = double || single;
+      const value = match.slice(key.length + 1).replace(new RegExp(`${quote}$`), "");
+      return namesAService(key.replace(/^[ \t]*/, ""), value) ? match : `${key}${quote}[secret]${quote}`;
+    },
+  ],
   // A plain value in a YAML flow mapping: {user: u, password: a b, dbname: d}; it ends at , ] or } as YAML's does.
-  [new RegExp(String.raw`([{,][ \t]*["']?${NAME}["']?[ \t]*:[ \t]+)[^\s"',\[\]{}](?:[^,\[\]{}\n]*[^\s,\[\]{}])?`, "gi"), "$1[secret]"],
+  [new RegExp(String.raw`([{,][ \t]*["']?${NAME}["']?[ \t]*:[ \t]+)${REFERENCE_VALUE}[^\s"',\[\]{}](?:[^,\[\]{}\r\n]*[^\s,\[\]{}])?`, "gi"), "$1[secret]"],
   // A "Key: value" line whose key is a credential word: a detail view, YAML, a curl -v header, a property as Pulumi
   // prints it with its title padded ("password    : x", pkg/backend/display/object_diff.go:655-657@v3.274.1).
-  // Not a lone "{" or "[": the object's fields follow on their own lines, each judged there.
-  [new RegExp(String.raw`(${LINE_START}${NAME}[ \t]*:[ \t]+)(?![{\[][ \t]*$)${REFERENCE_VALUE}\S.*$`, "gim"), "$1[secret]"],
+  // Not a lone "{" or "[", nor "(json) {" as Pulumi opens a JSON string's diff: the fields follow on their own lines, each judged there.
+  [new RegExp(String.raw`(${LINE_START}${NAME}[ \t]*:[ \t]+)(?!(?:\(json\)[ \t]*)?[{\[][ \t]*$)${REFERENCE_VALUE}\S.*$`, "gim"), "$1[secret]"],
   // A table row whose first cell is a credential name: " Password │ a b " (flyctl VerticalTable), "| password | a|b |".
   // The value runs to the line's end, or to a closing border when the row opens with one.
   [
@@ -143,20 +213,45 @@ const REDACTIONS: [RegExp, Replacement][] = [
     (line: string, name: string, gap: string, value: string) => (/\t| {2}/.test(gap) ? keepTrailing(name + gap, value) : line),
   ],
   // key=value (a DSN, an env file, a command's --password=x); not a form-encoded field (above).
-  [new RegExp(String.raw`((?<![\w-])(?<![?&][\w-]{0,64})${KEY}[ \t]*=[ \t]*)(?![ \t])${REFERENCE_VALUE}(?:${QUOTED}|\S*)`, "gim"), "$1[secret]"],
-  // Go's %+v, {User:u Password:x}: a field after "{" or a space, its value glued to the colon; not a type token or a URN
-  // (aws:secretsmanager:SecretVersion, random:index/randomPassword:RandomPassword::name).
-  [new RegExp(String.raw`((?<=[{\s])${KEY}:)(?=[^\s:])\S*`, "gi"), "$1[secret]"],
+  [new RegExp(String.raw`((?<![\w.-])(?<![?&][\w.-]{0,64})${KEY}[ \t]*=[ \t]*)(?![ \t])${REFERENCE_VALUE}(?:${QUOTED}|\S*)`, "gim"), "$1[secret]"],
+  // Go's %+v, {User:u Password:x}, and its maps, map[password:x]: a field at a line's start or after "{", "[" or a space,
+  // its value glued to the colon; not a type token or a URN (aws:secretsmanager:SecretVersion, onepassword:index/item:Item,
+  // random:index/randomPassword:RandomPassword::name).
+  [new RegExp(String.raw`((?<=^|[{\[\s])${KEY}:)(?=[^\s:])(?!index\/)\S*`, "gim"), "$1[secret]"],
   // A command line's credential flag and its value, the word last in the flag's name: --password x, --auth-token x
-  // (not --secrets-provider passphrase); redis-cli's -a x (redis src/redis-cli.c parseOptions: "-a" is the password).
-  [new RegExp(String.raw`((?:^|[ \t])--?[\w-]{0,64}?(?:pass(?:w(?:or)?d|phrase)?|pwd|secret|token|credentials?|api[_-]?key|private[_-]?key|auth)[ \t]+)(?!-)(?:${QUOTED}|\S+)`, "gim"), "$1[secret]"],
-  [/^.*\bredis-cli\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-a[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
+  // (not --secrets-provider passphrase, nor --show-secrets, a switch). Pulumi's `config set --secret KEY VALUE` is a switch
+  // too, read below; the KEY after it is replaced here, as the safe side: other tools' --secret takes the value.
+  [new RegExp(String.raw`((?:^|[ \t])--?[\w-]{0,64}?(?:pass(?:w(?:or)?d|phrase)?|pwd|secret|token|credentials?|api[_-]?key|private[_-]?key|auth)(?<![ \t]--show-secrets)[ \t]+)(?!-)(?:${QUOTED}|\S+)`, "gim"), "$1[secret]"],
+  // `pulumi config set KEY VALUE --secret` (flags anywhere): VALUE, the second word after `set` that is not a flag or a
+  // flag's value (-s/--stack, -C/--cwd, --config-file take one): pkg/cmd/pulumi/config/config.go:756-841@v3.274.1
+  // (`config set-all --secret key=value` takes its value, 1173-1181: the rule above replaces it whole).
+  [/^.+$/gm, (line: string) => (/\bconfig[ \t]+set[ \t]/.test(line) && /[ \t]--secret\b/.test(line) ? configSetValue(line) : line)],
+  // A tool's own short flag for a password: redis-cli's, valkey-cli's and keydb-cli's -a x (redis src/redis-cli.c
+  // parseOptions), mysql's and mariadb's -pSECRET (glued; client/mysql.cc my_long_options), docker login's -p x, curl's
+  // -u user:password (the password after the first ":"), and a header curl sends, -H 'X-Api-Key: x'.
+  [/^.*\b(?:redis|valkey|keydb)-cli\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-a[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
+  [/^.*\b(?:mysql\w*|mariadb\w*)\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-p)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
+  [/^.+$/gm, (line: string) => (!/\bdocker\b/.test(line) || !/\blogin\b/.test(line) ? line : line.replace(/((?:^|[ \t])-p[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]"))],
+  [/^.*\bcurl\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])(?:-u|--user)[ \t]+["']?[^\s:"']*:)(?:[^\s"']*)/g, "$1[secret]")],
+  [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+(["'])${NAME}[ \t]*:[ \t]*)(?:(?!\2)[^\r\n])*`, "gim"), "$1[secret]"],
+  [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+${NAME}:)\S*`, "gim"), "$1[secret]"],
+  // netrc's password (on a line naming a machine, or alone on its own: "password x"; not a sentence that starts with the word)
+  // and Redis's requirepass and masterauth (redis.conf, CONFIG SET, MONITOR's "requirepass" "x"); AUTH [user] password
+  // typed at a prompt (upper case, as a sentence's "Auth failed" is not) or as MONITOR quotes it ("auth" "x").
+  [/^([ \t]*(?:machine|default)\b.*[ \t](?:password|passwd)[ \t]+)\S+/gm, "$1[secret]"],
+  [/^([ \t]*(?:password|passwd)[ \t]+)\S+(?=[ \t]*$)/gm, "$1[secret]"],
+  [/(\b(?:requirepass|masterauth)"?[ \t]+"?)(?:[^"\s\\]|\\.)+/gi, "$1[secret]"],
+  [/(^[ \t]*(?:[\w.:-]+>[ \t]*)?AUTH[ \t]+(?:[^\s"]+[ \t]+(?=\S))?)[^\s"]+/gm, "$1[secret]"],
+  [/("auth"[ \t]+(?:"(?:[^"\\]|\\.)*"[ \t]+(?="))?")(?:[^"\\\r\n]|\\.)*"?/gi, '$1[secret]"'],
   // An HTTP Authorization header, whatever its scheme, and a Cookie or Set-Cookie header (session tokens), to the end of the line or its quote.
-  [/(\b(?:Authorization|Cookie|Set-Cookie)"?[ \t]*[:=][ \t]*"?)[^"\n]*/gi, "$1[secret]"],
+  [/(\b(?:Authorization|Cookie|Set-Cookie)"?[ \t]*[:=][ \t]*"?)[^"\r\n]*/gi, "$1[secret]"],
   // A JSON array under a credential's name: "passwords": ["a", "b"].
-  [new RegExp(String.raw`("${JSON_NAME}"\s*:\s*\[)(?=\s*")\s*(?:"(?:[^"\\\n]|\\.)*"?\s*(?:,\s*)?)*`, "gi"), "$1[secret]"],
-  // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list).
-  [/\b(Bearer|FlyV1)[ \t]+[^\s"'\\]+/g, "$1 [secret]"],
+  [new RegExp(String.raw`("${JSON_NAME}"\s*:\s*\[)(?=\s*")\s*(?:"(?:[^"\\\r\n]|\\.)*"?\s*(?:,\s*)?)*`, "gi"), "$1[secret]"],
+  // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list); not a challenge's
+  // parameters (WWW-Authenticate: Bearer realm="x", RFC 6750 3) nor the word "token" in a sentence (missing Bearer token).
+  [/\b(Bearer|FlyV1)[ \t]+(?!(?:realm|scope|error(?:_description|_uri)?)=|tokens?\b)[^\s"'\\]+/g, "$1 [secret]"],
+  // A private key in PEM (RFC 7468): its base64 lines, to the END line or the text's end.
+  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[^-]*(-----END [A-Z0-9 ]*PRIVATE KEY-----)?/g, (_, begin: string, end: string | undefined) => `${begin}\n[secret]\n${end ?? ""}`],
   // Fly's token formats wherever they appear, glued to a word or not (FLY_fm2_…), the prefixes flyctl's own agent
   // redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
   [/(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
@@ -178,7 +273,44 @@ const REDACTIONS: [RegExp, Replacement][] = [
 /** The patterns themselves, for the tests' ReDoS check (recheck) and scripts/bench-redact.ts. */
 export const REDACTION_PATTERNS: readonly RegExp[] = [ANSI, ...REDACTIONS.map(([pattern]) => pattern)];
 
-/** The text, without terminal escapes and without the credentials it can hold in the forms above. */
+/**
+ * The text, without terminal escapes and without credentials: first every value this process
+ * remembered (./knownSecrets.ts), whatever surrounds it, then the forms above. A no-break space
+ * is read as a space (a terminal shows none apart).
+ */
 export function redact(text: string): string {
-  return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement as string), text.replace(ANSI, ""));
+  const plain = withoutKnownSecrets(text.replace(ANSI, "").replace(/\u00a0/g, " "));
+  return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement as string), plain);
+}
+
+/** A name redact() reads as a credential's: PGPASSWORD, gaia:adminToken, REDISCLI_AUTH; not secretArn, passwordLength. */
+export function isCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME.test(name);
+}
+const CREDENTIAL_NAME = new RegExp(String.raw`^${NAME}$`, "i");
+
+/**
+ * Remembers the environment's credentials (./knownSecrets.ts): variables named as one, and every URL carrying a
+ * password. Not PWD and OLDPWD, directories whose name only looks like ODBC's password key.
+ */
+export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): void {
+  const { PWD: _pwd, OLDPWD: _oldpwd, ...rest } = env;
+  rememberSecretsIn(rest, isCredentialName);
+}
+
+/** `pulumi config set KEY VALUE --secret`'s VALUE as "[secret]": the second word after `set` that is no flag nor a flag's value. */
+function configSetValue(line: string): string {
+  const words = /\bconfig[ \t]+set[ \t]/.exec(line)!;
+  const start = words.index + words[0].length;
+  const tokens = [...line.slice(start).matchAll(/"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+/g)];
+  const positional = [];
+  for (let i = 0; i < tokens.length; i += 1) {
+    const token = tokens[i]![0];
+    if (/^(?:-s|--stack|-C|--cwd|--config-file)$/.test(token)) i += 1;
+    else if (!token.startsWith("-")) positional.push(tokens[i]!);
+  }
+  const value = positional[1];
+  if (!value) return line;
+  const at = start + value.index!;
+  return `${line.slice(0, at)}[secret]${line.slice(at + value[0].length)}`;
 }

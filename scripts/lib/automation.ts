@@ -1,4 +1,4 @@
-import { redact } from "../../ops/lib/redact";
+import { redact, rememberSecret } from "../../ops/lib/redact";
 
 /**
  * Pulumi's Automation API as `npm run rotate` and `npm run review` use it: the `pulumi` on PATH,
@@ -17,9 +17,18 @@ export async function automation(options: AutomationOptions = {}) {
   return { LocalWorkspace: api.LocalWorkspace, workspaceOptions: { pulumiCommand, envVars: options.envVars } };
 }
 
-/** An update's outputs as plain values (secrets decrypted), as the scripts read them. */
-export function outputValues(outputs: Record<string, { value: unknown }>): Record<string, unknown> {
+/**
+ * An update's outputs as plain values (secrets decrypted), as the scripts read them; each secret's
+ * strings remembered, so that redact() takes them out of any later error or progress line.
+ */
+export function outputValues(outputs: Record<string, { value: unknown; secret?: boolean }>): Record<string, unknown> {
+  for (const output of Object.values(outputs)) if (output.secret) rememberStrings(output.value);
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
+}
+
+function rememberStrings(value: unknown): void {
+  if (typeof value === "string") rememberSecret(value);
+  else if (value && typeof value === "object") for (const item of Object.values(value)) rememberStrings(item);
 }
 
 /**

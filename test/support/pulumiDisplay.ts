@@ -41,6 +41,41 @@ export function pulumiDisplayLines(plan: StackPlan, project = "gaia-database"): 
   return lines;
 }
 
+/**
+ * What `pulumi config` and `pulumi stack output` print for a stack, secrets not shown (github.com/pulumi/pulumi
+ * v3.274.1): the config as a table, KEY and VALUE, columns padded to the widest cell and two spaces between
+ * (pkg/cmd/pulumi/config/config.go:1356-1367; sdk/go/common/util/cmdutil/console.go:183-185), a secret as
+ * "[secret]"; with --json, an object of {value, objectValue, secret} per key, the value left out of a secret
+ * (config.go:1201-1206,1326-1353), indented by two (pkg/cmd/pulumi/ui/json.go:30-50). The outputs as a table
+ * under "Current stack outputs (n):", each row prefixed by four spaces, an object as one line of JSON
+ * (pkg/cmd/pulumi/stack/stack.go:261-300), and with --json as indented JSON, a secret as "[secret]".
+ */
+export function pulumiListingLines(plan: StackPlan, config: Record<string, string>, secretKeys: readonly string[]): string[] {
+  const keys = Object.keys(config).sort();
+  const shown = (key: string) => (secretKeys.includes(key) ? "[secret]" : config[key]!);
+  const table = (rows: [string, string][], prefix = "") => {
+    const width = Math.max(...rows.map(([k]) => k.length));
+    return rows.map(([k, v]) => `${prefix}${k.padEnd(width)}  ${v}`);
+  };
+  const json = Object.fromEntries(
+    keys.map((key) => {
+      if (secretKeys.includes(key)) return [key, { secret: true }];
+      const value = config[key]!;
+      const object = /^[{[]/.test(value) ? { objectValue: JSON.parse(value) as unknown } : {};
+      return [key, { value, ...object, secret: false }];
+    }),
+  );
+  const outputs = Object.keys(plan.outputs).sort();
+  const outputValue = (key: string) => (plan.outputs[key]!.secret ? "[secret]" : plan.outputs[key]!.value);
+  return [
+    ...table([["KEY", "VALUE"], ...keys.map((key): [string, string] => [key, shown(key)])]),
+    ...JSON.stringify(json, null, 2).split("\n"),
+    `Current stack outputs (${outputs.length}):`,
+    ...table([["OUTPUT", "VALUE"], ...outputs.map((key): [string, string] => [key, typeof outputValue(key) === "string" ? (outputValue(key) as string) : JSON.stringify(outputValue(key))])], "    "),
+    ...JSON.stringify(Object.fromEntries(outputs.map((key) => [key, outputValue(key)])), null, 2).split("\n"),
+  ];
+}
+
 const SECRET = Symbol("secret");
 const op = (sign: string) => `${sign} `;
 

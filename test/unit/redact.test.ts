@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { redact } from "../../ops/lib/redact";
-import { pulumiDisplayLines } from "../support/pulumiDisplay";
-import { CLOUD_PLATFORMS, planOn } from "../support/stacks";
+import { pulumiDisplayLines, pulumiListingLines } from "../support/pulumiDisplay";
+import { CLOUD_PLATFORMS, planOn, stackOn } from "../support/stacks";
+import { readStackFile } from "../../scripts/lib/stackFile";
 import { stackNames } from "../../scripts/plan";
 
 /** A seeded generator (mulberry32): the same secrets on every run. */
@@ -335,17 +336,93 @@ describe("redact", () => {
   });
 });
 
+describe("redact: what the attacks of 2026-12-05 found", () => {
+  // Each line as a tool prints it, and what must be left: the secret gone, the rest as printed.
+  const TAKEN: [string, string, string][] = [
+    ["pulumi config set, --secret first", "pulumi config set --secret gaia:dbPassword hunter2-x9 --stack dev", "pulumi config set --secret [secret] [secret] --stack dev"],
+    ["pulumi config set, --secret last", "pulumi config set gaia:adminToken hunter2-x9 --secret -s dev", "pulumi config set gaia:adminToken [secret] --secret -s dev"],
+    // set-all's --secret takes key=value: both go, as the safe side (pkg/cmd/pulumi/config/config.go:1177-1181@v3.274.1).
+    ["pulumi config set-all --secret", "pulumi config set-all --secret gaia:x=hunter2-x9 --plaintext gaia:y=1", "pulumi config set-all --secret [secret] --plaintext gaia:y=1"],
+    ["config --json --show-secrets", '  "gaia:local": {\n    "value": "hunter2-x9",\n    "secret": true\n  }', '  "gaia:local": {\n    "value": "[secret]",\n    "secret": true\n  }'],
+    ["escaped JSON, a number", String.raw`Error: {\"passcode\":98765432}`, String.raw`Error: {\"passcode\":[secret]}`],
+    ["escaped JSON, an array", String.raw`{\"passwords\":[\"hunter2-x9\",\"b4\"],\"u\":1}`, String.raw`{\"passwords\":[[secret]],\"u\":1}`],
+    ["Go map", "map[password:hunter2-x9 user:u]", "map[password:[secret] user:u]"],
+    ["dotted name", "db.password: hunter2-x9", "db.password: [secret]"],
+    ["namespaced dotted name", "gaia:local.adminToken: hunter2-x9", "gaia:local.adminToken: [secret]"],
+    ["JSON name, two spaces", '{"Database  Password": "hunter2-x9"}', '{"Database  Password": "[secret]"}'],
+    ["JSON value on the next line", '{"password":\n    "hunter2-x9"}', '{"password":\n    "[secret]"}'],
+    ["valkey-cli -a", "valkey-cli -h h -a hunter2-x9 ping", "valkey-cli -h h -a [secret] ping"],
+    ["no-break space", "password:\u00a0hunter2-x9", "password: [secret]"],
+    ["ESC = before a name", "\x1b=password=hunter2-x9", "password=[secret]"],
+    ["DCS string", "\x1bPq#0;2;0;0;0\x1b\\password=hunter2-x9", "password=[secret]"],
+    ["CRLF kept after Authorization", "Authorization: Bearer hunter2-x9\r\nHost: h\r\n", "Authorization: [secret]\r\nHost: h\r\n"],
+    ["CRLF kept after an unclosed quote", 'password: "hunter2-x9\r\nnext', "password: [secret]\r\nnext"],
+    ["curl -u", "curl -u gaia:hunter2-x9 https://h/api", "curl -u gaia:[secret] https://h/api"],
+    ["curl -H mid-line", "curl -sS -H 'X-Api-Key: hunter2-x9' https://h/api", "curl -sS -H 'X-Api-Key: [secret]' https://h/api"],
+    ["password:S at a line's start", "password:hunter2-x9", "password:[secret]"],
+    ["ECS/SSM name and value", '{"name": "PGPASSWORD", "value": "hunter2-x9"}', '{"name": "PGPASSWORD", "value": "[secret]"}'],
+    ["Kubernetes env", "- name: DB_PASSWORD\n  value: hunter2-x9", "- name: DB_PASSWORD\n  value: [secret]"],
+    ["gcloud payload.data", '{"name": "projects/p/secrets/s/versions/1", "payload": {"data": "aHVudGVyMg=="}}', '{"name": "projects/p/secrets/s/versions/1", "payload": {"data": "[secret]"}}'],
+    ["gcloud payload, YAML", "payload:\n  data: aHVudGVyMg==", "payload:\n  data: [secret]"],
+    ["X-Amz-Signature", "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=abc123def&x=1", "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=[secret]&x=1"],
+    ["PEM private key", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----\n[secret]\n-----END PRIVATE KEY-----"],
+    ["mysql -p", "mysql -h h -u root -phunter2-x9 gaia", "mysql -h h -u root -p[secret] gaia"],
+    ["docker login -p", "docker login -u gaia -p hunter2-x9 ghcr.io", "docker login -u gaia -p [secret] ghcr.io"],
+    ["netrc", "machine api.fly.io login gaia password hunter2-x9", "machine api.fly.io login gaia password [secret]"],
+    ["redis.conf requirepass", "requirepass hunter2-x9", "requirepass [secret]"],
+    ["CONFIG SET in MONITOR", '1700000000.1 [0 1.2.3.4:5] "config" "set" "requirepass" "hunter2-x9"', '1700000000.1 [0 1.2.3.4:5] "config" "set" "requirepass" "[secret]"'],
+    ["AUTH at a prompt", "127.0.0.1:6379> AUTH default hunter2-x9", "127.0.0.1:6379> AUTH default [secret]"],
+    ["AUTH in MONITOR", '1700000000.1 [0 1.2.3.4:5] "auth" "hunter2-x9"', '1700000000.1 [0 1.2.3.4:5] "auth" "[secret]"'],
+  ];
+  it.each(TAKEN)("takes the secret out: %s", (_, line, expected) => {
+    expect(redact(line)).toBe(expected);
+  });
+
+  // Lines that hold a credential's word and no credential, as the tools print them.
+  const KEPT: [string, string][] = [
+    ["a generation in JSON", '"rotation": {"auth":0,"chat":2}'],
+    ["a flag in JSON", '{"objectValue": {}, "secret": true}'],
+    ["an ARN in JSON", '{"secretArn": "x", "password": "arn:aws:secretsmanager:us-east-1:1:secret:gaia"}'],
+    ["a Google secret in JSON", '{"secret": "projects/p/secrets/gaia-dev-redis"}'],
+    ["a generation's diff", "    ~ auth: 0 => 1"],
+    ["a boolean property", "    getPasswordData : false"],
+    ["a boolean setting", "manageMasterUserPassword: true"],
+    ["a JSON string's diff", "      ~ secretString: (json) {"],
+    ["a type token", " +   onepassword:index/item:Item  gaia-item  create"],
+    ["psql's settings", " password_encryption | scram-sha-256"],
+    ["IAM's last use", "PasswordLastUsed: 2026-12-01T10:00:00Z"],
+    ["a challenge", 'WWW-Authenticate: Bearer realm="fly", error="invalid_token"'],
+    ["a sentence", "error: missing Bearer token"],
+    ["a sentence starting with the word", "Password must hold at least 8 characters"],
+    ["a sentence with AUTH", "Auth failed for user gaia"],
+    ["--show-secrets", "pulumi stack output --show-secrets adminUrl"],
+    ["a service's role", '{"serviceRoles":{"auth":"arn:aws:iam::123456789012:role/auth","chat":"arn:aws:iam::123456789012:role/chat"}}'],
+    ["a service's app", '{"apps":{"auth":"gaia-auth"}}'],
+    ["a service's account", '    "auth": "auth@gaia-test-project.iam.gserviceaccount.com",'],
+  ];
+  it.each(KEPT)("leaves it as printed: %s", (_, line) => {
+    expect(redact(line)).toBe(line);
+  });
+
+  it("under the name auth, a credential is still taken: docker's base64, a password", () => {
+    expect(redact('{"auths":{"ghcr.io":{"auth":"Z2FpYTpodW50ZXIy"}}}')).toBe('{"auths":{"ghcr.io":{"auth":"[secret]"}}}');
+    expect(redact('{"auth": "Hunter2-x9"}')).toBe('{"auth": "[secret]"}');
+  });
+});
+
 describe("redact on what Pulumi prints", () => {
   /**
    * Every line the Pulumi CLI prints for every stack on every platform (types, URNs, property
    * titles, non-secret values, outputs), rendered with the CLI's rules from the project's own
    * plans: withProgress shows each through redact(), which must leave it exactly as printed.
    */
-  it("leaves every line of every stack's preview and update exactly as printed", async () => {
+  it("leaves every line of every stack's preview and update, config and outputs exactly as printed", async () => {
     const changed = new Map<string, string>();
     for (const stack of stackNames()) {
+      const { secretKeys } = readStackFile(stack);
       for (const platform of CLOUD_PLATFORMS) {
-        for (const line of pulumiDisplayLines(await planOn(stack, platform))) {
+        const plan = await planOn(stack, platform);
+        for (const line of [...pulumiDisplayLines(plan), ...pulumiListingLines(plan, stackOn(stack, platform), secretKeys)]) {
           const out = redact(line);
           if (out !== line) changed.set(line.trim(), out.trim());
         }
