@@ -12,14 +12,6 @@ export type Grant =
   | { kind: "table"; role: string; tables: readonly string[]; privileges: readonly Privilege[] }
   | { kind: "column"; role: string; table: string; columns: readonly string[]; privileges: readonly Privilege[] };
 
-/** Future tables made by the owner in a schema: analytics may read them, services get nothing until listed. */
-export interface DefaultPrivilege {
-  owner: string;
-  role: string;
-  schema: string;
-  privileges: readonly Privilege[];
-}
-
 /** The schemas of a policy, in the order its tables name them. */
 export const policySchemas = (policy: AccessPolicy = ACCESS_POLICY): string[] => [...new Set(Object.keys(policy.tables).map(schemaOf))];
 
@@ -48,8 +40,7 @@ export function grantsFor(names: EnvironmentNames, services: readonly string[] =
   const wholeTables = tables.filter((t) => analyticsColumns(t, policy) === null);
   const secretTables = tables.filter((t) => analyticsColumns(t, policy) !== null);
   if (wholeTables.length) grants.push({ kind: "table", role: group("analytics"), tables: wholeTables, privileges: ["SELECT"] });
-  // Default privileges give analytics whole-table SELECT on every new table: where a table
-  // holds credentials it gets the readable columns only.
+  // Where a table holds credentials, analytics gets the readable columns only.
   for (const table of secretTables) {
     grants.push({ kind: "column", role: group("analytics"), table, columns: analyticsColumns(table, policy)!, privileges: ["SELECT"] });
   }
@@ -61,10 +52,6 @@ export function grantsFor(names: EnvironmentNames, services: readonly string[] =
     }
   }
   return grants;
-}
-
-export function defaultPrivilegesFor(names: EnvironmentNames, policy: AccessPolicy = ACCESS_POLICY): DefaultPrivilege[] {
-  return policySchemas(policy).map((schema) => ({ owner: names.groupRole("owner"), role: names.groupRole("analytics"), schema, privileges: ["SELECT"] }));
 }
 
 /** Groups a role's tables by identical privilege sets, so each set is one grant. */
@@ -102,26 +89,38 @@ export function grantToSql(g: Grant, database: string): string[] {
   }
 }
 
-export function defaultPrivilegeToSql(d: DefaultPrivilege): string {
-  return `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(d.owner)} IN SCHEMA ${ident(d.schema)} GRANT ${d.privileges.join(", ")} ON TABLES TO ${ident(d.role)}`;
-}
-
 /**
- * Everything the given roles (and PUBLIC) hold on the database, its schema and the policy's
- * tables, taken away: the first half of bringing a database to the policy. The owner keeps what it
+ * Everything the given roles (and PUBLIC) hold on the database, its schemas and every object in
+ * them, taken away: the first half of bringing a database to the policy. The owner keeps what it
  * owns (revoking from it would strip an owner's own rights).
+ *
+ * Every object, not only the policy's tables: a view, materialized view, sequence or function a
+ * migration adds gets no privilege for anyone but the owner until the policy names it (a view
+ * over auth.users would otherwise hand its columns to whoever the view was granted to). And no
+ * default privilege is left for anyone (the owner's defaults in each schema, and its global
+ * default that gives PUBLIC EXECUTE on every new function: PostgreSQL docs, "ALTER DEFAULT
+ * PRIVILEGES" and 5.8 "Privileges", table 5.2). Trigger functions need no EXECUTE to fire
+ * (CREATE TRIGGER checks it once, as the owner), which are the only functions the schema has.
  */
 export function revokeAllSql(roles: readonly string[], owner: string, database: string, tables: readonly string[], schemas: readonly string[]): string[] {
-  // Table by table: schema public holds what extensions make (pg_stat_statements' views,
+  // Table by table in `public`: it holds what extensions make (pg_stat_statements' views,
   // owned by a superuser), which is not the environment's to change; on `public` itself, only
   // what was granted (CREATE and USAGE from PUBLIC, as every database has them by default).
+  // In the policy's schemas, which only migrations fill, every object of every kind.
   const all = ["public", ...schemas];
-  return [...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
-    ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
-    `REVOKE ALL ON SCHEMA ${all.map(ident).join(", ")} FROM ${grantee(role)}`,
-    `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
-    ...all.map((schema) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(schema)} REVOKE ALL ON TABLES FROM ${grantee(role)}`),
-  ]);
+  const inSchemas = schemas.map(ident).join(", ");
+  return [
+    ...[...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
+      ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
+      ...(schemas.length ? ["TABLES", "SEQUENCES", "FUNCTIONS"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${inSchemas} FROM ${grantee(role)}`) : []),
+      `REVOKE ALL ON SCHEMA ${all.map(ident).join(", ")} FROM ${grantee(role)}`,
+      `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
+      ...all.flatMap((schema) =>
+        ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"].map((kind) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(schema)} REVOKE ALL ON ${kind} FROM ${grantee(role)}`),
+      ),
+    ]),
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
+  ];
 }
 
 /**
@@ -136,7 +135,6 @@ export interface PolicySpec {
   /** The schemas the tables live in. */
   schemas: string[];
   grants: Grant[];
-  defaults: DefaultPrivilege[];
 }
 
 export function policySpec(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY): PolicySpec {
@@ -146,7 +144,6 @@ export function policySpec(names: EnvironmentNames, services: readonly string[] 
     tables: Object.keys(policy.tables),
     schemas: policySchemas(policy),
     grants: grantsFor(names, services, policy),
-    defaults: defaultPrivilegesFor(names, policy),
   };
 }
 
@@ -155,6 +152,5 @@ export function policySql(spec: PolicySpec, grantees: readonly string[]): string
   return [
     ...revokeAllSql(grantees, spec.owner, spec.database, spec.tables, spec.schemas),
     ...spec.grants.flatMap((g) => grantToSql(g, spec.database)),
-    ...spec.defaults.map(defaultPrivilegeToSql),
   ];
 }

@@ -25,6 +25,10 @@ export interface MigrateOptions {
   migrationsFolder?: string;
   /** Longest wait for another runner on the same database. */
   lockTimeoutSeconds?: number;
+  /** Longest wait of one migration statement for a table's lock (STATEMENT_LOCK_TIMEOUT_MS). */
+  statementLockTimeoutMs?: number;
+  /** Tries of a migration that found its tables locked, the first included (LOCK_TRIES). */
+  lockTries?: number;
   log?: (line: string) => void;
 }
 
@@ -33,13 +37,43 @@ export interface MigrateResult {
 }
 
 /**
+ * How long a migration's statement waits for a lock. An ALTER TABLE behind a long reader waits in
+ * the lock queue, and every later reader of that table queues behind the ALTER (PostgreSQL docs
+ * 13.3.1, "Table-Level Locks": conflicting requests are granted in order): unbounded, a 25-second
+ * analytics query made a one-row read wait 21.5 s. With lock_timeout the ALTER gives up after this
+ * long, the readers behind it go on, and the migration (its own transaction) is rolled back whole.
+ */
+export const STATEMENT_LOCK_TIMEOUT_MS = 2000;
+/** Then tried again, after 1, 2, 4 … s: a reader of a few seconds is waited out; a longer one is named. */
+export const LOCK_TRIES = 5;
+
+/**
  * Applies every committed migration not yet applied, each in its own transaction.
- * Refuses an applied migration whose file changed since, naming the file.
+ * Refuses an applied migration whose file changed since, naming the file. A migration that
+ * cannot get its tables' locks within the timeout is tried again a bounded number of times,
+ * then refused with the session that held them.
  */
 export async function migrateDatabase(options: MigrateOptions): Promise<MigrateResult> {
+  const tries = options.lockTries ?? LOCK_TRIES;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await migrateOnce(options);
+    } catch (error) {
+      if (!(error instanceof LockTimeoutError)) throw error;
+      if (attempt >= tries) throw new OpsError(`${error.message} It was tried ${tries} times; nothing of it was applied. End that session or wait for it, then run the schema command again.`);
+      (options.log ?? ((line) => process.stdout.write(`${line}\n`)))(`${error.message} Trying again (${attempt + 1} of ${tries}).`);
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
+    }
+  }
+}
+
+/** A migration rolled back because a statement waited longer than lock_timeout (SQLSTATE 55P03). */
+class LockTimeoutError extends Error {}
+
+async function migrateOnce(options: MigrateOptions): Promise<MigrateResult> {
   const folder = options.migrationsFolder ?? MIGRATIONS_FOLDER;
   const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
-  const connectionString = actingAs(options.connectionString, options.ownerRole);
+  const connectionString = withLockTimeout(actingAs(options.connectionString, options.ownerRole), options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS);
   const lockClient = await connect(connectionString);
   try {
     await lockClient.query(`set lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 300) * 1000)}ms'`);
@@ -61,6 +95,9 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     try {
       await migrate({ connectionString, migrationsFolder: folder, manageGraphileMigrateSchema: true, logger });
     } catch (error) {
+      if ((error as { code?: string }).code === "55P03") {
+        throw new LockTimeoutError(`migration ${running?.name ?? "(unknown)"} waited longer than ${options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS} ms for a lock and was rolled back, so that readers do not queue behind it${await blockers(lockClient)}.`);
+      }
       throw await describeMigrationError(error, running, connectionString);
     }
     return { applied };
@@ -69,6 +106,34 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
     clearAllPools();
     await lockClient.end();
   }
+}
+
+/** The URL with `-c lock_timeout=…` added to its startup options: graphile-migrate opens its own pool from it. */
+function withLockTimeout(connectionString: string, ms: number): string {
+  const url = new URL(connectionString);
+  url.searchParams.set("options", `${url.searchParams.get("options") ?? ""} -c lock_timeout=${Math.round(ms)}`.trim());
+  return url.toString();
+}
+
+/**
+ * The other sessions holding a lock on a table of this database: their role and, where the server
+ * shows it, how long their transaction has been open. Never their query's text, which may hold
+ * data. pg_locks is open to every role; pg_stat_activity hides another role's xact_start unless
+ * the viewer has pg_read_all_stats (PostgreSQL docs 27.2.3, pg_stat_activity), which the owner is
+ * not given: on a shared server it would show every neighbour's queries.
+ */
+async function blockers(client: Client): Promise<string> {
+  const { rows } = await client
+    .query<{ usename: string; seconds: number | null }>(
+      `select a.usename, max(round(extract(epoch from now() - a.xact_start)))::int as seconds
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.granted and l.relation is not null and l.database = (select oid from pg_database where datname = current_database())
+          and a.pid <> pg_backend_pid() and a.usename is not null
+        group by a.usename order by 2 desc nulls last limit 3`,
+    )
+    .catch(() => ({ rows: [] }));
+  if (rows.length === 0) return "";
+  return `; holding locks on its tables then: ${rows.map((r) => `${r.usename}${r.seconds === null ? " (how long, hidden from the owner)" : ` for ${r.seconds} s`}`).join(", ")}`;
 }
 
 /**

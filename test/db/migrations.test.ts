@@ -1,11 +1,13 @@
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Client } from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { migrateDatabase } from "../../ops/lib/migrations";
 import { MIGRATIONS_FOLDER } from "../../sql";
 import { SHARED_SERVER, createEnvironment, query, uniqueEnvironment, type TestEnvironment } from "../support/postgres";
 import { commitMigration, copyMigrations, committedMigrations, recordedName } from "../support/migrations";
+import { grantPolicy } from "../support/grants";
 
 const quiet = () => undefined;
 const environments: TestEnvironment[] = [];
@@ -115,6 +117,39 @@ insert into feature_flags (name) values ('a');`,
     expect([a.applied.length, b.applied.length].sort()).toEqual([0, committedMigrations().length]);
     const recorded = await query(env.adminUrl, "select filename from graphile_migrate.migrations order by filename");
     expect(recorded).toEqual(committedMigrations().map((f) => ({ filename: recordedName(f) })));
+  });
+
+  it("gives up on a lock after the timeout, tries again a bounded number of times, names who held it, and lets readers through meanwhile", async () => {
+    const { env, options } = await freshEnvironment("locks");
+    await migrateDatabase(options);
+    await grantPolicy(env);
+    const folder = copyMigrations();
+    commitMigration(folder, "messages-flag", "alter table game.messages add column flagged boolean not null default false;");
+    // A long analytics read holds game.messages (AccessShareLock) in an open transaction.
+    const reader = new Client({ connectionString: env.url("analytics") });
+    reader.on("error", () => undefined);
+    await reader.connect();
+    await reader.query("begin; select count(*) from game.messages");
+    const lines: string[] = [];
+    try {
+      const run = migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 2, log: (line) => lines.push(line) });
+      // While the migration waits in the lock queue, a chat read of the same table queues behind it: for at most the timeout.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const chat = new Client({ connectionString: env.url("chat") });
+      await chat.connect();
+      await chat.query("select count(*) from game.messages");
+      await chat.end();
+      await expect(run).rejects.toThrow(
+        `migration 000003-messages-flag.sql waited longer than 300 ms for a lock and was rolled back, so that readers do not queue behind it; holding locks on its tables then: ${env.names.loginRole("analytics")} (how long, hidden from the owner). It was tried 2 times; nothing of it was applied.`,
+      );
+      expect(lines.filter((line) => line.includes("Trying again"))).toEqual([expect.stringContaining("Trying again (2 of 2).")]);
+      expect(await query(env.adminUrl, "select count(*)::int as n from information_schema.columns where table_name = 'messages' and column_name = 'flagged'")).toEqual([{ n: 0 }]);
+    } finally {
+      await reader.query("rollback");
+      await reader.end();
+    }
+    // The reader gone, the next run applies it.
+    expect((await migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 2 })).applied).toEqual(["000003-messages-flag.sql"]);
   });
 
   it("repairs a run killed in the middle: nothing half-applied, the next run applies it", async () => {

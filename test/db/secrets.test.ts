@@ -126,7 +126,7 @@ describe("passwords reach the server only as SCRAM verifiers", () => {
     for (const [role, url] of Object.entries(urls)) {
       const local = new URL(url);
       const target = withDatabase(server.url, "postgres", decodeURIComponent(local.username), decodeURIComponent(local.password));
-      expect(await withClient(target, async (c) => (await c.query<{ u: string }>("SELECT current_user AS u")).rows[0]!.u), role).toBe(decodeURIComponent(local.username));
+      expect(await withClient(target, async (c) => (await c.query<{ u: string }>("SELECT session_user AS u")).rows[0]!.u), role).toBe(decodeURIComponent(local.username));
       const verifier = String(unwrap(byType(plan, "postgresql:index/role:Role").find((r) => r.inputs.name === decodeURIComponent(local.username))!.inputs.password));
       for (const wrong of [`${decodeURIComponent(local.password)}x`, verifier]) {
         await expect(withClient(withDatabase(server.url, "postgres", decodeURIComponent(local.username), wrong), (c) => c.query("SELECT 1")), role).rejects.toThrow(/password authentication failed/);

@@ -75,6 +75,8 @@ export async function createEnvironment(serverUrl: string, names: EnvironmentNam
       // As the component does: the server is given the password's verifier, never the password.
       const login = names.loginRole(role);
       await admin.query(`create role "${login}" login ${passwordClause(login, password)} in role "${names.groupRole(role)}"`);
+      // As the component's assumeRole: the login acts as its group.
+      await admin.query(`alter role "${login}" set role to "${names.groupRole(role)}"`);
     }
     await admin.query(`create database "${names.database}" owner "${names.groupRole("owner")}"`);
   });

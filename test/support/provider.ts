@@ -35,7 +35,7 @@ export class ProviderAsAdmin {
     await Promise.all([...this.clients.values()].map((c) => c.end()));
   }
 
-  /** resource_postgresql_role.go resourcePostgreSQLRoleCreate: CREATE ROLE ... WITH <options>, then grantRoles. */
+  /** resource_postgresql_role.go resourcePostgreSQLRoleCreate: CREATE ROLE ... WITH <options>, then grantRoles, then setAssumeRole. */
   private async createRole(i: Record<string, any>) {
     const options = [
       ...(i.password ? ["ENCRYPTED", `PASSWORD ${literal(i.password)}`] : []),
@@ -52,6 +52,8 @@ export class ProviderAsAdmin {
     await this.inTransaction("postgres", async (c) => {
       await c.query(`CREATE ROLE ${q(i.name)} WITH ${options.join(" ")}`);
       for (const group of (i.roles as string[] | undefined) ?? []) await c.query(`GRANT ${q(group)} TO ${q(i.name)}`);
+      // setAssumeRole, after grantRoles, alterSearchPath and the timeouts.
+      if (i.assumeRole) await c.query(`ALTER ROLE ${q(i.name)} SET ROLE TO ${q(i.assumeRole)}`);
     });
   }
 

@@ -47,17 +47,25 @@ describe("the access policy", () => {
     const sql = policySql(policySpec(environmentNames("review-7")), ["gaia_review_7_owner", "gaia_review_7_old_service"]);
     const tables = Object.keys(ACCESS_POLICY.tables).map((t) => `"${t.split(".")[0]}"."${t.split(".")[1]}"`).join(", ");
     const schemas = '"public", "auth", "platform", "game", "audit"';
-    const defaults = (from: string) => ["public", "auth", "platform", "game", "audit"].map((schema) => `ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "${schema}" REVOKE ALL ON TABLES FROM ${from}`);
-    expect(sql.slice(0, 16)).toEqual([
-      `REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_old_service"`,
-      `REVOKE ALL ON SCHEMA ${schemas} FROM "gaia_review_7_old_service"`,
-      'REVOKE ALL ON DATABASE "gaia_review_7" FROM "gaia_review_7_old_service"',
-      ...defaults('"gaia_review_7_old_service"'),
-      `REVOKE ALL ON TABLE ${tables} FROM PUBLIC`,
-      `REVOKE ALL ON SCHEMA ${schemas} FROM PUBLIC`,
-      'REVOKE ALL ON DATABASE "gaia_review_7" FROM PUBLIC',
-      ...defaults("PUBLIC"),
+    const policySchemas = '"auth", "platform", "game", "audit"';
+    const kinds = ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"];
+    const defaults = (from: string) =>
+      ["public", "auth", "platform", "game", "audit"].flatMap((schema) => kinds.map((kind) => `ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "${schema}" REVOKE ALL ON ${kind} FROM ${from}`));
+    const everyObject = (from: string) => ["TABLES", "SEQUENCES", "FUNCTIONS"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${policySchemas} FROM ${from}`);
+    const revoked = (from: string) => [
+      `REVOKE ALL ON TABLE ${tables} FROM ${from}`,
+      ...everyObject(from),
+      `REVOKE ALL ON SCHEMA ${schemas} FROM ${from}`,
+      `REVOKE ALL ON DATABASE "gaia_review_7" FROM ${from}`,
+      ...defaults(from),
+    ];
+    expect(sql.slice(0, 2 * 26 + 1)).toEqual([
+      ...revoked('"gaia_review_7_old_service"'),
+      ...revoked("PUBLIC"),
+      // No default privilege for anyone: PUBLIC's EXECUTE on new functions is the owner's global default.
+      'ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC',
     ]);
+    expect(sql.filter((statement) => /\bGRANT\b/.test(statement) && /DEFAULT PRIVILEGES/.test(statement))).toEqual([]);
     expect(sql).not.toContain(`REVOKE ALL ON TABLE ${tables} FROM "gaia_review_7_owner"`);
     expect(sql).toContain('GRANT SELECT ("id", "email", "name", "is_admin", "created_at", "updated_at") ON TABLE "auth"."users" TO "gaia_review_7_analytics"');
     expect(sql).toContain('GRANT USAGE ON SCHEMA "auth", "platform" TO "gaia_review_7_assets"');
