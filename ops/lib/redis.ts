@@ -26,8 +26,17 @@ export function aclRules(keyPrefix: string, ...passwords: string[]): string[] {
     "+@connection",
     "-@admin",
     "-@dangerous",
+    // What lists the keyspace rather than naming keys: Redis checks key patterns only on the keys a
+    // command names, so SCAN, RANDOMKEY and DBSIZE would show (or count) every environment's keys on
+    // a shared server, and PUBSUB CHANNELS every channel (https://redis.io/docs/latest/operate/oss_and_stack/management/security/acl/,
+    // "Key permissions"; categories from COMMAND INFO). test/commands/local.test.ts derives the list
+    // from the server's own COMMAND INFO and dry-runs each as the user.
+    ...KEYSPACE_LISTING.map((command) => `-${command}`),
   ];
 }
+
+/** Commands that read the keyspace or the channels without naming a key: denied to an environment's user. */
+export const KEYSPACE_LISTING = ["scan", "keys", "randomkey", "dbsize", "pubsub|channels", "pubsub|shardchannels", "pubsub|numpat"];
 
 /** Where a Redis URL points, for messages: never the password. */
 export function describeRedis(url: string): string {

@@ -138,6 +138,18 @@ describe("the local stack's command resources, run as planned against real serve
       await user.quit();
     }
 
+    // Nor list them: every command the server files under @keyspace or @pubsub that names no key or channel (its own COMMAND INFO:
+    // no key specs, no first key), dry-run as the user (ACL DRYRUN, Redis 7), is refused, and the user's own work still runs.
+    const listing = await keyspaceListingCommands();
+    expect(listing).toEqual(expect.arrayContaining(["scan", "randomkey", "dbsize", "pubsub|channels"]));
+    for (const command of listing) {
+      const reply = String(await withRedis(REDIS, (admin) => admin.sendCommand(["ACL", "DRYRUN", names.redisUser, ...dryRunArgs(command)])));
+      expect(`${command}: ${reply}`).toMatch(new RegExp(`^${command.replace("|", "\\|")}: (?!OK$)`));
+    }
+    for (const allowed of [["GET", `${names.redisKeyPrefix}x`], ["PUBLISH", `${names.redisKeyPrefix}events`, "m"], ["PING"]]) {
+      expect(String(await withRedis(REDIS, (admin) => admin.sendCommand(["ACL", "DRYRUN", names.redisUser, ...allowed])))).toBe("OK");
+    }
+
     // A second environment on the same server cannot see this one's keys.
     const otherPlan = await planLocal(`${stack}-b`);
     const otherUser = one(otherPlan, "command:local:Command", `${environmentNames(`${stack}-b`).resourcePrefix}-redis-acl-user`);
@@ -218,3 +230,26 @@ describe("the local stack's command resources, run as planned against real serve
     }
   });
 });
+
+/** Each command (and subcommand, as `pubsub|channels`) that COMMAND INFO files under @keyspace or @pubsub and that names no key or channel. */
+async function keyspaceListingCommands(): Promise<string[]> {
+  type Info = [string, number, string[], number, number, number, string[], unknown, unknown[], Info[]?];
+  const infos = (await withRedis(REDIS, (admin) => admin.sendCommand(["COMMAND", "INFO"]))) as Info[];
+  const listing: string[] = [];
+  const visit = (info: Info) => {
+    const [name, , flags, firstKey, , , categories, , keySpecs, subcommands] = info;
+    if (subcommands?.length) return subcommands.forEach(visit);
+    const namesNoKey = firstKey === 0 && (keySpecs ?? []).length === 0;
+    // PUBSUB NUMSUB and SHARDNUMSUB name their channels; PUBLISH, SUBSCRIBE and the rest name one too.
+    const namesChannels = /^(?:publish|spublish|subscribe|ssubscribe|psubscribe|unsubscribe|sunsubscribe|punsubscribe|pubsub\|(?:numsub|shardnumsub|help))$/.test(name);
+    const listsKeyspace = categories.includes("@keyspace") && !flags.includes("admin") && !categories.includes("@dangerous");
+    if (namesNoKey && !namesChannels && (listsKeyspace || categories.includes("@pubsub"))) listing.push(name);
+  };
+  infos.filter(Boolean).forEach(visit);
+  return listing.sort();
+}
+
+/** A command's name and as many placeholder arguments as its arity asks for, for ACL DRYRUN. */
+function dryRunArgs(command: string): string[] {
+  return command === "scan" ? ["SCAN", "0"] : command.split("|").map((word) => word.toUpperCase());
+}
