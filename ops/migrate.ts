@@ -24,17 +24,20 @@ runMain(async () => {
     ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),
     migrationsFolder: optionalEnv("GAIA_MIGRATIONS_FOLDER"),
   };
-  const result = await migrateDatabase(options);
   const policy = optionalEnv("GAIA_ACCESS_POLICY");
-  if (policy) {
-    const client = await connect(actingAs(options.connectionString, options.ownerRole));
-    try {
-      const applied = await applyAccessPolicy(client, JSON.parse(policy) as PolicySpec);
-      process.stdout.write(`access policy applied (${applied.statements} statements, one transaction)\n`);
-    } finally {
-      await client.end();
-    }
-  }
+  const result = await migrateDatabase({
+    ...options,
+    underLock: async () => {
+      if (!policy) return;
+      const client = await connect(actingAs(options.connectionString, options.ownerRole));
+      try {
+        const applied = await applyAccessPolicy(client, JSON.parse(policy) as PolicySpec);
+        process.stdout.write(`access policy applied (${applied.statements} statements, one transaction)\n`);
+      } finally {
+        await client.end();
+      }
+    },
+  });
   const email = optionalEnv("GAIA_ADMIN_EMAIL");
   const keySha256 = optionalEnv("GAIA_ADMIN_KEY_SHA256");
   if (email && keySha256) {

@@ -24,15 +24,24 @@ export interface EnvironmentNames {
 }
 
 /**
- * Lowercase letter first, then letters and digits, with single `-` or `_` between them; at
- * most 24 characters. So every cloud name made from it keeps the clouds' identifier rules:
- * no `--` and no trailing `-` in RDS, ElastiCache, Cloud SQL and Memorystore names
- * (see the contracts in components/platforms/<name>/contracts.ts).
+ * Lowercase letter first, then letters and digits, with single `-` between them; at most 24
+ * characters. So every cloud name made from it keeps the clouds' identifier rules: no `--` and
+ * no trailing `-` in RDS, ElastiCache, Cloud SQL and Memorystore names (see the contracts in
+ * components/platforms/<name>/contracts.ts). Not `_`: SQL and Redis names write `-` as `_`, so
+ * `a_b` would share `a-b`'s database, roles and Redis user on a shared server (local, review
+ * environments); with one separator the mapping is one to one.
  */
-export const ENVIRONMENT_NAME_PATTERN = /^(?=.{1,24}$)[a-z](?:[-_]?[a-z0-9])*$/;
+export const ENVIRONMENT_NAME_PATTERN = /^(?=.{1,24}$)[a-z](?:-?[a-z0-9])*$/;
 
 export const ENVIRONMENT_NAME_RULE =
-  'use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" or "_" between them and none at the end';
+  'use 1-24 characters: a lowercase letter first, then lowercase letters and digits, with single "-" between them and none at the end';
+
+/** Why a name with "_" is refused, when it is: the environment it would share everything with. */
+export function environmentNameClash(environment: string): string {
+  if (!environment.includes("_")) return "";
+  const twin = environment.replace(/_/g, "-");
+  return ` ("${environment}" would share the database gaia_${twin.replace(/-/g, "_")}, its roles and its Redis user with "${twin}": name it "${twin}")`;
+}
 
 export function environmentNames(environment: string): EnvironmentNames {
   if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../../policy/access";
-import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNames } from "../../policy/naming";
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNameClash, environmentNames } from "../../policy/naming";
 import { PRESETS, PRESET_NAMES, type PresetName } from "../../stacks/presets";
 import { rotationProblems } from "../rotation";
 import { GaiaConfigError, NAMESPACE, encryptedPaths, valueAt, withoutPlaceholders, type GaiaConfig } from "./config";
@@ -78,8 +78,8 @@ export function resolveWith(
   if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
     problems.push(
       pinned === undefined
-        ? `stack name "${stack}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource), or set gaia:environment to such a name.`
-        : `gaia:environment "${pinned}": ${ENVIRONMENT_NAME_RULE} (it names the database, the roles and every cloud resource).`,
+        ? `stack name "${stack}": ${ENVIRONMENT_NAME_RULE}${environmentNameClash(stack)} (it names the database, the roles and every cloud resource), or set gaia:environment to such a name.`
+        : `gaia:environment "${pinned}": ${ENVIRONMENT_NAME_RULE}${environmentNameClash(pinned)} (it names the database, the roles and every cloud resource).`,
     );
   }
 

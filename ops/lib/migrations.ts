@@ -29,6 +29,12 @@ export interface MigrateOptions {
   statementLockTimeoutMs?: number;
   /** Tries of a migration that found its tables locked, the first included (LOCK_TRIES). */
   lockTries?: number;
+  /**
+   * Runs after the migrations, still holding the runner's lock: the access policy, so that two
+   * schema runs never apply it at once ("tuple concurrently updated") nor one between another's
+   * migrations and its policy.
+   */
+  underLock?: () => Promise<void>;
   log?: (line: string) => void;
 }
 
@@ -100,6 +106,7 @@ async function migrateOnce(options: MigrateOptions): Promise<MigrateResult> {
       }
       throw await describeMigrationError(error, running, connectionString);
     }
+    await options.underLock?.();
     return { applied };
   } finally {
     // Its pools outlive a run; a dropped database would then make it exit the process.

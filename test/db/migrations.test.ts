@@ -119,6 +119,15 @@ insert into feature_flags (name) values ('a');`,
     expect(recorded).toEqual(committedMigrations().map((f) => ({ filename: recordedName(f) })));
   });
 
+  it("applies the access policy under the runner's lock: six pairs of schema runs started together all succeed", async () => {
+    const { env, options } = await freshEnvironment("policy-race");
+    const run = () => migrateDatabase({ ...options, underLock: () => grantPolicy(env) });
+    for (let pair = 0; pair < 6; pair += 1) {
+      const outcomes = await Promise.allSettled([run(), run()]);
+      expect(outcomes.map((o) => (o.status === "rejected" ? String(o.reason) : "ok"))).toEqual(["ok", "ok"]);
+    }
+  });
+
   it("gives up on a lock after the timeout, tries again a bounded number of times, names who held it, and lets readers through meanwhile", async () => {
     const { env, options } = await freshEnvironment("locks");
     await migrateDatabase(options);

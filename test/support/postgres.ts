@@ -50,7 +50,7 @@ export function passwordClause(role: string, password: string): string {
 
 /** A unique environment name per test run, so runs never collide on a shared server. */
 export function uniqueEnvironment(label: string): EnvironmentNames {
-  return environmentNames(`t${label}_${randomBytes(3).toString("hex")}`);
+  return environmentNames(`t${label}-${randomBytes(3).toString("hex")}`);
 }
 
 export interface TestEnvironment {
