@@ -45,6 +45,7 @@ const INPUTS: Record<string, string> = {
   "'AUTH a ' lines": fill("AUTH a \n"),
   "'.S' repeated": fill(".S"),
   "'\\\"passcode\\\":[' repeated": fill('\\"passcode\\":['),
+  "a staircase of config values, none secret": Array.from({ length: 440 }, (_, i) => `${"\t".repeat(i)}"value": "x",\n`).join("") + '"secret": true',
 };
 for (let i = 0; i < 200; i += 1) rememberSecret(`remembered-${i}-${"k".repeat(24)}`);
 

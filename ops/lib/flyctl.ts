@@ -3,7 +3,7 @@ import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { OpsError, optionalEnv } from "./env";
-import { isCredentialName, redact, rememberSecret, rememberSecretsIn } from "./redact";
+import { isCredentialName, redact, rememberSecret, rememberSecretsIn, rememberUrlPasswords } from "./redact";
 
 export { redact };
 
@@ -50,12 +50,15 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
   // What flyctl is handed on standard input is secrets (`secrets import`: NAME=VALUE lines): an error may echo one.
   rememberSecret(...(options.stdin ?? "").split("\n").map((line) => line.slice(line.indexOf("=") + 1)));
   try {
-    return execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
+    const out = execFileSync(optionalEnv("FLYCTL") ?? "flyctl", args, {
       encoding: "utf8",
       input: options.stdin ?? "",
       stdio: ["pipe", "pipe", "pipe"],
       env: { ...inherited, FLY_CONFIG_DIR: configDir, LOG_LEVEL: "warn", NO_COLOR: "1" },
     });
+    // The connection URLs it printed as text (`mpg create`, `mpg attach`, `redis status`): a later error may quote their passwords.
+    rememberUrlPasswords(out);
+    return out;
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
     if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl 0.4.84 or later (see docs/platforms.md, "Fly.io") or set FLYCTL to its path.`);

@@ -1,6 +1,6 @@
 import { rememberSecretsIn, withoutKnownSecrets } from "./knownSecrets";
 
-export { forgetSecrets, rememberSecret, rememberSecretsIn } from "./knownSecrets";
+export { forgetSecrets, rememberSecret, rememberSecretsIn, rememberUrlPasswords } from "./knownSecrets";
 
 /**
  * Credentials taken out of text a tool printed before it reaches a log or an error message:
@@ -116,11 +116,12 @@ const ANSI = /\x1b[\]P^_X][^\x07\x1b\n]*(?:\x07|\x1b\\)?|(?:\x1b\[|\x9b)[0-?]*[ 
  * A value under the bare name "auth" that names something rather than holding a credential: the Gaia service
  * called auth has a role ARN, a service account's email and an app's name in the stack's settings
  * (`"serviceRoles": {"auth": "arn:aws:iam::…:role/auth"}`, `"apps": {"auth": "gaia-auth"}`). A name is lower-case
- * letters, digits and "-" (a DNS label, as apps' and accounts' names are); docker's `"auth": "<base64>"` and other
- * credentials are not, and under any longer name (password, REDISCLI_AUTH) nothing is taken as a name.
+ * words joined by "-" (a DNS label with at least one "-", as apps' names are here) or an email; docker's
+ * `"auth": "<base64>"`, a hex token (`openssl rand -hex`) and other credentials are not, and under any longer name
+ * (password, REDISCLI_AUTH) nothing is taken as a name.
  */
 function namesAService(key: string, value: string): boolean {
-  return /^\\?"?auth\\?"?[ \t]*:/i.test(key) && /^(?:arn:aws[\w-]*:\S+|[a-z][a-z0-9-]{0,62}(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)+)?)$/.test(value);
+  return /^\\?"?auth\\?"?[ \t]*:/i.test(key) && /^(?:arn:aws[\w-]*:\S+|[a-z][a-z0-9]*(?:-[a-z0-9]+)+|[a-z][a-z0-9-]{0,62}@[a-z0-9-]+(?:\.[a-z0-9-]+)+)$/.test(value);
 }
 
 /** The text without its trailing spaces and tabs; by hand, as /[ \t]*$/ rescans a long run of blanks from each of its starts. */
@@ -160,9 +161,10 @@ const REDACTIONS: [RegExp, Replacement][] = [
   // ... its value a number, or an array of strings: \"pin\":123456, \"passwords\":[\"a\",\"b\"].
   [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*)(?!\\"|\[|(?:\d{1,3}|true|false|null)\b)[^\s"\\,}\]]+`, "gi"), "$1[secret]"],
   [new RegExp(String.raw`(\\"${JSON_NAME}\\"[ \t]*:[ \t]*\[)[ \t]*(?:\\"(?:[^"\\\r\n]|\\\\(?:\\\\|\\"|[^"\\\r\n]))*(?:\\")?[ \t]*,?[ \t]*)+`, "gi"), "$1[secret]"],
-  // A value marked secret beside it, as `pulumi config --json --show-secrets` prints each key: {"value": "x", "secret": true}
-  // (pkg/cmd/pulumi/config/config.go configValueJSON: value, objectValue, secret, in that order).
-  [/("value"[ \t]*:[ \t]*")(?:[^"\\\r\n]|\\.)*("[ \t]*,\s*"secret"[ \t]*:[ \t]*true\b)/g, '$1[secret]$2'],
+  // A value marked secret beside it, as `pulumi config --json --show-secrets` prints each key: {"value": "x", "secret": true},
+  // an object's JSON in "value" and again, parsed, in "objectValue" between them (pkg/cmd/pulumi/config/config.go:1200-1206,
+  // 1326-1353@v3.274.1). On one line here; printed indented, by shownConfigSecrets (below).
+  [/("value"[ \t]*:[ \t]*")(?:[^"\\\r\n]|\\.)*("[ \t]*,[ \t]*"secret"[ \t]*:[ \t]*true\b)/g, '$1[secret]$2'],
   // A credential named in one field and held in the next, as AWS, ECS and Kubernetes list variables: {"Name": "DB_PASSWORD",
   // "Value": "x"}, {"name": "PGPASSWORD", "value": "x"}; `- name: DB_PASSWORD` then `value: x` in YAML. And Secret Manager's
   // payload, {"payload": {"data": "eDE="}} as `gcloud secrets versions access --format=json` prints it.
@@ -225,23 +227,24 @@ const REDACTIONS: [RegExp, Replacement][] = [
   // `pulumi config set KEY VALUE --secret` (flags anywhere): VALUE, the second word after `set` that is not a flag or a
   // flag's value (-s/--stack, -C/--cwd, --config-file take one): pkg/cmd/pulumi/config/config.go:756-841@v3.274.1
   // (`config set-all --secret key=value` takes its value, 1173-1181: the rule above replaces it whole).
-  [/^.+$/gm, (line: string) => (/\bconfig[ \t]+set[ \t]/.test(line) && /[ \t]--secret\b/.test(line) ? configSetValue(line) : line)],
+  [/^.+$/gm, (line: string) => (/\bconfig[ \t]+set[ \t]/.test(line) && /[ \t]--secret(?![\w-])/.test(line) ? configSetValue(line) : line)],
   // A tool's own short flag for a password: redis-cli's, valkey-cli's and keydb-cli's -a x (redis src/redis-cli.c
   // parseOptions), mysql's and mariadb's -pSECRET (glued; client/mysql.cc my_long_options), docker login's -p x, curl's
   // -u user:password (the password after the first ":"), and a header curl sends, -H 'X-Api-Key: x'.
   [/^.*\b(?:redis|valkey|keydb)-cli\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-a[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
   [/^.*\b(?:mysql\w*|mariadb\w*)\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-p)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
-  [/^.+$/gm, (line: string) => (!/\bdocker\b/.test(line) || !/\blogin\b/.test(line) ? line : line.replace(/((?:^|[ \t])-p[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]"))],
+  [/\bdocker[ \t]+login\b[^;&|\r\n]*/g, (command: string) => command.replace(/((?:^|[ \t])-p[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
   [/^.*\bcurl\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])(?:-u|--user)[ \t]+["']?[^\s:"']*:)(?:[^\s"']*)/g, "$1[secret]")],
   [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+(["'])${NAME}[ \t]*:[ \t]*)(?:(?!\2)[^\r\n])*`, "gim"), "$1[secret]"],
   [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+${NAME}:)\S*`, "gim"), "$1[secret]"],
   // netrc's password (on a line naming a machine, or alone on its own: "password x"; not a sentence that starts with the word)
   // and Redis's requirepass and masterauth (redis.conf, CONFIG SET, MONITOR's "requirepass" "x"); AUTH [user] password
   // typed at a prompt (upper case, as a sentence's "Auth failed" is not) or as MONITOR quotes it ("auth" "x").
-  [/^([ \t]*(?:machine|default)\b.*[ \t](?:password|passwd)[ \t]+)\S+/gm, "$1[secret]"],
-  [/^([ \t]*(?:password|passwd)[ \t]+)\S+(?=[ \t]*$)/gm, "$1[secret]"],
-  [/(\b(?:requirepass|masterauth)"?[ \t]+"?)(?:[^"\s\\]|\\.)+/gi, "$1[secret]"],
-  [/(^[ \t]*(?:[\w.:-]+>[ \t]*)?AUTH[ \t]+(?:[^\s"]+[ \t]+(?=\S))?)[^\s"]+/gm, "$1[secret]"],
+  [/^([ \t]*(?:machine[ \t]+\S+|default)[ \t].*[ \t](?:password|passwd)[ \t]+)\S+/gm, "$1[secret]"],
+  [/(^[ \t]*(?:machine[ \t]+\S+|default)[ \t]*\r?\n(?:[ \t]*(?:login|account|port)[ \t][^\r\n]*\r?\n){0,4}[ \t]*(?:password|passwd)[ \t]+)\S+/gm, "$1[secret]"],
+  [/^([ \t]*(?:requirepass|masterauth)[ \t]+)\S+(?=[ \t]*$)/gim, "$1[secret]"],
+  [/(\bset"?[ \t]+"?(?:requirepass|masterauth)"?[ \t]+"?)(?:[^"\s\\]|\\.)+/gi, "$1[secret]"],
+  [/(^[ \t]*(?:[\w.:-]+>[ \t]*)?AUTH[ \t]+(?:[^\s"]+[ \t]+)?)[^\s"]+(?=[ \t]*$)/gm, "$1[secret]"],
   [/("auth"[ \t]+(?:"(?:[^"\\]|\\.)*"[ \t]+(?="))?")(?:[^"\\\r\n]|\\.)*"?/gi, '$1[secret]"'],
   // An HTTP Authorization header, whatever its scheme, and a Cookie or Set-Cookie header (session tokens), to the end of the line or its quote.
   [/(\b(?:Authorization|Cookie|Set-Cookie)"?[ \t]*[:=][ \t]*"?)[^"\r\n]*/gi, "$1[secret]"],
@@ -251,7 +254,7 @@ const REDACTIONS: [RegExp, Replacement][] = [
   // parameters (WWW-Authenticate: Bearer realm="x", RFC 6750 3) nor the word "token" in a sentence (missing Bearer token).
   [/\b(Bearer|FlyV1)[ \t]+(?!(?:realm|scope|error(?:_description|_uri)?)=|tokens?\b)[^\s"'\\]+/g, "$1 [secret]"],
   // A private key in PEM (RFC 7468): its base64 lines, to the END line or the text's end.
-  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)[^-]*(-----END [A-Z0-9 ]*PRIVATE KEY-----)?/g, (_, begin: string, end: string | undefined) => `${begin}\n[secret]\n${end ?? ""}`],
+  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:\r?\n[A-Za-z0-9+/=]+(?![^\r\n]))+(\r?\n-----END [A-Z0-9 ]*PRIVATE KEY-----)?/g, (_, begin: string, end: string | undefined) => `${begin}\n[secret]${end ?? ""}`],
   // Fly's token formats wherever they appear, glued to a word or not (FLY_fm2_…), the prefixes flyctl's own agent
   // redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
   [/(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
@@ -279,7 +282,7 @@ export const REDACTION_PATTERNS: readonly RegExp[] = [ANSI, ...REDACTIONS.map(([
  * is read as a space (a terminal shows none apart).
  */
 export function redact(text: string): string {
-  const plain = withoutKnownSecrets(text.replace(ANSI, "").replace(/\u00a0/g, " "));
+  const plain = shownConfigSecrets(withoutKnownSecrets(text.replace(ANSI, "").replace(/\u00a0/g, " ")));
   return REDACTIONS.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement as string), plain);
 }
 
@@ -291,11 +294,43 @@ const CREDENTIAL_NAME = new RegExp(String.raw`^${NAME}$`, "i");
 
 /**
  * Remembers the environment's credentials (./knownSecrets.ts): variables named as one, and every URL carrying a
- * password. Not PWD and OLDPWD, directories whose name only looks like ODBC's password key.
+ * password. Not PWD and OLDPWD, directories whose name only looks like ODBC's password key; nor, under a credential's
+ * name, a path or a URL without a password: where a credential is (GOOGLE_APPLICATION_CREDENTIALS, GIT_ASKPASS,
+ * ACTIONS_ID_TOKEN_REQUEST_URL on a GitHub runner), not the credential.
  */
 export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): void {
   const { PWD: _pwd, OLDPWD: _oldpwd, ...rest } = env;
-  rememberSecretsIn(rest, isCredentialName);
+  const pointsAtOne = (value: string | undefined) => value !== undefined && (/^[~.]{0,2}\/[\w.\/-]*$/.test(value) || /^[a-z][a-z0-9+.-]*:\/\/[^\s@]*$/i.test(value));
+  rememberSecretsIn(Object.fromEntries(Object.entries(rest).filter(([, value]) => !pointsAtOne(value))), isCredentialName);
+  // A URL's password under any name (GAIA_REVIEW_POSTGRES_URL) is remembered by rememberSecretsIn.
+}
+
+/**
+ * Each key of `pulumi config --json --show-secrets` marked secret, indented as Pulumi prints it: `"value": "…",`,
+ * perhaps `"objectValue": {…}` over several lines, then `"secret": true` at the same indentation (the lines between
+ * at that indentation or deeper, so a block never runs into the next key's). The value, and the object's lines, as
+ * "[secret]". Line by line rather than one pattern: the block's indentation is a back-reference no ReDoS checker judges.
+ */
+function shownConfigSecrets(text: string): string {
+  if (!/"secret"[ \t]*:[ \t]*true/.test(text)) return text;
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i += 1) {
+    const opening = /^([ \t]*)"value"[ \t]*:[ \t]*"/.exec(lines[i]!);
+    if (!opening) continue;
+    const indent = opening[1]!;
+    let j = i + 1;
+    while (j < lines.length && lines[j]!.startsWith(indent) && /^(?:[ \t]|"objectValue"|[}\]])/.test(lines[j]!.slice(indent.length))) j += 1;
+    if (j >= lines.length || !/^"secret"[ \t]*:[ \t]*true\b/.test(lines[j]!.slice(indent.length)) || lines[j]!.slice(0, indent.length) !== indent) continue;
+    const cr = (line: string) => (line.endsWith("\r") ? "\r" : "");
+    lines[i] = `${indent}"value": "[secret]",${cr(lines[i]!)}`;
+    for (let k = i + 1; k < j; k += 1) {
+      const line = lines[k]!;
+      if (line.startsWith(`${indent}"`)) lines[k] = /[{[][ \t]*\r?$/.test(line) ? line : line.replace(/^([ \t]*"objectValue"[ \t]*:[ \t]*)[^\r]*?(,?\r?)$/, "$1[secret]$2");
+      else if (!line.startsWith(`${indent}}`) && !line.startsWith(`${indent}]`)) lines[k] = `${indent}  [secret]${cr(line)}`;
+    }
+    i = j;
+  }
+  return lines.filter((line, k, all) => !(line.trim() === "[secret]" && all[k - 1]?.trim() === "[secret]")).join("\n");
 }
 
 /** `pulumi config set KEY VALUE --secret`'s VALUE as "[secret]": the second word after `set` that is no flag nor a flag's value. */

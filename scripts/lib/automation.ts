@@ -37,16 +37,21 @@ function rememberStrings(value: unknown): void {
  * engine masks the secrets it knows, but a command resource's failure quotes what the command
  * printed. The Automation API hands `onOutput` the CLI's stdout in chunks as they arrive
  * (@pulumi/pulumi 3.270.0 automation/cmd.js:173-179), which may cut a URL in two, so whole
- * lines are redacted and the last, unfinished one once the run has ended.
+ * lines are redacted and the last, unfinished one once the run has ended. A PEM private key is
+ * several lines: from its BEGIN line, text is held until its END line (or 1 MB) has arrived.
  */
+const HOLD_LIMIT = 1024 * 1024;
+
 export async function withProgress<T>(run: (onOutput: (chunk: string) => void) => Promise<T>, write: (text: string) => void = (text) => void process.stderr.write(text)): Promise<T> {
   let pending = "";
   const onOutput = (chunk: string) => {
     pending += chunk;
-    const end = pending.lastIndexOf("\n");
-    if (end < 0) return;
-    write(redact(pending.slice(0, end + 1)));
-    pending = pending.slice(end + 1);
+    let cut = pending.lastIndexOf("\n") + 1;
+    const key = pending.lastIndexOf("-----BEGIN ");
+    if (key >= 0 && !pending.includes("-----END ", key) && pending.length < HOLD_LIMIT) cut = Math.min(cut, pending.lastIndexOf("\n", key) + 1);
+    if (cut === 0) return;
+    write(redact(pending.slice(0, cut)));
+    pending = pending.slice(cut);
   };
   try {
     return await run(onOutput);

@@ -19,7 +19,9 @@ let server: EmbeddedServer;
 let redis: { url: string; stop(): void };
 let redisUrl: string;
 let plan: StackPlan;
-const stack = `gone_${randomBytes(3).toString("hex")}`;
+const stack = `gone-${randomBytes(3).toString("hex")}`;
+// Its SQL names write "-" as "_" (policy/naming.ts).
+const sqlName = `gaia_${stack.replace(/-/g, "_")}`;
 const snapshot = () => serverSnapshot(server.url, redisUrl);
 
 beforeAll(async () => {
@@ -50,12 +52,12 @@ describe("destroying a local environment", () => {
 
     // Create, in the plan's order: the provider's roles and database, the extension, the commands.
     await applyLocalPlan(plan, server.url, "create");
-    const database = `gaia_${stack}`;
+    const database = sqlName;
     await withRedis(redisUrl, (c) => c.set(`gaia:${stack}:session:1`, "x"));
     const during = await snapshot();
     expect(during.databases).toContain(database);
     // A group and two logins for the owner, analytics and each service (15 for chat, assets and auth).
-    expect(during.roles.filter((r) => r.startsWith(`gaia_${stack}_`))).toHaveLength(3 * (2 + SERVICE_ROLE_NAMES.length));
+    expect(during.roles.filter((r) => r.startsWith(`${sqlName}_`))).toHaveLength(3 * (2 + SERVICE_ROLE_NAMES.length));
     expect(during.keys).toContain(`gaia:${stack}:session:1`);
 
     // Destroy, in the reverse of creation: the commands' deletes, then the database and roles
@@ -66,18 +68,19 @@ describe("destroying a local environment", () => {
   });
 
   it("never takes over, nor deletes, a Redis user of the same name that is not the environment's", async () => {
-    const name = `taken_${randomBytes(3).toString("hex")}`;
-    await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "SETUSER", `gaia_${name}`, "on", ">x", "~elsewhere:*", "+@all"]));
+    const name = `taken-${randomBytes(3).toString("hex")}`;
+    const sqlName = `gaia_${name.replace(/-/g, "_")}`;
+    await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "SETUSER", sqlName, "on", ">x", "~elsewhere:*", "+@all"]));
     const { config } = readStackFile("local");
     const taken = await planStack(name, { ...config, "gaia:environment": name, "gaia:local": JSON.stringify({ postgresUrl: server.url, redisUrl }) }, ["gaia:local"]);
-    const user = taken.resources.find((r) => r.name === `gaia-${name.replace(/_/g, "-")}-redis-acl-user`)!;
+    const user = taken.resources.find((r) => r.name === `gaia-${name}-redis-acl-user`)!;
     const refused = runPlanned(user, "create");
     expect(refused.status).toBe(1);
     expect(refused.stderr).toBe(
-      `error: Redis user gaia_${name} exists on 127.0.0.1:${new URL(redisUrl).port} and is not this environment's (its keys are not gaia:${name}:*): remove it, or choose another gaia:environment.\n`,
+      `error: Redis user ${sqlName} exists on 127.0.0.1:${new URL(redisUrl).port} and is not this environment's (its keys are not gaia:${name}:*): remove it, or choose another gaia:environment.\n`,
     );
     const left = runPlanned(user, "delete");
-    expect(left.stdout).toBe(`redis user gaia_${name} is not this environment's (keys ~elsewhere:*): left in place\n`);
-    expect(await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "GETUSER", `gaia_${name}`]))).not.toBeNull();
+    expect(left.stdout).toBe(`redis user ${sqlName} is not this environment's (keys ~elsewhere:*): left in place\n`);
+    expect(await withRedis(redisUrl, (c) => c.sendCommand(["ACL", "GETUSER", sqlName]))).not.toBeNull();
   });
 });

@@ -24,7 +24,7 @@ const file = (name: string) => path.join(work, name);
 let server: EmbeddedServer;
 let plan: StackPlan;
 let certificates: TestCertificates;
-const stack = `tls_${randomBytes(3).toString("hex")}`;
+const stack = `tls-${randomBytes(3).toString("hex")}`;
 
 /** An admin URL that does not check the certificate: the test's own setup, not the project's. */
 const setupUrl = () => `${server.url.replace("127.0.0.1", "localhost")}?sslmode=no-verify`;

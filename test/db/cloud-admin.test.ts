@@ -63,7 +63,7 @@ async function applyAsCloudAdmin(plan: StackPlan): Promise<ProviderAsAdmin> {
 }
 
 describe.each(["aws", "gcp"] as const)("the %s stack's database resources, applied as the cloud admin", (platform) => {
-  const stack = `ca${platform}_${randomBytes(3).toString("hex")}`;
+  const stack = `ca${platform}-${randomBytes(3).toString("hex")}`;
   const names = environmentNames(stack);
   let provider: ProviderAsAdmin;
 
@@ -93,7 +93,7 @@ describe.each(["aws", "gcp"] as const)("the %s stack's database resources, appli
 
 describe("database-level grants by the cloud admin", () => {
   it("are ignored by PostgreSQL with a warning, and PUBLIC keeps CONNECT: why the owner applies the policy", async () => {
-    const stack = `canomember_${randomBytes(3).toString("hex")}`;
+    const stack = `canomember-${randomBytes(3).toString("hex")}`;
     const plan = await planStack(stack, { ...stackOn("staging", "aws"), "gaia:preset": "staging" });
     const database = environmentNames(stack).database;
     const provider = new ProviderAsAdmin(adminUrl());
@@ -114,7 +114,7 @@ describe("database-level grants by the cloud admin", () => {
 
 describe("the admin's rotation", () => {
   it("leaves the provider managing the database with the new password; the old one is refused, open sessions go on", async () => {
-    const stack = `carotate_${randomBytes(3).toString("hex")}`;
+    const stack = `carotate-${randomBytes(3).toString("hex")}`;
     const names = environmentNames(stack);
     const config = { ...stackOn("staging", "aws"), "gaia:preset": "staging" };
     const rotated = await planStack(stack, { ...config, "gaia:rotation": JSON.stringify({ admin: 1 }) });

@@ -22,7 +22,7 @@ import { createEnvironment, passwordClause, withClient, type TestEnvironment } f
 let server: EmbeddedServer;
 let env: TestEnvironment;
 let folder: string;
-const names = environmentNames(`life_${randomBytes(3).toString("hex")}`);
+const names = environmentNames(`life-${randomBytes(3).toString("hex")}`);
 
 /** The schema command as the plan's command resource runs it, with `policy` in its environment. */
 const SCHEMA_COMMAND = ["node_modules/.bin/tsx", ["ops/migrate.ts", "apply"]] as const;

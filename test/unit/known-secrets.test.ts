@@ -6,23 +6,30 @@ import { afterEach, describe, expect, it } from "vitest";
 import { flyctl, flyJson } from "../../ops/lib/flyctl";
 import { MIN_LENGTH, withoutKnownSecrets } from "../../ops/lib/knownSecrets";
 import { forgetSecrets, redact, rememberEnvironmentSecrets, rememberSecret } from "../../ops/lib/redact";
-import { outputValues } from "../../scripts/lib/automation";
+import { outputValues, withProgress } from "../../scripts/lib/automation";
 
-/** Each way a tool may write a value: as is, JSON-escaped once and twice, percent-encoded (both encoders), libpq-quoted. */
+/** Each way a tool may write a value: as is, JSON-escaped (once, twice, Go's HTML-safe), percent-encoded (three encoders), libpq- and shell-quoted, base64. */
 const ENCODINGS: Record<string, (s: string) => string> = {
   plain: (s) => s,
   json: (s) => JSON.stringify(s).slice(1, -1),
   "json in json": (s) => JSON.stringify(JSON.stringify(s)).slice(1, -1),
-  "encodeURIComponent": encodeURIComponent,
+  "Go's HTML-safe json": (s) => JSON.stringify(s).slice(1, -1).replace(/&/g, "\\u0026").replace(/</g, "\\u003c").replace(/>/g, "\\u003e"),
+  encodeURIComponent,
   "form-encoded": (s) => new URLSearchParams({ v: s }).toString().slice(2),
+  "a URL's userinfo (WHATWG)": (s) => Object.assign(new URL("x://h"), { password: s }).password,
   libpq: (s) => s.replace(/['\\]/g, "\\$&"),
+  shell: (s) => s.replace(/[^\w@%+=:,./-]/g, "\\$&"),
+  base64: (s) => Buffer.from(s).toString("base64"),
 };
 
 /** A secret as generated credentials are, and with any printable character. */
-const secretArb = fc.oneof(
-  fc.stringMatching(/^[A-Za-z0-9]{8,48}$/),
-  fc.string({ minLength: MIN_LENGTH, maxLength: 40, unit: fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== " ")) }),
-);
+const secretArb = fc
+  .oneof(
+    fc.stringMatching(/^[A-Za-z0-9]{8,48}$/),
+    fc.string({ minLength: MIN_LENGTH, maxLength: 40, unit: fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== " ")) }),
+  )
+  // Letters only is a word, which is not remembered (the next test).
+  .filter((s) => !/^[A-Za-z]+$/.test(s));
 /** Text around it, in no form redact()'s patterns read: prose, another tool's words, anything printable. */
 const textArb = fc.string({ maxLength: 60, unit: fc.constantFrom(..."abcdefghij XYZ.,;:!?()[]{}<>=-_/\\'\"\t".split("")) });
 
@@ -58,8 +65,9 @@ describe("redact by value: the secrets this process holds", () => {
     );
   });
 
-  it(`remembers nothing shorter than ${MIN_LENGTH} characters, nor what is not a string`, () => {
-    rememberSecret("dev", "1234567", 12345678, undefined, null);
+  it(`remembers nothing shorter than ${MIN_LENGTH} characters, no word of letters only, nothing that is not a string`, () => {
+    rememberSecret("dev", "1234567", 12345678, undefined, null, "postgres", "Password");
+    expect(redact("postgres Password")).toBe("postgres Password");
     expect(redact("dev 1234567 12345678")).toBe("dev 1234567 12345678");
     rememberSecret("12345678");
     expect(redact("dev 1234567 12345678")).toBe("dev 1234567 [secret]");
@@ -89,22 +97,67 @@ describe("redact by value: the secrets this process holds", () => {
     expect(redact("admin-secret-four chat-secret-five gaia_staging_db")).toBe("[secret] [secret] gaia_staging_db");
   });
 
+  // What the attack of 2026-12-05 (helper-24) found.
+  it("remembers no word: a local server's password 'password' or 'postgres' leaves the names and the patterns working", () => {
+    rememberEnvironmentSecrets({ DATABASE_URL: "postgres://postgres:password@localhost:5432/app", GAIA_REVIEW_POSTGRES_URL: "postgresql://postgres@localhost:5432/postgres" });
+    expect(redact('password=N3w-Secret_x9 {"password": "N3w-Secret_x9"} --password N3w-Secret_x9')).toBe('password=[secret] {"password": "[secret]"} --password [secret]');
+    expect(redact("  + ├─ aws:rds:SubnetGroup  gaia-dev-postgres-subnets  create")).toBe("  + ├─ aws:rds:SubnetGroup  gaia-dev-postgres-subnets  create");
+  });
+
+  it("reads a URL's password as WHATWG's parser does, to the last '@'; a user without a password is no secret but for Redis", () => {
+    rememberEnvironmentSecrets({ GAIA_REVIEW_REDIS_URL: "redis://default:Sup3r@Secret-pass@localhost:6379", PG: "postgresql://gaia_owner_a@h/db", R: "redis://R3dis-Only-Pass@h:6379" });
+    expect(redact("ERR invalid password Sup3r@Secret-pass for gaia_owner_a; R3dis-Only-Pass")).toBe("ERR invalid password [secret] for gaia_owner_a; [secret]");
+  });
+
+  it("takes a value out as a URL's userinfo, Go's HTML-escaped JSON, base64, HTTP Basic and a shell write it", () => {
+    const token = "Tk!&#$^<>-abcdEF12gh";
+    rememberSecret(token, `rediss://default:${encodeURIComponent(token)}@h:6379`);
+    const url = new URL("rediss://h:6379");
+    url.password = token;
+    const basic = Buffer.from(`default:${token}`).toString("base64");
+    const printed = [`retrying with ${url.password}`, '{"e":"Tk!\\u0026#$^\\u003c\\u003e-abcdEF12gh"}', `data: ${Buffer.from(token).toString("base64")}`, `basic ${basic}`, "echo Tk\\!\\&\\#\\$\\^\\<\\>-abcdEF12gh"];
+    for (const line of printed) expect(redact(line), line).not.toMatch(/abcdEF12gh|YWJjZEVGMTJna|[A-Za-z0-9+/]{20,}/);
+  });
+
+  it("matches a value remembered with blanks around it (a token file's newline)", () => {
+    rememberSecret("pul-0123456789abcdef0123456789abcdef01234567\n");
+    expect(redact("token pul-0123456789abcdef0123456789abcdef01234567 used")).toBe("token [secret] used");
+  });
+
+  it("remembers no path and no URL without a password under a credential's name (a runner's environment)", () => {
+    rememberEnvironmentSecrets({ GOOGLE_APPLICATION_CREDENTIALS: "/home/runner/gcp-key.json", GIT_ASKPASS: "/usr/lib/git-core/askpass-helper", ACTIONS_ID_TOKEN_REQUEST_URL: "https://pipelines.actions.example/token?api-version=2.0" });
+    expect(redact("/home/runner/gcp-key.json /usr/lib/git-core/askpass-helper")).toBe("/home/runner/gcp-key.json /usr/lib/git-core/askpass-helper");
+  });
+
+  it("withProgress holds a private key whose lines arrive in two chunks until its END line", async () => {
+    const out: string[] = [];
+    await withProgress(
+      async (on) => {
+        on("error:\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n");
+        on("VJTUt9Us8cKjMzEfYyjiWA4R4M2bS1GB4t7N\n-----END PRIVATE KEY-----\nnext\n");
+      },
+      (text) => out.push(text),
+    );
+    expect(out.join("")).toBe("error:\n-----BEGIN PRIVATE KEY-----\n[secret]\n-----END PRIVATE KEY-----\nnext\n");
+  });
+
   it("flyctl: what it was handed on standard input, and what it printed under a credential's name, never reach a later error, in prose or any form", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "gaia-known-test-"));
     const fake = path.join(dir, "flyctl");
     // A flyctl that prints a user's password as JSON when asked for it, and otherwise fails quoting its input in prose.
     writeFileSync(
       fake,
-      `#!/bin/sh\ncase "$*" in *users*create*) echo '{"username":"u","password":"printed-secret-six"}'; exit 0;; esac\n` +
-        `input=$(cat)\necho "Error: could not import $input; also tried printed-secret-six" >&2\nexit 1\n`,
+      `#!/bin/sh\ncase "$*" in *users*create*) echo '{"username":"u","password":"printed-secret-six"}'; exit 0;; *status*) echo 'Private URL = redis://default:text-secret-8x@fly-x.upstash.io:6379'; exit 0;; esac\n` +
+        `input=$(cat)\necho "Error: could not import $input; also tried printed-secret-six and text-secret-8x" >&2\nexit 1\n`,
     );
     chmodSync(fake, 0o700);
     const saved = process.env.FLYCTL;
     process.env.FLYCTL = fake;
     try {
       expect(flyJson<{ password: string }>(["mpg", "users", "create"]).password).toBe("printed-secret-six");
+      expect(flyctl(["redis", "status", "gaia"])).toContain("text-secret-8x");
       expect(() => flyctl(["secrets", "import"], { stdin: "DATABASE_URL=stdin-secret-seven" })).toThrow(
-        "flyctl secrets import failed (exit 1): Error: could not import DATABASE_URL=[secret]; also tried [secret]",
+        "flyctl secrets import failed (exit 1): Error: could not import DATABASE_URL=[secret]; also tried [secret] and [secret]",
       );
     } finally {
       if (saved === undefined) delete process.env.FLYCTL;
