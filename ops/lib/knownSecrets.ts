@@ -8,8 +8,8 @@
  * What is remembered: the environment's credentials when a command starts (names as redact()'s
  * credential names, and any URL's password), the values a script reads from the stack's secret
  * outputs or sets as secret config, what flyctl is given on standard input, prints under a
- * credential's name or in a URL. Not a value shorter than MIN_LENGTH nor one of letters only
- * (isDistinctive): every generated credential here is longer and mixed (components/credentials),
+ * credential's name or in a URL. Not a value shorter than MIN_LENGTH nor one without both letters
+ * and digits (isDistinctive): every generated credential here is longer and mixed (components/credentials),
  * and a word such as "postgres" (a local server's password) would take every name holding it out
  * of every line, the credential names the patterns read among them ("password").
  *
@@ -46,9 +46,13 @@ export function rememberSecret(...values: unknown[]): void {
   }
 }
 
-/** Long enough, and not a word: what can be taken out of any text without taking words with it. */
+/**
+ * Long enough, with letters and digits both: what can be taken out of any text without taking words with it. Not
+ * a word ("postgres", "password"), a name ("gaia_dev", "gaia-dev": a local URL whose password is its database's),
+ * nor a date or a number ("2026-12-05"). A generated credential has both (32 random characters of 62 or more).
+ */
 function isDistinctive(value: string): boolean {
-  return value.length >= MIN_LENGTH && !/^[A-Za-z]+$/.test(value);
+  return value.length >= MIN_LENGTH && /[A-Za-z]/.test(value) && /\d/.test(value);
 }
 
 /** The passwords that URLs in the text carry, read as WHATWG's parser reads them (the last "@" ends the userinfo), decoded. */

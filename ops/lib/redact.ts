@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { rememberSecretsIn, withoutKnownSecrets } from "./knownSecrets";
 
 export { forgetSecrets, rememberSecret, rememberSecretsIn, rememberUrlPasswords } from "./knownSecrets";
@@ -102,9 +103,9 @@ const LINE_START = String.raw`^[ \t]*(?:[-*<>~+=]{1,2}[ \t]+)?`;
  * stack's `rotation` output, the generation of each credential, a diff's `auth: 0 => 1`), true, false or null (a
  * setting about a credential: `getPasswordData: false`, `manageMasterUserPassword: true`), or "[secret]" as Pulumi masks one.
  */
-const REFERENCE_VALUE = String.raw`(?!["']?(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:$|=>|[,}\]])|\[secret\])`;
+const REFERENCE_VALUE = String.raw`(?!["']?(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:$|=>|[,}\]])|\[secret\](?=["']?(?:[ \t,;}\]]|$)))`;
 /** The same after a JSON field's colon: the value ends at , } ] or the line's end. */
-const JSON_REFERENCE_VALUE = String.raw`(?!"(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:[,}\]\r\n]|$)|"\[secret\]")`;
+const JSON_REFERENCE_VALUE = String.raw`(?!"(?:arn:aws[\w-]*:|projects\/[\w-]+\/secrets\/)|(?:\d{1,3}|true|false|null)[ \t]*(?:[,}\]\r\n]|$)|"\[secret\]"(?=[ \t]*(?:[,}\]\r\n]|$)))`;
 /**
  * Terminal escapes (ECMA-48): OSC (a title, a hyperlink's target) and the other strings, DCS, SOS, PM and APC, to BEL,
  * ST or the line's end; CSI (colours, cursor moves); a charset choice (ESC ( B); an escape of one character (ESC = ,
@@ -253,8 +254,11 @@ const REDACTIONS: [RegExp, Replacement][] = [
   // A token after its scheme word, however it got there (FlyV1 macaroons may be a comma-separated list); not a challenge's
   // parameters (WWW-Authenticate: Bearer realm="x", RFC 6750 3) nor the word "token" in a sentence (missing Bearer token).
   [/\b(Bearer|FlyV1)[ \t]+(?!(?:realm|scope|error(?:_description|_uri)?)=|tokens?\b)[^\s"'\\]+/g, "$1 [secret]"],
-  // A private key in PEM (RFC 7468): its base64 lines, to the END line or the text's end.
-  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:\r?\n[A-Za-z0-9+/=]+(?![^\r\n]))+(\r?\n-----END [A-Z0-9 ]*PRIVATE KEY-----)?/g, (_, begin: string, end: string | undefined) => `${begin}\n[secret]${end ?? ""}`],
+  // A private key in PEM (RFC 7468): everything to its END line or the text's end, however its lines are indented,
+  // escaped (\n in JSON) or headed (Proc-Type); a sentence quoting the BEGIN line loses what follows, the safe side.
+  [/(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:[^-]|-(?!----END ))*(-----END [A-Z0-9 ]*PRIVATE KEY-----)?/g, (_, begin: string, end: string | undefined) => `${begin}[secret]${end ?? ""}`],
+  // Redis's ACL SETUSER: a password added (>x) or removed (<x), a verifier (#hex, !hex), plain or as MONITOR quotes it.
+  [/\bACL"?[ \t]+"?SETUSER\b[^\r\n]*/gi, (command: string) => command.replace(/((?:^|[ \t])"?[<>#!])[^\s"]+/g, "$1[secret]")],
   // Fly's token formats wherever they appear, glued to a word or not (FLY_fm2_…), the prefixes flyctl's own agent
   // redacts (agent/server/session.go:675, ad0172fac), "=" anywhere.
   [/(?:fo1_|fm1[ar]_|fm2_)[a-zA-Z0-9/+=_-]+/g, "[secret]"],
@@ -295,12 +299,12 @@ const CREDENTIAL_NAME = new RegExp(String.raw`^${NAME}$`, "i");
 /**
  * Remembers the environment's credentials (./knownSecrets.ts): variables named as one, and every URL carrying a
  * password. Not PWD and OLDPWD, directories whose name only looks like ODBC's password key; nor, under a credential's
- * name, a path or a URL without a password: where a credential is (GOOGLE_APPLICATION_CREDENTIALS, GIT_ASKPASS,
- * ACTIONS_ID_TOKEN_REQUEST_URL on a GitHub runner), not the credential.
+ * name, a path that exists: where a credential is (GOOGLE_APPLICATION_CREDENTIALS, GIT_ASKPASS on a GitHub runner), not
+ * the credential (a secret key that merely starts with "/" names no file).
  */
 export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env): void {
   const { PWD: _pwd, OLDPWD: _oldpwd, ...rest } = env;
-  const pointsAtOne = (value: string | undefined) => value !== undefined && (/^[~.]{0,2}\/[\w.\/-]*$/.test(value) || /^[a-z][a-z0-9+.-]*:\/\/[^\s@]*$/i.test(value));
+  const pointsAtOne = (value: string | undefined) => value !== undefined && /^[~.]{0,2}\//.test(value) && existsSync(value);
   rememberSecretsIn(Object.fromEntries(Object.entries(rest).filter(([, value]) => !pointsAtOne(value))), isCredentialName);
   // A URL's password under any name (GAIA_REVIEW_POSTGRES_URL) is remembered by rememberSecretsIn.
 }
@@ -314,6 +318,8 @@ export function rememberEnvironmentSecrets(env: NodeJS.ProcessEnv = process.env)
 function shownConfigSecrets(text: string): string {
   if (!/"secret"[ \t]*:[ \t]*true/.test(text)) return text;
   const lines = text.split("\n");
+  const collapsed = new Set<number>();
+  const DROPPED = "\u0000dropped";
   for (let i = 0; i < lines.length; i += 1) {
     const opening = /^([ \t]*)"value"[ \t]*:[ \t]*"/.exec(lines[i]!);
     if (!opening) continue;
@@ -326,11 +332,15 @@ function shownConfigSecrets(text: string): string {
     for (let k = i + 1; k < j; k += 1) {
       const line = lines[k]!;
       if (line.startsWith(`${indent}"`)) lines[k] = /[{[][ \t]*\r?$/.test(line) ? line : line.replace(/^([ \t]*"objectValue"[ \t]*:[ \t]*)[^\r]*?(,?\r?)$/, "$1[secret]$2");
-      else if (!line.startsWith(`${indent}}`) && !line.startsWith(`${indent}]`)) lines[k] = `${indent}  [secret]${cr(line)}`;
+      else if (!line.startsWith(`${indent}}`) && !line.startsWith(`${indent}]`)) {
+        // The object's inner lines become one.
+        lines[k] = collapsed.has(k - 1) ? DROPPED : `${indent}  [secret]${cr(line)}`;
+        collapsed.add(k);
+      }
     }
     i = j;
   }
-  return lines.filter((line, k, all) => !(line.trim() === "[secret]" && all[k - 1]?.trim() === "[secret]")).join("\n");
+  return lines.filter((line) => line !== DROPPED).join("\n");
 }
 
 /** `pulumi config set KEY VALUE --secret`'s VALUE as "[secret]": the second word after `set` that is no flag nor a flag's value. */

@@ -37,21 +37,55 @@ function rememberStrings(value: unknown): void {
  * engine masks the secrets it knows, but a command resource's failure quotes what the command
  * printed. The Automation API hands `onOutput` the CLI's stdout in chunks as they arrive
  * (@pulumi/pulumi 3.270.0 automation/cmd.js:173-179), which may cut a URL in two, so whole
- * lines are redacted and the last, unfinished one once the run has ended. A PEM private key is
- * several lines: from its BEGIN line, text is held until its END line (or 1 MB) has arrived.
+ * lines are redacted and the last, unfinished one once the run has ended.
+ *
+ * A form redact() reads over several lines is held until its next line has arrived: a line that
+ * may open one (STARTS_A_BLOCK: a netrc machine, a variable's name before its value, a JSON name
+ * whose value is on the next line, config's "value" before "secret") among the last HELD_LINES
+ * lines; and a PEM private key, from its BEGIN line until its END line or KEY_LIMIT characters.
+ * Each chunk is searched from where the last one ended, so a long run costs linear time.
  */
-const HOLD_LIMIT = 1024 * 1024;
+const HELD_LINES = 6;
+const KEY_LIMIT = 64 * 1024;
+const STARTS_A_BLOCK = /^[ \t]*(?:machine[ \t]|default[ \t]*\r?$|(?:-[ \t]+)?name:|"value"[ \t]*:|payload:[ \t]*\r?$|[^\r\n]*"[ \t]*:[ \t]*\r?$)/;
+const PRIVATE_KEY = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/g;
 
 export async function withProgress<T>(run: (onOutput: (chunk: string) => void) => Promise<T>, write: (text: string) => void = (text) => void process.stderr.write(text)): Promise<T> {
   let pending = "";
+  /** While a private key is open: where in `pending` to look for its END next. */
+  let keyFrom: number | undefined;
   const onOutput = (chunk: string) => {
+    const from = pending.length;
     pending += chunk;
+    if (keyFrom !== undefined) {
+      if (!pending.includes("-----END ", keyFrom) && pending.length < KEY_LIMIT) {
+        keyFrom = Math.max(0, pending.length - 16);
+        return;
+      }
+      keyFrom = undefined;
+    }
     let cut = pending.lastIndexOf("\n") + 1;
-    const key = pending.lastIndexOf("-----BEGIN ");
-    if (key >= 0 && !pending.includes("-----END ", key) && pending.length < HOLD_LIMIT) cut = Math.min(cut, pending.lastIndexOf("\n", key) + 1);
+    const lines = pending.slice(0, cut).split("\n").slice(0, -1);
+    // The held lines: the last few complete ones, or those from an open key's BEGIN line (searched in the new text only).
+    let start = cut;
+    for (let i = lines.length - 1, at = cut; i >= 0 && i >= lines.length - HELD_LINES; i -= 1) {
+      at -= lines[i]!.length + 1;
+      if (STARTS_A_BLOCK.test(lines[i]!)) start = at;
+    }
+    // The last key opened in the new text (an earlier one there may have closed already).
+    const key = [...pending.slice(Math.max(0, from - 64)).matchAll(PRIVATE_KEY)].at(-1);
+    if (key) {
+      const at = Math.max(0, from - 64) + key.index!;
+      if (!pending.includes("-----END ", at)) {
+        start = Math.min(start, pending.lastIndexOf("\n", at) + 1);
+        keyFrom = at;
+      }
+    }
+    cut = Math.min(cut, start);
     if (cut === 0) return;
     write(redact(pending.slice(0, cut)));
     pending = pending.slice(cut);
+    if (keyFrom !== undefined) keyFrom -= cut;
   };
   try {
     return await run(onOutput);

@@ -28,8 +28,8 @@ const secretArb = fc
     fc.stringMatching(/^[A-Za-z0-9]{8,48}$/),
     fc.string({ minLength: MIN_LENGTH, maxLength: 40, unit: fc.constantFrom(...Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== " ")) }),
   )
-  // Letters only is a word, which is not remembered (the next test).
-  .filter((s) => !/^[A-Za-z]+$/.test(s));
+  // Without both letters and digits, a value is not remembered (a word, a name, a date: the next test).
+  .filter((s) => /[A-Za-z]/.test(s) && /\d/.test(s));
 /** Text around it, in no form redact()'s patterns read: prose, another tool's words, anything printable. */
 const textArb = fc.string({ maxLength: 60, unit: fc.constantFrom(..."abcdefghij XYZ.,;:!?()[]{}<>=-_/\\'\"\t".split("")) });
 
@@ -65,36 +65,36 @@ describe("redact by value: the secrets this process holds", () => {
     );
   });
 
-  it(`remembers nothing shorter than ${MIN_LENGTH} characters, no word of letters only, nothing that is not a string`, () => {
-    rememberSecret("dev", "1234567", 12345678, undefined, null, "postgres", "Password");
-    expect(redact("postgres Password")).toBe("postgres Password");
-    expect(redact("dev 1234567 12345678")).toBe("dev 1234567 12345678");
-    rememberSecret("12345678");
-    expect(redact("dev 1234567 12345678")).toBe("dev 1234567 [secret]");
+  it(`remembers nothing shorter than ${MIN_LENGTH} characters, nothing without both letters and digits, nothing that is not a string`, () => {
+    rememberSecret("dev", "a123456", 12345678, undefined, null, "postgres", "Password", "12345678", "gaia_dev");
+    expect(redact("postgres Password 12345678 gaia_dev")).toBe("postgres Password 12345678 gaia_dev");
+    expect(redact("dev a123456 12345678")).toBe("dev a123456 12345678");
+    rememberSecret("a1234567");
+    expect(redact("dev a1234567 12345678")).toBe("dev [secret] 12345678");
   });
 
   it("remembers the environment's credentials by name and every URL's password; not the working directory", () => {
     rememberEnvironmentSecrets({
-      PGPASSWORD: "pg-secret-one",
-      FLY_API_TOKEN: "fly-token-two",
-      GAIA_OWNER_URL: "postgres://owner:url-secret-three@h/db",
+      PGPASSWORD: "pg-secret-1x",
+      FLY_API_TOKEN: "fly-token-2x",
+      GAIA_OWNER_URL: "postgres://owner:url-secret-3x@h/db",
       PWD: "/work/checkout-dir",
       OLDPWD: "/work/older-checkout",
       HOME: "/home/operator",
       GAIA_FLY_ORG: "gaia-organisation",
     });
-    expect(redact("pg-secret-one fly-token-two url-secret-three /work/checkout-dir /work/older-checkout /home/operator gaia-organisation")).toBe(
+    expect(redact("pg-secret-1x fly-token-2x url-secret-3x /work/checkout-dir /work/older-checkout /home/operator gaia-organisation")).toBe(
       "[secret] [secret] [secret] /work/checkout-dir /work/older-checkout /home/operator gaia-organisation",
     );
   });
 
   it("remembers a stack's secret outputs when the scripts read them, not the others", () => {
     outputValues({
-      adminUrl: { value: "postgres://admin:admin-secret-four@h/db", secret: true },
-      connectionUrls: { value: { chat: "postgres://chat:chat-secret-five@h/db" }, secret: true },
+      adminUrl: { value: "postgres://admin:admin-secret-4x@h/db", secret: true },
+      connectionUrls: { value: { chat: "postgres://chat:chat-secret-5x@h/db" }, secret: true },
       databaseName: { value: "gaia_staging_db", secret: false },
     });
-    expect(redact("admin-secret-four chat-secret-five gaia_staging_db")).toBe("[secret] [secret] gaia_staging_db");
+    expect(redact("admin-secret-4x chat-secret-5x gaia_staging_db")).toBe("[secret] [secret] gaia_staging_db");
   });
 
   // What the attack of 2026-12-05 (helper-24) found.
@@ -129,6 +129,59 @@ describe("redact by value: the secrets this process holds", () => {
     expect(redact("/home/runner/gcp-key.json /usr/lib/git-core/askpass-helper")).toBe("/home/runner/gcp-key.json /usr/lib/git-core/askpass-helper");
   });
 
+  // What the second attack of 2026-12-05 (helper-25) found.
+  it("a remembered value at the start of an unknown one leaves the pattern working on the rest", () => {
+    rememberSecret("Zx9-abc_DEF123");
+    expect(redact("password=Zx9-abc_DEF123-rest-of-new-secret")).toBe("password=[secret]");
+  });
+
+  it("remembers no name, date or number: a local URL whose password is its database's, a Redis user, a date under a credential's name", () => {
+    rememberEnvironmentSecrets({ PG: "postgres://gaia_dev:gaia_dev@localhost:5432/gaia_dev", R: "redis://gaia-dev@127.0.0.1:6379", SECRET_CREATED_AT: "2026-12-05" });
+    const line = 'database "gaia_dev" does not exist; role gaia_dev_chat_a; stack gaia-dev created 2026-12-05';
+    expect(redact(line)).toBe(line);
+  });
+
+  it("remembers a secret key that starts with '/' (it names no file)", () => {
+    rememberEnvironmentSecrets({ AWS_SECRET_ACCESS_KEY: "/wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLE9" });
+    expect(redact("signing with /wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLE9")).toBe("signing with [secret]");
+  });
+
+  it("withProgress gives the same text as redact() of the whole, however the output is cut into chunks, multi-line forms included (fast-check)", async () => {
+    const blocks = [
+      "  + gaia:index:Thing res creating (1s)",
+      "machine api.fly.io\n  login gaia\n  password netrcPW99x",
+      "- name: DB_PASSWORD\n  value: yamlPW-77x",
+      '  "gaia:x": {\n    "value": "cfgPW-1x",\n    "secret": true\n  }',
+      '{"password":\n  "s3cr3t-v4lue"}',
+      "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nVJTUt9Us8cKjMzEfYyjiWA4R4M2bS1GB4t7N\n-----END PRIVATE KEY-----",
+      "x -----BEGIN CERTIFICATE----- (truncated)",
+      "postgresql://u:urlPW-55x@h:5432/db",
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom(...blocks), { minLength: 1, maxLength: 12 }), fc.array(fc.nat(), { maxLength: 12 }), async (picked, cuts) => {
+        const whole = `${picked.join("\n")}\n`;
+        const at = [...new Set(cuts.map((c) => c % whole.length))].sort((a, b) => a - b);
+        const chunks = [0, ...at].map((start, i, all) => whole.slice(start, all[i + 1] ?? whole.length)).filter(Boolean);
+        const out: string[] = [];
+        await withProgress(async (on) => chunks.forEach(on), (text) => out.push(text));
+        expect(out.join("")).toBe(redact(whole));
+      }),
+      { numRuns: 3000, seed: 20261205 },
+    );
+  });
+
+  it("withProgress holds nothing for a certificate's BEGIN line: progress goes on line by line", async () => {
+    let writes = 0;
+    await withProgress(
+      async (on) => {
+        on("x -----BEGIN CERTIFICATE----- (truncated)\n");
+        for (let i = 0; i < 100; i += 1) on(`  + gaia:index:Thing res${i} creating (1s)\n`);
+      },
+      () => (writes += 1),
+    );
+    expect(writes).toBeGreaterThanOrEqual(95);
+  });
+
   it("withProgress holds a private key whose lines arrive in two chunks until its END line", async () => {
     const out: string[] = [];
     await withProgress(
@@ -138,7 +191,7 @@ describe("redact by value: the secrets this process holds", () => {
       },
       (text) => out.push(text),
     );
-    expect(out.join("")).toBe("error:\n-----BEGIN PRIVATE KEY-----\n[secret]\n-----END PRIVATE KEY-----\nnext\n");
+    expect(out.join("")).toBe("error:\n-----BEGIN PRIVATE KEY-----[secret]-----END PRIVATE KEY-----\nnext\n");
   });
 
   it("flyctl: what it was handed on standard input, and what it printed under a credential's name, never reach a later error, in prose or any form", () => {
@@ -147,16 +200,16 @@ describe("redact by value: the secrets this process holds", () => {
     // A flyctl that prints a user's password as JSON when asked for it, and otherwise fails quoting its input in prose.
     writeFileSync(
       fake,
-      `#!/bin/sh\ncase "$*" in *users*create*) echo '{"username":"u","password":"printed-secret-six"}'; exit 0;; *status*) echo 'Private URL = redis://default:text-secret-8x@fly-x.upstash.io:6379'; exit 0;; esac\n` +
-        `input=$(cat)\necho "Error: could not import $input; also tried printed-secret-six and text-secret-8x" >&2\nexit 1\n`,
+      `#!/bin/sh\ncase "$*" in *users*create*) echo '{"username":"u","password":"printed-secret-6x"}'; exit 0;; *status*) echo 'Private URL = redis://default:text-secret-8x@fly-x.upstash.io:6379'; exit 0;; esac\n` +
+        `input=$(cat)\necho "Error: could not import $input; also tried printed-secret-6x and text-secret-8x" >&2\nexit 1\n`,
     );
     chmodSync(fake, 0o700);
     const saved = process.env.FLYCTL;
     process.env.FLYCTL = fake;
     try {
-      expect(flyJson<{ password: string }>(["mpg", "users", "create"]).password).toBe("printed-secret-six");
+      expect(flyJson<{ password: string }>(["mpg", "users", "create"]).password).toBe("printed-secret-6x");
       expect(flyctl(["redis", "status", "gaia"])).toContain("text-secret-8x");
-      expect(() => flyctl(["secrets", "import"], { stdin: "DATABASE_URL=stdin-secret-seven" })).toThrow(
+      expect(() => flyctl(["secrets", "import"], { stdin: "DATABASE_URL=stdin-secret-7x" })).toThrow(
         "flyctl secrets import failed (exit 1): Error: could not import DATABASE_URL=[secret]; also tried [secret] and [secret]",
       );
     } finally {

@@ -325,6 +325,8 @@ describe("redact", () => {
     expect(redact("PWD=/work/main")).toBe("PWD=[secret]");
     // A table row's cells after the credential name's, a digest in `fly secrets list`.
     expect(redact(" DATABASE_PASSWORD │ 3f2a9c │ Deployed ")).toBe(" DATABASE_PASSWORD │ [secret] ");
+    // A sentence quoting a PEM key's BEGIN line loses what follows it.
+    expect(redact("error: expected -----BEGIN PRIVATE KEY-----\nfix: re-run")).toBe("error: expected -----BEGIN PRIVATE KEY-----[secret]");
     // A YAML block scalar: only its indicator; the value on the lines below is left.
     expect(redact("password: >-\n  p4ss")).toBe("password: [secret]\n  p4ss");
     // A password holding "@" and then "/" unencoded ends at that "@", as a URL parser reads it.
@@ -365,7 +367,12 @@ describe("redact: what the attacks of 2026-12-05 found", () => {
     ["gcloud payload.data", '{"name": "projects/p/secrets/s/versions/1", "payload": {"data": "aHVudGVyMg=="}}', '{"name": "projects/p/secrets/s/versions/1", "payload": {"data": "[secret]"}}'],
     ["gcloud payload, YAML", "payload:\n  data: aHVudGVyMg==", "payload:\n  data: [secret]"],
     ["X-Amz-Signature", "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=abc123def&x=1", "https://b.s3.amazonaws.com/k?X-Amz-Date=1&X-Amz-Signature=[secret]&x=1"],
-    ["PEM private key", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----\n[secret]\n-----END PRIVATE KEY-----"],
+    ["PEM private key", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\nkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----[secret]-----END PRIVATE KEY-----"],
+    ["PEM, indented", "  -----BEGIN PRIVATE KEY-----\n  MIGHAgEAMBMGByqGSM49AgEG\n  -----END PRIVATE KEY-----", "  -----BEGIN PRIVATE KEY-----[secret]-----END PRIVATE KEY-----"],
+    ["PEM in JSON", JSON.stringify({ pem: "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEG\n-----END PRIVATE KEY-----\n" }), '{"pem":"-----BEGIN PRIVATE KEY-----[secret]-----END PRIVATE KEY-----\\n"}'],
+    ["PEM, encrypted with headers", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A1B\n\nMIGHAgEAMBMG\n-----END RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----[secret]-----END RSA PRIVATE KEY-----"],
+    ["ACL SETUSER", "ACL SETUSER gaia_dev on >Zx9-abc_DEF123 <Qq8-prev_PW456 ~gaia:dev:*", "ACL SETUSER gaia_dev on >[secret] <[secret] ~gaia:dev:*"],
+    ["ACL SETUSER in MONITOR", '1700000000.1 [0 1.2.3.4:5] "acl" "setuser" "gaia_dev" "on" ">Zx9-abc_DEF123"', '1700000000.1 [0 1.2.3.4:5] "acl" "setuser" "gaia_dev" "on" ">[secret]"'],
     ["mysql -p", "mysql -h h -u root -phunter2-x9 gaia", "mysql -h h -u root -p[secret] gaia"],
     ["docker login -p", "docker login -u gaia -p hunter2-x9 ghcr.io", "docker login -u gaia -p [secret] ghcr.io"],
     ["netrc", "machine api.fly.io login gaia password hunter2-x9", "machine api.fly.io login gaia password [secret]"],
@@ -407,7 +414,7 @@ describe("redact: what the attacks of 2026-12-05 found", () => {
     ["--secret-provider in config set", "pulumi config set gaia:region us-east-1 --secret-provider passphrase"],
     ["docker run's port", "docker run -p 8080:80 nginx"],
     ["requirepass in a sentence", "requirepass is not set"],
-    ["a PEM marker in prose", "error: expected -----BEGIN PRIVATE KEY-----\nfix: re-run"],
+
     ["a service's role", '{"serviceRoles":{"auth":"arn:aws:iam::123456789012:role/auth","chat":"arn:aws:iam::123456789012:role/chat"}}'],
     ["a service's app", '{"apps":{"auth":"gaia-auth"}}'],
     ["a service's account", '    "auth": "auth@gaia-test-project.iam.gserviceaccount.com",'],
