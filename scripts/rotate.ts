@@ -24,10 +24,11 @@ import { redact, rememberEnvironmentSecrets } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
 import { SessionsLeftError, retireLogin } from "./lib/retire";
-import { PROJECT_ROOT, readStackFile, stackNames } from "./lib/stackFile";
+import { PROJECT_ROOT, StackFileError, readStackFile, stackNames } from "./lib/stackFile";
 
 /** What rotation needs of a stack: its config (by path) and an update. The Automation API's stack, or a test's. */
 export interface RotationStack {
+  /** A config value by path; undefined where the key is not set, and an error where the config cannot be read. */
   getConfigValue(key: string): Promise<string | undefined>;
   setConfigValue(key: string, value: string): Promise<void>;
   /** `pulumi up`; the stack's outputs, secrets decrypted. */
@@ -58,7 +59,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const stacks = stackNames(root);
   if (!stack || stack.startsWith("-")) throw new RotationError(`name a stack: npm run rotate -- <${stacks.join("|")}> [credential ...|--all]`);
   if (!stacks.includes(stack)) throw new RotationError(`no stack file Pulumi.${stack}.yaml: use one of ${stacks.join(", ")}.`);
-  const raw = decodeStackConfig(readStackFile(stack, root).config) as { platform?: string; services?: string[]; environment?: string };
+  const raw = stackSettings(stack, root);
   const services = raw.services ?? SERVICE_ROLE_NAMES;
   // A platform the registry does not know refuses nothing here; resolving the stack refuses it.
   const cannotRotate = platformNamed(raw.platform ?? "")?.cannotRotate ?? {};
@@ -88,7 +89,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!applied) {
     throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);
   }
-  const file = readGenerations(await target.getConfigValue("gaia:rotation"), stack);
+  const file = readGenerations(await readConfig(target, "gaia:rotation", stack), stack);
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
   // A credential this run does not rotate must stand where the stack applied it: else the update would move it
   // unchecked (a failed --all resumed through one name) or be refused by the program on every rerun.
@@ -108,7 +109,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   // The logins current before this rotation: the ones --revoke retires once the new ones log in.
   const currentUrls = (current.connectionUrls ?? {}) as Record<string, string>;
   const leaked = revoke ? (all ? known : named).filter((c) => currentUrls[c]).map((c) => [c, decodeURIComponent(new URL(currentUrls[c]!).username)] as const) : [];
-  for (const { key, from, to } of steps) if (to !== from) await target.setConfigValue(`gaia:rotation.${key}`, String(to));
+  for (const { key, from, to } of steps) if (to !== from) await writeGeneration(target, key, to, stack, rerun);
   let outputs: Record<string, unknown>;
   try {
     outputs = await target.up();
@@ -241,18 +242,80 @@ export function rotationStep(key: string, credentials: readonly string[], file: 
   );
 }
 
-/** `gaia:rotation` as the stack file holds it: whole numbers only, or one sentence saying what to set. */
+/**
+ * `gaia:rotation` as the stack file holds it: a map of whole numbers, or one sentence saying what
+ * to set. A scalar or a list is not taken for a map: `pulumi config set --path` on a list fails
+ * after the check, and on a scalar silently replaces it.
+ */
 function readGenerations(text: string | undefined, stack: string): Record<string, number> {
+  const notAMap = (shown: string) =>
+    new RotationError(
+      `gaia:rotation in Pulumi.${stack}.yaml is ${shown}, not a map of credential to generation: replace it with one (\`pulumi config rm gaia:rotation -s ${stack}\`, then \`pulumi config set --path gaia:rotation.<credential> <n> -s ${stack}\` for each, at what the stack applied); nothing was changed.`,
+    );
   let value: unknown;
   try {
     value = JSON.parse(text ?? "{}");
   } catch {
-    throw new RotationError(`gaia:rotation in Pulumi.${stack}.yaml is not a mapping of credential to generation: set each with \`pulumi config set --path gaia:rotation.<credential> <n> -s ${stack}\`; nothing was changed.`);
+    throw notAMap(JSON.stringify(text));
   }
-  const entries = Object.entries(value && typeof value === "object" ? value : { "": value });
+  if (!value || typeof value !== "object" || Array.isArray(value)) throw notAMap(JSON.stringify(value));
+  const entries = Object.entries(value);
   const bad = entries.find(([, n]) => !Number.isInteger(n) || (n as number) < 0);
-  if (bad) throw new RotationError(`gaia:rotation${bad[0] ? `.${bad[0]}` : ""} in Pulumi.${stack}.yaml is ${JSON.stringify(bad[1])}: set it to a whole number (\`pulumi config set --path gaia:rotation.${bad[0] || "<credential>"} <n> -s ${stack}\`); nothing was changed.`);
+  if (bad) throw new RotationError(`gaia:rotation.${bad[0]} in Pulumi.${stack}.yaml is ${JSON.stringify(bad[1])}: set it to a whole number (\`pulumi config set --path gaia:rotation.${bad[0]} <n> -s ${stack}\`); nothing was changed.`);
   return Object.fromEntries(entries) as Record<string, number>;
+}
+
+/** The settings rotate reads from the stack file itself, each of the type the program takes. */
+interface StackSettings {
+  platform?: string;
+  services?: string[];
+  environment?: string;
+}
+
+const isString = (value: unknown) => typeof value === "string";
+const SETTING_TYPES: Record<keyof StackSettings, { ok: (value: unknown) => boolean; fix: (stack: string) => string }> = {
+  platform: { ok: isString, fix: (stack) => `set it to a platform's name (\`pulumi config set gaia:platform <name> -s ${stack}\`)` },
+  environment: { ok: isString, fix: (stack) => `set it to the environment's name (\`pulumi config set gaia:environment <name> -s ${stack}\`)` },
+  services: { ok: (value) => Array.isArray(value) && value.every(isString), fix: () => "set it to a list of service names (`gaia:services: [chat, auth]` under config:)" },
+};
+
+/**
+ * The stack file's settings, or one sentence naming the file, the key and the fix: a hand edit
+ * may leave YAML that does not parse (StackFileError, from the file itself) or a value of the
+ * wrong type (a string where a list belongs), which would otherwise surface as a stack trace or
+ * as a list of the string's letters.
+ */
+function stackSettings(stack: string, root: string): StackSettings {
+  let config: Record<string, string>;
+  try {
+    config = readStackFile(stack, root).config;
+  } catch (error) {
+    if (error instanceof StackFileError) throw new RotationError(`${error.message.replace(/\.$/, "")}; nothing was changed.`);
+    throw error;
+  }
+  const raw = decodeStackConfig(config);
+  for (const [key, type] of Object.entries(SETTING_TYPES)) {
+    if (raw[key] !== undefined && !type.ok(raw[key])) {
+      throw new RotationError(`gaia:${key} in Pulumi.${stack}.yaml is ${JSON.stringify(raw[key])}: ${type.fix(stack)}; nothing was changed.`);
+    }
+  }
+  return raw as StackSettings;
+}
+
+/** A config value through the Pulumi CLI; its failure (not a missing key, which is undefined) in one sentence. */
+async function readConfig(target: RotationStack, key: string, stack: string): Promise<string | undefined> {
+  return target.getConfigValue(key).catch((error: unknown) => {
+    throw new RotationError(`could not read ${key} of Pulumi.${stack}.yaml with the Pulumi CLI (${redact(firstLine(error))}): nothing was changed.`);
+  });
+}
+
+/** One generation written through the Pulumi CLI; a failure says what a rerun does (it finishes, never raises twice). */
+async function writeGeneration(target: RotationStack, key: string, to: number, stack: string, rerun: string): Promise<void> {
+  await target.setConfigValue(`gaia:rotation.${key}`, String(to)).catch((error: unknown) => {
+    throw new RotationError(
+      `could not set gaia:rotation.${key} to ${to} in Pulumi.${stack}.yaml with the Pulumi CLI (${redact(firstLine(error))}): nothing was deployed; run \`npm run rotate -- ${stack} ${rerun}\` again once it can be written (it will not raise what it already wrote).`,
+    );
+  });
 }
 
 /** The line of an error that says what failed: the first naming an error (the engine's and the CLI's put a header first), or else the first. */
@@ -278,7 +341,16 @@ export async function openStack(stack: string, root: string, options: Automation
   const { LocalWorkspace, workspaceOptions } = await automation(options);
   const s = await LocalWorkspace.selectStack({ stackName: stack, workDir: root }, workspaceOptions);
   return {
-    getConfigValue: async (key) => s.getConfig(key, true).then((v) => v.value, () => undefined),
+    // Only a key that is not set reads as undefined: any other failure (a backend out of reach)
+    // would otherwise read as no generations at all.
+    getConfigValue: async (key) =>
+      s.getConfig(key, true).then(
+        (v) => v.value,
+        (error: unknown) => {
+          if (/configuration key '[^']*' not found/.test(String((error as Error).message))) return undefined;
+          throw error;
+        },
+      ),
     setConfigValue: (key, value) => s.setConfig(key, { value }, true),
     up: async () => outputValues((await withProgress((onOutput) => s.up({ onOutput, ...upOptions() }))).outputs),
     outputs: async () => outputValues(await s.outputs()),

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { parseDocument } from "yaml";
+import { isMap, isScalar, parseDocument, type Document } from "yaml";
 import { ENCRYPTED_PLACEHOLDER } from "../../components/config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "../..");
@@ -34,7 +34,10 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFileConf
   const error = parsed.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    throw new StackFileError(`${path.basename(file)}${at ? ` line ${at.line}, column ${at.col}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`);
+    const key = configKeyAt(parsed, error.pos[0]);
+    throw new StackFileError(
+      `${path.basename(file)}${at ? ` line ${at.line}, column ${at.col}` : ""}${key ? `, in ${key}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`,
+    );
   }
   const doc = (parsed.toJS() ?? {}) as { config?: Record<string, unknown> };
   if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
@@ -50,6 +53,19 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFileConf
     config[key] = typeof plain === "string" ? plain : JSON.stringify(sortedKeys(plain));
   }
   return { config, secretKeys, undecrypted };
+}
+
+/**
+ * The config key whose entry holds `offset`, as far as the YAML parsed: the last key under
+ * `config:` that starts at or before it (a broken value makes what follows it parse as keys of
+ * its own, which start after the error). Undefined before the first key or outside `config:`.
+ */
+function configKeyAt(doc: Document, offset: number): string | undefined {
+  const config = isMap(doc.contents) ? doc.contents.get("config", true) : undefined;
+  if (!isMap(config)) return undefined;
+  const started = config.items.filter((pair) => isScalar(pair.key) && (pair.key.range?.[0] ?? Infinity) <= offset);
+  const last = started.at(-1)?.key;
+  return isScalar(last) ? String(last.value) : undefined;
 }
 
 /** The value with each `{secure: …}` replaced by the placeholder, recording where. */
@@ -75,7 +91,7 @@ function sortedKeys(value: unknown): unknown {
   return value;
 }
 
-/** A stack file that is not YAML, or not a map of config keys: one sentence with the file and line. */
+/** A stack file that is not YAML, or not a map of config keys: one sentence with the file, the line and the key, and the fix. */
 export class StackFileError extends Error {
   override name = "StackFileError";
 }

@@ -255,6 +255,38 @@ describe("npm run rotate", () => {
     void project;
   });
 
+  it.each([
+    ["generations as a string", '  gaia:rotation: "1"\n', "gaia:rotation in Pulumi.local.yaml is 1, not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed."],
+    ["generations as a list", "  gaia:rotation: [1, 2]\n", "gaia:rotation in Pulumi.local.yaml is [1,2], not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed."],
+    ["generations as JSON cut short", "  gaia:rotation: '{\"chat\": 1'\n", 'gaia:rotation in Pulumi.local.yaml is "{\\"chat\\": 1", not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed.'],
+    ["a generation nested one level too deep", "  gaia:rotation:\n    chat:\n      all: 1\n", 'gaia:rotation.chat in Pulumi.local.yaml is {"all":1}: set it to a whole number (`pulumi config set --path gaia:rotation.chat <n> -s local`); nothing was changed.'],
+    ["YAML indented one space short", "  gaia:rotation:\n    chat: 1\n   all: 2\n", "Pulumi.local.yaml line 8, column 1, in gaia:rotation: All mapping items must start at the same column: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
+    ["a key given twice", "  gaia:rotation: {chat: 1}\n  gaia:rotation: {chat: 2}\n", "Pulumi.local.yaml line 7, column 3, in gaia:rotation: Map keys must be unique: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
+    ["services as a string", "  gaia:services: chat\n", 'gaia:services in Pulumi.local.yaml is "chat": set it to a list of service names (`gaia:services: [chat, auth]` under config:); nothing was changed.'],
+  ])("refuses a hand-edited stack file with %s in one sentence naming the file, the key and the fix, changing nothing", async (_, edit, message) => {
+    const { project, updates, deploy, options } = localProject();
+    await deploy();
+    const stackFile = path.join(project.root, "Pulumi.local.yaml");
+    writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("config:\n", `config:\n${edit}`));
+    const before = readFileSync(stackFile, "utf8");
+    const failure = await rotate(["local", "chat"], options).then(() => undefined, (error: unknown) => error);
+    // A RotationError is what `npm run rotate` prints as its message alone; anything else, with its stack trace.
+    expect(failure).toBeInstanceOf(RotationError);
+    expect((failure as Error).message).toBe(message);
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    expect(updates).toEqual([]);
+  });
+
+  it("reads a config key that is not set as none, and a config the CLI cannot read as an error, not as none", async () => {
+    const { project } = localProject();
+    const pulumiRoot = path.dirname(path.dirname(project.cli));
+    const envVars = Object.fromEntries(Object.entries(project.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const stack = await openStack("local", project.root, { pulumiRoot, envVars });
+    expect(await stack.getConfigValue("gaia:rotation")).toBeUndefined();
+    writeFileSync(path.join(project.root, "Pulumi.local.yaml"), "config:\n  gaia:rotation:\n    chat: 1\n   all: 2\n");
+    await expect(stack.getConfigValue("gaia:rotation")).rejects.toThrow(/error: invalid YAML file/);
+  });
+
   it("--revoke that cannot retire the previous login says the rotation is done and how to renew that login", async () => {
     const { deploy, options } = localProject();
     await deploy();

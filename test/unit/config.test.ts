@@ -153,7 +153,7 @@ describe("stack files and keys a person can get wrong", () => {
   it("names the file, line and column of YAML that does not parse, and the fix", () => {
     const root = mkdtempSync(path.join(tmpdir(), "gaia-stackfile-"));
     writeFileSync(path.join(root, "Pulumi.broken.yaml"), "config:\n  gaia:platform: aws\n   gaia:region: us-east-1\n");
-    expect(() => readStackFile("broken", root)).toThrow(/^Pulumi\.broken\.yaml line 2, column 18: Nested mappings are not allowed in compact mappings: fix the YAML \(keys under config:, indented with spaces\)\.$/);
+    expect(() => readStackFile("broken", root)).toThrow(/^Pulumi\.broken\.yaml line 2, column 18, in gaia:platform: Nested mappings are not allowed in compact mappings: fix the YAML \(keys under config:, indented with spaces\)\.$/);
     writeFileSync(path.join(root, "Pulumi.list.yaml"), "config:\n  - gaia:platform\n");
     expect(() => readStackFile("list", root)).toThrow("Pulumi.list.yaml: config must be a map of keys such as gaia:platform: fix the file.");
     writeFileSync(path.join(root, "Pulumi.empty.yaml"), "");
