@@ -84,7 +84,10 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const target = await (options.open ?? openStack)(stack, root).catch((error: unknown) => {
     throw new RotationError(`could not open stack ${stack} with the Pulumi CLI (${redact(firstLine(error))}): nothing was changed.`);
   });
-  const current = await target.outputs().catch(() => ({} as Record<string, unknown>));
+  // Outputs that cannot be read are not "nothing applied": the generations to start from are unknown.
+  const current = await target.outputs().catch((error: unknown) => {
+    throw new RotationError(`could not read the outputs of stack ${stack}, which say what it applied (${redact(firstLine(error))}): nothing was changed; run again once \`pulumi stack output -s ${stack}\` works.`);
+  });
   const applied = current.rotation as Record<string, number> | undefined;
   if (!applied) {
     throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);

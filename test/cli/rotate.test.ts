@@ -187,6 +187,35 @@ describe("npm run rotate", () => {
     expect(updates).toEqual([]);
   });
 
+  it("refuses to rotate when the stack's outputs cannot be read, or its config cannot be read or written, saying so and what was changed", async () => {
+    const { project, updates, deploy, options } = localProject();
+    await deploy();
+    const stackFile = path.join(project.root, "Pulumi.local.yaml");
+    const before = readFileSync(stackFile, "utf8");
+    const failing = (what: Partial<Record<keyof RotationStack, () => Promise<never>>>) => ({
+      ...options,
+      open: async (stack: string, root: string) => ({ ...(await options.open(stack, root)), ...what }),
+    });
+    const outage = () => Promise.reject(new Error("error: failed to load checkpoint: blob (key \".pulumi/stacks/gaia-database/local.json\") (code=Unknown): read: connection reset by peer"));
+    await expect(rotate(["local", "chat"], failing({ outputs: outage }))).rejects.toThrow(
+      new RotationError(
+        "could not read the outputs of stack local, which say what it applied (error: failed to load checkpoint: blob (key \".pulumi/stacks/gaia-database/local.json\") (code=Unknown): read: connection reset by peer): nothing was changed; run again once `pulumi stack output -s local` works.",
+      ),
+    );
+    await expect(rotate(["local", "chat"], failing({ getConfigValue: outage }))).rejects.toThrow(
+      new RotationError(
+        "could not read gaia:rotation of Pulumi.local.yaml with the Pulumi CLI (error: failed to load checkpoint: blob (key \".pulumi/stacks/gaia-database/local.json\") (code=Unknown): read: connection reset by peer): nothing was changed.",
+      ),
+    );
+    expect(readFileSync(stackFile, "utf8")).toBe(before);
+    await expect(rotate(["local", "chat"], failing({ setConfigValue: () => Promise.reject(new Error("error: open Pulumi.local.yaml: permission denied")) }))).rejects.toThrow(
+      new RotationError(
+        "could not set gaia:rotation.chat to 1 in Pulumi.local.yaml with the Pulumi CLI (error: open Pulumi.local.yaml: permission denied): nothing was deployed; run `npm run rotate -- local chat` again once it can be written (it will not raise what it already wrote).",
+      ),
+    );
+    expect(updates).toEqual([]);
+  });
+
   it("refuses to renew a login that still has sessions, saying how long to wait or to force it, and --force rotates", async () => {
     const { project, updates, deploy, sessions, options } = localProject();
     await deploy();
