@@ -16,29 +16,47 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * 14 and later: https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL);
  * the admin may signal them as a member of the role it created, or as rds_superuser, which holds
  * pg_signal_backend (https://repost.aws/knowledge-center/rds-cancel-long-running-queries).
- * Returns how many sessions it ended.
+ * Returns how many sessions it ended; a session still open after the wait (pg_terminate_backend
+ * returns false then) is a SessionsLeftError, as is a refusal to signal.
  */
 export async function retireLogin(admin: Client, login: string, waitMs = 5_000): Promise<number> {
   const unknown = randomBytes(32).toString("base64url");
   await admin.query(`ALTER ROLE ${quoteIdent(login)} PASSWORD '${scramSha256Verifier(unknown, login)}'`);
+  let rows: { pid: number; ended: boolean }[];
   try {
-    const { rows } = await admin.query<{ ended: number }>(
-      "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, $2))::int AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+    ({ rows } = await admin.query<{ pid: number; ended: boolean }>(
+      "SELECT pid, pg_terminate_backend(pid, $2) AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
       [login, waitMs],
-    );
-    return rows[0]!.ended;
+    ));
   } catch (error) {
     // The password is already one nobody knows: say so, and what is left to do.
     throw new SessionsLeftError(login, (error as Error).message);
   }
+  // false: the session did not end within waitMs, or had ended before the signal (a warning
+  // either way); those still listed now are left.
+  const waited = rows.filter((r) => !r.ended).map((r) => r.pid);
+  const left = waited.length
+    ? (await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND usename = $2", [waited, login])).rows[0]!.n
+    : 0;
+  if (left > 0) throw new SessionsLeftError(login, `${left} of its ${rows.length} session(s) did not end within ${waitMs} ms`);
+  return rows.length - waited.length;
 }
 
-/** The login no longer logs in, but its open sessions could not be ended (the admin lacks pg_signal_backend). */
+/** PostgreSQL's quote_literal: a string constant whatever the text holds (quotes doubled; backslashes doubled, in E''). */
+export function quoteLiteral(text: string): string {
+  const quoted = `'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
+  return text.includes("\\") ? `E${quoted}` : quoted;
+}
+
+/** What an operator runs, as a role with pg_signal_backend, to end a login's sessions. */
+export const endSessionsStatement = (login: string) => `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${quoteLiteral(login)}`;
+
+/**
+ * The login no longer logs in, but some of its sessions are still open: the admin lacks
+ * pg_signal_backend, or a session did not end within the wait.
+ */
 export class SessionsLeftError extends Error {
   constructor(readonly login: string, cause: string) {
-    super(
-      `${login} no longer logs in, but its open sessions could not be ended (${cause}): end them as a role with pg_signal_backend: ` +
-        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${login}'`,
-    );
+    super(`${login} no longer logs in, but its open sessions could not be ended (${cause}): end them as a role with pg_signal_backend: ${endSessionsStatement(login)}`);
   }
 }

@@ -9,9 +9,10 @@ import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, upOptions, type RotationStack } from "../../scripts/rotate";
-import { SessionsLeftError } from "../../scripts/lib/retire";
+import { SessionsLeftError, quoteLiteral, retireLogin } from "../../scripts/lib/retire";
+import { SLOTS, type Slot } from "../../components/rotation";
 import { cliProject } from "../support/pulumiCli";
-import { withClient } from "../support/postgres";
+import { query, withClient } from "../support/postgres";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { NOT_A_SERVICE } from "../support/services";
 import { stackOn } from "../support/stacks";
@@ -64,6 +65,32 @@ function localProject() {
   const retired: { login: string; checkedBefore: string[] }[] = [];
   const retire = async (_admin: string, _ca: string, login: string) => (retired.push({ login, checkedBefore: [...checked] }), 3);
   return { project, updates, checked, failing, deploy, sessions, retired, options: { root: project.root, open, logsIn, sessionsOf, retire } };
+}
+
+/**
+ * A PostgreSQL 17 for retiring logins: `<prefix>_a` and `_b`, created as the stack's admin does,
+ * the superuser or a CREATEROLE admin as a cloud's is (PostgreSQL 16+ grants it the logins WITH
+ * ADMIN, not INHERIT: it may not end their sessions without pg_signal_backend).
+ */
+async function retireServer(label: string, prefix: string, admin: "superuser" | "createrole") {
+  const server = await startTestPostgres(label);
+  const url = (user: string, password: string) => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/postgres?sslmode=disable`;
+  const superuserUrl = url("postgres", server.password);
+  if (admin === "createrole") await withClient(superuserUrl, (root) => root.query("CREATE ROLE cloud_admin LOGIN CREATEROLE PASSWORD 'pw-cloud-admin-1'"));
+  const adminUrl = admin === "createrole" ? url("cloud_admin", "pw-cloud-admin-1") : superuserUrl;
+  const password = (slot: Slot) => `pw-${label}-${slot}`;
+  await withClient(adminUrl, async (client) => {
+    for (const slot of SLOTS) await client.query(`CREATE ROLE ${client.escapeIdentifier(`${prefix}_${slot}`)} LOGIN PASSWORD ${client.escapeLiteral(password(slot))}`);
+  });
+  const connect = (slot: Slot) => new Client({ connectionString: url(`${prefix}_${slot}`, password(slot)) });
+  /** A session of the slot's login, held open; its end (the server's termination) is not an uncaught error. */
+  const hold = async (slot: Slot) => {
+    const client = connect(slot);
+    await client.connect();
+    client.on("error", () => undefined);
+    return client;
+  };
+  return { adminUrl, superuserUrl, connect, hold, stop: () => server.stop() };
 }
 
 describe("npm run rotate", () => {
@@ -337,70 +364,94 @@ describe("npm run rotate", () => {
   });
 
   it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
-    const server = await startTestPostgres("retire");
+    const pg = await retireServer("retire", "gaia_x_chat", "superuser");
     try {
-      const admin = new Client({ connectionString: server.url });
-      await admin.connect();
-      await admin.query("CREATE ROLE gaia_x_chat_a LOGIN PASSWORD 'pw-retire-a1'");
-      await admin.query("CREATE ROLE gaia_x_chat_b LOGIN PASSWORD 'pw-retire-b1'");
-      await admin.end();
-      const login = (user: string, password: string) => new Client({ connectionString: `postgresql://${user}:${password}@127.0.0.1:${server.port}/postgres` });
-      const held = login("gaia_x_chat_a", "pw-retire-a1");
-      await held.connect();
+      const held = await pg.hold("a");
       const lost = new Promise<number>((resolve) => held.on("error", () => resolve(Date.now())));
-      const adminUrl = `${server.url}${server.url.includes("?") ? "&" : "?"}sslmode=disable`;
-
       const start = Date.now();
-      expect(await retireAsAdmin(adminUrl, "", "gaia_x_chat_a")).toBe(1);
+      expect(await retireAsAdmin(pg.adminUrl, "", "gaia_x_chat_a")).toBe(1);
       expect((await lost) - start).toBeLessThan(1_000);
       await expect(held.query("select 1")).rejects.toThrow();
       // The retired password is refused (28P01); the other login still serves.
-      const again = login("gaia_x_chat_a", "pw-retire-a1");
-      await expect(again.connect()).rejects.toMatchObject({ code: "28P01" });
-      const current = login("gaia_x_chat_b", "pw-retire-b1");
-      await current.connect();
+      await expect(pg.connect("a").connect()).rejects.toMatchObject({ code: "28P01" });
+      const current = await pg.hold("b");
       expect((await current.query("select current_user as who")).rows[0].who).toBe("gaia_x_chat_b");
       await current.end();
-      expect(await sessionsOf(adminUrl, "", "gaia_x_chat_a")).toBe(0);
+      expect(await sessionsOf(pg.adminUrl, "", "gaia_x_chat_a")).toBe(0);
     } finally {
-      await server.stop();
+      await pg.stop();
     }
   });
 
   it("retires a login as a CREATEROLE admin with or without pg_signal_backend: with it, its sessions end; without, the password is still retired and the message says what is left", async () => {
-    const server = await startTestPostgres("retire-admin");
+    const pg = await retireServer("retire-admin", "gaia_y_chat", "createrole");
     try {
-      const root = new Client({ connectionString: server.url });
-      await root.connect();
-      await root.query("CREATE ROLE cloud_admin LOGIN CREATEROLE PASSWORD 'pw-cloud-admin-1'");
-      await root.end();
-      const url = (user: string, password: string) => `postgresql://${user}:${password}@127.0.0.1:${server.port}/postgres?sslmode=disable`;
-      // The admin creates the logins, as the provider does with the stack's admin (PostgreSQL 16+: it is granted them WITH ADMIN, not INHERIT).
-      await withClient(url("cloud_admin", "pw-cloud-admin-1"), async (admin) => {
-        for (const slot of ["a", "b"]) await admin.query(`CREATE ROLE gaia_y_chat_${slot} LOGIN PASSWORD 'pw-retire-${slot}2'`);
-      });
-      const held = new Client({ connectionString: url("gaia_y_chat_a", "pw-retire-a2") });
-      await held.connect();
-      held.on("error", () => undefined);
-      await expect(retireAsAdmin(url("cloud_admin", "pw-cloud-admin-1"), "", "gaia_y_chat_a")).rejects.toThrow(
+      const held = await pg.hold("a");
+      await expect(retireAsAdmin(pg.adminUrl, "", "gaia_y_chat_a")).rejects.toThrow(
         /^gaia_y_chat_a no longer logs in, but its open sessions could not be ended \(permission denied to terminate process\): end them as a role with pg_signal_backend: SELECT pg_terminate_backend\(pid\) FROM pg_stat_activity WHERE usename = 'gaia_y_chat_a'$/,
       );
-      await expect(new Client({ connectionString: url("gaia_y_chat_a", "pw-retire-a2") }).connect()).rejects.toMatchObject({ code: "28P01" });
+      await expect(pg.connect("a").connect()).rejects.toMatchObject({ code: "28P01" });
       expect((await held.query("select 1 as one")).rows[0].one).toBe(1);
 
       // Granted pg_signal_backend, as RDS's rds_superuser holds it: the sessions end too.
-      const root2 = new Client({ connectionString: server.url });
-      await root2.connect();
-      await root2.query("GRANT pg_signal_backend TO cloud_admin");
-      await root2.end();
-      const heldB = new Client({ connectionString: url("gaia_y_chat_b", "pw-retire-b2") });
-      await heldB.connect();
-      heldB.on("error", () => undefined);
-      expect(await retireAsAdmin(url("cloud_admin", "pw-cloud-admin-1"), "", "gaia_y_chat_b")).toBe(1);
+      await withClient(pg.superuserUrl, (root) => root.query("GRANT pg_signal_backend TO cloud_admin"));
+      const heldB = await pg.hold("b");
+      expect(await retireAsAdmin(pg.adminUrl, "", "gaia_y_chat_b")).toBe(1);
       await expect(heldB.query("select 1")).rejects.toThrow();
       await held.end().catch(() => undefined);
     } finally {
-      await server.stop();
+      await pg.stop();
+    }
+  });
+
+  it("gives the statement that ends the sessions of a login whose name holds a quote, quoted as quote_literal quotes it, slot a and slot b", async () => {
+    const pg = await retireServer("retire-quote", "gaia_o'x_chat", "createrole");
+    try {
+      for (const slot of SLOTS) {
+        const held = await pg.hold(slot);
+        const ended = new Promise<void>((resolve) => held.on("error", () => resolve()));
+        const failure = await retireAsAdmin(pg.adminUrl, "", `gaia_o'x_chat_${slot}`).then(() => undefined, (error: unknown) => error);
+        expect(failure).toBeInstanceOf(SessionsLeftError);
+        const statement = `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_o''x_chat_${slot}'`;
+        expect((failure as Error).message).toBe(
+          `gaia_o'x_chat_${slot} no longer logs in, but its open sessions could not be ended (permission denied to terminate process): end them as a role with pg_signal_backend: ${statement}`,
+        );
+        // The statement as given, run as a role that may signal: it parses, and it ends the session.
+        expect(await query(pg.superuserUrl, statement)).toEqual([{ pg_terminate_backend: true }]);
+        await ended;
+      }
+      for (const text of ["gaia_o'x_chat_a", "it''s", "back\\slash'"]) {
+        expect(quoteLiteral(text)).toBe((await query<{ q: string }>(pg.superuserUrl, "SELECT quote_literal($1::text) AS q", [text]))[0]!.q);
+      }
+    } finally {
+      await pg.stop();
+    }
+  });
+
+  it("counts a session that does not end within the wait as left, with the statement that ends it, slot a and slot b", async () => {
+    const pg = await retireServer("retire-wait", "gaia_z_chat", "superuser");
+    try {
+      for (const [slot, sessions] of [["a", 1], ["b", 2]] as const) {
+        const held = await Promise.all(Array.from({ length: sessions }, () => pg.hold(slot)));
+        // The first session's backend stopped (SIGSTOP): the terminate signal waits until it runs again.
+        const stuck = (await held[0]!.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+        const ended = new Promise<void>((resolve) => held[0]!.on("error", () => resolve()));
+        process.kill(stuck, "SIGSTOP");
+        try {
+          const failure = await withClient(pg.superuserUrl, (admin) => retireLogin(admin, `gaia_z_chat_${slot}`, 300)).then(() => undefined, (error: unknown) => error);
+          expect(failure).toBeInstanceOf(SessionsLeftError);
+          expect((failure as Error).message).toBe(
+            `gaia_z_chat_${slot} no longer logs in, but its open sessions could not be ended (1 of its ${sessions} session(s) did not end within 300 ms): ` +
+              `end them as a role with pg_signal_backend: SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_z_chat_${slot}'`,
+          );
+          expect(await sessionsOf(pg.adminUrl, "", `gaia_z_chat_${slot}`)).toBe(1);
+        } finally {
+          process.kill(stuck, "SIGCONT");
+        }
+        await ended;
+      }
+    } finally {
+      await pg.stop();
     }
   });
 
