@@ -1,5 +1,5 @@
 /**
- * Rotates credentials with no downtime: `npm run rotate -- <stack> [credential ...|--all] [--force] [--revoke]`.
+ * Rotates credentials with no downtime: `npm run rotate -- <stack> [credential ...|--all] [--force] [--revoke | --retire-previous]`.
  * Raises each credential's generation in the stack's config (`gaia:rotation`, see
  * components/rotation.ts) by one from what the stack last applied (its `rotation` output), runs
  * `pulumi up` through Pulumi's Automation API, checks that each rotated credential logs in, and
@@ -12,14 +12,18 @@
  *
  * `--revoke` is for a credential that leaked: after the rotation, the login that was current
  * until now is retired at once (scripts/lib/retire.ts: a password nobody knows, its sessions
- * ended) instead of working until the next rotation.
+ * ended) instead of working until the next rotation. Every rotated credential's is tried; those
+ * still alive are listed in one sentence, each with the command that finishes it, which for a
+ * login is `--retire-previous`: it rotates nothing, checks the current login and retires the
+ * previous one, both taken from what the stack applied, so running it again is safe.
  */
 import { Client } from "pg";
 import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { platformNamed } from "../components/platforms";
 import { currentSlot, generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
-import { environmentNames } from "../policy/naming";
+import { environmentNames, type EnvironmentNames } from "../policy/naming";
+import { policyRoles } from "../policy/grants";
 import { redact, rememberEnvironmentSecrets } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
 import { automation, outputValues, withProgress, type AutomationOptions } from "./lib/automation";
@@ -43,7 +47,7 @@ export class RotationError extends Error {}
 export interface RotateOptions {
   root?: string;
   open?: (stack: string, root: string) => Promise<RotationStack>;
-  /** Proves a rotated credential logs in; throws a sentence if not. */
+  /** Proves a rotated credential logs in; throws a sentence if not (a LoginRefusedError, which says why apart). */
   logsIn?: (kind: "postgres" | "redis", url: string, ca: string) => Promise<void>;
   /** How many sessions a PostgreSQL login has open, asked as the stack's admin. */
   sessionsOf?: (adminUrl: string, ca: string, login: string) => Promise<number>;
@@ -51,7 +55,7 @@ export interface RotateOptions {
   retire?: (adminUrl: string, ca: string, login: string) => Promise<number>;
 }
 
-const FLAGS = ["--all", "--force", "--revoke"];
+const FLAGS = ["--all", "--force", "--revoke", "--retire-previous"];
 
 export async function rotate(args: string[], options: RotateOptions = {}): Promise<string[]> {
   const root = options.root ?? PROJECT_ROOT;
@@ -67,6 +71,8 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   const all = rest.includes("--all");
   const force = rest.includes("--force");
   const revoke = rest.includes("--revoke");
+  const retireOnly = rest.includes("--retire-previous");
+  const retiring = revoke ? "--revoke" : retireOnly ? "--retire-previous" : undefined;
   // A credential named twice is rotated once.
   const named = [...new Set(rest.filter((a) => !FLAGS.includes(a)))];
   const unknown = named.filter((c) => !known.includes(c));
@@ -74,9 +80,18 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (refused) throw new RotationError(`${refused[0]} cannot be rotated on ${raw.platform}: ${refused[1]}.`);
   if (unknown.length) throw new RotationError(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not a credential of stack ${stack}: use ${known.join(", ")} or --all.`);
   if (!all && named.length === 0) throw new RotationError(`name the credentials to rotate (${known.join(", ")}) or --all.`);
-  if (revoke && named.includes("redis")) {
+  if (retiring && named.includes("redis")) {
     throw new RotationError(
-      `--revoke retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run \`npm run rotate -- ${stack} redis\` twice (the second renews the leaked one); nothing was changed.`,
+      `${retiring} retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run \`npm run rotate -- ${stack} redis\` twice (the second renews the leaked one); nothing was changed.`,
+    );
+  }
+  const roles = policyRoles(services);
+  const loginless = named.find((c) => !roles.includes(c));
+  if (retireOnly && (revoke || force || loginless)) {
+    throw new RotationError(
+      revoke || force
+        ? `--retire-previous rotates nothing, so it takes neither --revoke nor --force: run \`npm run rotate -- ${stack} ${all ? "--all" : named.join(" ")} --retire-previous\`; nothing was changed.`
+        : `${loginless} has no previous login to retire: --retire-previous retires those of ${roles.join(", ")}; nothing was changed.`,
     );
   }
   const rerun = [all ? "--all" : named.join(" "), ...(revoke ? ["--revoke"] : [])].join(" ");
@@ -92,6 +107,16 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   if (!applied) {
     throw new RotationError(`stack ${stack} has no applied generations (its \`rotation\` output): run \`pulumi up -s ${stack}\` once with this version, then rotate; nothing was changed.`);
   }
+  if (retiring && !current.adminUrl) {
+    throw new RotationError(
+      `${retiring} retires the previous login as the stack's admin, and stack ${stack} has none of the component's (its platform keeps its admin): ` +
+        `${revoke ? "rotate without --revoke" : "its previous logins work until the next rotation"}; nothing was changed.`,
+    );
+  }
+  const names = environmentNames(raw.environment ?? stack);
+  const retirement = { stack, names, logsIn: options.logsIn ?? credentialLogsIn, retire: options.retire ?? retireAsAdmin };
+  // The stack file plays no part: the logins are those of what the stack applied.
+  if (retireOnly) return retirePrevious((all ? roles : named).filter((c) => urlOf(current, c)), current, retirement);
   const file = readGenerations(await readConfig(target, "gaia:rotation", stack), stack);
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
   // A credential this run does not rotate must stand where the stack applied it: else the update would move it
@@ -105,13 +130,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
         "; nothing was changed.",
     );
   }
-  if (revoke && !current.adminUrl) {
-    throw new RotationError(`--revoke retires the previous login as the stack's admin, and stack ${stack} has none of the component's (its platform keeps its admin): rotate without --revoke; nothing was changed.`);
-  }
   if (!force) await refuseWhileInUse(all ? known : named, current, options.sessionsOf ?? sessionsOf, stack, rerun);
-  // The logins current before this rotation: the ones --revoke retires once the new ones log in.
-  const currentUrls = (current.connectionUrls ?? {}) as Record<string, string>;
-  const leaked = revoke ? (all ? known : named).filter((c) => currentUrls[c]).map((c) => [c, decodeURIComponent(new URL(currentUrls[c]!).username)] as const) : [];
   for (const { key, from, to } of steps) if (to !== from) await writeGeneration(target, key, to, stack, rerun);
   let outputs: Record<string, unknown>;
   try {
@@ -123,11 +142,11 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
         `run \`npm run rotate -- ${stack} ${rerun}\` again to finish this rotation (it will not raise the generations again).`,
     );
   }
-  const bumps = steps;
   const rotated = all ? known : named;
-  const urls = (outputs.connectionUrls ?? {}) as Record<string, string>;
-  const logsIn = options.logsIn ?? credentialLogsIn;
-  const lines = bumps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
+  const logsIn = retirement.logsIn;
+  // Under --revoke a login that does not log in is listed with the rest at the end: the others are still retired.
+  const refusedLogins = new Map<string, string>();
+  const lines = steps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
   for (const credential of rotated) {
     if (credential === "redis") {
       await logsIn("redis", String(outputs.redisUrl ?? ""), String(outputs.redisCa ?? ""));
@@ -142,30 +161,89 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
       // Fly keeps the URL in the app's secrets, never in the stack (components/platforms/fly): the renewed user is
       // attached, the secret staged; the app's machines take it at their next deploy, the previous user working until then.
       const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
-      const login = environmentNames(raw.environment ?? stack).loginRole(credential, currentSlot(generation));
+      const login = names.loginRole(credential, currentSlot(generation));
       const where = ((outputs.secretNames ?? {}) as Record<string, string>);
       const secret = Object.entries(where).find(([name]) => name.endsWith(`/postgres/${credential}`))?.[1] ?? "its app's DATABASE_URL";
       lines.push(`${credential} rotated: now Fly user ${login}, attached as ${secret} (staged: the app's next deploy takes it; the previous user works until the next rotation)`);
     } else {
-      const url = urls[credential];
+      const url = urlOf(outputs, credential);
       if (!url) throw new RotationError(`the update left no URL for ${credential} in the stack's connectionUrls output.`);
-      await logsIn("postgres", url, String(outputs.postgresCa ?? ""));
-      lines.push(`${credential} rotated: now login ${decodeURIComponent(new URL(url).username)}, which logs in`);
+      const refusal = await logsIn("postgres", url, String(outputs.postgresCa ?? "")).then(() => undefined, (error: unknown) => {
+        if (!revoke) throw error;
+        return whyRefused(error);
+      });
+      if (refusal === undefined) lines.push(`${credential} rotated: now login ${loginOf(url)}, which logs in`);
+      else refusedLogins.set(credential, refusal);
     }
   }
-  if (revoke && all && known.includes("redis")) lines.push("redis: its previous password stays valid until the next rotation (--revoke retires PostgreSQL logins)");
-  const retire = options.retire ?? retireAsAdmin;
-  for (const [credential, login] of leaked) {
-    const ended = await retire(String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""), login).catch((error: unknown) => {
-      if (error instanceof SessionsLeftError) throw new RotationError(`${credential} rotated; ${error.message}.`);
-      throw new RotationError(
-        `${credential} rotated, but retiring its previous login ${login} failed (${redact(firstLine(error))}): it still logs in until renewed; ` +
-          `run \`npm run rotate -- ${stack} ${credential} --force\` to renew it now (its open sessions stay until they reconnect).`,
+  if (!revoke) return lines;
+  if (all && known.includes("redis")) lines.push("redis: its previous password stays valid until the next rotation (--revoke retires PostgreSQL logins)");
+  return retirePrevious(rotated.filter((c) => urlOf(outputs, c)), outputs, { ...retirement, checked: { refused: refusedLogins, done: `${rotated.join(", ")} rotated`, lines } });
+}
+
+const urlOf = (outputs: Record<string, unknown>, credential: string) => ((outputs.connectionUrls ?? {}) as Record<string, string | undefined>)[credential];
+const loginOf = (url: string) => decodeURIComponent(new URL(url).username);
+const whyRefused = (error: unknown) => (error instanceof LoginRefusedError ? error.why : redact(firstLine(error)));
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+
+interface Retirement {
+  stack: string;
+  names: EnvironmentNames;
+  logsIn: NonNullable<RotateOptions["logsIn"]>;
+  retire: NonNullable<RotateOptions["retire"]>;
+  /**
+   * --revoke: the rotation checked the current logins; those that did not log in, with why, what it
+   * did (for the message) and what it printed. Without it (--retire-previous) they are checked here.
+   */
+  checked?: { refused: Map<string, string>; done: string; lines: string[] };
+}
+
+/**
+ * Retires each credential's previous login: the slot that is not current at the generation the
+ * stack applied (`outputs`, its `rotation` output), never the login of its connection URL, which
+ * clients use now, and only once that one logs in. Every credential is tried; if any previous login
+ * is still alive, one sentence lists each with the one command that finishes it.
+ */
+async function retirePrevious(credentials: readonly string[], outputs: Record<string, unknown>, how: Retirement): Promise<string[]> {
+  const { stack, names, logsIn, retire, checked } = how;
+  const refused = new Map(checked?.refused);
+  const lines = [...(checked?.lines ?? [])];
+  const retired: string[] = [];
+  const alive: string[] = [];
+  const ca = String(outputs.postgresCa ?? "");
+  const finish = (credential: string) => `\`npm run rotate -- ${stack} ${credential} --retire-previous\``;
+  for (const credential of credentials) {
+    const current = loginOf(urlOf(outputs, credential)!);
+    const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
+    const previous = names.loginRole(credential, currentSlot(generation + 1));
+    if (previous === current) {
+      alive.push(`${previous} is not retired: it is ${credential}'s login in the stack's connectionUrls output, though its rotation output (${generation}) makes it the previous one; run \`pulumi up -s ${stack}\` to bring them together, then ${finish(credential)}`);
+      continue;
+    }
+    if (!checked) {
+      await logsIn("postgres", urlOf(outputs, credential)!, ca).then(
+        () => lines.push(`${credential}: current login ${current} logs in`),
+        (error: unknown) => refused.set(credential, whyRefused(error)),
       );
-    });
-    lines.push(`${credential}: previous login ${login} retired (a password nobody knows; ${ended} session(s) ended)`);
+    }
+    const refusal = refused.get(credential);
+    if (refusal !== undefined) {
+      alive.push(`${previous} still logs in, not retired, as ${credential}'s current login ${current} does not log in (${refusal}): once it does, run ${finish(credential)}`);
+      continue;
+    }
+    try {
+      const ended = await retire(String(outputs.adminUrl ?? ""), ca, previous);
+      lines.push(`${credential}: previous login ${previous} retired (a password nobody knows; ${ended} session(s) ended)`);
+      retired.push(previous);
+    } catch (error) {
+      alive.push(error instanceof SessionsLeftError ? error.message : `${previous} still logs in (retiring it failed: ${redact(firstLine(error))}): run ${finish(credential)}`);
+    }
   }
-  return lines;
+  if (alive.length === 0) return lines;
+  const someRetired = retired.length ? `${count(retired.length, "previous login")} retired (${retired.join(", ")})` : "no previous login retired";
+  throw new RotationError(
+    `${checked ? `${checked.done}${retired.length ? ` and ${someRetired}` : ""}` : someRetired}, but ${alive.length === 1 ? "1 previous login is" : `${alive.length} previous logins are`} still alive: ${alive.join("; ")}.`,
+  );
 }
 
 /**
@@ -360,6 +438,13 @@ export async function openStack(stack: string, root: string, options: Automation
   };
 }
 
+/** A credential that does not log in: who (login@host, never the password) and why, apart for the messages that list several. */
+export class LoginRefusedError extends RotationError {
+  constructor(kind: "postgres" | "redis", who: string, readonly why: string) {
+    super(`the rotated ${kind} credential for ${who} does not log in (${why}): the previous one still works; run the rotation again once that is fixed.`);
+  }
+}
+
 /** Connects with the credential and runs one command; a refusal is a sentence that names the login, never its password. */
 export async function credentialLogsIn(kind: "postgres" | "redis", url: string, ca: string): Promise<void> {
   const who = `${decodeURIComponent(new URL(url).username) || "default"}@${new URL(url).host}`;
@@ -377,7 +462,7 @@ export async function credentialLogsIn(kind: "postgres" | "redis", url: string, 
       await client.quit();
     }
   } catch (error) {
-    throw new RotationError(`the rotated ${kind} credential for ${who} does not log in (${(error as Error).message}): the previous one still works; run the rotation again once that is fixed.`);
+    throw new LoginRefusedError(kind, who, (error as Error).message);
   }
 }
 

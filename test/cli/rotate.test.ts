@@ -8,7 +8,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
-import { RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, upOptions, type RotationStack } from "../../scripts/rotate";
+import { LoginRefusedError, RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, upOptions, type RotationStack } from "../../scripts/rotate";
 import { SessionsLeftError, quoteLiteral, retireLogin } from "../../scripts/lib/retire";
 import { SLOTS, type Slot } from "../../components/rotation";
 import { cliProject } from "../support/pulumiCli";
@@ -57,14 +57,25 @@ function localProject() {
   /** The stack as a first `pulumi up` leaves it. */
   const deploy = async () => void (state.outputs = await planned("local", project.root));
   const checked: string[] = [];
-  const logsIn = async (kind: string, url: string) => void checked.push(`${kind} ${decodeURIComponent(new URL(url).username)}`);
+  /** Logins that do not log in, as a server refuses a password it does not hold. */
+  const refusing = new Set<string>();
+  const logsIn = async (kind: "postgres" | "redis", url: string) => {
+    const login = decodeURIComponent(new URL(url).username);
+    if (refusing.has(login)) throw new LoginRefusedError(kind, `${login}@${new URL(url).host}`, `password authentication failed for user "${login}"`);
+    checked.push(`${kind} ${login}`);
+  };
   /** Sessions open per login, as pg_stat_activity would say (none unless a test says so). */
   const sessions: Record<string, number> = {};
   const sessionsOf = async (_admin: string, _ca: string, login: string) => sessions[login] ?? 0;
-  /** Logins --revoke retired, each after the checks of the new ones (`checked` at that moment). */
+  /** Logins retiring was tried on, each after the checks of the new ones (`checked` at that moment); how it fails, by login (none unless a test says so). */
   const retired: { login: string; checkedBefore: string[] }[] = [];
-  const retire = async (_admin: string, _ca: string, login: string) => (retired.push({ login, checkedBefore: [...checked] }), 3);
-  return { project, updates, checked, failing, deploy, sessions, retired, options: { root: project.root, open, logsIn, sessionsOf, retire } };
+  const retireFailures: Record<string, Error> = {};
+  const retire = async (_admin: string, _ca: string, login: string) => {
+    retired.push({ login, checkedBefore: [...checked] });
+    if (retireFailures[login]) throw retireFailures[login];
+    return 3;
+  };
+  return { project, updates, checked, failing, deploy, sessions, refusing, retired, retireFailures, state, options: { root: project.root, open, logsIn, sessionsOf, retire } };
 }
 
 /**
@@ -124,6 +135,9 @@ describe("npm run rotate", () => {
     [["local"], `name the credentials to rotate (owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey) or --all.`],
     [["local", "chat", "admin"], "admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL."],
     [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
+    [["local", "redis", "--retire-previous"], "--retire-previous retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run `npm run rotate -- local redis` twice (the second renews the leaked one); nothing was changed."],
+    [["local", "adminApiKey", "--retire-previous"], `adminApiKey has no previous login to retire: --retire-previous retires those of owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}; nothing was changed.`],
+    [["local", "chat", "--retire-previous", "--force"], "--retire-previous rotates nothing, so it takes neither --revoke nor --force: run `npm run rotate -- local chat --retire-previous`; nothing was changed."],
   ])("refuses %j in one sentence and changes nothing", async (args, message) => {
     const { project, updates, deploy, options } = localProject();
     await deploy();
@@ -343,24 +357,76 @@ describe("npm run rotate", () => {
     await expect(stack.getConfigValue("gaia:rotation")).rejects.toThrow(/error: invalid YAML file/);
   });
 
-  it("--revoke that cannot retire the previous login says the rotation is done and how to renew that login", async () => {
-    const { deploy, options } = localProject();
+  it("--all --revoke tries to retire every rotated credential's previous login, then lists exactly those still alive, each with the one command that finishes it, slot a then slot b", async () => {
+    const { deploy, retired, retireFailures, options } = localProject();
     await deploy();
-    const retire = async () => Promise.reject(new Error("ERROR: permission denied to terminate process"));
-    await expect(rotate(["local", "chat", "--revoke"], { ...options, retire })).rejects.toThrow(
+    const roles = ["owner", "analytics", ...SERVICE_ROLE_NAMES];
+    for (const slot of ["a", "b"]) {
+      retired.length = 0;
+      retireFailures[`gaia_local_chat_${slot}`] = new Error("connect ECONNREFUSED 127.0.0.1:5432");
+      retireFailures[`gaia_local_auth_${slot}`] = new SessionsLeftError(`gaia_local_auth_${slot}`, "permission denied to terminate process");
+      const others = roles.filter((r) => r !== "chat" && r !== "auth").map((r) => `gaia_local_${r}_${slot}`);
+      const alive = {
+        chat: `gaia_local_chat_${slot} still logs in (retiring it failed: connect ECONNREFUSED 127.0.0.1:5432): run \`npm run rotate -- local chat --retire-previous\``,
+        auth: `gaia_local_auth_${slot} no longer logs in, but its open sessions could not be ended (permission denied to terminate process): end them as a role with pg_signal_backend: SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_local_auth_${slot}'`,
+      };
+      await expect(rotate(["local", "--all", "--revoke"], options)).rejects.toThrow(
+        new RotationError(
+          `${roles.join(", ")}, redis, adminApiKey rotated and ${others.length} previous logins retired (${others.join(", ")}), but 2 previous logins are still alive: ` +
+            `${roles.filter((r) => r === "chat" || r === "auth").map((r) => alive[r as "chat" | "auth"]).join("; ")}.`,
+        ),
+      );
+      // Each one tried, past the failures.
+      expect(retired.map((r) => r.login)).toEqual(roles.map((r) => `gaia_local_${r}_${slot}`));
+    }
+    // The command given for chat finishes it: its previous login (slot b now) retired.
+    delete retireFailures.gaia_local_chat_b;
+    expect(await rotate(["local", "chat", "--retire-previous"], options)).toEqual([
+      "chat: current login gaia_local_chat_a logs in",
+      "chat: previous login gaia_local_chat_b retired (a password nobody knows; 3 session(s) ended)",
+    ]);
+  });
+
+  it("--revoke whose new login does not log in retires nothing of that credential and gives the command that finishes, which never retires the current login, slot b then slot a", async () => {
+    const { deploy, updates, failing, refusing, retired, state, options } = localProject();
+    await deploy();
+    for (const [fresh, previous] of [["b", "a"], ["a", "b"]]) {
+      retired.length = 0;
+      refusing.add(`gaia_local_chat_${fresh}`);
+      const alive = (done: string) =>
+        new RotationError(
+          `${done}, but 1 previous login is still alive: gaia_local_chat_${previous} still logs in, not retired, as chat's current login gaia_local_chat_${fresh} does not log in ` +
+            `(password authentication failed for user "gaia_local_chat_${fresh}"): once it does, run \`npm run rotate -- local chat --retire-previous\`.`,
+        );
+      await expect(rotate(["local", "chat", "--revoke"], options)).rejects.toThrow(alive("chat rotated"));
+      // The command it gives, while the new login still fails: the same, nothing retired.
+      await expect(rotate(["local", "chat", "--retire-previous"], options)).rejects.toThrow(alive("no previous login retired"));
+      expect(retired).toEqual([]);
+      // Once it logs in: the previous login retired, never the one just handed out; run twice, the same.
+      refusing.delete(`gaia_local_chat_${fresh}`);
+      const done = [`chat: current login gaia_local_chat_${fresh} logs in`, `chat: previous login gaia_local_chat_${previous} retired (a password nobody knows; 3 session(s) ended)`];
+      expect(await rotate(["local", "chat", "--retire-previous"], options)).toEqual(done);
+      expect(await rotate(["local", "chat", "--retire-previous"], options)).toEqual(done);
+      expect(retired.map((r) => r.login)).toEqual([`gaia_local_chat_${previous}`, `gaia_local_chat_${previous}`]);
+    }
+    // From what the stack applied (chat at 2: login a current), not from the stack file: one ahead after a failed update, it changes nothing.
+    failing.updates = 1;
+    await expect(rotate(["local", "chat"], options)).rejects.toThrow(/^pulumi up failed/);
+    expect(await rotate(["local", "chat", "--retire-previous"], options)).toEqual([
+      "chat: current login gaia_local_chat_a logs in",
+      "chat: previous login gaia_local_chat_b retired (a password nobody knows; 3 session(s) ended)",
+    ]);
+    expect(updates).toHaveLength(2);
+    // Outputs at odds with each other (a URL of login a, a rotation output that makes b current): the URL's login is kept.
+    state.outputs = { ...state.outputs, rotation: { ...(state.outputs.rotation as Record<string, number>), chat: 3 } };
+    retired.length = 0;
+    await expect(rotate(["local", "chat", "--retire-previous"], options)).rejects.toThrow(
       new RotationError(
-        "chat rotated, but retiring its previous login gaia_local_chat_a failed (ERROR: permission denied to terminate process): it still logs in until renewed; " +
-          "run `npm run rotate -- local chat --force` to renew it now (its open sessions stay until they reconnect).",
+        "no previous login retired, but 1 previous login is still alive: gaia_local_chat_a is not retired: it is chat's login in the stack's connectionUrls output, though its rotation output (3) makes it the previous one; " +
+          "run `pulumi up -s local` to bring them together, then `npm run rotate -- local chat --retire-previous`.",
       ),
     );
-    // The password retired, the sessions not ended: said as such, with what is left to do.
-    const sessionsLeft = async (_a: string, _c: string, login: string) => Promise.reject(new SessionsLeftError(login, "permission denied to terminate process"));
-    await expect(rotate(["local", "auth", "--revoke"], { ...options, retire: sessionsLeft })).rejects.toThrow(
-      new RotationError(
-        "auth rotated; gaia_local_auth_a no longer logs in, but its open sessions could not be ended (permission denied to terminate process): end them as a role with pg_signal_backend: " +
-          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_local_auth_a'.",
-      ),
-    );
+    expect(retired).toEqual([]);
   });
 
   it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
