@@ -12,7 +12,7 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * renews this slot with a password of its own (a NOLOGIN here would survive that update, which
  * changes only the password, and refuse the slot's clients then).
  *
- * pg_terminate_backend(pid, timeout) waits up to the timeout for each session to end (PostgreSQL
+ * pg_terminate_backend(pid, timeout) waits up to the timeout for a session to end (PostgreSQL
  * 14 and later: https://www.postgresql.org/docs/current/functions-admin.html#FUNCTIONS-ADMIN-SIGNAL);
  * the admin may signal them as a member of the role it created, or as rds_superuser, which holds
  * pg_signal_backend (https://repost.aws/knowledge-center/rds-cancel-long-running-queries).
@@ -22,24 +22,31 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 export async function retireLogin(admin: Client, login: string, waitMs = 5_000): Promise<number> {
   const unknown = randomBytes(32).toString("base64url");
   await admin.query(`ALTER ROLE ${quoteIdent(login)} PASSWORD '${scramSha256Verifier(unknown, login)}'`);
-  let rows: { pid: number; ended: boolean }[];
+  // Every session signalled at once, then waited for: signalled and waited for one by one, each
+  // would end only once the ones before it had (a pool's dozens of sessions: seconds).
+  let signalled: number[];
   try {
-    ({ rows } = await admin.query<{ pid: number; ended: boolean }>(
-      "SELECT pid, pg_terminate_backend(pid, $2) AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
-      [login, waitMs],
-    ));
+    const { rows } = await admin.query<{ pid: number; signalled: boolean }>(
+      "SELECT pid, pg_terminate_backend(pid) AS signalled FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+      [login],
+    );
+    signalled = rows.filter((r) => r.signalled).map((r) => r.pid);
   } catch (error) {
     // The password is already one nobody knows: say so, and what is left to do.
     throw new SessionsLeftError(login, (error as Error).message);
   }
-  // false: the session did not end within waitMs, or had ended before the signal (a warning
-  // either way); those still listed now are left.
+  // Those still listed, waited for: false when one is still running after the wait, or had ended
+  // just before it (a warning either way); those still listed then are left.
+  const { rows } = await admin.query<{ pid: number; ended: boolean }>(
+    "SELECT pid, pg_terminate_backend(pid, $3) AS ended FROM pg_stat_activity WHERE usename = $1 AND pid = ANY($2::int[])",
+    [login, signalled, waitMs],
+  );
   const waited = rows.filter((r) => !r.ended).map((r) => r.pid);
   const left = waited.length
-    ? (await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND usename = $2", [waited, login])).rows[0]!.n
+    ? (await admin.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND pid = ANY($2::int[])", [login, waited])).rows[0]!.n
     : 0;
-  if (left > 0) throw new SessionsLeftError(login, `${left} of its ${rows.length} session(s) did not end within ${waitMs} ms`);
-  return rows.length - waited.length;
+  if (left > 0) throw new SessionsLeftError(login, `${left} of its ${signalled.length} session(s) did not end within ${waitMs} ms`);
+  return signalled.length;
 }
 
 /** PostgreSQL's quote_literal: a string constant whatever the text holds (quotes doubled; backslashes doubled, in E''). */

@@ -521,6 +521,29 @@ describe("npm run rotate", () => {
     }
   });
 
+  it("signals every session of a retired login at once: one that does not end holds back none of the others", async () => {
+    const pg = await retireServer("retire-all", "gaia_w_chat", "superuser");
+    try {
+      // The first session connected, listed first, stopped; three more behind it.
+      const held = [];
+      for (let i = 0; i < 4; i++) held.push(await pg.hold("a"));
+      const stuck = (await held[0]!.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+      const start = Date.now();
+      const ended = held.slice(1).map((client) => new Promise<number>((resolve) => client.on("error", () => resolve(Date.now() - start))));
+      process.kill(stuck, "SIGSTOP");
+      try {
+        await expect(withClient(pg.superuserUrl, (admin) => retireLogin(admin, "gaia_w_chat_a", 2_000))).rejects.toThrow(
+          "gaia_w_chat_a no longer logs in, but its open sessions could not be ended (1 of its 4 session(s) did not end within 2000 ms)",
+        );
+        for (const ms of await Promise.all(ended)) expect(ms).toBeLessThan(1_000);
+      } finally {
+        process.kill(stuck, "SIGCONT");
+      }
+    } finally {
+      await pg.stop();
+    }
+  });
+
   it("runs its update with the policy pack GAIA_POLICY_PACK names, as the rotation job sets it, and none otherwise", () => {
     expect(upOptions({ GAIA_POLICY_PACK: "policy-pack" })).toEqual({ policyPacks: ["policy-pack"] });
     expect(upOptions({})).toEqual({});
