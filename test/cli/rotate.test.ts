@@ -2,11 +2,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 import { transformSync } from "esbuild";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outputValues } from "../../scripts/lib/automation";
 import { planStack } from "../../scripts/lib/offline";
 import { docBlocks } from "../support/docs";
 import { startTestPostgres } from "../support/embedded";
+import type { EmbeddedServer } from "../../scripts/lib/embeddedPostgres";
 import { PROJECT_ROOT, readStackConfig, readStackFile } from "../../scripts/lib/stackFile";
 import { LoginRefusedError, RotationError, credentialLogsIn, openStack, retireAsAdmin, rotate, sessionsOf, upOptions, type RotationStack } from "../../scripts/rotate";
 import { SessionsLeftError, quoteLiteral, retireLogin } from "../../scripts/lib/retire";
@@ -79,17 +80,18 @@ function localProject() {
 }
 
 /**
- * A PostgreSQL 17 for retiring logins: `<prefix>_a` and `_b`, created as the stack's admin does,
- * the superuser or a CREATEROLE admin as a cloud's is (PostgreSQL 16+ grants it the logins WITH
- * ADMIN, not INHERIT: it may not end their sessions without pg_signal_backend).
+ * Logins `<prefix>_a` and `_b` on a PostgreSQL 17, created as the stack's admin does: the
+ * superuser, or a CREATEROLE admin of their own as a cloud's is (PostgreSQL 16+ grants it the
+ * logins WITH ADMIN, not INHERIT: it may not end their sessions without pg_signal_backend).
  */
-async function retireServer(label: string, prefix: string, admin: "superuser" | "createrole") {
-  const server = await startTestPostgres(label);
+let createroleAdmins = 0;
+async function retireLogins(server: EmbeddedServer, prefix: string, admin: "superuser" | "createrole") {
   const url = (user: string, password: string) => `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${server.port}/postgres?sslmode=disable`;
   const superuserUrl = url("postgres", server.password);
-  if (admin === "createrole") await withClient(superuserUrl, (root) => root.query("CREATE ROLE cloud_admin LOGIN CREATEROLE PASSWORD 'pw-cloud-admin-1'"));
-  const adminUrl = admin === "createrole" ? url("cloud_admin", "pw-cloud-admin-1") : superuserUrl;
-  const password = (slot: Slot) => `pw-${label}-${slot}`;
+  const adminRole = admin === "createrole" ? `cloud_admin_${++createroleAdmins}` : "postgres";
+  if (admin === "createrole") await withClient(superuserUrl, (root) => root.query(`CREATE ROLE ${adminRole} LOGIN CREATEROLE PASSWORD 'pw-cloud-admin-1'`));
+  const adminUrl = admin === "createrole" ? url(adminRole, "pw-cloud-admin-1") : superuserUrl;
+  const password = (slot: Slot) => `pw-retire-${slot}`;
   await withClient(adminUrl, async (client) => {
     for (const slot of SLOTS) await client.query(`CREATE ROLE ${client.escapeIdentifier(`${prefix}_${slot}`)} LOGIN PASSWORD ${client.escapeLiteral(password(slot))}`);
   });
@@ -101,10 +103,12 @@ async function retireServer(label: string, prefix: string, admin: "superuser" | 
     client.on("error", () => undefined);
     return client;
   };
-  return { adminUrl, superuserUrl, connect, hold, stop: () => server.stop() };
+  return { adminRole, adminUrl, superuserUrl, connect, hold };
 }
 
 describe("npm run rotate", () => {
+  let handEdited: Promise<ReturnType<typeof localProject> & { deployed: string }> | undefined;
+
   it("raises the generation through the CLI, updates, checks the new login, and prints no secret", async () => {
     const { project, updates, checked, deploy, options } = localProject();
     await deploy();
@@ -334,10 +338,15 @@ describe("npm run rotate", () => {
     ["a key given twice", "  gaia:rotation: {chat: 1}\n  gaia:rotation: {chat: 2}\n", "Pulumi.local.yaml line 7, column 3, in gaia:rotation: Map keys must be unique: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
     ["services as a string", "  gaia:services: chat\n", 'gaia:services in Pulumi.local.yaml is "chat": set it to a list of service names (`gaia:services: [chat, auth]` under config:); nothing was changed.'],
   ])("refuses a hand-edited stack file with %s in one sentence naming the file, the key and the fix, changing nothing", async (_, edit, message) => {
-    const { project, updates, deploy, options } = localProject();
-    await deploy();
+    // One deployed stack for every case (each refused, none updates it), its file as deployed before each edit.
+    handEdited ??= (async () => {
+      const local = localProject();
+      await local.deploy();
+      return { ...local, deployed: readFileSync(path.join(local.project.root, "Pulumi.local.yaml"), "utf8") };
+    })();
+    const { project, updates, options, deployed } = await handEdited;
     const stackFile = path.join(project.root, "Pulumi.local.yaml");
-    writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("config:\n", `config:\n${edit}`));
+    writeFileSync(stackFile, deployed.replace("config:\n", `config:\n${edit}`));
     const before = readFileSync(stackFile, "utf8");
     const failure = await rotate(["local", "chat"], options).then(() => undefined, (error: unknown) => error);
     // A RotationError is what `npm run rotate` prints as its message alone; anything else, with its stack trace.
@@ -429,9 +438,13 @@ describe("npm run rotate", () => {
     expect(retired).toEqual([]);
   });
 
-  it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
-    const pg = await retireServer("retire", "gaia_x_chat", "superuser");
-    try {
+  describe("retiring a login on PostgreSQL 17", () => {
+    let server: EmbeddedServer;
+    beforeAll(async () => void (server = await startTestPostgres("retire")));
+    afterAll(async () => server?.stop());
+
+    it("retires a login on PostgreSQL 17: its password refused, its sessions ended within a second, the current login serving", async () => {
+      const pg = await retireLogins(server, "gaia_x_chat", "superuser");
       const held = await pg.hold("a");
       const lost = new Promise<number>((resolve) => held.on("error", () => resolve(Date.now())));
       const start = Date.now();
@@ -444,14 +457,10 @@ describe("npm run rotate", () => {
       expect((await current.query("select current_user as who")).rows[0].who).toBe("gaia_x_chat_b");
       await current.end();
       expect(await sessionsOf(pg.adminUrl, "", "gaia_x_chat_a")).toBe(0);
-    } finally {
-      await pg.stop();
-    }
-  });
+    });
 
-  it("retires a login as a CREATEROLE admin with or without pg_signal_backend: with it, its sessions end; without, the password is still retired and the message says what is left", async () => {
-    const pg = await retireServer("retire-admin", "gaia_y_chat", "createrole");
-    try {
+    it("retires a login as a CREATEROLE admin with or without pg_signal_backend: with it, its sessions end; without, the password is still retired and the message says what is left", async () => {
+      const pg = await retireLogins(server, "gaia_y_chat", "createrole");
       const held = await pg.hold("a");
       await expect(retireAsAdmin(pg.adminUrl, "", "gaia_y_chat_a")).rejects.toThrow(
         /^gaia_y_chat_a no longer logs in, but its open sessions could not be ended \(permission denied to terminate process\): end them as a role with pg_signal_backend: SELECT pg_terminate_backend\(pid\) FROM pg_stat_activity WHERE usename = 'gaia_y_chat_a'$/,
@@ -460,19 +469,15 @@ describe("npm run rotate", () => {
       expect((await held.query("select 1 as one")).rows[0].one).toBe(1);
 
       // Granted pg_signal_backend, as RDS's rds_superuser holds it: the sessions end too.
-      await withClient(pg.superuserUrl, (root) => root.query("GRANT pg_signal_backend TO cloud_admin"));
+      await withClient(pg.superuserUrl, (root) => root.query(`GRANT pg_signal_backend TO ${pg.adminRole}`));
       const heldB = await pg.hold("b");
       expect(await retireAsAdmin(pg.adminUrl, "", "gaia_y_chat_b")).toBe(1);
       await expect(heldB.query("select 1")).rejects.toThrow();
       await held.end().catch(() => undefined);
-    } finally {
-      await pg.stop();
-    }
-  });
+    });
 
-  it("gives the statement that ends the sessions of a login whose name holds a quote, quoted as quote_literal quotes it, slot a and slot b", async () => {
-    const pg = await retireServer("retire-quote", "gaia_o'x_chat", "createrole");
-    try {
+    it("gives the statement that ends the sessions of a login whose name holds a quote, quoted as quote_literal quotes it, slot a and slot b", async () => {
+      const pg = await retireLogins(server, "gaia_o'x_chat", "createrole");
       for (const slot of SLOTS) {
         const held = await pg.hold(slot);
         const ended = new Promise<void>((resolve) => held.on("error", () => resolve()));
@@ -489,14 +494,10 @@ describe("npm run rotate", () => {
       for (const text of ["gaia_o'x_chat_a", "it''s", "back\\slash'"]) {
         expect(quoteLiteral(text)).toBe((await query<{ q: string }>(pg.superuserUrl, "SELECT quote_literal($1::text) AS q", [text]))[0]!.q);
       }
-    } finally {
-      await pg.stop();
-    }
-  });
+    });
 
-  it("counts a session that does not end within the wait as left, with the statement that ends it, slot a and slot b", async () => {
-    const pg = await retireServer("retire-wait", "gaia_z_chat", "superuser");
-    try {
+    it("counts a session that does not end within the wait as left, with the statement that ends it, slot a and slot b", async () => {
+      const pg = await retireLogins(server, "gaia_z_chat", "superuser");
       for (const [slot, sessions] of [["a", 1], ["b", 2]] as const) {
         const held = await Promise.all(Array.from({ length: sessions }, () => pg.hold(slot)));
         // The first session's backend stopped (SIGSTOP): the terminate signal waits until it runs again.
@@ -516,14 +517,10 @@ describe("npm run rotate", () => {
         }
         await ended;
       }
-    } finally {
-      await pg.stop();
-    }
-  });
+    });
 
-  it("signals every session of a retired login at once: one that does not end holds back none of the others", async () => {
-    const pg = await retireServer("retire-all", "gaia_w_chat", "superuser");
-    try {
+    it("signals every session of a retired login at once: one that does not end holds back none of the others", async () => {
+      const pg = await retireLogins(server, "gaia_w_chat", "superuser");
       // The first session connected, listed first, stopped; three more behind it.
       const held = [];
       for (let i = 0; i < 4; i++) held.push(await pg.hold("a"));
@@ -539,9 +536,7 @@ describe("npm run rotate", () => {
       } finally {
         process.kill(stuck, "SIGCONT");
       }
-    } finally {
-      await pg.stop();
-    }
+    });
   });
 
   it("runs its update with the policy pack GAIA_POLICY_PACK names, as the rotation job sets it, and none otherwise", () => {
