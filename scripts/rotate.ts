@@ -22,7 +22,7 @@ import { createClient } from "redis";
 import { decodeStackConfig } from "../components/config";
 import { platformNamed } from "../components/platforms";
 import { currentSlot, generationOf, rotatableCredentials, whyNotRotatable } from "../components/rotation";
-import { environmentNames, type EnvironmentNames } from "../policy/naming";
+import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNames, type EnvironmentNames } from "../policy/naming";
 import { policyRoles } from "../policy/grants";
 import { redact, rememberEnvironmentSecrets } from "../ops/lib/redact";
 import { SERVICE_ROLE_NAMES } from "../policy/access";
@@ -113,7 +113,11 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
         `${revoke ? "rotate without --revoke" : "its previous logins work until the next rotation"}; nothing was changed.`,
     );
   }
-  const names = environmentNames(raw.environment ?? stack);
+  const environment = typeof raw.environment === "string" ? raw.environment : stack;
+  if (!ENVIRONMENT_NAME_PATTERN.test(environment)) {
+    throw new RotationError(`Pulumi.${stack}.yaml: gaia:environment ${JSON.stringify(raw.environment ?? stack)} is not an environment name: ${ENVIRONMENT_NAME_RULE}; nothing was changed.`);
+  }
+  const names = environmentNames(environment);
   const retirement = { stack, names, logsIn: options.logsIn ?? credentialLogsIn, retire: options.retire ?? retireAsAdmin };
   // The stack file plays no part: the logins are those of what the stack applied.
   if (retireOnly) return retirePrevious((all ? roles : named).filter((c) => urlOf(current, c)), current, retirement);
@@ -147,13 +151,21 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   // Under --revoke a login that does not log in is listed with the rest at the end: the others are still retired.
   const refusedLogins = new Map<string, string>();
   const lines = steps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
+  // Under --revoke, Redis's or the admin's new credential that does not log in is listed too: the logins are still retired.
+  const notLoggingIn: string[] = [];
+  const check = async (kind: "redis" | "postgres", credential: string, url: string, ca: string, done: string) => {
+    const refusal = await logsIn(kind, url, ca).then(() => undefined, (error: unknown) => {
+      if (!revoke) throw error;
+      return whyRefused(error);
+    });
+    if (refusal === undefined) lines.push(done);
+    else notLoggingIn.push(`the rotated ${credential} credential does not log in (${refusal}), so its previous one still works and is kept: once that is fixed, run \`pulumi up -s ${stack}\`, which applies the same credential again (a rotation now would renew the one in use)`);
+  };
   for (const credential of rotated) {
     if (credential === "redis") {
-      await logsIn("redis", String(outputs.redisUrl ?? ""), String(outputs.redisCa ?? ""));
-      lines.push("redis rotated: the new password logs in");
+      await check("redis", "redis", String(outputs.redisUrl ?? ""), String(outputs.redisCa ?? ""), "redis rotated: the new password logs in");
     } else if (credential === "admin") {
-      await logsIn("postgres", String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""));
-      lines.push("admin rotated: the new password logs in");
+      await check("postgres", "admin", String(outputs.adminUrl ?? ""), String(outputs.postgresCa ?? ""), "admin rotated: the new password logs in");
     } else if (credential === "adminApiKey") {
       // Not a login: the schema command made the new key the admin's only active bootstrap key.
       lines.push("adminApiKey rotated: the new key is the admin's bootstrap key, the previous one is deactivated");
@@ -178,7 +190,7 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   }
   if (!revoke) return lines;
   if (all && known.includes("redis")) lines.push("redis: its previous password stays valid until the next rotation (--revoke retires PostgreSQL logins)");
-  return retirePrevious(rotated.filter((c) => urlOf(outputs, c)), outputs, { ...retirement, checked: { refused: refusedLogins, done: `${rotated.join(", ")} rotated`, lines } });
+  return retirePrevious(rotated.filter((c) => urlOf(outputs, c)), outputs, { ...retirement, checked: { refused: refusedLogins, done: `${rotated.join(", ")} rotated`, lines, notLoggingIn } });
 }
 
 const urlOf = (outputs: Record<string, unknown>, credential: string) => ((outputs.connectionUrls ?? {}) as Record<string, string | undefined>)[credential];
@@ -195,7 +207,7 @@ interface Retirement {
    * --revoke: the rotation checked the current logins; those that did not log in, with why, what it
    * did (for the message) and what it printed. Without it (--retire-previous) they are checked here.
    */
-  checked?: { refused: Map<string, string>; done: string; lines: string[] };
+  checked?: { refused: Map<string, string>; done: string; lines: string[]; notLoggingIn?: string[] };
 }
 
 /**
@@ -205,19 +217,22 @@ interface Retirement {
  * is still alive, one sentence lists each with the one command that finishes it.
  */
 async function retirePrevious(credentials: readonly string[], outputs: Record<string, unknown>, how: Retirement): Promise<string[]> {
-  const { stack, names, logsIn, retire, checked } = how;
+  const { stack, logsIn, retire, checked } = how;
   const refused = new Map(checked?.refused);
   const lines = [...(checked?.lines ?? [])];
   const retired: string[] = [];
-  const alive: string[] = [];
+  const alive: string[] = [...(checked?.notLoggingIn ?? [])];
   const ca = String(outputs.postgresCa ?? "");
   const finish = (credential: string) => `\`npm run rotate -- ${stack} ${credential} --retire-previous\``;
   for (const credential of credentials) {
     const current = loginOf(urlOf(outputs, credential)!);
     const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
-    const previous = names.loginRole(credential, currentSlot(generation + 1));
-    if (previous === current) {
-      alive.push(`${previous} is not retired: it is ${credential}'s login in the stack's connectionUrls output, though its rotation output (${generation}) makes it the previous one; run \`pulumi up -s ${stack}\` to bring them together, then ${finish(credential)}`);
+    // The other slot of the login the stack applied, never a name made from the stack file (whose gaia:environment
+    // may not be applied yet and name another environment's logins on the same server).
+    const slot = /_([ab])$/.exec(current)?.[1];
+    const previous = slot ? `${current.slice(0, -1)}${slot === "a" ? "b" : "a"}` : undefined;
+    if (!previous || slot !== currentSlot(generation)) {
+      alive.push(`${previous ?? current} is not retired: ${credential}'s login in the stack's connectionUrls output (${current}) is not the slot its rotation output (${generation}) gives; run \`pulumi up -s ${stack}\` to bring them together, then ${finish(credential)}`);
       continue;
     }
     if (!checked) {

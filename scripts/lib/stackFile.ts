@@ -39,7 +39,13 @@ export function readStackFile(stack: string, root = PROJECT_ROOT): StackFileConf
       `${path.basename(file)}${at ? ` line ${at.line}, column ${at.col}` : ""}${key ? `, in ${key}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`,
     );
   }
-  const doc = (parsed.toJS() ?? {}) as { config?: Record<string, unknown> };
+  let doc: { config?: Record<string, unknown> };
+  try {
+    // An alias to no anchor, or one that multiplies too far, is found only here (yaml's toJS: ReferenceError).
+    doc = (parsed.toJS() ?? {}) as { config?: Record<string, unknown> };
+  } catch (error) {
+    throw new StackFileError(`${path.basename(file)}: ${(error as Error).message.split("\n")[0]}: write the value out instead of an alias (*name).`);
+  }
   if (doc.config !== undefined && (doc.config === null || typeof doc.config !== "object" || Array.isArray(doc.config))) {
     throw new StackFileError(`${path.basename(file)}: config must be a map of keys such as gaia:platform: fix the file.`);
   }

@@ -337,6 +337,8 @@ describe("npm run rotate", () => {
     ["YAML indented one space short", "  gaia:rotation:\n    chat: 1\n   all: 2\n", "Pulumi.local.yaml line 8, column 1, in gaia:rotation: All mapping items must start at the same column: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
     ["a key given twice", "  gaia:rotation: {chat: 1}\n  gaia:rotation: {chat: 2}\n", "Pulumi.local.yaml line 7, column 3, in gaia:rotation: Map keys must be unique: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
     ["services as a string", "  gaia:services: chat\n", 'gaia:services in Pulumi.local.yaml is "chat": set it to a list of service names (`gaia:services: [chat, auth]` under config:); nothing was changed.'],
+    // The attack of 2026-12-05 on rotation (helper-26): errors yaml raises only when it builds the values, and a name.
+    ["an alias to no anchor", "  gaia:services: *nope\n", "Pulumi.local.yaml: Unresolved alias (the anchor must be set before the alias): nope: write the value out instead of an alias (*name); nothing was changed."],
   ])("refuses a hand-edited stack file with %s in one sentence naming the file, the key and the fix, changing nothing", async (_, edit, message) => {
     // One deployed stack for every case (each refused, none updates it), its file as deployed before each edit.
     handEdited ??= (async () => {
@@ -431,11 +433,40 @@ describe("npm run rotate", () => {
     retired.length = 0;
     await expect(rotate(["local", "chat", "--retire-previous"], options)).rejects.toThrow(
       new RotationError(
-        "no previous login retired, but 1 previous login is still alive: gaia_local_chat_a is not retired: it is chat's login in the stack's connectionUrls output, though its rotation output (3) makes it the previous one; " +
+        "no previous login retired, but 1 previous login is still alive: gaia_local_chat_b is not retired: chat's login in the stack's connectionUrls output (gaia_local_chat_a) is not the slot its rotation output (3) gives; " +
           "run `pulumi up -s local` to bring them together, then `npm run rotate -- local chat --retire-previous`.",
       ),
     );
     expect(retired).toEqual([]);
+  });
+
+  // The attack of 2026-12-05 on rotation (helper-26).
+  it("--retire-previous retires the other slot of the login the stack applied, never one named from the stack file's gaia:environment", async () => {
+    const { project, deploy, retired, options } = localProject();
+    await deploy();
+    // An environment set in the stack file and not applied yet: its logins may be another environment's on the same server.
+    const file = path.join(project.root, "Pulumi.local.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(/^( +gaia:environment:).*$/m, "$1 shared"));
+    expect(readFileSync(file, "utf8")).toMatch(/gaia:environment: shared$/m);
+    expect(await rotate(["local", "chat", "--retire-previous"], options)).toEqual([
+      "chat: current login gaia_local_chat_a logs in",
+      "chat: previous login gaia_local_chat_b retired (a password nobody knows; 3 session(s) ended)",
+    ]);
+    expect(retired.map((r) => r.login)).toEqual(["gaia_local_chat_b"]);
+  });
+
+  it("--all --revoke whose Redis credential does not log in still retires every PostgreSQL login and lists Redis with what to run, renewing nothing in use", async () => {
+    const { deploy, refusing, retired, options } = localProject();
+    await deploy();
+    refusing.add("gaia_local");
+    const roles = ["owner", "analytics", ...SERVICE_ROLE_NAMES];
+    await expect(rotate(["local", "--all", "--revoke"], options)).rejects.toThrow(
+      new RotationError(
+        `${roles.join(", ")}, redis, adminApiKey rotated and ${roles.length} previous logins retired (${roles.map((r) => `gaia_local_${r}_a`).join(", ")}), but 1 previous login is still alive: ` +
+          'the rotated redis credential does not log in (password authentication failed for user "gaia_local"), so its previous one still works and is kept: once that is fixed, run `pulumi up -s local`, which applies the same credential again (a rotation now would renew the one in use).',
+      ),
+    );
+    expect(retired.map((r) => r.login)).toEqual(roles.map((r) => `gaia_local_${r}_a`));
   });
 
   describe("retiring a login on PostgreSQL 17", () => {
