@@ -141,6 +141,18 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
     outputs = await target.up();
   } catch (error) {
     const asked = steps.map(({ key, to }) => `${key} at ${to}`).join(", ");
+    // An update can fail after it recorded its outputs (a policy violation at the end, a resource after the
+    // credentials): the engine keeps the outputs of a failed update ("If there were errors, we update any stack outputs
+    // that were updated": pulumi pkg/resource/deploy/step_executor.go:138-142, deployment_executor.go:417@v3.274.1).
+    // Then the stack applied the new generations, and a rerun of the rotation would take a second step.
+    const after = ((await target.outputs().catch(() => ({}))) as Record<string, unknown>).rotation as Record<string, number> | undefined;
+    const moved = known.filter((c) => after?.[c] !== undefined && after[c] !== applied[c]);
+    if (moved.length) {
+      throw new RotationError(
+        `pulumi up failed (${redact(firstLine(error))}) after the stack applied the rotation (${moved.map((c) => `${c} at ${after![c]}`).join(", ")}): the new logins are in place; ` +
+          `fix what failed and run \`pulumi up -s ${stack}\`, never the rotation again, which would take a second step.`,
+      );
+    }
     throw new RotationError(
       `pulumi up failed (${redact(firstLine(error))}): the stack file asks for ${asked} and the stack still holds what it applied before, which keeps working; ` +
         `run \`npm run rotate -- ${stack} ${rerun}\` again to finish this rotation (it will not raise the generations again).`,
@@ -356,8 +368,9 @@ function readGenerations(text: string | undefined, stack: string): Record<string
   }
   if (!value || typeof value !== "object" || Array.isArray(value)) throw notAMap(JSON.stringify(value));
   const entries = Object.entries(value);
-  const bad = entries.find(([, n]) => !Number.isInteger(n) || (n as number) < 0);
-  if (bad) throw new RotationError(`gaia:rotation.${bad[0]} in Pulumi.${stack}.yaml is ${JSON.stringify(bad[1])}: set it to a whole number (\`pulumi config set --path gaia:rotation.${bad[0]} <n> -s ${stack}\`); nothing was changed.`);
+  // A whole number a step can be added to: past 2^53 adding one changes nothing (9007199254740992 + 1), a "rotation" that renews nothing.
+  const bad = entries.find(([, n]) => !Number.isSafeInteger(n) || (n as number) < 0 || !Number.isSafeInteger((n as number) + 1));
+  if (bad) throw new RotationError(`gaia:rotation.${bad[0]} in Pulumi.${stack}.yaml is ${JSON.stringify(bad[1])}: set it to a whole number below 2^53 (\`pulumi config set --path gaia:rotation.${bad[0]} <n> -s ${stack}\`); nothing was changed.`);
   return Object.fromEntries(entries) as Record<string, number>;
 }
 

@@ -323,7 +323,7 @@ describe("npm run rotate", () => {
       await local.deploy();
       local.project.pulumi("config", "set", "gaia:rotation", value, "--stack", "local");
       await expect(rotate(["local", "chat"], local.options)).rejects.toThrow(
-        new RotationError(`gaia:rotation.chat in Pulumi.local.yaml is ${shown}: set it to a whole number (\`pulumi config set --path gaia:rotation.chat <n> -s local\`); nothing was changed.`),
+        new RotationError(`gaia:rotation.chat in Pulumi.local.yaml is ${shown}: set it to a whole number below 2^53 (\`pulumi config set --path gaia:rotation.chat <n> -s local\`); nothing was changed.`),
       );
     }
     void project;
@@ -333,11 +333,12 @@ describe("npm run rotate", () => {
     ["generations as a string", '  gaia:rotation: "1"\n', "gaia:rotation in Pulumi.local.yaml is 1, not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed."],
     ["generations as a list", "  gaia:rotation: [1, 2]\n", "gaia:rotation in Pulumi.local.yaml is [1,2], not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed."],
     ["generations as JSON cut short", "  gaia:rotation: '{\"chat\": 1'\n", 'gaia:rotation in Pulumi.local.yaml is "{\\"chat\\": 1", not a map of credential to generation: replace it with one (`pulumi config rm gaia:rotation -s local`, then `pulumi config set --path gaia:rotation.<credential> <n> -s local` for each, at what the stack applied); nothing was changed.'],
-    ["a generation nested one level too deep", "  gaia:rotation:\n    chat:\n      all: 1\n", 'gaia:rotation.chat in Pulumi.local.yaml is {"all":1}: set it to a whole number (`pulumi config set --path gaia:rotation.chat <n> -s local`); nothing was changed.'],
+    ["a generation nested one level too deep", "  gaia:rotation:\n    chat:\n      all: 1\n", 'gaia:rotation.chat in Pulumi.local.yaml is {"all":1}: set it to a whole number below 2^53 (`pulumi config set --path gaia:rotation.chat <n> -s local`); nothing was changed.'],
     ["YAML indented one space short", "  gaia:rotation:\n    chat: 1\n   all: 2\n", "Pulumi.local.yaml line 8, column 1, in gaia:rotation: All mapping items must start at the same column: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
     ["a key given twice", "  gaia:rotation: {chat: 1}\n  gaia:rotation: {chat: 2}\n", "Pulumi.local.yaml line 7, column 3, in gaia:rotation: Map keys must be unique: fix the YAML (keys under config:, indented with spaces); nothing was changed."],
     ["services as a string", "  gaia:services: chat\n", 'gaia:services in Pulumi.local.yaml is "chat": set it to a list of service names (`gaia:services: [chat, auth]` under config:); nothing was changed.'],
     // The attack of 2026-12-05 on rotation (helper-26): errors yaml raises only when it builds the values, and a name.
+    ["a generation no step can be added to", "  gaia:rotation: {chat: 9007199254740992}\n", "gaia:rotation.chat in Pulumi.local.yaml is 9007199254740992: set it to a whole number below 2^53 (`pulumi config set --path gaia:rotation.chat <n> -s local`); nothing was changed."],
     ["an alias to no anchor", "  gaia:services: *nope\n", "Pulumi.local.yaml: Unresolved alias (the anchor must be set before the alias): nope: write the value out instead of an alias (*name); nothing was changed."],
   ])("refuses a hand-edited stack file with %s in one sentence naming the file, the key and the fix, changing nothing", async (_, edit, message) => {
     // One deployed stack for every case (each refused, none updates it), its file as deployed before each edit.
@@ -453,6 +454,26 @@ describe("npm run rotate", () => {
       "chat: previous login gaia_local_chat_b retired (a password nobody knows; 3 session(s) ended)",
     ]);
     expect(retired.map((r) => r.login)).toEqual(["gaia_local_chat_b"]);
+  });
+
+  it("says an update that failed after the stack applied the rotation is done, and to run pulumi up, never the rotation again (a second step)", async () => {
+    const { deploy, updates, options } = localProject();
+    await deploy();
+    // A failure after the outputs were recorded, as a mandatory policy at the end of the update fails it.
+    const open: typeof options.open = async (stack, root) => {
+      const real = await options.open(stack, root);
+      return { ...real, up: async () => {
+        await real.up();
+        throw new Error("error: preview failed: mandatory policy violation");
+      } };
+    };
+    await expect(rotate(["local", "chat"], { ...options, open })).rejects.toThrow(
+      new RotationError(
+        "pulumi up failed (error: preview failed: mandatory policy violation) after the stack applied the rotation (chat at 1): the new logins are in place; " +
+          "fix what failed and run `pulumi up -s local`, never the rotation again, which would take a second step.",
+      ),
+    );
+    expect(updates).toHaveLength(1);
   });
 
   it("--all --revoke whose Redis credential does not log in still retires every PostgreSQL login and lists Redis with what to run, renewing nothing in use", async () => {
