@@ -70,7 +70,8 @@ export function generationKeepers(generation: number): Record<string, string> | 
 /** Why the platform cannot rotate a credential the stack has; undefined if it can, or the stack has no such credential. */
 export function whyNotRotatable(credential: string, services: readonly string[], refused: CannotRotate): string | undefined {
   const roles: readonly string[] = policyRoles(services);
-  return refused[credential] ?? (roles.includes(credential) ? refused.roles : undefined);
+  // Own keys only: "toString" or "__proto__" given as a credential is no platform's reason.
+  return (Object.hasOwn(refused, credential) ? refused[credential] : undefined) ?? (roles.includes(credential) ? refused.roles : undefined);
 }
 
 /** Problems with `gaia:rotation`: unknown credentials, each with the names to use, and what the platform cannot rotate, with why. */

@@ -475,6 +475,8 @@ export class LoginRefusedError extends RotationError {
 
 /** Connects with the credential and runs one command; a refusal is a sentence that names the login, never its password. */
 export async function credentialLogsIn(kind: "postgres" | "redis", url: string, ca: string): Promise<void> {
+  // An update that left no URL for it (an output missing) is a sentence too, not a TypeError's trace.
+  if (!URL.canParse(url)) throw new RotationError(`the update left no ${kind} URL to check the rotated credential with (the stack's outputs lack it): run \`pulumi up\` again and check its outputs.`);
   const who = `${decodeURIComponent(new URL(url).username) || "default"}@${new URL(url).host}`;
   try {
     if (kind === "postgres") {

@@ -137,6 +137,8 @@ describe("npm run rotate", () => {
   it.each([
     [["local", NOT_A_SERVICE], `${NOT_A_SERVICE} is not a credential of stack local: use owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey or --all.`],
     [["local"], `name the credentials to rotate (owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey) or --all.`],
+    // A name that is an Object's own property elsewhere (attack of 2026-12-05): no platform's reason.
+    [["local", "toString"], `toString is not a credential of stack local: use owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey or --all.`],
     [["local", "chat", "admin"], "admin cannot be rotated on local: the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL."],
     [["qa", "chat"], "no stack file Pulumi.qa.yaml: use one of local."],
     [["local", "redis", "--retire-previous"], "--retire-previous retires PostgreSQL logins; Redis keeps the previous password until the next rotation: run `npm run rotate -- local redis` twice (the second renews the leaked one); nothing was changed."],
