@@ -122,6 +122,11 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   // The stack file plays no part: the logins are those of what the stack applied.
   if (retireOnly) return retirePrevious((all ? roles : named).filter((c) => urlOf(current, c)), current, retirement);
   const file = readGenerations(await readConfig(target, "gaia:rotation", stack), stack);
+  // A key the program would refuse, found before anything is written: else the file would move and every rerun fail.
+  const stranger = Object.keys(file).find((key) => key !== "all" && !known.includes(key));
+  if (stranger) {
+    throw new RotationError(`gaia:rotation.${stranger} in Pulumi.${stack}.yaml names no credential of stack ${stack} (${known.join(", ")}): remove it (\`pulumi config rm --path gaia:rotation.${stranger} -s ${stack}\`); nothing was changed.`);
+  }
   const steps = (all ? ["all"] : named).map((key) => rotationStep(key, key === "all" ? known : [key], file, applied, stack));
   // A credential this run does not rotate must stand where the stack applied it: else the update would move it
   // unchecked (a failed --all resumed through one name) or be refused by the program on every rerun.

@@ -341,6 +341,7 @@ describe("npm run rotate", () => {
     ["services as a string", "  gaia:services: chat\n", 'gaia:services in Pulumi.local.yaml is "chat": set it to a list of service names (`gaia:services: [chat, auth]` under config:); nothing was changed.'],
     // The attack of 2026-12-05 on rotation (helper-26): errors yaml raises only when it builds the values, and a name.
     ["a generation no step can be added to", "  gaia:rotation: {chat: 9007199254740992}\n", "gaia:rotation.chat in Pulumi.local.yaml is 9007199254740992: set it to a whole number below 2^53 (`pulumi config set --path gaia:rotation.chat <n> -s local`); nothing was changed."],
+    ["a key that names no credential", "  gaia:rotation: {bogus: 1}\n", `gaia:rotation.bogus in Pulumi.local.yaml names no credential of stack local (owner, analytics, ${SERVICE_ROLE_NAMES.join(", ")}, redis, adminApiKey): remove it (\`pulumi config rm --path gaia:rotation.bogus -s local\`); nothing was changed.`],
     ["an alias to no anchor", "  gaia:services: *nope\n", "Pulumi.local.yaml: Unresolved alias (the anchor must be set before the alias): nope: write the value out instead of an alias (*name); nothing was changed."],
   ])("refuses a hand-edited stack file with %s in one sentence naming the file, the key and the fix, changing nothing", async (_, edit, message) => {
     // One deployed stack for every case (each refused, none updates it), its file as deployed before each edit.
