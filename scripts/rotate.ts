@@ -168,13 +168,17 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
   // Under --revoke a login that does not log in is listed with the rest at the end: the others are still retired.
   const refusedLogins = new Map<string, string>();
   const lines = steps.map(({ key, from, to, resumed }) => `gaia:rotation.${key}: ${resumed ? `${to} (the step the stack file already asked for, finished now)` : `${from} -> ${to}`}`);
-  // Under --revoke, Redis's or the admin's new credential that does not log in is listed too: the logins are still retired.
-  const notLoggingIn: string[] = [];
-  const check = async (kind: "redis" | "postgres", credential: string, url: string, ca: string, done: string) => {
-    const refusal = await logsIn(kind, url, ca).then(() => undefined, (error: unknown) => {
+  // Whether a rotated credential logs in: undefined if it does; under --revoke, why not (listed at the end, the other
+  // logins still retired); otherwise the refusal is the error.
+  const refusalOf = (kind: "redis" | "postgres", url: string, ca: string) =>
+    logsIn(kind, url, ca).then(() => undefined, (error: unknown) => {
       if (!revoke) throw error;
       return whyRefused(error);
     });
+  // Redis's or the admin's new credential that does not log in is listed with them.
+  const notLoggingIn: string[] = [];
+  const check = async (kind: "redis" | "postgres", credential: string, url: string, ca: string, done: string) => {
+    const refusal = await refusalOf(kind, url, ca);
     if (refusal === undefined) lines.push(done);
     else notLoggingIn.push(`the rotated ${credential} credential does not log in (${refusal}), so its previous one still works and is kept: once that is fixed, run \`pulumi up -s ${stack}\`, which applies the same credential again (a rotation now would renew the one in use)`);
   };
@@ -189,18 +193,14 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
     } else if (raw.platform === "fly") {
       // Fly keeps the URL in the app's secrets, never in the stack (components/platforms/fly): the renewed user is
       // attached, the secret staged; the app's machines take it at their next deploy, the previous user working until then.
-      const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
-      const login = names.loginRole(credential, currentSlot(generation));
+      const login = names.loginRole(credential, currentSlot(appliedOf(outputs, credential)));
       const where = ((outputs.secretNames ?? {}) as Record<string, string>);
       const secret = Object.entries(where).find(([name]) => name.endsWith(`/postgres/${credential}`))?.[1] ?? "its app's DATABASE_URL";
       lines.push(`${credential} rotated: now Fly user ${login}, attached as ${secret} (staged: the app's next deploy takes it; the previous user works until the next rotation)`);
     } else {
       const url = urlOf(outputs, credential);
       if (!url) throw new RotationError(`the update left no URL for ${credential} in the stack's connectionUrls output.`);
-      const refusal = await logsIn("postgres", url, String(outputs.postgresCa ?? "")).then(() => undefined, (error: unknown) => {
-        if (!revoke) throw error;
-        return whyRefused(error);
-      });
+      const refusal = await refusalOf("postgres", url, String(outputs.postgresCa ?? ""));
       if (refusal === undefined) lines.push(`${credential} rotated: now login ${loginOf(url)}, which logs in`);
       else refusedLogins.set(credential, refusal);
     }
@@ -212,6 +212,8 @@ export async function rotate(args: string[], options: RotateOptions = {}): Promi
 
 const urlOf = (outputs: Record<string, unknown>, credential: string) => ((outputs.connectionUrls ?? {}) as Record<string, string | undefined>)[credential];
 const loginOf = (url: string) => decodeURIComponent(new URL(url).username);
+/** The generation of a credential the stack applied (its `rotation` output); 0 before any rotation. */
+const appliedOf = (outputs: Record<string, unknown>, credential: string) => ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
 const whyRefused = (error: unknown) => (error instanceof LoginRefusedError ? error.why : redact(firstLine(error)));
 const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
 
@@ -243,7 +245,7 @@ async function retirePrevious(credentials: readonly string[], outputs: Record<st
   const finish = (credential: string) => `\`npm run rotate -- ${stack} ${credential} --retire-previous\``;
   for (const credential of credentials) {
     const current = loginOf(urlOf(outputs, credential)!);
-    const generation = ((outputs.rotation ?? {}) as Record<string, number>)[credential] ?? 0;
+    const generation = appliedOf(outputs, credential);
     // The other slot of the login the stack applied, never a name made from the stack file (whose gaia:environment
     // may not be applied yet and name another environment's logins on the same server).
     const slot = /_([ab])$/.exec(current)?.[1];
@@ -278,14 +280,6 @@ async function retirePrevious(credentials: readonly string[], outputs: Record<st
   );
 }
 
-/**
- * One key of `gaia:rotation` (a credential, or `all` for every one): its value in the stack
- * file now (`from`) and the value that moves each of its credentials one step from what the
- * stack applied (`to`). Where the file is already one step ahead for each (a run whose update
- * failed), the step is finished, not taken again (`resumed`). Anything else (the file behind
- * what was applied, more than one step ahead, or `all` with some credentials ahead and some
- * not) is refused in one sentence.
- */
 /**
  * A rotation renews the login that is not current, which the previous rotation's clients may
  * still hold (a second rotation too soon after the first). Refused while that login has sessions
@@ -342,6 +336,14 @@ function sslFor(url: string, ca: string) {
     : undefined;
 }
 
+/**
+ * One key of `gaia:rotation` (a credential, or `all` for every one): its value in the stack
+ * file now (`from`) and the value that moves each of its credentials one step from what the
+ * stack applied (`to`). Where the file is already one step ahead for each (a run whose update
+ * failed), the step is finished, not taken again (`resumed`). Anything else (the file behind
+ * what was applied, more than one step ahead, or `all` with some credentials ahead and some
+ * not) is refused in one sentence.
+ */
 export function rotationStep(key: string, credentials: readonly string[], file: Record<string, number>, applied: Record<string, number>, stack: string) {
   const from = file[key] ?? 0;
   const ahead = credentials.map((c) => ({ c, by: generationOf(file, c) - (applied[c] ?? generationOf(file, c)) }));

@@ -32,17 +32,13 @@ export const MIN_LENGTH = 8;
 /**
  * Remembers each value (strings only), trimmed of surrounding blanks (a token file's newline); a URL's
  * password too, and `user:password` as HTTP Basic carries it. Not what would take words out of text
- * rather than a secret: shorter than MIN_LENGTH, or letters only (a password such as "postgres" or
- * "password" is also a word every log holds, and replacing it would hide the names the patterns read).
+ * rather than a secret (isDistinctive, below).
  */
 export function rememberSecret(...values: unknown[]): void {
   for (const value of values) {
     if (typeof value !== "string") continue;
     for (const candidate of new Set([value, value.trim()])) if (isDistinctive(candidate)) keep(candidate);
-    for (const { password, basic } of credentialsInUrls(value)) {
-      if (isDistinctive(password)) keep(password);
-      if (isDistinctive(password) && basic) keep(basic);
-    }
+    rememberUrlPasswords(value);
   }
 }
 
@@ -58,8 +54,9 @@ function isDistinctive(value: string): boolean {
 /** The passwords that URLs in the text carry, read as WHATWG's parser reads them (the last "@" ends the userinfo), decoded. */
 export function rememberUrlPasswords(text: string): void {
   for (const { password, basic } of credentialsInUrls(text)) {
-    if (isDistinctive(password)) keep(password);
-    if (isDistinctive(password) && basic) keep(basic);
+    if (!isDistinctive(password)) continue;
+    keep(password);
+    if (basic) keep(basic);
   }
 }
 

@@ -61,13 +61,15 @@ export const LOCK_TRIES = 5;
  */
 export async function migrateDatabase(options: MigrateOptions): Promise<MigrateResult> {
   const tries = options.lockTries ?? LOCK_TRIES;
+  const log = options.log ?? printLine;
+  const lockMs = options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await migrateOnce(options);
+      return await migrateOnce(options, log, lockMs);
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       if (attempt >= tries) throw new OpsError(`${error.message} It was tried ${tries} times; nothing of it was applied. End that session or wait for it, then run the schema command again.`);
-      (options.log ?? ((line) => process.stdout.write(`${line}\n`)))(`${error.message} Trying again (${attempt + 1} of ${tries}).`);
+      log(`${error.message} Trying again (${attempt + 1} of ${tries}).`);
       await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** (attempt - 1)));
     }
   }
@@ -76,10 +78,11 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
 /** A migration rolled back because a statement waited longer than lock_timeout (SQLSTATE 55P03). */
 class LockTimeoutError extends Error {}
 
-async function migrateOnce(options: MigrateOptions): Promise<MigrateResult> {
+const printLine = (line: string) => void process.stdout.write(`${line}\n`);
+
+async function migrateOnce(options: MigrateOptions, log: (line: string) => void, lockMs: number): Promise<MigrateResult> {
   const folder = options.migrationsFolder ?? MIGRATIONS_FOLDER;
-  const log = options.log ?? ((line) => process.stdout.write(`${line}\n`));
-  const connectionString = withLockTimeout(actingAs(options.connectionString, options.ownerRole), options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS);
+  const connectionString = withLockTimeout(actingAs(options.connectionString, options.ownerRole), lockMs);
   const lockClient = await connect(connectionString);
   try {
     await lockClient.query(`set lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 300) * 1000)}ms'`);
@@ -102,7 +105,7 @@ async function migrateOnce(options: MigrateOptions): Promise<MigrateResult> {
       await migrate({ connectionString, migrationsFolder: folder, manageGraphileMigrateSchema: true, logger });
     } catch (error) {
       if ((error as { code?: string }).code === "55P03") {
-        throw new LockTimeoutError(`migration ${running?.name ?? "(unknown)"} waited longer than ${options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS} ms for a lock and was rolled back, so that readers do not queue behind it${await blockers(lockClient)}.`);
+        throw new LockTimeoutError(`migration ${running?.name ?? "(unknown)"} waited longer than ${lockMs} ms for a lock and was rolled back, so that readers do not queue behind it${await blockers(lockClient)}.`);
       }
       throw await describeMigrationError(error, running, connectionString);
     }

@@ -139,14 +139,15 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
  * as triggers whoever holds EXECUTE ("trigger functions can only be called as triggers").
  */
 async function objectsBeyondThePolicy(client: Client, subjects: Subject[], schemas: readonly string[]): Promise<string[]> {
-  const { rows } = await client.query<{ kind: string; name: string; oid: number }>(
+  // Each named as the server writes it (regclass, regprocedure), which the has_*_privilege functions read back.
+  const { rows } = await client.query<{ kind: string; name: string }>(
     `select case c.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'f' then 'foreign table' else 'sequence' end as kind,
-            n.nspname || '.' || c.relname as name, c.oid::int as oid
+            c.oid::regclass::text as name
        from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where n.nspname = any($1) and c.relkind in ('v', 'm', 'f', 'S')
         and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
      union all
-     select 'function', p.oid::regprocedure::text, p.oid::int
+     select 'function', p.oid::regprocedure::text
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
       where n.nspname = any($1) and p.prorettype <> 'trigger'::regtype
         and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
@@ -156,15 +157,13 @@ async function objectsBeyondThePolicy(client: Client, subjects: Subject[], schem
   const problems: string[] = [];
   for (const object of rows) {
     const reach: string[] = [];
+    // Any privilege of the object's kind (the functions take a comma-separated list as "any of").
+    const [kind, privileges] =
+      object.kind === "function" ? (["function", "EXECUTE"] as const)
+      : object.kind === "sequence" ? (["sequence", "USAGE,SELECT,UPDATE"] as const)
+      : (["table", "SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER"] as const);
     for (const subject of subjects.filter((s) => s.policyRole !== "owner")) {
-      const sql =
-        object.kind === "function"
-          ? "select has_function_privilege($1, $2::oid, 'EXECUTE') as ok"
-          : object.kind === "sequence"
-            ? "select has_sequence_privilege($1, $2::oid, 'USAGE,SELECT,UPDATE') as ok"
-            : "select has_table_privilege($1, $2::oid, 'SELECT,INSERT,UPDATE,DELETE,TRUNCATE,REFERENCES,TRIGGER') as ok";
-      const { rows: [row] } = await client.query<{ ok: boolean }>(sql, [subject.name, object.oid]);
-      if (row!.ok) reach.push(subject.name);
+      if (await has(client, kind, subject.name, object.name, privileges)) reach.push(subject.name);
     }
     if (reach.length) problems.push(`${object.kind} ${object.name} is not in the access policy, and ${reach.join(", ")} can use it: only tables are granted; drop it, or make it a table the policy names.`);
   }
@@ -224,7 +223,7 @@ async function tableColumns(client: Client, schemas: readonly string[]): Promise
 
 async function has(
   client: Client,
-  kind: "table" | "column" | "schema" | "database",
+  kind: "table" | "column" | "schema" | "database" | "sequence" | "function",
   role: string,
   object: string,
   privilege: string,
@@ -235,6 +234,8 @@ async function has(
     column: "select has_column_privilege($1, $2, $4, $3) as ok",
     schema: "select has_schema_privilege($1, $2, $3) as ok",
     database: "select has_database_privilege($1, $2, $3) as ok",
+    sequence: "select has_sequence_privilege($1, $2, $3) as ok",
+    function: "select has_function_privilege($1, $2, $3) as ok",
   }[kind];
   const params = column === undefined ? [role, object, privilege] : [role, object, privilege, column];
   const { rows } = await client.query<{ ok: boolean }>(sql, params);

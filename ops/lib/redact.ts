@@ -136,6 +136,12 @@ const keepTrailing = (kept: string, value: string) => `${kept}[secret]${value.sl
 
 type Replacement = string | ((match: string, ...groups: string[]) => string);
 
+/** In a command's text, the value after each `flag` (its pattern, with the gap before the value), as a shell passes it: quoted or a word. */
+function flagValue(flag: string): (command: string) => string {
+  const pattern = new RegExp(String.raw`((?:^|[ \t])${flag})(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)`, "g");
+  return (command) => command.replace(pattern, "$1[secret]");
+}
+
 /**
  * In this order: the forms with structure first, then the whole-line forms (a table's value may
  * open with a quote that never closes), then key=value, which takes what those left. Every pattern
@@ -232,9 +238,9 @@ const REDACTIONS: [RegExp, Replacement][] = [
   // A tool's own short flag for a password: redis-cli's, valkey-cli's and keydb-cli's -a x (redis src/redis-cli.c
   // parseOptions), mysql's and mariadb's -pSECRET (glued; client/mysql.cc my_long_options), docker login's -p x, curl's
   // -u user:password (the password after the first ":"), and a header curl sends, -H 'X-Api-Key: x'.
-  [/^.*\b(?:redis|valkey|keydb)-cli\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-a[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
-  [/^.*\b(?:mysql\w*|mariadb\w*)\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])-p)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
-  [/\bdocker[ \t]+login\b[^;&|\r\n]*/g, (command: string) => command.replace(/((?:^|[ \t])-p[ \t]+)(?:"(?:[^"\\]|\\.)*"?|'[^']*'?|\S+)/g, "$1[secret]")],
+  [/^.*\b(?:redis|valkey|keydb)-cli\b.*$/gm, flagValue("-a[ \t]+")],
+  [/^.*\b(?:mysql\w*|mariadb\w*)\b.*$/gm, flagValue("-p")],
+  [/\bdocker[ \t]+login\b[^;&|\r\n]*/g, flagValue("-p[ \t]+")],
   [/^.*\bcurl\b.*$/gm, (line: string) => line.replace(/((?:^|[ \t])(?:-u|--user)[ \t]+["']?[^\s:"']*:)(?:[^\s"']*)/g, "$1[secret]")],
   [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+(["'])${NAME}[ \t]*:[ \t]*)(?:(?!\2)[^\r\n])*`, "gim"), "$1[secret]"],
   [new RegExp(String.raw`((?:^|[ \t])(?:-H|--header)[ \t]+${NAME}:)\S*`, "gim"), "$1[secret]"],

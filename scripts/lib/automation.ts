@@ -1,4 +1,4 @@
-import { redact, rememberSecret } from "../../ops/lib/redact";
+import { redact, rememberSecretsIn } from "../../ops/lib/redact";
 
 /**
  * Pulumi's Automation API as `npm run rotate` and `npm run review` use it: the `pulumi` on PATH,
@@ -22,13 +22,9 @@ export async function automation(options: AutomationOptions = {}) {
  * strings remembered, so that redact() takes them out of any later error or progress line.
  */
 export function outputValues(outputs: Record<string, { value: unknown; secret?: boolean }>): Record<string, unknown> {
-  for (const output of Object.values(outputs)) if (output.secret) rememberStrings(output.value);
+  // Every string of a secret output, whatever its name: the whole value is secret.
+  for (const output of Object.values(outputs)) if (output.secret) rememberSecretsIn(output.value, () => true);
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.value]));
-}
-
-function rememberStrings(value: unknown): void {
-  if (typeof value === "string") rememberSecret(value);
-  else if (value && typeof value === "object") for (const item of Object.values(value)) rememberStrings(item);
 }
 
 /**
