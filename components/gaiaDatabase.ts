@@ -6,6 +6,7 @@ import { generationKeepers, generationOf, mapSlots } from "./rotation";
 import { createDatabaseAccess, type Login } from "./database";
 import { PLATFORMS, platformOf, type BoundPlatform, type Platforms } from "./platforms";
 import type { PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
+import { endSessionsOnRemoval } from "./sessions";
 import { applySchema, postgresUrl } from "./schema";
 
 /** A value for the secret store, and what the server must have applied first. */
@@ -112,6 +113,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   private accessThroughSql(config: GaiaConfig, platform: BoundPlatform, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
     const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful, capabilities: platform.capabilities });
     const schema = applySchema(config, access, postgres, adminApiKey, this);
+    endSessionsOnRemoval(config, access, postgres, this);
 
     const url = (login: Login) => postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode);
     const connectionUrls = Object.fromEntries(Object.entries(access.logins).map(([role, login]) => [role, url(login)]));

@@ -11,7 +11,7 @@ import { startTestPostgres } from "../support/embedded";
 import { PROJECT_ROOT } from "../../scripts/lib/offline";
 import { commitMigration, copyMigrations } from "../support/migrations";
 import { NOT_A_SERVICE } from "../support/services";
-import { createEnvironment, passwordClause, withClient, type TestEnvironment } from "../support/postgres";
+import { createEnvironment, passwordClause, withClient, withDatabase, type TestEnvironment } from "../support/postgres";
 
 /**
  * The access policy's lifecycle on PostgreSQL 17: version 1 applied, then each change a
@@ -130,11 +130,30 @@ describe("access-policy and schema changes converge", () => {
     await up(policy, services);
   });
 
-  it("removes a service: the policy's update takes everything away, then its roles drop cleanly", async () => {
+  it("removes a service: the policy's update takes everything away, its sessions end, then its roles drop cleanly", async () => {
+    const login = names.loginRole(added);
+    const loginUrl = withDatabase(server.url, names.database, login, server.password);
+    const session = new Client({ connectionString: loginUrl });
+    const ended = new Promise<string>((resolve) => session.on("error", (e) => resolve((e as { code?: string }).code ?? e.message)));
+    await session.connect();
     services = services.filter((s) => s !== added);
     const { [added]: _removed, ...rest } = policy.services;
     policy = { ...policy, services: rest };
     await up(policy, services);
+    // The engine deletes the role's sessions command before its logins (it depends on them):
+    // ops/sessions.ts's delete, as the admin.
+    const run = spawnSync("node_modules/.bin/tsx", ["ops/sessions.ts", "end"], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, GAIA_DATABASE_URL: server.url, GAIA_LOGINS: `${login},${names.loginRole(added, "b")}` },
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.stdout).toBe(`${login}, ${names.loginRole(added, "b")}: no longer log in, 1 session(s) ended\n`);
+    expect(await ended).toBe("57P01"); // admin_shutdown: terminated by pg_terminate_backend
+    await session.end().catch(() => undefined);
+    await expect(withClient(loginUrl, (c) => c.query("select 1"))).rejects.toThrow(
+      `role "${login}" is not permitted to log in`,
+    );
     // What the provider's Role delete ends with, for the login role then its group.
     await withClient(server.url, async (admin) => {
       await admin.query(`drop role "${names.loginRole(added)}"`);

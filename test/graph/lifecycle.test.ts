@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
+import { unwrap } from "../../scripts/lib/cloudMocks";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -54,6 +55,39 @@ describe.each(["aws", "gcp"] as const)("the second and the hundredth up on %s", 
         expect(replica.inputs.deletionProtection).toBe(false);
       }
     });
+  });
+});
+
+describe.each(["aws", "gcp"] as const)("the database's neighbours and leavers on %s", (platform) => {
+  const planned = planOn("staging", platform);
+  const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
+
+  it("revokes PUBLIC's CONNECT in the step after the database's, before the schema command, as a member of the owner", async () => {
+    const plan = await planned;
+    const database = one(plan, "postgresql:index/database:Database");
+    const revoke = one(plan, "postgresql:index/grant:Grant");
+    expect(revoke.inputs).toEqual({ database: "gaia_staging", role: "public", objectType: "database", privileges: [] });
+    expect(revoke.dependsOn).toEqual([key(database)]);
+    expect(plan.resources.find((r) => r.name === "gaia-staging-schema")!.dependsOn).toContain(key(revoke));
+    // The admin (no superuser on RDS or Cloud SQL) is the owner group's member before the database exists.
+    const member = one(plan, "postgresql:index/grantRole:GrantRole");
+    expect(member.inputs).toEqual({ role: "gaia_admin", grantRole: "gaia_staging_owner" });
+    expect(database.dependsOn).toContain(key(member));
+  });
+
+  it("ends each role's sessions before the provider drops its logins, for every role of the policy", async () => {
+    const plan = await planned;
+    const logins = byType(plan, "postgresql:index/role:Role").filter((r) => r.inputs.login === true);
+    const groups = [...new Set(logins.map((l) => String(l.name).replace(/_[ab]$/, "")))];
+    expect(groups.length).toBeGreaterThan(3);
+    for (const group of groups) {
+      const role = group.replace(/^gaia_staging_/, "");
+      const sessions = one(plan, "command:local:Command", `gaia-staging-${role}-sessions`);
+      // Pulumi deletes a resource before what it depends on: this command's delete runs first.
+      expect(sessions.dependsOn.sort()).toEqual([`postgresql:index/role:Role::${group}_a`, `postgresql:index/role:Role::${group}_b`]);
+      expect(sessions.inputs.delete).toMatch(/dist\/ops\/sessions\.cjs end$/);
+      expect((unwrap(sessions.inputs.environment) as Record<string, string>).GAIA_LOGINS).toBe(`${group}_a,${group}_b`);
+    }
   });
 });
 
