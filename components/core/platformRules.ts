@@ -21,7 +21,12 @@ export interface PlatformCapabilities {
   /** Whether the component can turn on pgaudit and connection logging here (components/alerts.ts, the platforms' parameters). */
   auditLogging: boolean;
   /** What `gaia:alerts.notify` names here and the form it takes, where the component makes alerts; null where it makes none. */
-  alerts: { target: string; pattern: RegExp } | null;
+  alerts: {
+    target: string;
+    pattern: RegExp;
+    /** The region the target lives in, where the platform's alarms may notify only a target of their own region. */
+    regionOf?: (target: string) => string;
+  } | null;
 }
 
 /** What the platform says of its own block of stack config, once the rest is resolved. */

@@ -26,6 +26,25 @@ export function cloudState(type: string, name: string, inputs: Record<string, un
   return { ...inputs, ...computed(type, name, inputs) };
 }
 
+/**
+ * What the clouds would answer a function (an invoke) the program calls, in the shape of the
+ * provider schema's result (the SDKs' `<module>/get<Name>.d.ts`); any other is refused, so a
+ * new call is simulated on purpose, never answered with nothing.
+ */
+export function cloudCall(token: string, inputs: Record<string, any>): Record<string, unknown> {
+  switch (token) {
+    // gcp sql/getCaCerts.d.ts GetCaCertsResult; `certs` as instances.listServerCas lists them:
+    // the instance's current CA and, here, an upcoming one (as during a CA rotation), so the
+    // plans show the bundle holding both. The current CA is the one `serverCaCerts` gives.
+    case "gcp:sql/getCaCerts:getCaCerts": {
+      const cert = (name: string) => ({ cert: mockCa(name), commonName: "C=US,O=Google\\, Inc,CN=Google Cloud SQL Server CA", createTime: "2026-01-01T00:00:00Z", expirationTime: "2036-01-01T00:00:00Z", sha1Fingerprint: digest(name).slice(0, 40) });
+      return { activeVersion: digest(inputs.instance).slice(0, 40), certs: [cert(inputs.instance), cert(`${inputs.instance}-upcoming`)], id: `projects/${inputs.project}/instances/${inputs.instance}`, instance: inputs.instance, project: inputs.project };
+    }
+    default:
+      throw new Error(`the program called ${token}, which the offline plan does not simulate`);
+  }
+}
+
 const secret = (value: unknown) => ({ [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value });
 const digest = (name: string) => createHash("sha256").update(name).digest("hex");
 /** A PEM-shaped stand-in for a CA certificate (the clouds' CAs are only known once created). */
@@ -49,7 +68,7 @@ function computed(type: string, name: string, inputs: Record<string, unknown>): 
     case "random:index/randomPassword:RandomPassword":
       return { result: secret(`mock-${digest(`${name}${JSON.stringify(unwrap(inputs.keepers) ?? null)}`).slice(0, 24)}`) };
     case "random:index/randomId:RandomId":
-      return { hex: digest(name).slice(0, 8) };
+      return { hex: digest(`${name}${JSON.stringify(unwrap(inputs.keepers) ?? null)}`).slice(0, 8) };
     case "aws:kms/key:Key":
       return { arn: `arn:aws:kms:mock-region:123456789012:key/${digest(name).slice(0, 8)}` };
     case "aws:rds/instance:Instance":

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "../../program";
 import { encryptedPaths, type GaiaConfig } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
-import { cloudId, cloudState } from "./cloudMocks";
+import { cloudCall, cloudId, cloudState } from "./cloudMocks";
 
 export { isSecretValue } from "./cloudMocks";
 
@@ -92,9 +92,7 @@ async function runPlan(
         if (entry) entry.inputs = args.inputs as Record<string, unknown>;
         return { id: cloudId(args.type, args.name, args.inputs), state: cloudState(args.type, args.name, args.inputs) };
       },
-      call: (args) => {
-        throw new Error(`the program called ${args.token}, which the offline plan does not simulate`);
-      },
+      call: (args) => cloudCall(args.token, args.inputs),
     },
     project,
     stack,

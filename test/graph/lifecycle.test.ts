@@ -40,7 +40,11 @@ describe.each(["aws", "gcp"] as const)("the second and the hundredth up on %s", 
       if (platform === "aws") {
         expect(one(plan, "aws:kms/key:Key").retainOnDelete).toBe(protectedPreset);
         expect(primary.inputs).toMatchObject({ deleteAutomatedBackups: !protectedPreset, skipFinalSnapshot: !protectedPreset });
-        expect(one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").inputs.finalSnapshotIdentifier).toBe(protectedPreset ? `gaia-${stack}-redis-final` : undefined);
+        // A suffix of its own, as the RDS final snapshot's: a re-created group's second destroy does not collide.
+        expect(one(plan, "aws:elasticache/replicationGroup:ReplicationGroup").inputs.finalSnapshotIdentifier).toEqual(
+          protectedPreset ? expect.stringMatching(new RegExp(`^gaia-${stack}-redis-final-[0-9a-f]{8}$`)) : undefined,
+        );
+        if (protectedPreset) expect(one(plan, "random:index/randomId:RandomId", `gaia-${stack}-redis-final-snapshot-suffix`).inputs.keepers).toEqual({ replicationGroupId: `gaia-${stack}-redis` });
       } else {
         expect((primary.inputs.settings as Record<string, unknown>).retainBackupsOnDelete).toBe(protectedPreset);
       }

@@ -4,7 +4,7 @@ import { ADDED_SERVICES } from "../support/services";
 import { policySpec } from "../../policy/grants";
 import { environmentNames } from "../../policy/naming";
 import { isSecretValue, planStack } from "../../scripts/lib/offline";
-import { unwrap } from "../../scripts/lib/cloudMocks";
+import { cloudState, unwrap } from "../../scripts/lib/cloudMocks";
 import { PRESETS, type PresetName } from "../../stacks/presets";
 import { CLOUD_PLATFORMS, byType, one, planOn, stackOn, type CloudPlatform } from "../support/stacks";
 
@@ -47,8 +47,13 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
         expect(one(plan, "postgresql:index/role:Role", names.groupRole(role)).inputs).toMatchObject({ login: false });
       }
       // The policy is applied by the schema command in one transaction, not by grant resources
-      // whose replacement would revoke what the new policy keeps (ops/lib/policy.ts).
-      expect(plan.resources.filter((r) => /grant|defaultPrivileges/i.test(r.type))).toEqual([]);
+      // whose replacement would revoke what the new policy keeps (ops/lib/policy.ts). The only
+      // grant resources: PUBLIC's CONNECT taken at the database's creation, and the cloud admin's
+      // membership of the owner group that lets it do so (components/database.ts).
+      expect(plan.resources.filter((r) => /grant|defaultPrivileges/i.test(r.type)).map((r) => `${r.type}::${r.name}`)).toEqual([
+        `postgresql:index/grantRole:GrantRole::${names.resourcePrefix}-admin-acts-as-owner`,
+        `postgresql:index/grant:Grant::${names.resourcePrefix}-public-no-connect`,
+      ]);
       // The provider's own pool: one connection deadlocks a database create with an owner
       // (cyrilgdn/terraform-provider-postgresql issue 514).
       expect(one(plan, "pulumi:providers:postgresql").inputs).not.toHaveProperty("maxConnections");
@@ -58,7 +63,8 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
       expect(schema.replaceWith).toEqual([`postgresql:index/database:Database::${names.database}`]);
       // After the database and every login role, so a removed service's role is dropped only after
       // the command's update took its privileges away.
-      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].flatMap((r) => [`postgresql:index/role:Role::${names.loginRole(r, "a")}`, `postgresql:index/role:Role::${names.loginRole(r, "b")}`])]);
+      // And after PUBLIC lost CONNECT, so no neighbour holds its lock.
+      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, `postgresql:index/grant:Grant::${names.resourcePrefix}-public-no-connect`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].flatMap((r) => [`postgresql:index/role:Role::${names.loginRole(r, "a")}`, `postgresql:index/role:Role::${names.loginRole(r, "b")}`])]);
       const environment = unwrap(schema.inputs.environment) as Record<string, unknown>;
       expect(Object.keys(environment)).toContain("GAIA_MIGRATIONS_DIGEST");
       expect(JSON.parse(String(unwrap(environment.GAIA_ACCESS_POLICY)))).toEqual(policySpec(names));
@@ -135,6 +141,9 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
         expect(params).toContainEqual({ name: "rds.force_ssl", value: "1" });
         // Audit logging (pgaudit) on staging and production by preset.
         expect(params).toContainEqual(expect.objectContaining({ name: "shared_preload_libraries", value: { dev: "pg_stat_statements", staging: "pg_stat_statements,pgaudit", production: "pg_stat_statements,pgaudit" }[stack] }));
+        // pgaudit.log is dynamic (PGC_SUSET in pgaudit.c): applied at once, no applyMethod "pending-reboot".
+        if (stack !== "dev") expect(params).toContainEqual({ name: "pgaudit.log", value: "ddl,role" });
+        else expect(params.map((p) => p.name)).not.toContain("pgaudit.log");
         const replicas = byType(plan, "aws:rds/instance:Instance").filter((r) => r.inputs.replicateSourceDb);
         expect(replicas).toHaveLength(preset.replicas);
         for (const replica of replicas) expect(replica.inputs).not.toHaveProperty("password");
@@ -166,6 +175,15 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
           expect((client.inputs.condition as { expression: string }).expression).toBe(
             `resource.name == "projects/gaia-test-project/instances/${names.resourcePrefix}-postgres" && resource.type == "sqladmin.googleapis.com/Instance"`,
           );
+        }
+        // Clients verify the primary and every replica: the CA handed out holds each instance's
+        // current CA (the one Cloud SQL gives it, serverCaCerts) and is no secret.
+        const instances = byType(plan, "gcp:sql/databaseInstance:DatabaseInstance");
+        expect(instances).toHaveLength(1 + preset.replicas);
+        expect(plan.outputs.postgresCa!.secret).toBe(false);
+        for (const instance of instances) {
+          const [current] = unwrap(cloudState(instance.type, instance.name, instance.inputs).serverCaCerts) as { cert: string }[];
+          expect(String(plan.outputs.postgresCa!.value), instance.name).toContain(current!.cert);
         }
         expect(one(plan, "gcp:redis/instance:Instance").inputs).toMatchObject({
           tier: preset.redis.highAvailability ? "STANDARD_HA" : "BASIC",

@@ -26,7 +26,14 @@ export const awsPlatform: Platform<AwsSettings> = {
     highAvailability: true,
     minStorageGb: 20,
     auditLogging: true,
-    alerts: { target: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)", pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/ },
+    alerts: {
+      target: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)",
+      pattern: /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+      // CloudWatch refuses an alarm action in another region ("Invalid region <r> specified. Only
+      // <stack's> is supported": cds-snc/notification-terraform PR 128, "alarms require SNS topics
+      // to be in the same region"); the ARN's fourth field is its region (ARN format, IAM user guide reference-arns).
+      regionOf: (arn) => arn.split(":")[3]!,
+    },
   },
   settings,
   contracts: AWS_CONTRACTS,
@@ -92,7 +99,9 @@ export const awsPlatform: Platform<AwsSettings> = {
         // Audit logging (RDS user guide, "Setting up the pgAudit extension"; log_* are dynamic).
         ...(config.auditLogging
           ? [
-              { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"], applyMethod: "pending-reboot" },
+              // Dynamic: pgaudit defines it PGC_SUSET (pgaudit.c _PG_init, DefineCustomStringVariable
+              // "pgaudit.log"), so a change of the audit classes applies at once (the default, immediate).
+              { name: "pgaudit.log", value: AUDIT_LOGGING["pgaudit.log"] },
               { name: "log_connections", value: "1" },
               { name: "log_disconnections", value: "1" },
             ]
@@ -216,8 +225,15 @@ export const awsPlatform: Platform<AwsSettings> = {
     const subnets = new aws.elasticache.SubnetGroup(`${prefix}-redis-subnets`, { subnetIds: s.subnetIds, tags }, child);
     const securityGroup = allowIngress(`${prefix}-redis-sg`, 6379, s, tags, child);
     const ha = config.redis.highAvailability;
+    const replicationGroupId = `${prefix}-redis`;
+    // As the RDS final snapshot's: a new suffix whenever the group would be replaced, so the
+    // second destroy of a re-created environment does not fail on the first one's snapshot
+    // (DeleteReplicationGroup: SnapshotAlreadyExistsFault).
+    const snapshotSuffix = config.finalSnapshot
+      ? new random.RandomId(`${prefix}-redis-final-snapshot-suffix`, { byteLength: 4, keepers: { replicationGroupId } }, ctx.other)
+      : undefined;
     const group = new aws.elasticache.ReplicationGroup(`${prefix}-redis`, {
-      replicationGroupId: `${prefix}-redis`,
+      replicationGroupId,
       description: `Gaia ${config.environment} cache`,
       engine: "redis",
       engineVersion: "7.1",
@@ -239,7 +255,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       // ApplyImmediately (terraform-provider-aws replication_group.go, "Auth token changes").
       authTokenUpdateStrategy: "ROTATE",
       snapshotRetentionLimit: config.backups.enabled ? config.backups.retentionDays : 0,
-      finalSnapshotIdentifier: config.finalSnapshot ? `${prefix}-redis-final` : undefined,
+      finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${replicationGroupId}-final-${snapshotSuffix.hex}` : undefined,
       applyImmediately: true,
       tags,
     }, stateful);

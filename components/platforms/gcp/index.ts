@@ -23,8 +23,26 @@ function gcpLabels(config: GaiaConfig): Record<string, string> {
 /** Slot a's secret version keeps the name it had before rotation existed, so adopting rotation replaces none. */
 const slotSuffix = (slot: Slot) => (slot === "a" ? "" : "-b");
 
-/** The CAs as one PEM file, each certificate on lines of its own (two during a CA rotation). */
-const pemBundle = (certs: { cert: string }[]) => certs.map((c) => `${c.cert.trim()}\n`).join("");
+/** The CAs as one PEM file, each certificate once, on lines of its own. */
+const pemBundle = (certs: { cert: string }[]) => [...new Set(certs.map((c) => `${c.cert.trim()}\n`))].join("");
+
+/**
+ * Every CA a client of these instances must trust: each Cloud SQL instance, read replicas
+ * included, has a CA of its own by default ("an internal CA dedicated to each Cloud SQL instance
+ * signs the server certificate for that instance", Cloud SQL "Authorize with SSL/TLS
+ * certificates", CA hierarchies; sysown/proxysql issue 4401: replicas fail with "unknown ca"
+ * against the primary's). And per instance every CA it trusts, current and upcoming, from
+ * instances.listServerCas (the provider's getCaCerts, `certs`), not `serverCaCerts`, which is
+ * the current one only (terraform-provider-google resource_sql_database_instance.go:
+ * flattenServerCaCerts([]*sqladmin.SslCert{instance.ServerCaCert})): the bundle holds a rotation's
+ * next CA before it is used. Not secret (CAs are public certificates; `serverCaCerts` is secret
+ * only because the provider marks the attribute so: sql/databaseInstance.js).
+ */
+function caBundle(instances: gcp.sql.DatabaseInstance[], project: string, opts: pulumi.InvokeOutputOptions): pulumi.Output<string> {
+  return pulumi
+    .all(instances.map((instance) => gcp.sql.getCaCertsOutput({ instance: instance.name, project }, opts)))
+    .apply((answers) => pemBundle(answers.flatMap((a) => a.certs)));
+}
 
 /**
  * Cloud SQL flags: the tuning every platform applies, and the connection limit the pools were
@@ -207,10 +225,10 @@ export const gcpPlatform: Platform<GcpSettings> = {
       port: pulumi.output(5432),
       replicaHosts: pulumi.all(replicas.map((r) => r.privateIpAddress)),
       // The default per-instance CA signs this instance's certificates only, and they name the
-      // instance (project:instance), not its private IP: verify-ca against that CA proves the
-      // server is this instance (GoogleCloudPlatform/cloud-sql-nodejs-connector src/socket.ts
-      // checks the name; libpq cannot). serverCaCerts is secret in the provider (sql/databaseInstance.js).
-      tls: { mode: "verify-ca", ca: primary.serverCaCerts.apply(pemBundle) },
+      // instance (project:instance), not its private IP: verify-ca against the CAs of this
+      // environment's instances proves the server is one of them (GoogleCloudPlatform/cloud-sql-nodejs-connector
+      // src/socket.ts checks the name; libpq cannot). The primary's and each replica's (caBundle).
+      tls: { mode: "verify-ca", ca: caBundle([primary, ...replicas], s.project, { parent: child.parent, provider: child.provider }) },
       admin: { username: "gaia_admin", password: adminPassword, isSuperuser: false },
       readyResources: [primary, admin],
       server: primary,
