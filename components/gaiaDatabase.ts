@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { GaiaDatabaseArgs } from "./args";
 import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
@@ -104,6 +105,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
       redisCa: this.redisCa,
       secretNames: this.secretNames,
     });
+    guardDeletion(config, this);
   }
 
   /**
@@ -140,6 +142,23 @@ export class GaiaDatabase extends pulumi.ComponentResource {
     });
     return { connectionUrls, redisUrl, adminUrl, secretNames };
   }
+}
+
+/**
+ * Where the platform refuses to delete the instance (`gaia:deletionProtection`), a destroy must be
+ * refused before anything is deleted. The engine deletes dependents first, one antichain at a
+ * time, and refuses a protected resource only when its turn comes (pulumi/pulumi
+ * pkg/resource/deploy/step_generator.go ScheduleDeletes; step.go DeleteStep.Apply, "Refuse to
+ * delete protected resources"), so a protected instance alone is refused after its secrets,
+ * policies, roles and Redis are gone. This guard depends on every resource of the component
+ * (a dependsOn on the component is every custom resource under it: @pulumi/pulumi
+ * runtime/dependsOn.js getAllTransitivelyReferencedResources, the guard itself excluded), so it
+ * alone is deleted first; protected, it fails, and the engine then runs no step for what it
+ * depends on (deployment_executor.go: "erroredDeps"). A random id: it has no inputs that change,
+ * so no update or replacement ever touches it. How to take an environment down on purpose: README.
+ */
+function guardDeletion(config: GaiaConfig, component: pulumi.ComponentResource): void {
+  new random.RandomId(`${config.names.resourcePrefix}-deletion-guard`, { byteLength: 1 }, { parent: component, dependsOn: [component], protect: config.deletionProtection });
 }
 
 /**

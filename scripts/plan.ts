@@ -8,15 +8,18 @@
  *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each;
  *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace;
  *                                    --base <file> compares with that plan instead (the base branch's, on a pull request)
+ *   npm run plan -- <stack> --destroy what `pulumi destroy -s <stack>` would delete, keep, or where it is refused (scripts/lib/destroyPlan.ts)
  *   npm run plan -- --update         rewrites plans/<stack>.txt and its diagram plans/<stack>.md for every stack file
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { GaiaConfigError } from "../components/config";
+import { exitAfterOutput } from "../ops/lib/env";
 import { planStack, type StackPlan } from "./lib/offline";
 import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
 import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText, type PlanChange } from "./lib/planDiff";
 import { planAsMermaid } from "./lib/planDiagram";
+import { formatDestroy, planDestroy } from "./lib/destroyPlan";
 import { planAsJson, planAsText } from "./lib/planFormat";
 
 class UsageError extends Error {}
@@ -25,8 +28,8 @@ export const PLANS_FOLDER = path.join(PROJECT_ROOT, "plans");
 
 export { stackNames } from "./lib/stackFile";
 
-const FLAGS = ["--json", "--diff", "--base", "--allow-replace", "--update", "--help"];
-const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --diff [--base <plan.txt>] [--allow-replace]]   or   npm run plan -- --update`;
+const FLAGS = ["--json", "--destroy", "--diff", "--base", "--allow-replace", "--update", "--help"];
+const USAGE = () => `usage: npm run plan -- <${stackNames().join("|")}> [--json | --destroy | --diff [--base <plan.txt>] [--allow-replace]]   or   npm run plan -- --update`;
 
 async function main(args: string[]) {
   const unknown = args.filter((a) => a.startsWith("-") && !FLAGS.includes(a));
@@ -62,6 +65,7 @@ async function main(args: string[]) {
     if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
     return;
   }
+  if (args.includes("--destroy")) return void process.stdout.write(formatDestroy(stack, planDestroy(plan)));
   process.stdout.write(args.includes("--json") ? `${JSON.stringify(planAsJson(plan), null, 2)}\n` : planAsText(plan));
 }
 
@@ -93,11 +97,11 @@ export function updatePlanLinks(readmeFile: string, stacks: readonly string[]): 
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(
-    () => process.exit(process.exitCode ?? 0),
+    () => exitAfterOutput(Number(process.exitCode ?? 0)),
     (error: unknown) => {
       // Configuration and usage errors are sentences for people; anything else keeps its stack.
       console.error(error instanceof GaiaConfigError || error instanceof UsageError || error instanceof StackFileError ? error.message : error);
-      process.exit(1);
+      exitAfterOutput(1);
     },
   );
 }

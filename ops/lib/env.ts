@@ -23,6 +23,21 @@ export class OpsError extends Error {
 }
 
 /**
+ * Exits once everything written to stdout and stderr has gone out: on a pipe both are
+ * asynchronous, and process.exit drops what the pipe has not taken yet (Node.js, process "A note
+ * on process I/O"; a plan printed through a pipe stopped at 64 KB). An empty write's callback
+ * comes after every write before it.
+ */
+export function exitAfterOutput(code: number): void {
+  let streams = 2;
+  const flushed = () => {
+    if (--streams === 0) process.exit(code);
+  };
+  process.stdout.write("", flushed);
+  process.stderr.write("", flushed);
+}
+
+/**
  * Runs an ops script: prints only the error's message (never a stack with connection details),
  * redacted, the credentials it was given through the environment remembered first: a driver's or
  * a tool's error may quote one in any form.
@@ -30,11 +45,11 @@ export class OpsError extends Error {
 export function runMain(main: () => Promise<void>): void {
   rememberEnvironmentSecrets();
   main().then(
-    () => process.exit(0),
+    () => exitAfterOutput(0),
     (error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       process.stderr.write(`error: ${redact(message)}\n`);
-      process.exit(1);
+      exitAfterOutput(1);
     },
   );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../scripts/lib/offline";
 import { unwrap } from "../../scripts/lib/cloudMocks";
+import { planDestroy } from "../../scripts/lib/destroyPlan";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -92,6 +93,44 @@ describe.each(["aws", "gcp"] as const)("the database's neighbours and leavers on
       expect(sessions.inputs.delete).toMatch(/dist\/ops\/sessions\.cjs end$/);
       expect((unwrap(sessions.inputs.environment) as Record<string, string>).GAIA_LOGINS).toBe(`${group}_a,${group}_b`);
     }
+  });
+});
+
+describe.each(["aws", "gcp", "fly"] as const)("pulumi destroy of each preset on %s", (platform) => {
+  it.each(["staging", "production"] as const)("%s: refused at the deletion guard before anything is deleted or dropped from the state", async (stack) => {
+    const destroy = planDestroy(await planOn(stack, platform));
+    expect(destroy.refused).toBe(true);
+    expect(destroy.steps[0]).toEqual({ resource: `random:index/randomId:RandomId::gaia-${stack}-deletion-guard`, outcome: "refused (protected)" });
+    expect(destroy.steps.slice(1).filter((s) => s.outcome !== "untouched")).toEqual([]);
+  });
+
+  it.each(["staging", "production"] as const)("%s without the guard: the engine would delete what depends on the instance first", async (stack) => {
+    const plan = await planOn(stack, platform);
+    const destroy = planDestroy({ ...plan, resources: plan.resources.filter((r) => !r.name.endsWith("-deletion-guard")) });
+    expect(destroy.steps.filter((s) => s.outcome === "deleted").length).toBeGreaterThan(0);
+  });
+
+  it("dev: takes everything, the guard first", async () => {
+    const plan = await planOn("dev", platform);
+    const destroy = planDestroy(plan);
+    expect(destroy.refused).toBe(false);
+    expect(destroy.steps[0]!.resource).toBe("random:index/randomId:RandomId::gaia-dev-deletion-guard");
+    expect(destroy.steps.map((s) => s.outcome).filter((o) => o === "untouched" || o === "refused (protected)")).toEqual([]);
+    expect(destroy.steps.filter((s) => s.outcome === "kept in the cloud")).toEqual([]);
+    const custom = plan.resources.filter((r) => r.custom).map((r) => `${r.type}::${r.name}`).sort();
+    expect(destroy.steps.map((s) => s.resource).sort()).toEqual(custom);
+  });
+});
+
+describe("npm run plan -- <stack> --json through a pipe", () => {
+  it("prints the whole plan (past a pipe's 64 KB), which parses", () => {
+    // A reader that starts late, as `| jq` may: the pipe fills, and the rest waits in the process.
+    const plan = `"${process.execPath}" node_modules/tsx/dist/cli.mjs scripts/plan.ts production --json`;
+    const run = spawnSync("/bin/sh", ["-c", `${plan} | (sleep 2; cat)`], { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    expect(run.stderr).toBe("");
+    expect(run.stdout.length).toBeGreaterThan(65_536);
+    const parsed = JSON.parse(run.stdout) as { resources: { name: string }[] };
+    expect(parsed.resources.at(-1)!.name).toBe("gaia-production-deletion-guard");
   });
 });
 

@@ -97,13 +97,16 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
 
     it("protects stateful resources exactly where the environment requires", async () => {
       const plan = await planned;
-      const protectedTypes = new Set(plan.resources.filter((r) => r.protect).map((r) => r.type));
+      const guard = `random:index/randomId:RandomId::${names.resourcePrefix}-deletion-guard`;
+      const protectedTypes = new Set(plan.resources.filter((r) => r.protect && `${r.type}::${r.name}` !== guard).map((r) => r.type));
       if (preset.protect) {
         expect(protectedTypes).toContain("postgresql:index/database:Database");
         expect(protectedTypes.size).toBeGreaterThan(1);
       } else {
         expect(protectedTypes.size).toBe(0);
       }
+      // The deletion guard (components/gaiaDatabase.ts) is protected wherever the platform refuses deletion.
+      expect(plan.resources.find((r) => `${r.type}::${r.name}` === guard)!.protect).toBe(preset.deletionProtection);
     });
 
     it("stores every credential in the platform's secret store", async () => {
