@@ -56,6 +56,17 @@ export interface GaiaDatabaseArgs {
   protect?: boolean;
   redis?: { memoryMb?: number; highAvailability?: boolean };
   /**
+   * pgaudit (DDL and role statements) and connection logging; cannot be off in production.
+   * @default the preset's (on for staging and production)
+   */
+  auditLogging?: boolean;
+  /**
+   * Where alarms notify: an SNS topic ARN in the stack's region (aws), a notification channel
+   * (gcp). Required in production where the platform has alerts.
+   * @example { notify: "arn:aws:sns:us-east-1:123456789012:gaia-alerts" }
+   */
+  alerts?: { notify?: string };
+  /**
    * The service roles to create, from policy/access.ts.
    * @default every service of the policy
    */

@@ -42,6 +42,9 @@ const stackSchema = (platforms: readonly [string, ...string[]]) => z
   .partial()
   .strict();
 
+/** Every `gaia:*` key a stack file may set, platform blocks included. */
+export const stackKeys = (platforms: readonly [string, ...string[]]): string[] => Object.keys(stackSchema(platforms).shape);
+
 /** How to fix a key, for the messages. */
 const hints = (platforms: readonly string[]): Record<string, string> => ({
   platform: `set gaia:platform to one of ${platforms.join(", ")}`,

@@ -1,7 +1,11 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import ts from "typescript";
 import { describe, expect, it } from "vitest";
+import { PLATFORMS } from "../../components/platforms";
+import { stackKeys } from "../../components/core/resolve";
+import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
 import { PRESETS } from "../../stacks/presets";
@@ -163,5 +167,14 @@ describe("stack files and keys a person can get wrong", () => {
   it("reports a key in the project's namespace once, with the key to use", () => {
     const found = problems("dev", { adminEmail: "a@gaia.example", aws }, [], ["gaia-database:platform"]);
     expect(found).toEqual(["gaia-database:platform is in the project's namespace, where the program does not read it: set it as gaia:platform (pulumi config rm gaia-database:platform; pulumi config set gaia:platform …)."]);
+  });
+});
+
+describe("GaiaDatabaseArgs", () => {
+  it("declares every key a stack file may set, and no other (read from components/args.ts)", () => {
+    const source = ts.createSourceFile("args.ts", readFileSync(path.join(PROJECT_ROOT, "components/args.ts"), "utf8"), ts.ScriptTarget.Latest);
+    const args = source.statements.find((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && s.name.text === "GaiaDatabaseArgs")!;
+    const declared = args.members.map((m) => (m.name as ts.Identifier).text).sort();
+    expect(declared).toEqual(stackKeys(Object.keys(PLATFORMS) as [string, ...string[]]).sort());
   });
 });
