@@ -1,4 +1,3 @@
-import type { GaiaConfig } from "./core/config";
 
 /**
  * What is alerted on, and at what, from the environment's size: the seeds' production
@@ -9,8 +8,6 @@ import type { GaiaConfig } from "./core/config";
 export interface AlertThresholds {
   /** Average CPU over 15 minutes, percent. */
   cpuPercent: number;
-  /** Storage left before the environment's ceiling (`instance.maxStorageGb`), GB. */
-  freeStorageGb: number;
   /** Connections at once: this share of the server's `max_connections`. */
   connections: number | undefined;
   /** Seconds a replica may lag the primary. */
@@ -19,13 +16,17 @@ export interface AlertThresholds {
   redisMemoryPercent: number;
 }
 
-export const ALERT_POLICY = { cpuPercent: 80, freeStorageShare: 0.1, connectionsShare: 0.8, replicaLagSeconds: 30, redisMemoryPercent: 80 } as const;
+/**
+ * Storage has no share here: when it runs out depends on how the platform grows the disk, so each
+ * platform derives its storage alarm from its own growth rule (aws/alarms.ts rdsStorageAlarm,
+ * gcp/alerts.ts cloudSqlStorageAlert), and describes it (capabilities.alerts.storage).
+ */
+export const ALERT_POLICY = { cpuPercent: 80, connectionsShare: 0.8, replicaLagSeconds: 30, redisMemoryPercent: 80 } as const;
 
 /** The thresholds for an environment whose server allows `maxConnections` (its platform's figure; undefined where unknown). */
-export function alertThresholds(config: GaiaConfig, maxConnections: number | undefined): AlertThresholds {
+export function alertThresholds(maxConnections: number | undefined): AlertThresholds {
   return {
     cpuPercent: ALERT_POLICY.cpuPercent,
-    freeStorageGb: Math.ceil(config.instance.maxStorageGb * ALERT_POLICY.freeStorageShare),
     connections: maxConnections === undefined ? undefined : Math.floor(maxConnections * ALERT_POLICY.connectionsShare),
     replicaLagSeconds: ALERT_POLICY.replicaLagSeconds,
     redisMemoryPercent: ALERT_POLICY.redisMemoryPercent,

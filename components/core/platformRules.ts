@@ -26,6 +26,8 @@ export interface PlatformCapabilities {
     pattern: RegExp;
     /** The region the target lives in, where the platform's alarms may notify only a target of their own region. */
     regionOf?: (target: string) => string;
+    /** When the storage alarm fires, in words, from how the platform grows storage. */
+    storage: (config: GaiaConfig) => string;
   } | null;
 }
 

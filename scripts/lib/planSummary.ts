@@ -43,10 +43,10 @@ export function summaryLines(config: GaiaConfig): string[] {
 function alertsLines(config: GaiaConfig, maxConnections: number | undefined): string[] {
   const caps = platformOf(config).capabilities;
   if (!caps.alerts) return [`  alerts:       none made by the component on ${config.platform} (docs/alerts.md, "Alerts and audit logging")`];
-  const t = alertThresholds(config, maxConnections);
+  const t = alertThresholds(maxConnections);
   const what = [
     `CPU > ${t.cpuPercent}%`,
-    `< ${t.freeStorageGb} GB storage left`,
+    `storage: ${caps.alerts.storage(config)}`,
     ...(t.connections === undefined ? [] : [`> ${t.connections} connections`]),
     ...(config.replicas ? [`replica lag > ${t.replicaLagSeconds} s`] : []),
     `Redis memory > ${t.redisMemoryPercent}%`,

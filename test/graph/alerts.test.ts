@@ -27,8 +27,8 @@ describe("alarms from the environment's size", () => {
     const found = alarms(await planOn("production", "aws"));
     expect(found).toEqual({
       "gaia-production-postgres-cpu": { metric: "CPUUtilization", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 80, operator: "GreaterThanThreshold", actions: [topic] },
-      // 10% of the 1000 GB the storage may grow to.
-      "gaia-production-postgres-storage": { metric: "FreeStorageSpace", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 100 * 1024 ** 3, operator: "LessThanThreshold", actions: [topic] },
+      // 10% of the first 500 GB: RDS keeps at least that free while it can grow (below).
+      "gaia-production-postgres-storage": { metric: "FreeStorageSpace", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 50 * 1024 ** 3, operator: "LessThanThreshold", actions: [topic] },
       // db.m7g.2xlarge: max_connections 3604.
       "gaia-production-postgres-connections": { metric: "DatabaseConnections", dimensions: { DBInstanceIdentifier: "gaia-production-postgres" }, threshold: 2883, operator: "GreaterThanThreshold", actions: [topic] },
       "gaia-production-postgres-replica-1-lag": { metric: "ReplicaLag", dimensions: { DBInstanceIdentifier: "gaia-production-postgres-replica-1" }, threshold: 30, operator: "GreaterThanThreshold", actions: [topic] },
@@ -44,10 +44,10 @@ describe("alarms from the environment's size", () => {
     const plan = await planOn("staging", "aws");
     const found = alarms(plan);
     expect(Object.keys(found)).toEqual(["gaia-staging-postgres-cpu", "gaia-staging-postgres-storage", "gaia-staging-postgres-connections", "gaia-staging-redis-memory-1"]);
-    // 10% of 100 GB; 80% of the max_connections the parameter group sets.
+    // 10% of the first 50 GB; 80% of the max_connections the parameter group sets.
     const parameters = deep(byType(plan, "aws:rds/parameterGroup:ParameterGroup")[0]!.inputs).parameters as { name: string; value: string }[];
     const maxConnections = Number(parameters.find((p) => p.name === "max_connections")!.value);
-    expect([found["gaia-staging-postgres-storage"]!.threshold, found["gaia-staging-postgres-connections"]!.threshold]).toEqual([10 * 1024 ** 3, Math.floor(0.8 * maxConnections)]);
+    expect([found["gaia-staging-postgres-storage"]!.threshold, found["gaia-staging-postgres-connections"]!.threshold]).toEqual([5 * 1024 ** 3, Math.floor(0.8 * maxConnections)]);
     // For the pools of chat, assets and auth: db.t4g.micro, max_connections 112, 80% of it. (A
     // service added since may need a larger class; the rule above holds for it.)
     if (ADDED_SERVICES.length === 0) expect([maxConnections, found["gaia-staging-postgres-connections"]!.threshold]).toEqual([112, 89]);
@@ -70,7 +70,8 @@ describe("alarms from the environment's size", () => {
     const channel = ["projects/gaia-test-project/notificationChannels/1234567890"];
     expect(policies).toEqual({
       "gaia-production-postgres-cpu": { metric: "cloudsql.googleapis.com/database/cpu/utilization", on: "gaia-test-project:gaia-production-postgres", threshold: 0.8, channels: channel },
-      "gaia-production-postgres-storage": { metric: "cloudsql.googleapis.com/database/disk/utilization", on: "gaia-test-project:gaia-production-postgres", threshold: 0.9, channels: channel },
+      // The 1000 GB ceiling less the 25 GB autoresize would want free there.
+      "gaia-production-postgres-storage": { metric: "cloudsql.googleapis.com/database/disk/bytes_used", on: "gaia-test-project:gaia-production-postgres", threshold: 975 * 1024 ** 3, channels: channel },
       "gaia-production-postgres-connections": { metric: "cloudsql.googleapis.com/database/postgresql/num_backends", on: "gaia-test-project:gaia-production-postgres", threshold: expect.any(Number), channels: channel },
       "gaia-production-postgres-replica-1-lag": { metric: "cloudsql.googleapis.com/database/replication/replica_lag", on: "gaia-test-project:gaia-production-postgres-replica-1", threshold: 30, channels: channel },
       "gaia-production-postgres-replica-2-lag": { metric: "cloudsql.googleapis.com/database/replication/replica_lag", on: "gaia-test-project:gaia-production-postgres-replica-2", threshold: 30, channels: channel },
@@ -84,6 +85,81 @@ describe("alarms from the environment's size", () => {
     for (const plan of [await planOn("production", "fly"), await planStack("local", readStackFile("local").config)]) {
       expect(plan.resources.filter((r) => /cloudwatch|monitoring|eventSubscription/.test(r.type))).toEqual([]);
     }
+  });
+});
+
+/**
+ * Storage growing from empty to full, five minutes a step, on each platform as its docs say it
+ * grows the disk, with the plan's storage alarm evaluated on the metric the platform reports.
+ * The alarm must stay quiet while the platform can still add storage, and fire before the data
+ * fills the ceiling.
+ */
+describe("the storage alarm through growth", () => {
+  const GB = 1024 ** 3;
+  interface Step { used: number; disk: number; alarm: boolean }
+
+  /**
+   * RDS storage autoscaling (RDS user guide, USER_PIOPS.Autoscaling): free space at most 10% of
+   * the allocation for at least 5 minutes, 6 hours since the last change, then the greater of
+   * 10 GiB, 10% of the allocation and 7 hours' growth, up to the maximum. The alarm:
+   * FreeStorageSpace (Maximum per 5-minute period) below its threshold for its periods.
+   */
+  function onRds(start: number, ceiling: number, perStep: number, threshold: number, periods: number): Step[] {
+    const steps: Step[] = [];
+    let disk = start, used = 0, lowFor = 0, sinceChange = 6 * 60, below = 0;
+    while (used < ceiling) {
+      used = Math.min(ceiling, used + perStep);
+      sinceChange += 5;
+      lowFor = disk - used <= 0.1 * disk ? lowFor + 5 : 0;
+      if (lowFor >= 5 && sinceChange >= 6 * 60 && disk < ceiling) {
+        disk = Math.min(ceiling, disk + Math.max(10, 0.1 * disk, perStep * 12 * 7));
+        sinceChange = 0;
+        lowFor = 0;
+      }
+      below = (disk - used) * GB < threshold ? below + 1 : 0;
+      steps.push({ used, disk, alarm: below >= periods });
+    }
+    return steps;
+  }
+
+  /**
+   * Cloud SQL automatic storage increase: below min(size/25 + 5, 25) GB free it adds that much, up
+   * to the limit. The alert: disk/bytes_used above its threshold (5-minute duration).
+   */
+  function onCloudSql(start: number, ceiling: number, perStep: number, threshold: number): Step[] {
+    const steps: Step[] = [];
+    let disk = start, used = 0;
+    while (used < ceiling) {
+      used = Math.min(ceiling, used + perStep);
+      const wanted = Math.min(Math.floor(disk / 25) + 5, 25);
+      if (disk - used < wanted && disk < ceiling) disk = Math.min(ceiling, disk + wanted);
+      steps.push({ used, disk, alarm: used * GB > threshold });
+    }
+    return steps;
+  }
+
+  describe.each(STACKS)("stack %s", (stack) => {
+    it.each(["aws", "gcp"] as const)("on %s: no alarm while the disk can still grow, one before the data fills the ceiling", async (platform) => {
+      const plan = await planOn(stack, platform);
+      const storage = plan.resources.find((r) => r.name === `gaia-${stack}-postgres-storage`)!;
+      const inputs = deep(storage.inputs);
+      const primary = deep(plan.resources.find((r) => r.name === `gaia-${stack}-postgres`)!.inputs);
+      const [start, ceiling] = platform === "aws" ? [primary.allocatedStorage, primary.maxAllocatedStorage] : [primary.settings.diskSize, primary.settings.diskAutoresizeLimit];
+      // Slow and fast growth: the whole ceiling in about a week, and in about a day.
+      for (const perStep of [ceiling / 2000, ceiling / 300]) {
+        const steps = platform === "aws"
+          ? onRds(start, ceiling, perStep, inputs.threshold, inputs.evaluationPeriods)
+          : onCloudSql(start, ceiling, perStep, inputs.conditions[0].conditionThreshold.thresholdValue);
+        const first = steps.findIndex((s) => s.alarm);
+        expect(first, `${perStep} GB a step: an alarm`).toBeGreaterThan(0);
+        expect(steps.slice(0, first).every((s) => !s.alarm)).toBe(true);
+        // Only once the disk is at its ceiling, and with storage still free.
+        expect(steps[first]!.disk, `${perStep} GB a step`).toBe(ceiling);
+        expect(steps[first]!.used).toBeLessThan(ceiling);
+        // Never before: while the disk is below the ceiling, no step is in alarm.
+        expect(steps.filter((s) => s.disk < ceiling && s.alarm)).toEqual([]);
+      }
+    });
   });
 });
 

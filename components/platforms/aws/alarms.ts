@@ -15,7 +15,8 @@ export function postgresAlarms(config: GaiaConfig, t: AlertThresholds, primary: 
   const alarm = alarmOf(config, opts);
   const onInstance = (instance: aws.rds.Instance) => ({ DBInstanceIdentifier: instance.identifier });
   alarm(`${prefix}-postgres-cpu`, { namespace: "AWS/RDS", metricName: "CPUUtilization", dimensions: onInstance(primary), statistic: "Average", comparisonOperator: "GreaterThanThreshold", threshold: t.cpuPercent, evaluationPeriods: 3 }, `CPU above ${t.cpuPercent}% for 15 minutes`);
-  alarm(`${prefix}-postgres-storage`, { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: onInstance(primary), statistic: "Minimum", comparisonOperator: "LessThanThreshold", threshold: t.freeStorageGb * 1024 ** 3, evaluationPeriods: 1 }, `less than ${t.freeStorageGb} GB of storage left (storage grows to ${config.instance.maxStorageGb} GB at most)`);
+  const storage = rdsStorageAlarm(config);
+  alarm(`${prefix}-postgres-storage`, { namespace: "AWS/RDS", metricName: "FreeStorageSpace", dimensions: onInstance(primary), statistic: "Maximum", comparisonOperator: "LessThanThreshold", threshold: storage.freeBelowGb * 1024 ** 3, evaluationPeriods: storage.periods }, describeRdsStorageAlarm(config));
   if (t.connections !== undefined) {
     alarm(`${prefix}-postgres-connections`, { namespace: "AWS/RDS", metricName: "DatabaseConnections", dimensions: onInstance(primary), statistic: "Maximum", comparisonOperator: "GreaterThanThreshold", threshold: t.connections, evaluationPeriods: 2 }, `more than ${t.connections} connections (80% of max_connections)`);
   }
@@ -63,4 +64,24 @@ function alarmOf(config: GaiaConfig, opts: pulumi.CustomResourceOptions) {
       treatMissingData: "missing",
       tags: { environment: config.environment, preset: config.preset },
     }, opts);
+}
+
+/**
+ * When the primary's storage runs out, from how RDS grows it (RDS user guide, "Managing capacity
+ * automatically with Amazon RDS storage autoscaling", USER_PIOPS.Autoscaling): it adds storage
+ * once free space is 10% of the allocation or less for at least five minutes (and six hours
+ * after the last change), the greater of 10 GiB, 10% of the allocation or seven hours' predicted
+ * growth, up to `maxAllocatedStorage`. So below the ceiling free space stays at 10% of the
+ * allocation or more, never less than 10% of the first one (`instance.storageGb`); free space
+ * under that for half an hour means RDS cannot add more: the ceiling is reached, and what is
+ * left is all there will be. FreeStorageSpace is of the current allocation only, so an alarm on
+ * a share of the ceiling would fire at every step of ordinary growth (review-2-cloud.md M2).
+ */
+export function rdsStorageAlarm(config: GaiaConfig): { freeBelowGb: number; periods: number } {
+  return { freeBelowGb: Math.max(1, Math.floor(config.instance.storageGb * 0.1)), periods: 6 };
+}
+
+export function describeRdsStorageAlarm(config: GaiaConfig): string {
+  const { freeBelowGb, periods } = rdsStorageAlarm(config);
+  return `less than ${freeBelowGb} GB of storage free for ${periods * 5} minutes: RDS has grown it to ${config.instance.maxStorageGb} GB, its ceiling, and can add no more`;
 }

@@ -5,7 +5,7 @@ import { settings, type AwsSettings } from "./settings";
 import { POSTGRES_TUNING } from "../../../stacks/presets";
 import { generatePassword, onceApplied } from "../../credentials";
 import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
-import { postgresAlarms, redisAlarms } from "./alarms";
+import { describeRdsStorageAlarm, postgresAlarms, redisAlarms } from "./alarms";
 import { generationKeepers, generationOf } from "../../rotation";
 import { rdsRootCas } from "../../tls";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
@@ -33,6 +33,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       // <stack's> is supported": cds-snc/notification-terraform PR 128, "alarms require SNS topics
       // to be in the same region"); the ARN's fourth field is its region (ARN format, IAM user guide reference-arns).
       regionOf: (arn) => arn.split(":")[3]!,
+      storage: describeRdsStorageAlarm,
     },
   },
   settings,
@@ -374,5 +375,5 @@ function allowIngress(
 
 /** The alerts' thresholds (components/alerts.ts) against the connection limit of the server the stack gets, as the plan's summary shows it. */
 function thresholds(config: GaiaConfig, settings: AwsSettings) {
-  return alertThresholds(config, awsPlatform.describe(config, settings).server.maxConnections);
+  return alertThresholds(awsPlatform.describe(config, settings).server.maxConnections);
 }

@@ -4,7 +4,7 @@ import { settings, type GcpSettings } from "./settings";
 import { POSTGRES_TUNING } from "../../../stacks/presets";
 import { generatePassword } from "../../credentials";
 import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
-import { cloudSqlAlerts, memorystoreAlerts } from "./alerts";
+import { cloudSqlAlerts, describeCloudSqlStorageAlert, memorystoreAlerts } from "./alerts";
 import { SLOTS, generationKeepers, generationOf, type Slot } from "../../rotation";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
@@ -85,7 +85,11 @@ export const gcpPlatform: Platform<GcpSettings> = {
     highAvailability: true,
     minStorageGb: 10,
     auditLogging: true,
-    alerts: { target: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)", pattern: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/ },
+    alerts: {
+      target: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)",
+      pattern: /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/notificationChannels\/\d+$/,
+      storage: describeCloudSqlStorageAlert,
+    },
   },
   settings,
   contracts: GCP_CONTRACTS,
@@ -307,5 +311,5 @@ export const gcpPlatform: Platform<GcpSettings> = {
 
 /** The alerts' thresholds (components/alerts.ts) against the connection limit of the server the stack gets, as the plan's summary shows it. */
 function thresholds(config: GaiaConfig, settings: GcpSettings) {
-  return alertThresholds(config, gcpPlatform.describe(config, settings).server.maxConnections);
+  return alertThresholds(gcpPlatform.describe(config, settings).server.maxConnections);
 }
