@@ -9,14 +9,30 @@ import type { GaiaConfig } from "../../core/config";
 export const SUPPORTED_POSTGRES_VERSIONS = [15, 16, 17];
 
 /**
- * The connection limit of a PostgreSQL server with this much memory: RDS's default
+ * What a class leaves PostgreSQL of its nominal memory: RDS's formula works on
+ * `DBInstanceClassMemory`, "the memory available to the DB instance" once the OS and RDS's own
+ * processes have theirs, which AWS does not publish; observed defaults put it below the nominal
+ * figure (review-2-cloud.md m2: db.t2.medium, 4 GiB, gets 413 connections by default, so about
+ * 3,754 MiB: 8% less). Unverified at AWS, so taken on the safe side of what was observed: 10% and
+ * 256 MiB more held back, on Cloud SQL too, which publishes no figure either.
+ */
+export function usableMemoryMb(memoryMb: number): number {
+  return Math.floor(memoryMb * 0.9) - 256;
+}
+
+/** The most connections any server gets: RDS's formula's cap. */
+export const MAX_CONNECTIONS = 5000;
+
+/**
+ * The connection limit of a PostgreSQL server with this much (nominal) memory: RDS's default
  * `LEAST({DBInstanceClassMemory/9531392}, 5000)`
- * (https://docs.aws.amazon.com/prescriptive-guidance/latest/tuning-postgresql-parameters/max-connections.html).
- * AWS and GCP set `max_connections` to it explicitly, so the limit is this figure and not a
- * default that varies with what the OS reserves (Cloud SQL's own defaults are lower: 25 on db-f1-micro).
+ * (https://docs.aws.amazon.com/prescriptive-guidance/latest/tuning-postgresql-parameters/max-connections.html)
+ * on the memory the class leaves PostgreSQL (usableMemoryMb), so the limit never promises
+ * connections the memory cannot hold. AWS and GCP set `max_connections` to it explicitly, so the
+ * limit is this figure (Cloud SQL's own defaults are lower: 25 on db-f1-micro).
  */
 export function maxConnectionsFor(memoryMb: number): number {
-  return Math.min(Math.floor((memoryMb * 1024 * 1024) / 9531392), 5000);
+  return Math.max(0, Math.min(Math.floor((usableMemoryMb(memoryMb) * 1024 * 1024) / 9531392), MAX_CONNECTIONS));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { GaiaConfig } from "../../core/config";
-import { RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "./connections";
+import { MAX_CONNECTIONS, RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "./connections";
 
 /** Rules of the cloud contracts (../types.ts, PlatformContract) that several platforms share. */
 
@@ -31,8 +31,7 @@ export function connectionProblem(config: GaiaConfig, memoryMb: number | undefin
   const limit = maxConnectionsFor(memoryMb);
   const needed = connectionsNeeded(config);
   if (needed <= limit) return undefined;
-  return (
-    `gaia:pool (${config.pool.size} + ${config.pool.maxOverflow} overflow for ${config.services.length} service(s), plus ${RESERVED_CONNECTIONS} reserved: ${needed} connections) ` +
-    `exceeds the ${limit} connections of ${memoryMb} MB on ${platform}: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`
-  );
+  const pools = `gaia:pool (${config.pool.size} + ${config.pool.maxOverflow} overflow for ${config.services.length} service(s), plus ${RESERVED_CONNECTIONS} reserved: ${needed} connections)`;
+  if (needed > MAX_CONNECTIONS) return `${pools} exceeds the ${MAX_CONNECTIONS} connections of the largest server on ${platform}: lower gaia:pool.`;
+  return `${pools} exceeds the ${limit} connections of ${memoryMb} MB on ${platform}: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`;
 }

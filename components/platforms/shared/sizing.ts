@@ -1,5 +1,5 @@
 import type { GaiaConfig } from "../../core/config";
-import { connectionsNeeded, maxConnectionsFor } from "./connections";
+import { MAX_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "./connections";
 
 /** One machine size a platform offers. */
 export interface MachineSize {
@@ -17,10 +17,16 @@ export function smallestFitting(sizes: readonly MachineSize[], want: { vcpus?: n
   return (sizes.find(fits) ?? sizes[sizes.length - 1]!).name;
 }
 
-/** Memory the server needs so that its connection limit holds the environment's pools. */
+/**
+ * Memory the server needs so that its connection limit holds the environment's pools;
+ * Infinity when no memory would (more than MAX_CONNECTIONS): the classes' contracts then say
+ * what the largest holds.
+ */
 export function memoryForConnections(config: GaiaConfig): number {
+  const needed = connectionsNeeded(config);
+  if (needed > MAX_CONNECTIONS) return Number.POSITIVE_INFINITY;
   let memoryMb = config.instance.memoryMb;
-  while (maxConnectionsFor(memoryMb) < connectionsNeeded(config)) memoryMb += 256;
+  while (maxConnectionsFor(memoryMb) < needed) memoryMb += 256;
   return memoryMb;
 }
 
