@@ -32,6 +32,10 @@ export function aclRules(keyPrefix: string, ...passwords: string[]): string[] {
     // "Key permissions"; categories from COMMAND INFO). test/commands/local.test.ts derives the list
     // from the server's own COMMAND INFO and dry-runs each as the user.
     ...KEYSPACE_LISTING.map((command) => `-${command}`),
+    // Client-side caching's broadcast mode tells a client the name of every key anyone writes,
+    // its ACL key patterns not consulted; ACL rules cannot tell BCAST from the default mode, so
+    // tracking is denied as a whole (https://redis.io/docs/latest/develop/reference/client-side-caching/).
+    "-client|tracking",
   ];
 }
 
