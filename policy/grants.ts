@@ -112,7 +112,9 @@ export function revokeAllSql(roles: readonly string[], owner: string, database: 
   return [
     ...[...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
       ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
-      ...(schemas.length ? ["TABLES", "SEQUENCES", "FUNCTIONS"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${inSchemas} FROM ${grantee(role)}`) : []),
+      // ROUTINES, not FUNCTIONS: ALL FUNCTIONS leaves procedures out (PostgreSQL docs, GRANT), and a
+      // first schema run's migrations make theirs before any default privilege is taken from PUBLIC.
+      ...(schemas.length ? ["TABLES", "SEQUENCES", "ROUTINES"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${inSchemas} FROM ${grantee(role)}`) : []),
       `REVOKE ALL ON SCHEMA ${all.map(ident).join(", ")} FROM ${grantee(role)}`,
       `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
       ...all.flatMap((schema) =>

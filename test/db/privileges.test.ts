@@ -141,6 +141,24 @@ describe("the access policy on a real server", () => {
     }
   });
 
+  it("keeps a procedure the first schema run's migrations add from every role: PUBLIC's default EXECUTE is taken from routines, not only functions", async () => {
+    // On a new environment every migration runs before the first policy step, so nothing has yet
+    // taken PUBLIC's default EXECUTE; REVOKE … ON ALL FUNCTIONS leaves procedures out (PostgreSQL docs, GRANT: "use ALL ROUTINES").
+    const fresh = await createEnvironment(SHARED_SERVER, uniqueEnvironment("proc"));
+    try {
+      const folder = copyMigrations();
+      commitMigration(folder, "hash-lookup", "create procedure game.hash_lookup(inout hash text) language sql security definer as $$ select coalesce((select password_hash from auth.users limit 1), 'none') $$;");
+      await migrateDatabase({ connectionString: fresh.url("owner"), ownerRole: fresh.names.groupRole("owner"), migrationsFolder: folder, log: () => undefined });
+      await grantPolicy(fresh);
+      for (const role of ["analytics", ...SERVICE_ROLE_NAMES] as const) {
+        expect(`${role}: ${await attempt(fresh.url(role), "call game.hash_lookup(null)")}`).toBe(`${role}: 42501`);
+      }
+      expect((await withClient(fresh.adminUrl, (client) => checkPrivileges(client, fresh.names))).problems).toEqual([]);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
   it("makes whatever a login creates its group's: a login acts as its group from the first statement, and the check names an object a login owns", async () => {
     await withClient(env.url("owner"), async (owner) => {
       const { rows } = await owner.query<{ current_user: string; session_user: string }>("select current_user, session_user");

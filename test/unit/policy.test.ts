@@ -51,7 +51,7 @@ describe("the access policy", () => {
     const kinds = ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"];
     const defaults = (from: string) =>
       ["public", "auth", "platform", "game", "audit"].flatMap((schema) => kinds.map((kind) => `ALTER DEFAULT PRIVILEGES FOR ROLE "gaia_review_7_owner" IN SCHEMA "${schema}" REVOKE ALL ON ${kind} FROM ${from}`));
-    const everyObject = (from: string) => ["TABLES", "SEQUENCES", "FUNCTIONS"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${policySchemas} FROM ${from}`);
+    const everyObject = (from: string) => ["TABLES", "SEQUENCES", "ROUTINES"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${policySchemas} FROM ${from}`);
     const revoked = (from: string) => [
       `REVOKE ALL ON TABLE ${tables} FROM ${from}`,
       ...everyObject(from),
