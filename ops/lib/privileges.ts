@@ -83,6 +83,25 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
     }
   }
 
+  // What the matrix's four table-level privileges do not show: a privilege on some columns only
+  // (GRANT SELECT (key_hash) reads a credential without any table-level privilege), and TRUNCATE,
+  // REFERENCES and TRIGGER, which the policy gives no one but the owner.
+  for (const subject of subjects.filter((s) => s.policyRole !== "owner")) {
+    for (const row of matrix.filter((r) => r.role === subject.name)) {
+      const extra: string[] = [];
+      for (const privilege of ["SELECT", "INSERT", "UPDATE", "REFERENCES"] as const) {
+        if ((row.actual as readonly string[]).includes(privilege) || (row.expected as readonly string[]).includes(privilege)) continue;
+        // Analytics reads a credential table's listed columns, compared column by column below.
+        if (privilege === "SELECT" && subject.policyRole === "analytics" && analyticsColumns(row.table, policy) !== null) continue;
+        if (await has(client, "anyColumn", subject.name, row.table, privilege)) extra.push(`${privilege} on some of its columns`);
+      }
+      for (const privilege of ["TRUNCATE", "TRIGGER"]) {
+        if (await has(client, "table", subject.name, row.table, privilege)) extra.push(privilege);
+      }
+      if (extra.length) problems.push(`${subject.name} on ${row.table}: also has ${extra.join(", ")}, which the policy does not give.`);
+    }
+  }
+
   for (const analytics of subjects.filter((s) => s.policyRole === "analytics")) {
     for (const table of TABLE_NAMES.filter((t) => columns.has(t))) {
       const readable = analyticsColumns(table, policy);
@@ -223,7 +242,7 @@ async function tableColumns(client: Client, schemas: readonly string[]): Promise
 
 async function has(
   client: Client,
-  kind: "table" | "column" | "schema" | "database" | "sequence" | "function",
+  kind: "table" | "column" | "anyColumn" | "schema" | "database" | "sequence" | "function",
   role: string,
   object: string,
   privilege: string,
@@ -232,6 +251,7 @@ async function has(
   const sql = {
     table: "select has_table_privilege($1, $2, $3) as ok",
     column: "select has_column_privilege($1, $2, $4, $3) as ok",
+    anyColumn: "select has_any_column_privilege($1, $2, $3) as ok",
     schema: "select has_schema_privilege($1, $2, $3) as ok",
     database: "select has_database_privilege($1, $2, $3) as ok",
     sequence: "select has_sequence_privilege($1, $2, $3) as ok",

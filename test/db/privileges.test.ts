@@ -222,6 +222,31 @@ describe("the access policy on a real server", () => {
     }
   });
 
+  it("reports privileges on some columns only, and TRUNCATE, REFERENCES and TRIGGER, where the policy gives none", async () => {
+    const group = (role: string) => `"${env.names.groupRole(role)}"`;
+    const grants = [
+      // A service with no access to auth.api_keys, reading its credential column; analytics writing a column; a service emptying sessions.
+      `grant select (id, key_hash) on auth.api_keys to ${group("assets")}`,
+      `grant update (email) on auth.users to ${group("analytics")}`,
+      `grant truncate on auth.sessions to ${group("chat")}`,
+      `grant references (password_hash), trigger on auth.users to ${group("auth")}`,
+    ];
+    for (const grant of grants) await query(env.adminUrl, grant);
+    try {
+      expect(await attempt(env.url("assets"), "select key_hash from auth.api_keys")).toBe("ok");
+      const report = await withClient(env.adminUrl, (client) => checkPrivileges(client, env.names));
+      expect(report.problems).toEqual([
+        `${env.names.loginRole("analytics")} on auth.users: also has UPDATE on some of its columns, which the policy does not give.`,
+        `${env.names.loginRole("chat")} on auth.sessions: also has TRUNCATE, which the policy does not give.`,
+        `${env.names.loginRole("assets")} on auth.api_keys: also has SELECT on some of its columns, which the policy does not give.`,
+        `${env.names.loginRole("auth")} on auth.users: also has REFERENCES on some of its columns, TRIGGER, which the policy does not give.`,
+      ]);
+    } finally {
+      await grantPolicy(env);
+    }
+    expect((await withClient(env.adminUrl, (client) => checkPrivileges(client, env.names))).problems).toEqual([]);
+  });
+
   it("lets no role create in schema public but the owner", async () => {
     for (const role of ["analytics", ...SERVICE_ROLE_NAMES] as const) {
       expect(await attempt(env.url(role), "create table public.intruder (x int)")).toBe("42501");
