@@ -24,8 +24,6 @@ export interface DatabaseAccess {
   slots: Record<string, { current: Slot; logins: Record<Slot, Login> }>;
   /** Both logins of every policy role (rotation's slots). */
   allLogins: postgresql.Role[];
-  /** PUBLIC's CONNECT and TEMP on the database revoked: the schema command runs after it. */
-  publicRevoked: pulumi.Resource;
   /** Where Pulumi (and the commands it runs) reach the server. */
   management: { host: pulumi.Output<string>; port: pulumi.Output<number> };
 }
@@ -92,46 +90,36 @@ export function createDatabaseAccess(
     slots[role] = { current, logins: both };
   }
 
-  // A non-superuser admin (RDS's master user, a Cloud SQL user) may revoke PUBLIC's CONNECT only
-  // as a member of the database's owner: the provider lends that membership for creating the
-  // database, then takes it back (resource_postgresql_database.go createDatabase), and never for a
-  // database-level grant (resource_postgresql_grant.go getRolesToGrant), where PostgreSQL then
-  // revokes nothing, with a warning. So the admin is made a member for good; it could already
-  // set every one of these roles' passwords (it created them).
-  const ownerGroup = groups[0]!;
-  const adminActsAsOwner = admin.isSuperuser
-    ? []
-    : [new postgresql.GrantRole(`${names.resourcePrefix}-admin-acts-as-owner`, { role: admin.username, grantRole: names.groupRole("owner") }, { ...child, dependsOn: [ownerGroup] })];
   const database = new postgresql.Database(names.database, {
     name: names.database,
     owner: names.groupRole("owner"),
     encoding: "UTF8",
     template: "template0",
+    // Made closed: no one, a neighbour on a shared server included, can connect until the schema
+    // command has taken PUBLIC's CONNECT and TEMP (every new database's default) and opened it
+    // (ops/lib/open.ts). A role's grants cannot do it in the same step: the provider lends a
+    // non-superuser admin no owner for a database-level grant (resource_postgresql_grant.go
+    // getRolesToGrant), where PostgreSQL then revokes nothing. ALLOW_CONNECTIONS is set at
+    // creation (resource_postgresql_database.go createDatabase); opened later, it is not this
+    // resource's to put back.
+    allowConnections: false,
     // A protected environment's database outlives a destroy of the stack, whatever refuses or allows it.
-  }, { ...opts.stateful, provider, dependsOn: [...groups, ...adminActsAsOwner], deletedWith: instance.server, retainOnDelete: config.deletionProtection });
-  // PUBLIC's CONNECT and TEMP (every new database's default) taken away in the step right after
-  // the one that creates the database, before the schema command runs: on a shared server no
-  // neighbour's login reaches it, or holds its migration lock (the policy revokes them again).
-  // `role: "public"` is PUBLIC: PostgreSQL's grammar reads the role name public, quoted or
-  // not, as PUBLIC (gram.y RoleSpec), and the provider quotes it (createRevokeQuery).
-  const publicRevoked = new postgresql.Grant(`${names.resourcePrefix}-public-no-connect`, {
-    database: database.name,
-    role: "public",
-    objectType: "database",
-    privileges: [],
-  }, { ...child, dependsOn: [database] });
+  }, { ...opts.stateful, provider, dependsOn: groups, deletedWith: instance.server, retainOnDelete: config.deletionProtection, ignoreChanges: ["allowConnections"] });
+  return { provider, database, logins, slots, allLogins, management };
+}
 
-  // Needs shared_preload_libraries (set by each platform) to collect; creating it needs the admin.
-  new postgresql.Extension(`${names.resourcePrefix}-pg-stat-statements`, {
-    name: "pg_stat_statements",
-    database: database.name,
-  }, { ...child, dependsOn: [database] });
-  // pgaudit's event triggers log DDL: "You need to create the extension after initializing the
-  // library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing RDS instance the
-  // library loads at its next reboot (docs/alerts.md, "Alerts and audit logging").
+/**
+ * The database's extensions, once the schema command has opened it (made closed: createDatabaseAccess).
+ * pg_stat_statements needs shared_preload_libraries (set by each platform) to collect; creating
+ * it needs the admin. pgaudit's event triggers log DDL: "You need to create the extension after
+ * initializing the library" (RDS user guide; Cloud SQL's pg-audit page likewise). On an existing
+ * RDS instance the library loads at its next reboot (docs/alerts.md, "Alerts and audit logging").
+ */
+export function createExtensions(config: GaiaConfig, access: DatabaseAccess, schema: pulumi.Resource, opts: { parent: pulumi.Resource; server: pulumi.Resource | undefined; capabilities: Pick<PlatformCapabilities, "auditLogging"> }): void {
+  const child = { parent: opts.parent, provider: access.provider, deletedWith: opts.server, dependsOn: [access.database, schema] };
+  const prefix = config.names.resourcePrefix;
+  new postgresql.Extension(`${prefix}-pg-stat-statements`, { name: "pg_stat_statements", database: access.database.name }, child);
   if (config.auditLogging && opts.capabilities.auditLogging) {
-    new postgresql.Extension(`${names.resourcePrefix}-pgaudit`, { name: "pgaudit", database: database.name }, { ...child, dependsOn: [database] });
+    new postgresql.Extension(`${prefix}-pgaudit`, { name: "pgaudit", database: access.database.name }, child);
   }
-
-  return { provider, database, publicRevoked, logins, slots, allLogins, management };
 }

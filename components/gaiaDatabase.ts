@@ -4,7 +4,7 @@ import type { GaiaDatabaseArgs } from "./args";
 import { resolveConfig, type GaiaConfig } from "./config";
 import { generatePassword } from "./credentials";
 import { generationKeepers, generationOf, mapSlots } from "./rotation";
-import { createDatabaseAccess, type Login } from "./database";
+import { createDatabaseAccess, createExtensions, type Login } from "./database";
 import { PLATFORMS, platformOf, type BoundPlatform, type Platforms } from "./platforms";
 import type { PostgresInstance, RedisInstance, StoredSecret } from "./platforms/types";
 import { endSessionsOnRemoval } from "./sessions";
@@ -115,6 +115,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
   private accessThroughSql(config: GaiaConfig, platform: BoundPlatform, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
     const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful, capabilities: platform.capabilities });
     const schema = applySchema(config, access, postgres, adminApiKey, this);
+    createExtensions(config, access, schema, { parent: this, server: postgres.server, capabilities: platform.capabilities });
     endSessionsOnRemoval(config, access, postgres, this);
 
     const url = (login: Login) => postgresUrl(login.name, login.password, postgres.host, postgres.port, config.names.database, postgres.tls.mode);

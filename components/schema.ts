@@ -57,7 +57,7 @@ export function applySchema(
     },
   }, {
     parent,
-    dependsOn: [access.database, access.publicRevoked, ...access.allLogins],
+    dependsOn: [access.database, ...access.allLogins],
     // A re-created database is migrated and given the policy again.
     replaceWith: [access.database],
   });

@@ -16,7 +16,7 @@ export function endSessionsOnRemoval(config: GaiaConfig, access: DatabaseAccess,
   for (const [role, { logins }] of Object.entries(access.slots)) {
     opsCommand(`${config.names.resourcePrefix}-${role}-sessions`, {
       script: "sessions",
-      create: "keep",
+      create: "allow",
       update: "keep",
       delete: "end",
       environment: {

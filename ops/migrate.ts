@@ -13,6 +13,7 @@
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
 import type { PolicySpec } from "../policy/grants";
 import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
+import { openDatabase } from "./lib/open";
 import { applyAccessPolicy } from "./lib/policy";
 import { actingAs, connect, databaseUrlFromEnv } from "./lib/postgres";
 
@@ -24,6 +25,8 @@ runMain(async () => {
     ownerRole: requireEnv("GAIA_OWNER_ROLE", "the owner group role's name"),
     migrationsFolder: optionalEnv("GAIA_MIGRATIONS_FOLDER"),
   };
+  // The component makes the database closed: PUBLIC's CONNECT goes before anyone can connect.
+  if ((await openDatabase(options.connectionString, options.ownerRole)) === "opened") process.stdout.write("database opened, PUBLIC without CONNECT or TEMP\n");
   const policy = optionalEnv("GAIA_ACCESS_POLICY");
   const result = await migrateDatabase({
     ...options,

@@ -1,5 +1,6 @@
 /**
- * The sessions command of one policy role's logins: nothing on create and update; on delete
+ * The sessions command of one policy role's logins: on create, its logins may log in (they
+ * could not, were a drop of them interrupted after a delete); nothing on update; on delete
  * (the role leaves the policy, e.g. a service removed from `gaia:services`, or the stack is
  * destroyed) the logins stop logging in and their open sessions are ended, before the
  * provider drops the roles. Pulumi deletes a resource before those it depends on, and this
@@ -12,15 +13,35 @@
  */
 import { OpsError, requireEnv, runMain } from "./lib/env";
 import { connect, databaseUrlFromEnv } from "./lib/postgres";
-import { endSessions, quoteIdent } from "./lib/sessions";
+import { endSessions, endSessionsStatement, quoteIdent } from "./lib/sessions";
 
 runMain(async () => {
   const verb = process.argv[2];
   if (verb === "keep") return;
-  if (verb !== "end") throw new OpsError(`unknown action "${verb}": ops/sessions.ts keeps ("keep") or ends ("end") a role's sessions.`);
+  if (verb !== "end" && verb !== "allow") throw new OpsError(`unknown action "${verb}": ops/sessions.ts allows ("allow"), keeps ("keep") or ends ("end") a role's logins and sessions.`);
   const logins = requireEnv("GAIA_LOGINS", "the login roles whose sessions end, comma-separated").split(",");
-  const admin = await connect(databaseUrlFromEnv("the admin's connection URL"));
+  let admin;
   try {
+    admin = await connect(databaseUrlFromEnv("the admin's connection URL"));
+  } catch (error) {
+    // The admin's password changed in the update that removes the role: this delete has the
+    // URL of the state before it, and would fail every later run. The policy has taken the
+    // role's privileges already; its sessions are left, said here, and the provider drops it.
+    if (verb === "end" && error instanceof OpsError && /password authentication failed/.test(error.message)) {
+      process.stdout.write(`${logins.join(", ")}: their sessions were not ended (the admin's password changed in this update); they hold no privilege. End them as the admin: ${logins.map(endSessionsStatement).join("; ")}\n`);
+      return;
+    }
+    throw error;
+  }
+  try {
+    if (verb === "allow") {
+      // A role whose drop failed after its sessions were ended, then asked for again: its logins log in again.
+      for (const login of logins) {
+        const { rows } = await admin.query<{ can: boolean }>("SELECT rolcanlogin AS can FROM pg_roles WHERE rolname = $1", [login]);
+        if (rows[0]?.can === false) await admin.query(`ALTER ROLE ${quoteIdent(login)} LOGIN`);
+      }
+      return;
+    }
     let ended = 0;
     for (const login of logins) {
       const { rowCount } = await admin.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [login]);

@@ -161,6 +161,31 @@ describe("access-policy and schema changes converge", () => {
     });
   });
 
+  const sessionsCommand = (verb: string, adminUrl: string, logins: string[]) =>
+    spawnSync("node_modules/.bin/tsx", ["ops/sessions.ts", verb], { cwd: PROJECT_ROOT, env: { ...process.env, GAIA_DATABASE_URL: adminUrl, GAIA_LOGINS: logins.join(",") }, encoding: "utf8" });
+
+  it("lets a role's logins log in again when it is asked for after a drop that failed half-way", async () => {
+    const login = `gaia_half_${randomBytes(3).toString("hex")}`;
+    await withClient(server.url, (admin) => admin.query(`create role ${login} nologin`));
+    const run = sessionsCommand("allow", server.url, [login, `${login}_missing`]);
+    expect([run.stderr, run.status]).toEqual(["", 0]);
+    await withClient(server.url, async (admin) => {
+      expect((await admin.query("select rolcanlogin from pg_roles where rolname = $1", [login])).rows[0].rolcanlogin).toBe(true);
+      await admin.query(`drop role ${login}`);
+    });
+  });
+
+  it("does not fail the removal for ever when the admin's password changed in the same update: says what is left", () => {
+    const stale = withDatabase(server.url, "postgres", undefined, `${server.password}-before`);
+    const run = sessionsCommand("end", stale, ["gaia_x_chat_a", "gaia_x_chat_b"]);
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(
+      "gaia_x_chat_a, gaia_x_chat_b: their sessions were not ended (the admin's password changed in this update); they hold no privilege. End them as the admin: " +
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_x_chat_a'; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'gaia_x_chat_b'\n",
+    );
+  });
+
   it("follows a migration that drops a table, and the run after it succeeds too", async () => {
     commitMigration(folder, "drop-flags", "drop table platform.flags;");
     const { "platform.flags": _dropped, ...tables } = policy.tables;

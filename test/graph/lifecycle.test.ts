@@ -67,17 +67,13 @@ describe.each(["aws", "gcp"] as const)("the database's neighbours and leavers on
   const planned = planOn("staging", platform);
   const key = (r: { type: string; name: string }) => `${r.type}::${r.name}`;
 
-  it("revokes PUBLIC's CONNECT in the step after the database's, before the schema command, as a member of the owner", async () => {
+  it("makes the database closed, opened by the schema command, and creates the extensions only after it", async () => {
     const plan = await planned;
     const database = one(plan, "postgresql:index/database:Database");
-    const revoke = one(plan, "postgresql:index/grant:Grant");
-    expect(revoke.inputs).toEqual({ database: "gaia_staging", role: "public", objectType: "database", privileges: [] });
-    expect(revoke.dependsOn).toEqual([key(database)]);
-    expect(plan.resources.find((r) => r.name === "gaia-staging-schema")!.dependsOn).toContain(key(revoke));
-    // The admin (no superuser on RDS or Cloud SQL) is the owner group's member before the database exists.
-    const member = one(plan, "postgresql:index/grantRole:GrantRole");
-    expect(member.inputs).toEqual({ role: "gaia_admin", grantRole: "gaia_staging_owner" });
-    expect(database.dependsOn).toContain(key(member));
+    expect(database.inputs.allowConnections).toBe(false);
+    const schema = one(plan, "command:local:Command", "gaia-staging-schema");
+    expect(schema.dependsOn).toContain(key(database));
+    for (const extension of byType(plan, "postgresql:index/extension:Extension")) expect(extension.dependsOn).toEqual([key(database), key(schema)]);
   });
 
   it("ends each role's sessions before the provider drops its logins, for every role of the policy", async () => {

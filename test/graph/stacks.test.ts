@@ -47,13 +47,10 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
         expect(one(plan, "postgresql:index/role:Role", names.groupRole(role)).inputs).toMatchObject({ login: false });
       }
       // The policy is applied by the schema command in one transaction, not by grant resources
-      // whose replacement would revoke what the new policy keeps (ops/lib/policy.ts). The only
-      // grant resources: PUBLIC's CONNECT taken at the database's creation, and the cloud admin's
-      // membership of the owner group that lets it do so (components/database.ts).
-      expect(plan.resources.filter((r) => /grant|defaultPrivileges/i.test(r.type)).map((r) => `${r.type}::${r.name}`)).toEqual([
-        `postgresql:index/grantRole:GrantRole::${names.resourcePrefix}-admin-acts-as-owner`,
-        `postgresql:index/grant:Grant::${names.resourcePrefix}-public-no-connect`,
-      ]);
+      // whose replacement would revoke what the new policy keeps (ops/lib/policy.ts).
+      expect(plan.resources.filter((r) => /grant|defaultPrivileges/i.test(r.type))).toEqual([]);
+      // Made closed: the schema command takes PUBLIC's CONNECT, then opens it (ops/lib/open.ts).
+      expect(one(plan, "postgresql:index/database:Database").inputs.allowConnections).toBe(false);
       // The provider's own pool: one connection deadlocks a database create with an owner
       // (cyrilgdn/terraform-provider-postgresql issue 514).
       expect(one(plan, "pulumi:providers:postgresql").inputs).not.toHaveProperty("maxConnections");
@@ -63,8 +60,7 @@ describe.each(SQL_PLATFORMS)("every stack file on %s", (platform: CloudPlatform)
       expect(schema.replaceWith).toEqual([`postgresql:index/database:Database::${names.database}`]);
       // After the database and every login role, so a removed service's role is dropped only after
       // the command's update took its privileges away.
-      // And after PUBLIC lost CONNECT, so no neighbour holds its lock.
-      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, `postgresql:index/grant:Grant::${names.resourcePrefix}-public-no-connect`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].flatMap((r) => [`postgresql:index/role:Role::${names.loginRole(r, "a")}`, `postgresql:index/role:Role::${names.loginRole(r, "b")}`])]);
+      expect(schema.dependsOn).toEqual([`postgresql:index/database:Database::${names.database}`, ...["owner", "analytics", ...SERVICE_ROLE_NAMES].flatMap((r) => [`postgresql:index/role:Role::${names.loginRole(r, "a")}`, `postgresql:index/role:Role::${names.loginRole(r, "b")}`])]);
       const environment = unwrap(schema.inputs.environment) as Record<string, unknown>;
       expect(Object.keys(environment)).toContain("GAIA_MIGRATIONS_DIGEST");
       expect(JSON.parse(String(unwrap(environment.GAIA_ACCESS_POLICY)))).toEqual(policySpec(names));

@@ -22,13 +22,8 @@ export async function createPlannedRoles(plan: StackPlan, adminUrl: string): Pro
       for (const group of (role.roles as string[] | undefined) ?? []) await admin.query(`grant ${quote(group)} to ${quote(String(role.name))}`);
     }
     for (const db of byType(plan, "postgresql:index/database:Database")) {
-      await admin.query(`create database ${quote(String(db.inputs.name))} owner ${quote(String(db.inputs.owner))}`);
-    }
-    // Database-level grants (PUBLIC's revoked CONNECT): resource_postgresql_grant.go, the revoke then the grant.
-    for (const grant of byType(plan, "postgresql:index/grant:Grant").filter((g) => g.inputs.objectType === "database")) {
-      const { database, role, privileges } = grant.inputs as { database: string; role: string; privileges: string[] };
-      await admin.query(`revoke all privileges on database ${quote(database)} from ${quote(role)}`);
-      if (privileges.length > 0) await admin.query(`grant ${privileges.join(",")} on database ${quote(database)} to ${quote(role)}`);
+      // As resource_postgresql_database.go createDatabase writes it: ALLOW_CONNECTIONS as planned.
+      await admin.query(`create database ${quote(String(db.inputs.name))} owner ${quote(String(db.inputs.owner))} allow_connections ${db.inputs.allowConnections === false ? "false" : "true"}`);
     }
   });
 }

@@ -68,7 +68,7 @@ export class ProviderAsAdmin {
     const me = await currentUser(c);
     const lent = !(await isMemberOfRole(c, i.owner, me));
     if (lent) await c.query(`GRANT ${q(i.owner)} TO ${q(me)}`);
-    await c.query(`CREATE DATABASE ${q(i.name)} OWNER ${q(i.owner)} TEMPLATE ${q(i.template ?? "template0")} ENCODING ${literal(i.encoding ?? "UTF8")}`);
+    await c.query(`CREATE DATABASE ${q(i.name)} OWNER ${q(i.owner)} TEMPLATE ${q(i.template ?? "template0")} ENCODING ${literal(i.encoding ?? "UTF8")} ALLOW_CONNECTIONS ${i.allowConnections === false ? "false" : "true"}`);
     if (lent) await c.query(`REVOKE ${q(i.owner)} FROM ${q(me)}`);
   }
 

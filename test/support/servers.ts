@@ -37,15 +37,16 @@ export async function serverSnapshot(postgresUrl: string, redisUrl: string) {
  * create (or, later, its update), in the plan's order.
  */
 export async function applyLocalPlan(plan: StackPlan, adminUrl: string, verb: "create" | "update"): Promise<void> {
-  if (verb === "create") {
-    await createPlannedRoles(plan, adminUrl);
-    const database = plan.resources.find((r) => r.type === "postgresql:index/database:Database")!;
-    await withClient(withDatabase(adminUrl, String(database.inputs.name)), (c) => c.query("create extension pg_stat_statements"));
-  }
+  if (verb === "create") await createPlannedRoles(plan, adminUrl);
   for (const command of plan.resources.filter((r) => r.type === "command:local:Command")) {
     const run = runPlanned(command, verb);
     expect(run.stderr, `${command.name} ${verb}`).toBe("");
     expect(run.status, `${command.name} ${verb}`).toBe(0);
+  }
+  // The extension after the schema command, which opens the database (components/database.ts createExtensions).
+  if (verb === "create") {
+    const database = plan.resources.find((r) => r.type === "postgresql:index/database:Database")!;
+    await withClient(withDatabase(adminUrl, String(database.inputs.name)), (c) => c.query("create extension pg_stat_statements"));
   }
 }
 

@@ -1,0 +1,46 @@
+import { OpsError } from "./env";
+import { actingAs, connect } from "./postgres";
+import { quoteIdent } from "./sessions";
+
+/**
+ * Opens the environment's database, which the component creates closed (ALLOW_CONNECTIONS false:
+ * components/database.ts), after taking PUBLIC's CONNECT and TEMP, so no role outside the access
+ * policy, a neighbour's login on a shared server included, is ever connected to it. As the owner
+ * group (the database's owner may do both: PostgreSQL, ALTER DATABASE and GRANT), from the
+ * server's `postgres` database, since a closed database takes no connection at all. A database
+ * already open (opened before, or made before the component closed new ones) is left as it is.
+ */
+export async function openDatabase(connectionString: string, ownerRole: string): Promise<"opened" | "open"> {
+  // Open already (every run after the first): connecting says so, and a connection's errors name the database.
+  try {
+    await (await connect(connectionString)).end();
+    return "open";
+  } catch (error) {
+    // 55000 object_not_in_prerequisite_state: "database … is not currently accepting connections".
+    if ((error as { code?: string }).code !== "55000") throw error;
+  }
+  const url = new URL(actingAs(connectionString, ownerRole));
+  const database = decodeURIComponent(url.pathname.slice(1));
+  url.pathname = "/postgres";
+  let client;
+  try {
+    client = await connect(url.toString());
+  } catch (error) {
+    if ((error as { code?: string }).code === "42501") {
+      throw new OpsError(
+        `database ${database} is made closed and opened by the schema command from the server's postgres database, where ${decodeURIComponent(url.username)} may not connect: ` +
+          `grant it CONNECT on database postgres, or open ${database} as the admin (REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC; ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true).`,
+      );
+    }
+    throw error;
+  }
+  try {
+    const { rows } = await client.query<{ open: boolean }>("SELECT datallowconn AS open FROM pg_database WHERE datname = $1", [database]);
+    if (rows[0]?.open !== false) return "open";
+    await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
+    await client.query(`ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`);
+    return "opened";
+  } finally {
+    await client.end();
+  }
+}
