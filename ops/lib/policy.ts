@@ -23,6 +23,16 @@ export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promi
     "select n.nspname || '.' || c.relname as table from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = any($1) and c.relkind in ('r', 'p')",
     [["public", ...spec.schemas]],
   );
+  // A schema the policy does not name would hold objects no check covers: refused, its
+  // PUBLIC privileges taken meanwhile (a function there could read a credential table).
+  const strays = await schemasBeyondThePolicy(client, spec.schemas);
+  if (strays.length) {
+    for (const schema of strays) await client.query(`revoke all on schema "${schema.replace(/"/g, '""')}" from public`);
+    throw new OpsError(
+      `${strays.map((s) => `schema ${s} is in the database but not in the access policy`).join("; ")}: add it to SCHEMAS in policy/access.ts with its tables, or drop it in a migration. ` +
+        "PUBLIC's privileges on it were taken; no other privilege was changed.",
+    );
+  }
   const live = rows.map((r) => r.table);
   const unknown = live.filter((t) => !spec.tables.includes(t));
   const missing = spec.tables.filter((t) => !live.includes(t));
@@ -59,4 +69,22 @@ async function grantees(client: Client, schemas: readonly string[]): Promise<str
     [["public", ...schemas]],
   );
   return rows.map((r) => r.role);
+}
+
+/**
+ * graphile-migrate's own bookkeeping (its default schema, graphile_migrate: the runner's
+ * migrations table, which ops/lib/migrations.ts reads); the owner's, and no role's else.
+ */
+const RUNNER_SCHEMA = "graphile_migrate";
+
+/** Schemas of the database beyond `public` and the policy's, other than PostgreSQL's own, the runner's and those an extension made. */
+export async function schemasBeyondThePolicy(client: Client, schemas: readonly string[]): Promise<string[]> {
+  const { rows } = await client.query<{ schema: string }>(
+    `select nspname as schema from pg_namespace n
+      where nspname <> all($1) and nspname !~ '^pg_' and nspname <> 'information_schema'
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_namespace'::regclass and d.objid = n.oid and d.deptype = 'e')
+      order by 1`,
+    [["public", RUNNER_SCHEMA, ...schemas]],
+  );
+  return rows.map((r) => r.schema);
 }

@@ -1,4 +1,5 @@
 import type { Client } from "pg";
+import { schemasBeyondThePolicy } from "./policy";
 import {
   ACCESS_POLICY,
   CREDENTIAL_COLUMN_PATTERN,
@@ -147,6 +148,8 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
   }
   problems.push(...(await objectsBeyondThePolicy(client, subjects, ["public", ...schemas])));
   problems.push(...(await objectsOwnedByLogins(client, ["public", ...schemas])));
+  // Objects in schemas the policy does not name are beyond every check above.
+  problems.push(...(await schemasBeyondThePolicy(client, schemas)).map((s) => `schema ${s} is not in the access policy: add it to SCHEMAS in policy/access.ts, or drop it.`));
   return { matrix, schemas: schemaMatrix, problems };
 }
 

@@ -203,6 +203,27 @@ describe("access-policy and schema changes converge", () => {
     await up(policy);
   });
 
+  it("refuses a schema the policy does not name, taking PUBLIC's reach into it, and the check names it", async () => {
+    commitMigration(
+      folder,
+      "reporting-schema",
+      "create schema reporting;\n" +
+        "create function reporting.hashes() returns setof text language sql security definer as $$ select password_hash from auth.users $$;\n" +
+        "grant usage on schema reporting to public;\n",
+    );
+    const run = schemaCommand(policy, services);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      "error: schema reporting is in the database but not in the access policy: add it to SCHEMAS in policy/access.ts with its tables, or drop it in a migration. PUBLIC's privileges on it were taken; no other privilege was changed.\n",
+    );
+    await expect(withClient(env.url("analytics"), (c) => c.query("select reporting.hashes()"))).rejects.toThrow("permission denied for schema reporting");
+    await withClient(env.adminUrl, async (client) => {
+      expect((await checkPrivileges(client, names, { policy, services })).problems).toContain("schema reporting is not in the access policy: add it to SCHEMAS in policy/access.ts, or drop it.");
+    });
+    commitMigration(folder, "drop-reporting", "drop schema reporting cascade;");
+    await up(policy, services);
+  });
+
   it("refuses a policy that names a table the schema does not have, changing nothing", async () => {
     const run = schemaCommand(withTable(policy, "game.ghosts"), services);
     expect(run.status).toBe(1);
