@@ -63,9 +63,10 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
   const tries = options.lockTries ?? LOCK_TRIES;
   const log = options.log ?? printLine;
   const lockMs = options.statementLockTimeoutMs ?? STATEMENT_LOCK_TIMEOUT_MS;
+  const seen = new BlockerWatch();
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await migrateOnce(options, log, lockMs);
+      return await migrateOnce(options, log, lockMs, seen);
     } catch (error) {
       if (!(error instanceof LockTimeoutError)) throw error;
       if (attempt >= tries) throw new OpsError(`${error.message} It was tried ${tries} times; nothing of it was applied. End that session or wait for it, then run the schema command again.`);
@@ -78,15 +79,63 @@ export async function migrateDatabase(options: MigrateOptions): Promise<MigrateR
 /** A migration rolled back because a statement waited longer than lock_timeout (SQLSTATE 55P03). */
 class LockTimeoutError extends Error {}
 
+/**
+ * Which sessions block the runner's statements, as the runner sees it: every 200 ms, the
+ * sessions pg_blocking_pids names for the runner's own waiting backends (PostgreSQL docs 9.27,
+ * "pg_blocking_pids"), with their role and since when the runner has seen each blocking, across
+ * tries. The blocker's own transaction age is hidden from the owner (pg_stat_activity shows
+ * another role's xact_start only to pg_read_all_stats), so the age given is what the runner saw.
+ */
+class BlockerWatch {
+  private readonly since = new Map<number, { role: string; first: number; last: number }>();
+
+  watch(client: Client): () => Promise<void> {
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        const { rows } = await client
+          .query<{ pid: number; role: string }>(
+            `select distinct b.pid, b.usename as role from pg_stat_activity w
+               cross join lateral unnest(pg_blocking_pids(w.pid)) as blocking(pid)
+               join pg_stat_activity b on b.pid = blocking.pid
+              where w.datname = current_database() and w.usename = session_user and w.pid <> pg_backend_pid() and b.usename <> session_user`,
+          )
+          .catch(() => ({ rows: [] as { pid: number; role: string }[] }));
+        const now = Date.now();
+        for (const r of rows) {
+          const known = this.since.get(r.pid);
+          this.since.set(r.pid, { role: r.role, first: known?.first ?? now, last: now });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    return async () => {
+      stopped = true;
+      await loop;
+    };
+  }
+
+  /** The blockers seen in the last try, longest first. */
+  describe(since: number): string {
+    const recent = [...this.since.entries()].filter(([, b]) => b.last >= since).sort((a, b) => a[1].first - b[1].first).slice(0, 3);
+    if (recent.length === 0) return "";
+    return `; blocked by ${recent.map(([pid, b]) => `${b.role} (pid ${pid}, blocking it for at least ${Math.max(1, Math.round((b.last - b.first) / 1000))} s as the runner saw it)`).join(", ")}`;
+  }
+}
+
 const printLine = (line: string) => void process.stdout.write(`${line}\n`);
 
-async function migrateOnce(options: MigrateOptions, log: (line: string) => void, lockMs: number): Promise<MigrateResult> {
+async function migrateOnce(options: MigrateOptions, log: (line: string) => void, lockMs: number, seen: BlockerWatch): Promise<MigrateResult> {
   const folder = options.migrationsFolder ?? MIGRATIONS_FOLDER;
   const connectionString = withLockTimeout(actingAs(options.connectionString, options.ownerRole), lockMs);
   const lockClient = await connect(connectionString);
+  let watcher: Client | undefined;
   try {
     await lockClient.query(`set lock_timeout = '${Math.round((options.lockTimeoutSeconds ?? 300) * 1000)}ms'`);
-    await lockClient.query("select pg_advisory_lock(hashtext($1))", [RUNNER_LOCK]);
+    await lockClient.query("select pg_advisory_lock(hashtext($1))", [RUNNER_LOCK]).catch(async (error: unknown) => {
+      if ((error as { code?: string }).code !== "55P03") throw error;
+      throw new OpsError(`another session holds the schema command's lock on this database${await runnerLockHolder(lockClient)} and kept it for ${options.lockTimeoutSeconds ?? 300} s: wait for that run to finish, or end that session, then run the schema command again.`);
+    });
     await lockClient.query("select pg_advisory_lock($1::bigint), pg_advisory_unlock($1::bigint)", [GRAPHILE_MIGRATE_LOCK]);
     const files = await committedMigrations(lockClient, connectionString, folder);
     const bodies = new Map(files.map((f) => [f.realFilename, { name: f.realFilename, body: f.body }]));
@@ -101,21 +150,56 @@ async function migrateOnce(options: MigrateOptions, log: (line: string) => void,
       // Errors are reported once, by the caller, with the file named.
       if (level !== "error") log(message);
     });
+    watcher = await connect(options.connectionString);
+    const started = Date.now();
+    const stopWatching = seen.watch(watcher);
     try {
       await migrate({ connectionString, migrationsFolder: folder, manageGraphileMigrateSchema: true, logger });
     } catch (error) {
+      await stopWatching();
       if ((error as { code?: string }).code === "55P03") {
-        throw new LockTimeoutError(`migration ${running?.name ?? "(unknown)"} waited longer than ${lockMs} ms for a lock and was rolled back, so that readers do not queue behind it${await blockers(lockClient)}.`);
+        const who = seen.describe(started) || (await blockers(lockClient));
+        // Outside a transaction nothing is rolled back: CREATE INDEX CONCURRENTLY leaves an
+        // INVALID index (PostgreSQL docs, CREATE INDEX, "Building Indexes Concurrently"), and a
+        // second try would fail on it or pass over it. Said, never tried again.
+        if (running && /^--! no-transaction/m.test(running.body)) {
+          throw new OpsError(
+            `migration ${running.name} (no-transaction) waited longer than ${lockMs} ms for a lock and stopped part-way${who}; what it did before is not rolled back${await invalidIndexes(lockClient)}. ` +
+              "Drop what it left, then run the schema command again when that session is gone.",
+          );
+        }
+        throw new LockTimeoutError(`migration ${running?.name ?? "(unknown)"} waited longer than ${lockMs} ms for a lock and was rolled back, so that readers do not queue behind it${who}.`);
       }
       throw await describeMigrationError(error, running, connectionString);
     }
+    await stopWatching();
     await options.underLock?.();
     return { applied };
   } finally {
     // Its pools outlive a run; a dropped database would then make it exit the process.
     clearAllPools();
+    await watcher?.end();
     await lockClient.end();
   }
+}
+
+/** Who holds the runner's advisory lock (pg_locks: a bigint key is classid, high 32 bits, and objid, low 32, objsubid 1). */
+async function runnerLockHolder(client: Client): Promise<string> {
+  const { rows } = await client
+    .query<{ role: string; pid: number }>(
+      `select a.usename as role, a.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
+        where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+          and ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint`,
+      [RUNNER_LOCK],
+    )
+    .catch(() => ({ rows: [] as { role: string; pid: number }[] }));
+  return rows.length ? ` (${rows.map((r) => `${r.role}, pid ${r.pid}`).join("; ")})` : "";
+}
+
+/** The INVALID indexes of the database, which a CREATE INDEX CONCURRENTLY that stopped leaves. */
+async function invalidIndexes(client: Client): Promise<string> {
+  const { rows } = await client.query<{ name: string }>("select indexrelid::regclass::text as name from pg_index where not indisvalid").catch(() => ({ rows: [] as { name: string }[] }));
+  return rows.length ? ` (INVALID indexes now: ${rows.map((r) => r.name).join(", ")}; DROP INDEX CONCURRENTLY each)` : "";
 }
 
 /** The URL with `-c lock_timeout=…` added to its startup options: graphile-migrate opens its own pool from it. */

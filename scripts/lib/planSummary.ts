@@ -46,7 +46,7 @@ function alertsLines(config: GaiaConfig, maxConnections: number | undefined): st
   const t = alertThresholds(maxConnections);
   const what = [
     `CPU > ${t.cpuPercent}%`,
-    `storage: ${caps.alerts.storage(config)}`,
+    caps.alerts.storage(config),
     ...(t.connections === undefined ? [] : [`> ${t.connections} connections`]),
     ...(config.replicas ? [`replica lag > ${t.replicaLagSeconds} s`] : []),
     `Redis memory > ${t.redisMemoryPercent}%`,

@@ -139,6 +139,11 @@ insert into feature_flags (name) values ('a');`,
     reader.on("error", () => undefined);
     await reader.connect();
     await reader.query("begin; select count(*) from game.messages");
+    // A decoy: assets holds a lock on another table, which blocks nothing of the migration.
+    const decoy = new Client({ connectionString: env.url("assets") });
+    decoy.on("error", () => undefined);
+    await decoy.connect();
+    await decoy.query("begin; select count(*) from platform.assets");
     const lines: string[] = [];
     try {
       const run = migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 2, log: (line) => lines.push(line) });
@@ -148,17 +153,63 @@ insert into feature_flags (name) values ('a');`,
       await chat.connect();
       await chat.query("select count(*) from game.messages");
       await chat.end();
+      // Only the session that blocked it, with how long the runner saw it blocking (the owner may not see its transaction's age).
       await expect(run).rejects.toThrow(
-        `migration ${added} waited longer than 300 ms for a lock and was rolled back, so that readers do not queue behind it; holding locks on its tables then: ${env.names.loginRole("analytics")} (how long, hidden from the owner). It was tried 2 times; nothing of it was applied.`,
+        new RegExp(
+          `^migration ${added} waited longer than 300 ms for a lock and was rolled back, so that readers do not queue behind it; blocked by ${env.names.loginRole("analytics")} \\(pid \\d+, blocking it for at least [1-9]\\d* s as the runner saw it\\)\\. It was tried 2 times; nothing of it was applied\\.`,
+        ),
       );
       expect(lines.filter((line) => line.includes("Trying again"))).toEqual([expect.stringContaining("Trying again (2 of 2).")]);
       expect(await query(env.adminUrl, "select count(*)::int as n from information_schema.columns where table_name = 'messages' and column_name = 'flagged'")).toEqual([{ n: 0 }]);
     } finally {
       await reader.query("rollback");
       await reader.end();
+      await decoy.query("rollback");
+      await decoy.end();
     }
     // The reader gone, the next run applies it.
     expect((await migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 2 })).applied).toEqual([added]);
+  });
+
+  it("stops a no-transaction migration that waited too long without trying it again, naming what it left", async () => {
+    const { env, options } = await freshEnvironment("concurrently");
+    await migrateDatabase(options);
+    await grantPolicy(env);
+    const folder = copyMigrations();
+    const added = commitMigration(folder, "messages-index", "--! no-transaction\ncreate index concurrently messages_flag_idx on game.messages (id);\n");
+    // CREATE INDEX CONCURRENTLY waits for every transaction with a snapshot to end, this one included.
+    const reader = new Client({ connectionString: env.url("analytics") });
+    reader.on("error", () => undefined);
+    await reader.connect();
+    await reader.query("begin isolation level repeatable read; select count(*) from game.campaigns");
+    const lines: string[] = [];
+    try {
+      await expect(migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 3, log: (line) => lines.push(line) })).rejects.toThrow(
+        new RegExp(`^migration ${added} \\(no-transaction\\) waited longer than 300 ms for a lock and stopped part-way.*; what it did before is not rolled back \\(INVALID indexes now: game\\.messages_flag_idx; DROP INDEX CONCURRENTLY each\\)\\. Drop what it left`),
+      );
+      expect(lines.filter((line) => line.includes("Trying again"))).toEqual([]);
+    } finally {
+      await reader.query("rollback");
+      await reader.end();
+    }
+    await query(env.adminUrl, "drop index concurrently game.messages_flag_idx");
+    expect((await migrateDatabase({ ...options, migrationsFolder: folder })).applied).toEqual([added]);
+  });
+
+  it("names who holds the runner's lock when it is kept past the wait, in a sentence", async () => {
+    const { env, options } = await freshEnvironment("held");
+    await migrateDatabase(options);
+    await grantPolicy(env);
+    const holder = new Client({ connectionString: env.url("chat") });
+    await holder.connect();
+    await holder.query("select pg_advisory_lock(hashtext('gaia-migrate'))");
+    try {
+      await expect(migrateDatabase({ ...options, lockTimeoutSeconds: 1 })).rejects.toThrow(
+        new RegExp(`^another session holds the schema command's lock on this database \\(${env.names.loginRole("chat")}, pid \\d+\\) and kept it for 1 s: wait for that run to finish, or end that session, then run the schema command again\\.$`),
+      );
+    } finally {
+      await holder.end();
+    }
   });
 
   it("repairs a run killed in the middle: nothing half-applied, the next run applies it", async () => {

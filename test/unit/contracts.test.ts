@@ -63,8 +63,8 @@ describe("platform contracts", () => {
     [
       "pools an explicit RDS class cannot hold",
       "staging", "aws", { instance: { class: "db.t4g.micro" }, pool: { size: 20, maxOverflow: 20 } },
-      // 130 connections for chat, assets and auth.
-      `gaia:pool (20 + 20 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 20, maxOverflow: 20 })} connections) exceeds the 112 connections of 1024 MB on aws: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
+      // 130 connections for chat, assets and auth; 1024 MB leave PostgreSQL 665 MB (90% less 256), 73 connections.
+      `gaia:pool (20 + 20 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 20, maxOverflow: 20 })} connections) exceeds the 73 connections of 1024 MB on aws: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
     ],
     [
       "a Cloud SQL custom tier below 3840 MB",
@@ -84,8 +84,18 @@ describe("platform contracts", () => {
     [
       "pools a Cloud SQL tier cannot hold",
       "production", "gcp", { instance: { class: "db-custom-1-3840" }, pool: { size: 200, maxOverflow: 0 } },
-      // 610 connections for chat, assets and auth.
-      `gaia:pool (200 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 200, maxOverflow: 0 })} connections) exceeds the 422 connections of 3840 MB on gcp: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
+      // 610 connections for chat, assets and auth; 3840 MB leave PostgreSQL 3200 MB, 352 connections.
+      `gaia:pool (200 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 200, maxOverflow: 0 })} connections) exceeds the 352 connections of 3840 MB on gcp: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
+    ],
+    [
+      "pools more than any RDS class holds (the class search once ran for ever)",
+      "staging", "aws", { pool: { size: 2000, maxOverflow: 0 } },
+      `gaia:pool (2000 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 2000, maxOverflow: 0 })} connections) exceeds the 5000 connections of the largest server on aws: lower gaia:pool.`,
+    ],
+    [
+      "pools more than any Cloud SQL tier holds",
+      "staging", "gcp", { pool: { size: 2000, maxOverflow: 0 } },
+      `gaia:pool (2000 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 2000, maxOverflow: 0 })} connections) exceeds the 5000 connections of the largest server on gcp: lower gaia:pool.`,
     ],
     [
       "Cloud SQL replicas of a primary without backups",

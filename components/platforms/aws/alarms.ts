@@ -83,5 +83,5 @@ export function rdsStorageAlarm(config: GaiaConfig): { freeBelowGb: number; peri
 
 export function describeRdsStorageAlarm(config: GaiaConfig): string {
   const { freeBelowGb, periods } = rdsStorageAlarm(config);
-  return `less than ${freeBelowGb} GB of storage free for ${periods * 5} minutes: RDS has grown it to ${config.instance.maxStorageGb} GB, its ceiling, and can add no more`;
+  return `storage < ${freeBelowGb} GB free for ${periods * 5} min (only at its ${config.instance.maxStorageGb} GB ceiling)`;
 }

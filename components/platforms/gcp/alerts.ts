@@ -79,5 +79,5 @@ export function cloudSqlStorageAlert(config: GaiaConfig): { usedAboveGb: number 
 }
 
 export function describeCloudSqlStorageAlert(config: GaiaConfig): string {
-  return `more than ${cloudSqlStorageAlert(config).usedAboveGb} GB of data: the disk is at its ${config.instance.maxStorageGb} GB ceiling and can grow no more`;
+  return `storage > ${cloudSqlStorageAlert(config).usedAboveGb} GB used (only at its ${config.instance.maxStorageGb} GB ceiling)`;
 }
