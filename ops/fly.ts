@@ -15,7 +15,7 @@
  * The last line of postgres-apply and redis-apply is JSON the program reads; it holds no secret.
  */
 import { OpsError, optionalEnv, requireEnv, runMain } from "./lib/env";
-import { flyList, flyctl, flyJson } from "./lib/flyctl";
+import { flyList, flyctl, flyJson, readRegions } from "./lib/flyctl";
 import { bootstrapAdmin, migrateDatabase } from "./lib/migrations";
 
 /** `fly mpg list --json` (flyctl internal/uiex/mpg/v1/client.go ManagedCluster). */
@@ -311,8 +311,7 @@ function redisApply() {
  */
 function checkReplicaRegions(name: string) {
   const wanted = (JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[]).slice().sort();
-  const row = /Read Regions[ \t]*=[ \t]*(.*)$/m.exec(flyctl(["redis", "status", name]))?.[1]?.trim() ?? "";
-  const have = row.split(",").map((r) => r.trim()).filter(Boolean).sort();
+  const have = readRegions(flyctl(["redis", "status", name]));
   if (have.join(",") !== wanted.join(",")) {
     throw new OpsError(
       `Redis ${name} has read replicas in [${have.join(", ")}] and the stack asks for [${wanted.join(", ")}]: flyctl changes them only in a terminal; ` +

@@ -145,3 +145,16 @@ function command(args: string[]): string {
 function lastLines(stderr: string): string {
   return redact(stderr).trim().split("\n").slice(-3).join(" ");
 }
+
+/**
+ * The "Read Regions" row of `fly redis status`: a render.VerticalTable row since flyctl v0.4.33
+ * (internal/render/render.go on tablewriter v1.1.x: ` Read Regions   │ ord,sjc `), "None" when
+ * there are none (internal/command/redis/status.go); older flyctl wrote `Read Regions = ord`.
+ * A status without the row is an error, never "no replicas".
+ */
+export function readRegions(status: string): string[] {
+  const row = /^\s*Read Regions\s*[│|=]\s*(.*?)\s*$/mu.exec(status);
+  if (!row) throw new OpsError(`\`fly redis status\` printed no "Read Regions" row: flyctl's output changed; check the installed flyctl (v0.4.84 or later).`);
+  const value = row[1]!;
+  return value === "None" ? [] : value.split(",").map((r) => r.trim()).filter(Boolean).sort();
+}

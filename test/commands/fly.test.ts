@@ -290,6 +290,16 @@ describe("the Fly plan's commands against the flyctl double", () => {
       `error: Redis gaia-${stack}-redis has read replicas in [] and the stack asks for [ord]: flyctl changes them only in a terminal; run \`fly redis update gaia-${stack}-redis\` there (or use regions Upstash offers), then run \`pulumi up\` again.\n`,
     );
 
+    // A Redis with read replicas (production's kind): created with them, and the next run finds them as asked.
+    const ha = { GAIA_FLY_REDIS: `gaia-${stack}-ha-redis`, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["sjc", "ord"]) };
+    expect(fly(redis, "create", ha).status).toBe(0);
+    expect(state().redis.find((r) => r.name === ha.GAIA_FLY_REDIS)!.replicas).toEqual(["sjc", "ord"]);
+    const again = fly(redis, "update", ha);
+    expect([again.stderr, again.status]).toEqual(["", 0]);
+    const fewer = fly(redis, "update", { ...ha, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["ord"]) });
+    expect(fewer.stderr).toContain(`has read replicas in [ord, sjc] and the stack asks for [ord]`);
+    expect(fly(redis, "delete", { ...ha, GAIA_FLY_DELETION_PROTECTION: "off" }).status).toBe(0);
+
     const share = command(`gaia-${stack}-fly-redis-url`);
     expect(fly(share, "create").status).toBe(0);
     const url = `redis://default:${state().redis[0]!.password}@fly-gaia-${stack}-redis.upstash.io:6379`;

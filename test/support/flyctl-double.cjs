@@ -11,6 +11,7 @@
 const fs = require("node:fs");
 const path = require("node:path");
 const crypto = require("node:crypto");
+const render = require("./flyctl-render.cjs");
 
 const stateFile = process.env.FAKE_FLY_STATE;
 const state = fs.existsSync(stateFile)
@@ -264,7 +265,8 @@ const COMMANDS = {
     run(_args, flags) {
       const org = orgOf(flags);
       const rows = state.redis.filter((r) => !org || r.org === org);
-      return ["NAME                 ORG   PLAN            EVICTION  PRIMARY REGION  READ REGIONS", ...rows.map((r) => `${r.name}  ${r.org}  Pay-as-you-go  Disabled  ${r.region}  ${r.replicas.join(",")}`)].join("\n") + "\n";
+      // internal/command/redis/list.go: render.Table, read regions joined (empty when none).
+      return render.table(rows.map((r) => [r.name, r.org, "Pay-as-you-go", "Disabled", r.region, r.replicas.join(",")]), ["Name", "Org", "Plan", "Eviction", "Primary Region", "Read Regions"]);
     },
   },
   // internal/command/redis/create.go: every prompt's flag is required without a terminal.
@@ -294,8 +296,12 @@ const COMMANDS = {
     run(args) {
       const r = state.redis.find((x) => x.name === args[0]) ?? fail(`Could not find Redis database ${args[0]}`);
       api("https://api.fly.io/graphql", { data: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } });
-      return ["Redis", `  ID             = ${r.name}-id`, `  Name           = ${r.name}`, "  Plan           = Pay-as-you-go", `  Primary Region = ${r.region}`,
-        `  Read Regions   = ${r.replicas.join(",")}`, "  Eviction       = Disabled", `  Private URL    = redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, ""].join("\n");
+      // status.go: render.VerticalTable, "None" when there are no read regions.
+      return render.verticalTable(
+        "Redis",
+        [r.id ?? `${r.name}-id`, r.name, "Pay-as-you-go", r.region, r.replicas.length ? r.replicas.join(",") : "None", "Disabled", "Disabled", "Disabled", `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`],
+        ["ID", "Name", "Plan", "Primary Region", "Read Regions", "Eviction", "Auto-Upgrade", "ProdPack", "Private URL"],
+      );
     },
   },
   "redis destroy": {
