@@ -98,6 +98,12 @@ describe("platform contracts", () => {
       `gaia:pool (2000 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 2000, maxOverflow: 0 })} connections) exceeds the 5000 connections of the largest server on gcp: lower gaia:pool.`,
     ],
     [
+      "pools more memory would hold than Cloud SQL gives one vCPU (raising memoryMb cannot help)",
+      "dev", "gcp", { instance: { vcpus: 1, memoryMb: 20000 }, pool: { size: 100, maxOverflow: 150 } },
+      // 760 connections: 6,656 MB (1 vCPU's most) holds 630; 4 vCPUs may have the ~7.3 GB needed.
+      `gaia:pool (${poolConnections({ size: 100, maxOverflow: 150 })} connections) exceeds the 630 connections of db-custom-1-6656, the most memory Cloud SQL gives 1 vCPU(s) (6.5 GB each): raise gaia:instance.vcpus to 2, or lower gaia:pool.`,
+    ],
+    [
       "Cloud SQL replicas of a primary without backups",
       "staging", "gcp", { replicas: 1, backups: { enabled: false, pitr: false } },
       "gaia:replicas 1 needs backups on the primary: set gaia:backups.enabled to true, or gaia:replicas to 0.",

@@ -1,6 +1,7 @@
 import type { GaiaConfig } from "../../core/config";
 import { connectionProblem, nameKeeps, replicasNeedBackups } from "../shared/contracts";
 import { memoryForConnections } from "../shared/sizing";
+import { MAX_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "../shared/connections";
 import type { PlatformContract } from "../types";
 import type { GcpSettings } from "./settings";
 
@@ -25,6 +26,25 @@ export function cloudSqlTier(config: GaiaConfig): string {
   const wanted = Math.max(memoryForConnections(config), vcpus * c.minMbPerVcpu, c.minMemoryMb);
   const memory = Math.ceil(Math.min(wanted, vcpus * c.maxMbPerVcpu) / c.memoryStepMb) * c.memoryStepMb;
   return `db-custom-${vcpus}-${memory}`;
+}
+
+/**
+ * Where the pools need more memory than a custom tier of the stack's vCPUs may have (6.5 GB
+ * each), raising `gaia:instance.memoryMb` changes nothing (cloudSqlTier caps it): the sentence
+ * names the vCPUs that would hold the pools instead. Undefined where memory is not the cap.
+ */
+function cappedByVcpus(config: GaiaConfig, tier: { vcpus: number; memoryMb: number }): string | undefined {
+  const needed = connectionsNeeded(config);
+  if (needed > MAX_CONNECTIONS || memoryForConnections(config) <= tier.memoryMb) return undefined;
+  // The fewest vCPUs whose tier (as cloudSqlTier sizes it) holds the pools.
+  const holds = (vcpus: number) => {
+    const sized = parseCloudSqlTier(cloudSqlTier({ ...config, instance: { ...config.instance, vcpus } }));
+    return sized !== undefined && maxConnectionsFor(sized.memoryMb) >= needed;
+  };
+  let vcpus = Math.max(2, tier.vcpus + (tier.vcpus % 2));
+  while (vcpus <= CLOUD_SQL_CUSTOM.maxVcpus && !holds(vcpus)) vcpus += 2;
+  if (vcpus > CLOUD_SQL_CUSTOM.maxVcpus) return undefined;
+  return `gaia:pool (${needed} connections) exceeds the ${maxConnectionsFor(tier.memoryMb)} connections of db-custom-${tier.vcpus}-${tier.memoryMb}, the most memory Cloud SQL gives ${tier.vcpus} vCPU(s) (6.5 GB each): raise gaia:instance.vcpus to ${vcpus}, or lower gaia:pool.`;
 }
 
 /** `db-custom-<vCPUs>-<MB>` parsed, or undefined when the tier is not a custom one. */
@@ -71,8 +91,11 @@ export const GCP_CONTRACTS: readonly PlatformContract<GcpSettings>[] = [
     platform: "gcp",
     rule: "the tier's max_connections holds every service's pool at full overflow",
     source: "https://cloud.google.com/sql/docs/postgres/flags (max_connections); the limit the component sets: maxConnectionsFor",
-    check: (config) =>
-      connectionProblem(config, parseCloudSqlTier(cloudSqlTier(config))?.memoryMb, "gcp"),
+    check: (config) => {
+      const tier = parseCloudSqlTier(cloudSqlTier(config));
+      const problem = connectionProblem(config, tier?.memoryMb, "gcp");
+      return problem && tier && !config.instance.class ? cappedByVcpus(config, tier) ?? problem : problem;
+    },
   },
   {
     platform: "gcp",
