@@ -54,6 +54,11 @@ export interface GaiaDatabaseArgs {
   finalSnapshot?: boolean;
   /** Pulumi `protect` on stateful resources; cannot be off in production. */
   protect?: boolean;
+  /**
+   * Taking the environment down on purpose: lifts deletion protection and `protect`, production's
+   * too; the final snapshot stays. `pulumi up`, then `pulumi destroy`. @default false
+   */
+  decommission?: boolean;
   redis?: { memoryMb?: number; highAvailability?: boolean };
   /**
    * pgaudit (DDL and role statements) and connection logging; cannot be off in production.

@@ -55,6 +55,12 @@ export interface GaiaConfig extends Omit<Preset, "instance"> {
   rotation: Record<string, number>;
   /** Where alerts go: an SNS topic ARN (aws), a notification channel (gcp). Required on production. */
   alerts: { notify?: string };
+  /**
+   * The environment is being taken down on purpose (`gaia:decommission: true`, reviewed like any
+   * change): deletion protection and `protect` are lifted, production's included, so the next
+   * `pulumi up` then `pulumi destroy` can delete it; its final snapshot and backups are kept.
+   */
+  decommission: boolean;
   /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`) as given, validated by the platform, which alone reads it typed (components/platforms/plugin.ts). */
   platformSettings: unknown;
 }

@@ -36,6 +36,7 @@ const stackSchema = (platforms: readonly [string, ...string[]]) => z
     rotation: z.record(z.string(), z.number().int().min(0, { message: "must be a generation, 0 or more" })),
     auditLogging: z.boolean(),
     alerts: z.object({ notify: z.string().min(1) }).partial().strict(),
+    decommission: z.boolean(),
     // Each platform's own block, which the platform parses (PlatformRules.checkSettings).
     ...Object.fromEntries(platforms.map((name) => [name, z.unknown()])),
   })
@@ -138,9 +139,11 @@ export function resolveWith(
     backups: { ...preset.backups, ...values.backups },
     highAvailability: values.highAvailability ?? preset.highAvailability,
     replicas: values.replicas ?? preset.replicas,
-    deletionProtection: values.deletionProtection ?? preset.deletionProtection,
+    // Taken down on purpose: nothing refuses the deletion any more (README, "Taking an environment down").
+    deletionProtection: values.decommission ? false : values.deletionProtection ?? preset.deletionProtection,
     finalSnapshot: values.finalSnapshot ?? preset.finalSnapshot,
-    protect: values.protect ?? preset.protect,
+    protect: values.decommission ? false : values.protect ?? preset.protect,
+    decommission: values.decommission ?? false,
     redis: { ...preset.redis, ...values.redis },
     services: (values.services ?? SERVICE_ROLE_NAMES) as ServiceRoleName[],
     management: values.management ?? {},

@@ -104,10 +104,11 @@ function productionProblems(config: GaiaConfig, caps: PlatformCapabilities): str
   const floor = PRESETS.production;
   const { backups } = config;
   const problems: string[] = [];
-  if (!config.deletionProtection) problems.push("gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override.");
+  // Lifted only by a decommission, which says so in the stack file for the review to see.
+  if (!config.deletionProtection && !config.decommission) problems.push("gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override (to take it down on purpose, set gaia:decommission: true).");
   if (!backups.enabled || !backups.pitr) problems.push("gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off.");
   if (!config.finalSnapshot) problems.push("gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override.");
-  if (!config.protect) problems.push("gaia:protect is false on a production stack: production resources stay protected; remove the override.");
+  if (!config.protect && !config.decommission) problems.push("gaia:protect is false on a production stack: production resources stay protected; remove the override (to take it down on purpose, set gaia:decommission: true).");
   if (caps.highAvailability && !config.highAvailability) problems.push("gaia:highAvailability is false on a production stack: production runs with a standby; remove the override.");
   if (backups.enabled && caps.retentionDays !== "platform" && backups.retentionDays < floor.backups.retentionDays) {
     problems.push(`gaia:backups.retentionDays ${backups.retentionDays} is below production's ${floor.backups.retentionDays}: keep ${floor.backups.retentionDays} or more.`);

@@ -139,9 +139,12 @@ describe("the storage alarm through growth", () => {
     return steps;
   }
 
-  describe.each(STACKS)("stack %s", (stack) => {
+  // Each stack as committed, and each with the most growth RDS's contract lets through (5 times the first allocation).
+  const shapes = STACKS.flatMap((stack) => [[stack, undefined], [stack, { storageGb: 20, maxStorageGb: 100 }]] as const);
+  describe.each(shapes)("stack %s, storage %j", (stack, instance) => {
     it.each(["aws", "gcp"] as const)("on %s: no alarm while the disk can still grow, one before the data fills the ceiling", async (platform) => {
-      const plan = await planOn(stack, platform);
+      const config = stackOn(stack, platform);
+      const plan = await planStack(stack, instance ? { ...config, "gaia:instance": JSON.stringify({ ...JSON.parse(config["gaia:instance"] ?? "{}"), ...instance }) } : config);
       const storage = plan.resources.find((r) => r.name === `gaia-${stack}-postgres-storage`)!;
       const inputs = deep(storage.inputs);
       const primary = deep(plan.resources.find((r) => r.name === `gaia-${stack}-postgres`)!.inputs);

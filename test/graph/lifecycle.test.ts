@@ -10,7 +10,7 @@ import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
 import { PROTECTED, diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
 import { copyProject } from "../support/project";
 import { masked, planAsText } from "../../scripts/lib/planFormat";
-import { CLOUD_PLATFORMS, byType, one, planOn } from "../support/stacks";
+import { CLOUD_PLATFORMS, byType, one, planOn, stackOn } from "../support/stacks";
 
 const STACKS = ["dev", "staging", "production"] as const;
 
@@ -104,6 +104,17 @@ describe.each(["aws", "gcp", "fly"] as const)("pulumi destroy of each preset on 
     const plan = await planOn(stack, platform);
     const destroy = planDestroy({ ...plan, resources: plan.resources.filter((r) => !r.name.endsWith("-deletion-guard")) });
     expect(destroy.steps.filter((s) => s.outcome === "deleted").length).toBeGreaterThan(0);
+  });
+
+  it.each(["staging", "production"] as const)("%s with gaia:decommission: the up lifts every protection, and the destroy then takes it all, keeping its final snapshot", async (stack) => {
+    const plan = await planStack(stack, { ...stackOn(stack, platform), "gaia:decommission": "true" });
+    expect(plan.resources.filter((r) => r.protect)).toEqual([]);
+    const primary = plan.resources.find((r) => r.name === `gaia-${stack}-postgres`);
+    if (platform === "aws") expect(primary!.inputs).toMatchObject({ deletionProtection: false, skipFinalSnapshot: false });
+    if (platform === "gcp") expect(primary!.inputs).toMatchObject({ deletionProtection: false, settings: expect.objectContaining({ deletionProtectionEnabled: false, retainBackupsOnDelete: true }) });
+    const destroy = planDestroy(plan);
+    expect(destroy.refused).toBe(false);
+    expect(destroy.steps[0]!.resource).toBe(`random:index/randomId:RandomId::gaia-${stack}-deletion-guard`);
   });
 
   it("dev: takes everything, the guard first", async () => {

@@ -55,7 +55,7 @@ describe("plans a reviewer reads first", () => {
       "  protection:   deletion protection, final snapshot, `protect` (replacing or deleting takes --ignore-protect)",
       // db.m7g.2xlarge, 32 GiB: 3216 connections on the memory it leaves PostgreSQL (90% less 256 MiB).
       `  pools:        ${SERVICE_ROLE_NAMES.length} service(s) x (20 + 40 overflow) + 10 reserved = ${pools} connections of 3216 (headroom ${3216 - pools})`,
-      "  alerts:       CPU > 80%, storage < 50 GB free for 30 min (only at its 1000 GB ceiling), > 2572 connections, replica lag > 30 s, Redis memory > 80%",
+      "  alerts:       CPU > 80%, storage < 50 GB free for 15 min (only at its 1000 GB ceiling), > 2572 connections, replica lag > 30 s, Redis memory > 80%",
       "  alerts to:    arn:aws:sns:us-east-1:123456789012:gaia-production-alerts",
       "  audit log:    pgaudit ddl,role (passwords redacted), log_statement none, connections and disconnections",
       "  credentials:  rotation generations {} (assumed at most one step from what the stack applied; `pulumi up` checks)",

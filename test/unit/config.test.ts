@@ -126,9 +126,9 @@ describe("production's protections, keyed on the preset whatever the stack is ca
   const onGcp = { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp, alerts: { notify: "projects/gaia-proj/notificationChannels/42" } };
   const live = { ...base, preset: "production" };
   it.each([
-    ["deletion protection", { deletionProtection: false }, "gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override."],
+    ["deletion protection", { deletionProtection: false }, "gaia:deletionProtection is false on a production stack: production databases keep deletion protection; remove the override (to take it down on purpose, set gaia:decommission: true)."],
     ["the final snapshot", { finalSnapshot: false }, "gaia:finalSnapshot is false on a production stack: production keeps a final snapshot; remove the override."],
-    ["protect", { protect: false }, "gaia:protect is false on a production stack: production resources stay protected; remove the override."],
+    ["protect", { protect: false }, "gaia:protect is false on a production stack: production resources stay protected; remove the override (to take it down on purpose, set gaia:decommission: true)."],
     ["backups", { backups: { enabled: false } }, "gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off."],
     ["point-in-time recovery", { backups: { pitr: false } }, "gaia:backups: production needs backups with point-in-time recovery; remove the override that turns them off."],
     ["the standby", { highAvailability: false }, "gaia:highAvailability is false on a production stack: production runs with a standby; remove the override."],

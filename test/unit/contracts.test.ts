@@ -88,6 +88,11 @@ describe("platform contracts", () => {
       `gaia:pool (200 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 200, maxOverflow: 0 })} connections) exceeds the 352 connections of 3840 MB on gcp: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`,
     ],
     [
+      "RDS storage growing more than 5-fold, past what the storage alarm can warn of in time",
+      "staging", "aws", { instance: { storageGb: 20, maxStorageGb: 1000 } },
+      "gaia:instance.maxStorageGb 1000 is more than 5 times gaia:instance.storageGb 20: the storage alarm, which can tell the ceiling only by free space under 10% of the first allocation, would warn too late; raise storageGb to at least 200 or lower maxStorageGb.",
+    ],
+    [
       "pools more than any RDS class holds (the class search once ran for ever)",
       "staging", "aws", { pool: { size: 2000, maxOverflow: 0 } },
       `gaia:pool (2000 + 0 overflow for ${SERVICE_ROLE_NAMES.length} service(s), plus 10 reserved: ${poolConnections({ size: 2000, maxOverflow: 0 })} connections) exceeds the 5000 connections of the largest server on aws: lower gaia:pool.`,

@@ -73,12 +73,19 @@ function alarmOf(config: GaiaConfig, opts: pulumi.CustomResourceOptions) {
  * after the last change), the greater of 10 GiB, 10% of the allocation or seven hours' predicted
  * growth, up to `maxAllocatedStorage`. So below the ceiling free space stays at 10% of the
  * allocation or more, never less than 10% of the first one (`instance.storageGb`); free space
- * under that for half an hour means RDS cannot add more: the ceiling is reached, and what is
- * left is all there will be. FreeStorageSpace is of the current allocation only, so an alarm on
+ * under that for a quarter of an hour (longer than RDS's five minutes of low space and the growth
+ * that follows) means RDS cannot add more: the ceiling is reached, and what is left is all there
+ * will be. The warning is then 10% of the first allocation, so the ceiling may be at most
+ * MAX_STORAGE_GROWTH times it (./contracts.ts): beyond, the data could fill the rest before the
+ * alarm's quarter of an hour is over. FreeStorageSpace is of the current allocation only, so an alarm on
  * a share of the ceiling would fire at every step of ordinary growth (review-2-cloud.md M2).
  */
+export const RDS_STORAGE_ALARM_PERIODS = 3;
+/** How many times its first allocation the storage may grow to on RDS, for the storage alarm to warn in time. */
+export const MAX_STORAGE_GROWTH = 5;
+
 export function rdsStorageAlarm(config: GaiaConfig): { freeBelowGb: number; periods: number } {
-  return { freeBelowGb: Math.max(1, Math.floor(config.instance.storageGb * 0.1)), periods: 6 };
+  return { freeBelowGb: Math.max(1, Math.floor(config.instance.storageGb * 0.1)), periods: RDS_STORAGE_ALARM_PERIODS };
 }
 
 export function describeRdsStorageAlarm(config: GaiaConfig): string {

@@ -1,5 +1,6 @@
 import type { GaiaConfig } from "../../core/config";
 import { rdsRootCas } from "../../tls";
+import { MAX_STORAGE_GROWTH } from "./alarms";
 import { connectionProblem, nameKeeps, replicasNeedBackups } from "../shared/contracts";
 import { postgresClass, type MachineSize } from "../shared/sizing";
 import type { PlatformContract } from "../types";
@@ -64,6 +65,15 @@ export const AWS_CONTRACTS: readonly PlatformContract<AwsSettings>[] = [
     check: ({ instance }) =>
       instance.maxStorageGb < Math.ceil((instance.storageGb * 11) / 10)
         ? `gaia:instance.maxStorageGb ${instance.maxStorageGb} is less than 10% above gaia:instance.storageGb ${instance.storageGb}: RDS refuses it; raise maxStorageGb to at least ${Math.ceil((instance.storageGb * 11) / 10)}.`
+        : undefined,
+  },
+  {
+    platform: "aws",
+    rule: `storage grows to at most ${MAX_STORAGE_GROWTH} times its first allocation, so the storage alarm warns before it is full`,
+    source: "components/platforms/aws/alarms.ts rdsStorageAlarm (FreeStorageSpace is of the current allocation: https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_PIOPS.Autoscaling.html)",
+    check: ({ instance }) =>
+      instance.maxStorageGb > MAX_STORAGE_GROWTH * instance.storageGb
+        ? `gaia:instance.maxStorageGb ${instance.maxStorageGb} is more than ${MAX_STORAGE_GROWTH} times gaia:instance.storageGb ${instance.storageGb}: the storage alarm, which can tell the ceiling only by free space under 10% of the first allocation, would warn too late; raise storageGb to at least ${Math.ceil(instance.maxStorageGb / MAX_STORAGE_GROWTH)} or lower maxStorageGb.`
         : undefined,
   },
   {
