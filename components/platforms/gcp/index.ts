@@ -23,8 +23,11 @@ function gcpLabels(config: GaiaConfig): Record<string, string> {
 /** Slot a's secret version keeps the name it had before rotation existed, so adopting rotation replaces none. */
 const slotSuffix = (slot: Slot) => (slot === "a" ? "" : "-b");
 
-/** The CAs as one PEM file, each certificate once, on lines of its own. */
-const pemBundle = (certs: { cert: string }[]) => [...new Set(certs.map((c) => `${c.cert.trim()}\n`))].join("");
+/**
+ * The CAs as one PEM file, each certificate once, on lines of its own, sorted: the API's order
+ * may change, and a changed bundle re-runs every command that verifies with it.
+ */
+const pemBundle = (certs: { cert: string }[]) => [...new Set(certs.map((c) => `${c.cert.trim()}\n`))].sort().join("");
 
 /**
  * Every CA a client of these instances must trust: each Cloud SQL instance, read replicas
