@@ -308,16 +308,25 @@ describe("the Fly plan's commands against the flyctl double", () => {
     for (const app of APPS) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
   });
 
-  it("refuses to delete a protected cluster, and takes a final backup before deleting an unprotected one", () => {
+  it("refuses to delete a protected cluster, and takes a final full backup, completed, before deleting an unprotected one", () => {
     const cluster = command(`gaia-${stack}-db`);
     const refused = fly(cluster, "delete");
     expect(refused.status).toBe(1);
     expect(refused.stderr).toBe(`error: deletion protection is on for gaia-${stack}-db: set gaia:deletionProtection to false and run \`pulumi up\` before destroying it.\n`);
     expect(state().clusters.map((c) => c.name)).toContain(`gaia-${stack}-db`);
 
-    const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" });
+    // A final backup that fails stops the destroy: the cluster stays.
+    const failedBackup = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off", FAKE_FLY_BACKUP_OUTCOME: "failed", GAIA_FLY_POLL_SECONDS: "0" });
+    expect(failedBackup.status).toBe(1);
+    expect(failedBackup.stderr).toMatch(
+      /^error: the final backup [0-9a-f]{8} of gaia-\w+-db ended "failed", not "completed": the cluster was left in place; check `fly mpg backup list \w+ --all`, then run the destroy again\.\n$/,
+    );
+    expect(state().clusters.map((c) => c.name)).toContain(`gaia-${stack}-db`);
+
+    // A scheduled incremental backup finishing while it waits is not the final one: the full backup it queued is.
+    const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off", FAKE_FLY_SCHEDULED_BACKUP: "1", GAIA_FLY_POLL_SECONDS: "0" });
     expect(deleted.status).toBe(0);
-    expect(deleted.stdout).toMatch(/final full backup [0-9a-f]+ of gaia-\w+-db taken\n[\s\S]*scheduled for deletion/);
+    expect(deleted.stdout).toMatch(/^final full backup [0-9a-f]{8} of gaia-\w+-db taken\n[\s\S]*scheduled for deletion/);
     expect(state().backups).toContainEqual({ cluster: `gaia-${stack}-db`, type: "full" });
     expect(state().clusters.map((c) => c.name)).not.toContain(`gaia-${stack}-db`);
     expect(fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" }).stdout).toBe(`Managed Postgres cluster gaia-${stack}-db is already gone\n`);

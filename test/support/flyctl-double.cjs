@@ -216,11 +216,14 @@ const COMMANDS = {
       const c = cluster(clusterArg(args));
       const type = flags.type ?? "full";
       if (type !== "full" && type !== "incr") fail("--type must be either 'full' or 'incr'");
-      // Queued; the double's Fly finishes it by the next call.
+      // Queued (v2/run_backup.go): in progress, with no stop time, until Fly finishes it. The
+      // double's Fly finishes it on the next list, "completed" or as FAKE_FLY_BACKUP_OUTCOME says
+      // (a status flyctl does not know, for a failure), and, with FAKE_FLY_SCHEDULED_BACKUP, a
+      // scheduled incremental backup finishes first.
       const now = new Date().toISOString();
-      c.backups.push({ id: crypto.randomBytes(4).toString("hex"), status: "completed", type, start: now, stop: now });
+      c.backups.push({ id: crypto.randomBytes(4).toString("hex"), status: "in_progress", type, start: now });
       state.backups = [...(state.backups ?? []), { cluster: c.name, type }];
-      return "Backup queued successfully!\n";
+      return `Creating ${type} backup for cluster ${c.id}...\nBackup queued successfully!\n`;
     },
   },
   // v2/run_backup.go: JSON [{id, status, type, start, stop}]; text when empty, even with --json.
@@ -228,8 +231,20 @@ const COMMANDS = {
     flags: { ...json, all: { type: bool } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
+      const now = new Date().toISOString();
+      const running = c.backups.filter((b) => b.status === "in_progress");
+      if (running.length && process.env.FAKE_FLY_SCHEDULED_BACKUP && !c.backups.some((b) => b.type === "incr")) {
+        c.backups.push({ id: `scheduled-${crypto.randomBytes(2).toString("hex")}`, status: "completed", type: "incr", start: now, stop: now });
+      } else {
+        for (const b of running) Object.assign(b, { status: process.env.FAKE_FLY_BACKUP_OUTCOME ?? "completed", stop: now });
+      }
       if (c.backups.length === 0) return `No backups found for cluster ${c.id}\n`;
-      return flags.json ? JSON.stringify(c.backups, null, 4) : c.backups.map((b) => `${b.id} ${b.status}`).join("\n");
+      // The last 24 hours only, unless --all (v2/run_backup.go RunBackupList).
+      const shown = flags.all ? c.backups : c.backups.filter((b) => Date.parse(b.start) > Date.now() - 24 * 3600 * 1000);
+      if (shown.length === 0) return `No backups found for cluster ${c.id} in the last 24 hours (use --all to see all backups)\n`;
+      return flags.json
+        ? `${JSON.stringify(shown, null, 4)}\n`
+        : render.table(shown.map((b) => [b.id, b.start, b.status, b.type]), ["ID", "Start", "Status", "Type"]);
     },
   },
   // internal/command/mpg/attach.go, v2/run_attach.go: sets the app secret itself, prints it.
