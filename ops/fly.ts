@@ -110,8 +110,11 @@ function postgresApply() {
         `change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.`,
     );
   }
+  // The stack's size is where the cluster starts: Fly grows its storage itself ("Storage growth
+  // is monitored and managed automatically", docs mpg/index.html.md), so more than asked is
+  // Fly's growth, and only less than asked is a change to make.
   const volume = Number(requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"));
-  if (status.data.disk !== volume) {
+  if (status.data.disk < volume) {
     throw new OpsError(
       `Managed Postgres cluster ${name} has ${status.data.disk} GB and the stack asks for ${volume} GB: flyctl cannot resize a cluster's storage; ` +
         `set gaia:instance.storageGb to ${status.data.disk}, or change the storage in Fly's dashboard, then run \`pulumi up\` again.`,
@@ -245,9 +248,11 @@ function detach() {
   const app = requireEnv("GAIA_FLY_APP", "the application");
   const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
   const clusterId = env.clusterId();
-  // A cluster already destroyed has no attachment left to remove.
+  // A cluster already destroyed has no attachment left to remove; nor has one of this name made
+  // since (a cluster lost outside Pulumi, and made again): `mpg status <old id>` would fail
+  // (internal/command/mpg/mpg.go ClusterFromArgOrSelect), so it is asked only of this cluster.
   const cluster = findCluster(env.org(), env.cluster());
-  if (cluster && clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
+  if (cluster?.id === clusterId && clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
   // detach keeps the secret (v2/run_detach.go): remove it too.
   flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
   process.stdout.write(`${app} no longer has ${variable}\n`);

@@ -151,7 +151,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(state().clusters).toHaveLength(1);
   });
 
-  it("refuses a plan or storage change with the way to make it, changing nothing", () => {
+  it("refuses a plan change or more storage than the cluster has, with the way to make it, changing nothing; takes storage Fly grew", () => {
     const resized = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_PLAN: "scale" });
     expect(resized.status).toBe(1);
     expect(resized.stderr).toBe(
@@ -163,6 +163,9 @@ describe("the Fly plan's commands against the flyctl double", () => {
       `error: Managed Postgres cluster gaia-${stack}-db has 50 GB and the stack asks for 80 GB: flyctl cannot resize a cluster's storage; set gaia:instance.storageGb to 50, or change the storage in Fly's dashboard, then run \`pulumi up\` again.\n`,
     );
     expect(state().clusters[0]).toMatchObject({ plan: "launch", disk: 50 });
+    // Storage Fly grew by itself (more than the stack's first size) is no change to refuse.
+    const smaller = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_VOLUME_GB: "40" });
+    expect([smaller.stderr, smaller.status]).toEqual(["", 0]);
   });
 
   it("applies a changed role kind and removes the user of a removed service", () => {
@@ -264,6 +267,16 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
     expect(state().secrets["gaia-chat"]).toEqual({});
     expect(state().clusters[0]!.attached_apps).toEqual([]);
+
+    // The access of a cluster lost outside Pulumi, whose name a new cluster has since: its secret
+    // goes, and the new cluster is not asked about the old id.
+    expect(fly(chat, "create", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    const calls = state().calls.length;
+    const lost = fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: "lostcluster01" });
+    expect([lost.stderr, lost.status]).toEqual(["", 0]);
+    expect(state().secrets["gaia-chat"]).toEqual({});
+    expect(state().calls.slice(calls).map((c) => c.argv.slice(0, 2).join(" "))).not.toContain("mpg status");
+    expect(fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
 
     // A credential someone else set is not taken for this cluster's.
     const assets = command(`gaia-${stack}-fly-access-assets`);
