@@ -50,7 +50,8 @@ export function applySchema(
       GAIA_DATABASE_URL: postgresUrl(owner.name, owner.password, access.management.host, access.management.port, names.database, instance.tls.mode),
       ...tlsEnvironment(instance),
       GAIA_OWNER_ROLE: names.groupRole("owner"),
-      GAIA_ACCESS_POLICY: JSON.stringify(policySpec(names, config.services)),
+      // A cloud admin keeps CONNECT, to create and read the extensions (components/database.ts createExtensions).
+      GAIA_ACCESS_POLICY: JSON.stringify(policySpec(names, config.services, undefined, instance.admin && !instance.admin.isSuperuser ? instance.admin.username : undefined)),
       GAIA_ADMIN_EMAIL: config.adminEmail,
       GAIA_ADMIN_KEY_SHA256: pulumi.secret(adminApiKey.apply(sha256Hex)),
       GAIA_MIGRATIONS_DIGEST: migrationsDigest(),

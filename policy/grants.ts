@@ -22,12 +22,21 @@ export function policyRoles(services: readonly string[] = SERVICE_ROLE_NAMES): s
   return ["owner", "analytics", ...services];
 }
 
-export function grantsFor(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY): Grant[] {
+/**
+ * `admin`: a platform admin that is no superuser (RDS's master user, a Cloud SQL user), which
+ * the provider connects as to the database to create and read its extensions
+ * (resource_postgresql_extension.go, startTransaction on the extension's database): with
+ * PUBLIC's CONNECT taken, and no membership in the owner group (PostgreSQL 16+ gives its
+ * creator ADMIN only, neither INHERIT nor SET), it may connect only by a grant of its own.
+ * CONNECT alone, what PUBLIC's gave it before: no schema, table or default privilege.
+ */
+export function grantsFor(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY, admin?: string): Grant[] {
   const group = (role: string) => names.groupRole(role);
   const readers = ["analytics", ...services];
   const grants: Grant[] = [
     // Only this environment's roles may connect; PUBLIC may neither connect nor create.
     { kind: "database", role: PUBLIC_ROLE, privileges: [] },
+    ...(admin ? [{ kind: "database", role: admin, privileges: ["CONNECT"] } as const] : []),
     // The owner keeps what database owners have: migrations create schemas.
     { kind: "database", role: group("owner"), privileges: ["CONNECT", "CREATE", "TEMPORARY"] },
     ...readers.map((role): Grant => ({ kind: "database", role: group(role), privileges: ["CONNECT"] })),
@@ -139,13 +148,14 @@ export interface PolicySpec {
   grants: Grant[];
 }
 
-export function policySpec(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY): PolicySpec {
+/** `admin`: the platform's admin where it is no superuser (grantsFor). */
+export function policySpec(names: EnvironmentNames, services: readonly string[] = SERVICE_ROLE_NAMES, policy: AccessPolicy = ACCESS_POLICY, admin?: string): PolicySpec {
   return {
     database: names.database,
     owner: names.groupRole("owner"),
     tables: Object.keys(policy.tables),
     schemas: policySchemas(policy),
-    grants: grantsFor(names, services, policy),
+    grants: grantsFor(names, services, policy, admin),
   };
 }
 

@@ -77,6 +77,18 @@ describe.each(["aws", "gcp"] as const)("the %s stack's database resources, appli
     expect(provider.notices.filter((n) => /^WARNING/.test(n))).toEqual([]);
   });
 
+  it("lets the admin connect to the database, where the provider creates and reads the extensions (resource_postgresql_extension.go startTransaction)", async () => {
+    const extensions = (await planStack(stack, { ...stackOn("staging", platform), "gaia:preset": "staging" })).resources.filter((r) => r.type === "postgresql:index/extension:Extension");
+    expect(extensions.length).toBeGreaterThan(0);
+    // What the provider's create and read of an extension do first, as the admin (resource_postgresql_extension.go).
+    await withClient(withDatabase(server.url, names.database, ADMIN, ADMIN_PASSWORD), (c) => c.query("select extname from pg_catalog.pg_extension"));
+    // CONNECT only: nothing of the schema.
+    await withClient(withDatabase(server.url, names.database), async (c) => {
+      const { rows } = await c.query("select has_schema_privilege($1, 'auth', 'USAGE') as usage, has_database_privilege($1, current_database(), 'CREATE') as create", [ADMIN]);
+      expect(rows[0]).toEqual({ usage: false, create: false });
+    });
+  });
+
   it("leaves exactly the access policy's privileges, and PUBLIC without CONNECT or TEMP", async () => {
     await withClient(withDatabase(server.url, names.database), async (client) => {
       expect((await checkPrivileges(client, names)).problems).toEqual([]);
