@@ -35,12 +35,29 @@ export async function openDatabase(connectionString: string, ownerRole: string):
     throw error;
   }
   try {
-    const { rows } = await client.query<{ open: boolean }>("SELECT datallowconn AS open FROM pg_database WHERE datname = $1", [database]);
-    if (rows[0]?.open !== false) return "open";
-    await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
-    await client.query(`ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`);
-    return "opened";
+    // One opener at a time: two runs updating the database's row at once fail with "tuple
+    // concurrently updated". The lock is taken before the transaction, whose start then sees
+    // what the one before committed (opened: nothing to do).
+    await client.query("SET lock_timeout = '60s'");
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [`gaia-open:${database}`]);
+    await client.query("BEGIN");
+    try {
+      const { rows } = await client.query<{ open: boolean }>("SELECT datallowconn AS open FROM pg_database WHERE datname = $1", [database]);
+      if (rows[0]?.open !== false) {
+        await client.query("ROLLBACK");
+        return "open";
+      }
+      // Together or not at all: never open with PUBLIC's CONNECT.
+      await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
+      await client.query(`ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`);
+      await client.query("COMMIT");
+      return "opened";
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
   } finally {
+    // Ending the session gives the advisory lock back.
     await client.end();
   }
 }
