@@ -86,7 +86,9 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
 
   // What the matrix's four table-level privileges do not show: a privilege on some columns only
   // (GRANT SELECT (key_hash) reads a credential without any table-level privilege), and TRUNCATE,
-  // REFERENCES and TRIGGER, which the policy gives no one but the owner.
+  // REFERENCES, TRIGGER and, from PostgreSQL 17, MAINTAIN (LOCK TABLE in any mode among others),
+  // which the policy gives no one but the owner.
+  const tableOnly = ["TRUNCATE", "TRIGGER", ...((await serverVersion(client)) >= 170000 ? ["MAINTAIN"] : [])];
   for (const subject of subjects.filter((s) => s.policyRole !== "owner")) {
     for (const row of matrix.filter((r) => r.role === subject.name)) {
       const extra: string[] = [];
@@ -96,7 +98,7 @@ export async function checkPrivileges(client: Client, names: EnvironmentNames, s
         if (privilege === "SELECT" && subject.policyRole === "analytics" && analyticsColumns(row.table, policy) !== null) continue;
         if (await has(client, "anyColumn", subject.name, row.table, privilege)) extra.push(`${privilege} on some of its columns`);
       }
-      for (const privilege of ["TRUNCATE", "TRIGGER"]) {
+      for (const privilege of tableOnly) {
         if (await has(client, "table", subject.name, row.table, privilege)) extra.push(privilege);
       }
       if (extra.length) problems.push(`${subject.name} on ${row.table}: also has ${extra.join(", ")}, which the policy does not give.`);
@@ -241,6 +243,12 @@ async function tableColumns(client: Client, schemas: readonly string[]): Promise
   const columns = new Map<string, string[]>();
   for (const { table, column } of rows) columns.set(table, [...(columns.get(table) ?? []), column]);
   return columns;
+}
+
+/** server_version_num: 170000 and up knows MAINTAIN (has_table_privilege refuses the word before). */
+async function serverVersion(client: Client): Promise<number> {
+  const { rows } = await client.query<{ version: number }>("select current_setting('server_version_num')::int as version");
+  return rows[0]!.version;
 }
 
 async function has(
