@@ -27,9 +27,21 @@ export async function openDatabase(connectionString: string, ownerRole: string):
     client = await connect(url.toString());
   } catch (error) {
     if ((error as { code?: string }).code === "42501") {
+      // As the owner: an admin that is no superuser (RDS, Cloud SQL) revokes nothing of PUBLIC's
+      // by itself (a warning, "no privileges could be revoked") and may not ALTER the database.
+      // Its CREATEROLE (with ADMIN on the roles it made, PostgreSQL 16+) lets it lend itself the owner.
+      const owner = quoteIdent(ownerRole);
+      const statements = [
+        `GRANT ${owner} TO CURRENT_USER`,
+        `SET ROLE ${owner}`,
+        `REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`,
+        `ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`,
+        "RESET ROLE",
+        `REVOKE ${owner} FROM CURRENT_USER`,
+      ];
       throw new OpsError(
         `database ${database} is made closed and opened by the schema command from the server's postgres database, where ${decodeURIComponent(url.username)} may not connect: ` +
-          `grant it CONNECT on database postgres, or open ${database} as the admin (REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC; ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true).`,
+          `grant it CONNECT on database postgres, or open ${database} as its owner, connected as the admin: ${statements.join("; ")}.`,
       );
     }
     throw error;
