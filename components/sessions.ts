@@ -23,6 +23,8 @@ export function endSessionsOnRemoval(config: GaiaConfig, access: DatabaseAccess,
         GAIA_DATABASE_URL: adminUrl,
         ...tlsEnvironment(instance),
         GAIA_LOGINS: `${logins.a.name},${logins.b.name}`,
+        GAIA_GROUP: config.names.groupRole(role),
+        GAIA_DATABASE_NAME: config.names.database,
       },
     }, { parent, dependsOn: [logins.a.role, logins.b.role], deletedWith: instance.server });
   }

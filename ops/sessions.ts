@@ -10,6 +10,8 @@
  *   GAIA_DATABASE_URL  the admin's connection URL (postgresql://…), secret
  *   GAIA_DATABASE_CA   optional: PEM of the CA the server certificate chains to
  *   GAIA_LOGINS        the login roles, comma-separated
+ *   GAIA_GROUP         their group role
+ *   GAIA_DATABASE_NAME the environment's database
  */
 import { OpsError, requireEnv, runMain } from "./lib/env";
 import { connect, databaseUrlFromEnv } from "./lib/postgres";
@@ -34,6 +36,21 @@ runMain(async () => {
     throw error;
   }
   try {
+    // Replaced, not removed (`pulumi up --replace`, a rename): the policy still lets the group
+    // connect to the environment's database (a removed role loses it in the schema command's
+    // update, which runs before any delete), so its logins are in use and are left alone.
+    const group = requireEnv("GAIA_GROUP", "the logins' group role");
+    const database = requireEnv("GAIA_DATABASE_NAME", "the environment's database");
+    if (verb === "end") {
+      const { rows } = await admin.query<{ kept: boolean }>(
+        "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND EXISTS (SELECT 1 FROM pg_database WHERE datname = $2) AND has_database_privilege($1, $2, 'CONNECT') AS kept",
+        [group, database],
+      );
+      if (rows[0]?.kept) {
+        process.stdout.write(`${logins.join(", ")}: kept, ${group} may still connect to ${database} (this command was replaced, not its role removed)\n`);
+        return;
+      }
+    }
     if (verb === "allow") {
       // A role whose drop failed after its sessions were ended, then asked for again: its logins log in again.
       for (const login of logins) {

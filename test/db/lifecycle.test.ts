@@ -144,7 +144,7 @@ describe("access-policy and schema changes converge", () => {
     // ops/sessions.ts's delete, as the admin.
     const run = spawnSync("node_modules/.bin/tsx", ["ops/sessions.ts", "end"], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, GAIA_DATABASE_URL: server.url, GAIA_LOGINS: `${login},${names.loginRole(added, "b")}` },
+      env: { ...process.env, GAIA_DATABASE_URL: server.url, GAIA_LOGINS: `${login},${names.loginRole(added, "b")}`, GAIA_GROUP: names.groupRole(added), GAIA_DATABASE_NAME: names.database },
       encoding: "utf8",
     });
     expect(run.stderr).toBe("");
@@ -161,8 +161,25 @@ describe("access-policy and schema changes converge", () => {
     });
   });
 
-  const sessionsCommand = (verb: string, adminUrl: string, logins: string[]) =>
-    spawnSync("node_modules/.bin/tsx", ["ops/sessions.ts", verb], { cwd: PROJECT_ROOT, env: { ...process.env, GAIA_DATABASE_URL: adminUrl, GAIA_LOGINS: logins.join(",") }, encoding: "utf8" });
+  const sessionsCommand = (verb: string, adminUrl: string, logins: string[], group = "gaia_x_chat") =>
+    spawnSync("node_modules/.bin/tsx", ["ops/sessions.ts", verb], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, GAIA_DATABASE_URL: adminUrl, GAIA_LOGINS: logins.join(","), GAIA_GROUP: group, GAIA_DATABASE_NAME: names.database },
+      encoding: "utf8",
+    });
+
+  it("leaves the logins of a role still in the policy alone: its sessions command was replaced, not the role removed", async () => {
+    const session = new Client({ connectionString: env.url("chat") });
+    await session.connect();
+    try {
+      const run = sessionsCommand("end", server.url, [names.loginRole("chat"), names.loginRole("chat", "b")], names.groupRole("chat"));
+      expect([run.stderr, run.status]).toEqual(["", 0]);
+      expect(run.stdout).toBe(`${names.loginRole("chat")}, ${names.loginRole("chat", "b")}: kept, ${names.groupRole("chat")} may still connect to ${names.database} (this command was replaced, not its role removed)\n`);
+      expect((await session.query("select 1 as ok")).rows).toEqual([{ ok: 1 }]);
+    } finally {
+      await session.end();
+    }
+  });
 
   it("lets a role's logins log in again when it is asked for after a drop that failed half-way", async () => {
     const login = `gaia_half_${randomBytes(3).toString("hex")}`;
