@@ -100,6 +100,11 @@ function postgresApply() {
   }
 
   const status = clusterStatus(cluster.id);
+  // A creation that failed stays failed ("cluster creation failed": v2/run_create.go polls for
+  // "ready" and stops at "error"): adopting it would wait for ever.
+  if (status.data.status === "error") {
+    throw new OpsError(`Managed Postgres cluster ${name} (${cluster.id}) failed to be created (status error) and will not become ready: destroy it with \`fly mpg destroy ${cluster.id}\`, then run \`pulumi up\` again.`);
+  }
   if (status.data.status !== "ready") {
     throw new OpsError(`Managed Postgres cluster ${name} is ${status.data.status}, not ready: run \`pulumi up\` again once \`fly mpg status ${cluster.id}\` says ready.`);
   }

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -166,6 +166,16 @@ describe("the Fly plan's commands against the flyctl double", () => {
     // Storage Fly grew by itself (more than the stack's first size) is no change to refuse.
     const smaller = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_VOLUME_GB: "40" });
     expect([smaller.stderr, smaller.status]).toEqual(["", 0]);
+  });
+
+  it("says a cluster whose creation failed will not become ready, and how to clear it", () => {
+    const broken = state();
+    broken.clusters.push({ ...broken.clusters[0]!, id: "brokencluster1", name: `gaia-${stack}-broken`, status: "error", attached_apps: [] } as never);
+    writeFileSync(stateFile, JSON.stringify(broken));
+    const run = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_CLUSTER: `gaia-${stack}-broken` });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`error: Managed Postgres cluster gaia-${stack}-broken (brokencluster1) failed to be created (status error) and will not become ready: destroy it with \`fly mpg destroy brokencluster1\`, then run \`pulumi up\` again.\n`);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== "brokencluster1") }));
   });
 
   it("applies a changed role kind and removes the user of a removed service", () => {

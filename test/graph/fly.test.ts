@@ -123,6 +123,12 @@ describe("what Fly Managed Postgres cannot give", () => {
     const settings = { ...JSON.parse(config["gaia:fly"]!), redisReplicaRegions: [], apps };
     const message = await refusal({ ...config, "gaia:preset": "dev", "gaia:redis": JSON.stringify({ highAvailability: true }), "gaia:fly": JSON.stringify(settings) });
     expect(message).toContain("gaia:redis.highAvailability on Fly needs Upstash read replicas: list their regions in gaia:fly.redisReplicaRegions");
+    // Upstash regions, not Managed Postgres' (cdg has no MPG), other than the primary.
+    const withApps = JSON.parse(config["gaia:fly"]!) as Record<string, unknown>;
+    const regions = (replicas: string[]) => planStack("dev", { ...config, "gaia:fly": JSON.stringify({ ...withApps, redisReplicaRegions: replicas }) }).then(() => "planned", (e: Error) => e.message);
+    expect(await regions(["cdg"])).toBe("planned");
+    expect(await regions(["iad"])).toContain('gaia:fly.redisReplicaRegions has "iad": use Fly region codes (three letters, e.g. ord, cdg) other than the primary iad.');
+    expect(await regions(["Paris"])).toContain('gaia:fly.redisReplicaRegions has "Paris": use Fly region codes (three letters, e.g. ord, cdg) other than the primary iad.');
     expect(message).toContain("gaia:fly.apps.auth is required: the Fly app of the auth service, the only identity that may read its credential.");
   });
 

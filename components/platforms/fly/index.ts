@@ -44,8 +44,12 @@ export const flyPlatform: Platform<FlySettings> = {
 
   validate(config, s) {
     const problems = missingReaders("gaia:fly.apps", "Fly app", config, s.apps, "every stack");
-    for (const region of s.redisReplicaRegions.filter((r) => !MPG_REGIONS.includes(r) || r === config.region)) {
-      problems.push(`gaia:fly.redisReplicaRegions has "${region}": use other regions than the primary, from ${MPG_REGIONS.join(", ")}.`);
+    // Upstash's regions are Fly's less those the API excludes at the time (flyctl
+    // internal/command/redis/redis.go GetExcludedRegions), not Managed Postgres' list: any Fly
+    // region code passes here, and one Upstash did not take is refused after creation, when
+    // `fly redis status` shows the replicas it has (ops/fly.ts checkReplicaRegions).
+    for (const region of s.redisReplicaRegions.filter((r) => !/^[a-z]{3}$/.test(r) || r === config.region)) {
+      problems.push(`gaia:fly.redisReplicaRegions has "${region}": use Fly region codes (three letters, e.g. ord, cdg) other than the primary ${config.region}.`);
     }
     if (config.redis.highAvailability && s.redisReplicaRegions.length === 0) {
       problems.push("gaia:redis.highAvailability on Fly needs Upstash read replicas: list their regions in gaia:fly.redisReplicaRegions, or set gaia:redis.highAvailability to false.");
