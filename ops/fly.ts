@@ -43,7 +43,7 @@ function previouslyCreated(): boolean {
 }
 
 /** The last line of the previous run's output (PULUMI_COMMAND_STDOUT), as the JSON it printed there; {} before the first run. */
-function previousOutput(): { created?: boolean; keepers?: Record<string, number> } {
+function previousOutput(): { created?: boolean; keepers?: Record<string, number>; apps?: string[] } {
   const last = (process.env.PULUMI_COMMAND_STDOUT ?? "").trim().split("\n").at(-1) ?? "";
   try {
     return (JSON.parse(last) as object | null) ?? {};
@@ -352,19 +352,29 @@ function redisDelete() {
   process.stdout.write(`Redis ${name} destroyed\n`);
 }
 
+/**
+ * The Redis URL on each service's app, or off them all. An app no longer listed (a service
+ * removed, an app renamed) loses it on the next update: the apps it was set on are the last
+ * line of the previous run's output (PULUMI_COMMAND_STDOUT).
+ */
 function redisShare(unset: boolean) {
   const apps = JSON.parse(requireEnv("GAIA_FLY_APPS", "the applications as JSON")) as string[];
+  const before = previousOutput().apps ?? [];
   const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
   const url = unset ? undefined : redisUrl(requireEnv("GAIA_FLY_REDIS", "the Redis database name"));
-  for (const app of apps) {
-    if (url) {
+  const unsetOn = (app: string) => {
+    flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+    process.stdout.write(`removed ${variable} on ${app} (staged for its next deploy)\n`);
+  };
+  for (const app of unset ? [...new Set([...apps, ...before])] : before.filter((a) => !apps.includes(a))) unsetOn(app);
+  if (url) {
+    for (const app of apps) {
       // Quoted: an unquoted # would start a comment (internal/command/secrets/parser.go).
       flyctl(["secrets", "import", "--app", app, "--stage"], { stdin: `${variable}="${url.toString()}"\n` });
-    } else {
-      flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+      process.stdout.write(`set ${variable} on ${app} (staged for its next deploy)\n`);
     }
-    process.stdout.write(`${unset ? "removed" : "set"} ${variable} on ${app} (staged for its next deploy)\n`);
   }
+  process.stdout.write(`${JSON.stringify({ apps: unset ? [] : apps })}\n`);
 }
 
 const ACTIONS: Record<string, () => void | Promise<void>> = {

@@ -327,6 +327,13 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(fly(share, "create").status).toBe(0);
     const url = `redis://default:${state().redis[0]!.password}@fly-gaia-${stack}-redis.upstash.io:6379`;
     for (const app of APPS) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
+    // An app no longer listed loses the URL on the next update; the others keep it.
+    const [dropped, ...kept] = APPS;
+    expect(fly(share, "update", { GAIA_FLY_APPS: JSON.stringify(kept) }).status).toBe(0);
+    expect(state().secrets[dropped!]).not.toHaveProperty("GAIA_REDIS_URL");
+    for (const app of kept) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
+    expect(fly(share, "update").status).toBe(0);
+    for (const app of APPS) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
     expect(fly(share, "delete").status).toBe(0);
     for (const app of APPS) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
   });

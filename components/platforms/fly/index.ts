@@ -205,6 +205,8 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_VARIABLE: REDIS_URL,
       },
       secretOutput: false,
+      // The apps it set the URL on, for the next update to take it off those no longer listed.
+      previousOutput: true,
     }, { ...child, dependsOn: redis.readyResources });
     where[`${names.secretPrefix}/redis`] = pulumi.output(`${serviceApps.join(",")}:${REDIS_URL}`);
     return pulumi.all(where);
