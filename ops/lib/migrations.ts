@@ -183,12 +183,17 @@ async function migrateOnce(options: MigrateOptions, log: (line: string) => void,
   }
 }
 
-/** Who holds the runner's advisory lock (pg_locks: a bigint key is classid, high 32 bits, and objid, low 32, objsubid 1). */
+/**
+ * Who holds the runner's advisory lock on this database (pg_locks: an advisory lock belongs to
+ * its database; a bigint key is classid, high 32 bits, and objid, low 32, objsubid 1). Other
+ * databases' runners hold the same key on theirs.
+ */
 async function runnerLockHolder(client: Client): Promise<string> {
   const { rows } = await client
     .query<{ role: string; pid: number }>(
       `select a.usename as role, a.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
         where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+          and l.database = (select oid from pg_database where datname = current_database())
           and ((l.classid::bigint << 32) | l.objid::bigint) = hashtext($1)::bigint`,
       [RUNNER_LOCK],
     )
