@@ -203,12 +203,18 @@ insert into feature_flags (name) values ('a');`,
     const holder = new Client({ connectionString: env.url("chat") });
     await holder.connect();
     await holder.query("select pg_advisory_lock(hashtext('gaia-migrate'))");
+    // Another environment's runner holds the same key on its own database meanwhile: not this one's holder.
+    const other = await freshEnvironment("held-other");
+    const neighbour = new Client({ connectionString: other.env.url("owner") });
+    await neighbour.connect();
+    await neighbour.query("select pg_advisory_lock(hashtext('gaia-migrate'))");
     try {
       await expect(migrateDatabase({ ...options, lockTimeoutSeconds: 1 })).rejects.toThrow(
         new RegExp(`^another session holds the schema command's lock on this database \\(${env.names.loginRole("chat")}, pid \\d+\\) and kept it for 1 s: wait for that run to finish, or end that session, then run the schema command again\\.$`),
       );
     } finally {
       await holder.end();
+      await neighbour.end();
     }
   });
 
