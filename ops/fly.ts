@@ -304,24 +304,36 @@ function redisApply() {
   let created = previouslyCreated();
   if (!redisExists(name, org)) {
     created = true;
-    const replicas = JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[];
-    // Every flag a prompt would ask for (internal/command/redis/create.go): name, region,
-    // eviction, ProdPack, replicas; the plan explicitly (pay-as-you-go, create.go redisPlanPayAsYouGo).
-    flyctl([
-      "redis", "create",
-      "--name", name,
-      "--org", org,
-      "--region", requireEnv("GAIA_FLY_REGION", "the primary region"),
-      "--plan", requireEnv("GAIA_FLY_REDIS_PLAN", "the Upstash plan id"),
-      ...(replicas.length ? ["--replica-regions", replicas.join(",")] : ["--no-replicas"]),
-      "--disable-eviction",
-      "--enable-prodpack=false",
-    ]);
+    try {
+      createRedis(name, org);
+    } catch (error) {
+      // Unverified at Fly: add-on names look global (flyctl gql/genqclient.graphql addOn(name:)
+      // takes no organization), so a name free in this org may be taken in another.
+      throw new OpsError(`${(error as Error).message} If the name is taken in another Fly organization (Upstash names look global), give this environment another gaia:environment.`);
+    }
     process.stdout.write(`created Redis ${name}\n`);
   }
   checkReplicaRegions(name);
   const url = redisUrl(name);
   process.stdout.write(`${JSON.stringify({ host: url.hostname, port: Number(url.port || 6379), created })}\n`);
+}
+
+/**
+ * Every flag a prompt would ask for (internal/command/redis/create.go): name, region, eviction,
+ * ProdPack, replicas; the plan explicitly (pay-as-you-go, create.go redisPlanPayAsYouGo).
+ */
+function createRedis(name: string, org: string) {
+  const replicas = JSON.parse(optionalEnv("GAIA_FLY_REDIS_REPLICAS") ?? "[]") as string[];
+  flyctl([
+    "redis", "create",
+    "--name", name,
+    "--org", org,
+    "--region", requireEnv("GAIA_FLY_REGION", "the primary region"),
+    "--plan", requireEnv("GAIA_FLY_REDIS_PLAN", "the Upstash plan id"),
+    ...(replicas.length ? ["--replica-regions", replicas.join(",")] : ["--no-replicas"]),
+    "--disable-eviction",
+    "--enable-prodpack=false",
+  ]);
 }
 
 /**

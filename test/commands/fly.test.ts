@@ -313,6 +313,11 @@ describe("the Fly plan's commands against the flyctl double", () => {
       `error: Redis gaia-${stack}-redis has read replicas in [] and the stack asks for [ord]: flyctl changes them only in a terminal; run \`fly redis update gaia-${stack}-redis\` there (or use regions Upstash offers), then run \`pulumi up\` again.\n`,
     );
 
+    // A create Fly refuses says the name may be taken in another organization (add-on names look global).
+    const refusedCreate = fly(redis, "create", { GAIA_FLY_REDIS: `gaia-${stack}-taken-redis`, FAKE_FLY_FAIL: "redis create" });
+    expect(refusedCreate.status).toBe(1);
+    expect(refusedCreate.stderr).toMatch(/^error: flyctl redis create .* failed \(exit 1\): .* If the name is taken in another Fly organization \(Upstash names look global\), give this environment another gaia:environment\.\n$/s);
+
     // A Redis with read replicas (production's kind): created with them, and the next run finds them as asked.
     const ha = { GAIA_FLY_REDIS: `gaia-${stack}-ha-redis`, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["sjc", "ord"]) };
     expect(fly(redis, "create", ha).status).toBe(0);
