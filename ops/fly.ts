@@ -278,6 +278,15 @@ async function migrate() {
   const options = { connectionString: url.toString(), ownerRole: status.credentials.user };
   const result = await migrateDatabase(options);
   await bootstrapAdmin(options, { email: requireEnv("GAIA_ADMIN_EMAIL", "the admin's email"), keySha256: requireEnv("GAIA_ADMIN_KEY_SHA256", "the admin key's SHA-256") });
+  // Unverified at Fly: writer and reader give access to "all existing tables and schemas" (docs
+  // mpg/cluster-configuration.html.md). Were that a grant on the tables there when the kind was
+  // set, the tables these migrations made would be out of every service's reach: so each user's
+  // kind is set again after migrations that made anything (setting the same kind changes nothing).
+  if (result.applied.length > 0) {
+    const users = JSON.parse(requireEnv("GAIA_FLY_USERS", "the users as JSON: name -> role kind")) as Record<string, string>;
+    for (const [user, role] of Object.entries(users)) flyctl(["mpg", "users", "set-role", env.clusterId(), "--username", user, "--role", role]);
+    process.stdout.write(`role kinds set again for ${Object.keys(users).length} user(s) after the migrations\n`);
+  }
   process.stdout.write(`schema up to date (${result.applied.length} migration(s) applied)\n`);
 }
 

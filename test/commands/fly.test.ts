@@ -223,6 +223,11 @@ describe("the Fly plan's commands against the flyctl double", () => {
     const schema = fly(command(`gaia-${stack}-schema`), "create", { GAIA_FLY_CLUSTER_ID: id, GAIA_FLY_MANAGEMENT_HOST: "localhost", GAIA_FLY_MANAGEMENT_PORT: String(server.port) });
     expect(schema.stderr).toBe("");
     expect(schema.stdout).toContain(`schema up to date (${committedMigrations().length} migration(s) applied)`);
+    // Each user's role kind set again once the tables exist (Fly's writer/reader on "existing tables": unverified).
+    const setRoles = state().calls.filter((c) => c.argv.slice(0, 3).join(" ") === "mpg users set-role").slice(-(USERS - 1));
+    expect(setRoles.map((c) => c.argv[c.argv.indexOf("--username") + 1]).sort()).toEqual(state().clusters[0]!.users.map((u) => u.name).filter((n) => n !== "fly-user").sort());
+    const again = fly(command(`gaia-${stack}-schema`), "update", { GAIA_FLY_CLUSTER_ID: id, GAIA_FLY_MANAGEMENT_HOST: "localhost", GAIA_FLY_MANAGEMENT_PORT: String(server.port) });
+    expect(again.stdout).not.toContain("role kinds set again");
     await withClient(setup(names.database), async (client) => {
       const { rows } = await client.query("select tableowner from pg_tables where tablename = 'users'");
       expect(rows).toEqual([{ tableowner: "fly-user" }]);

@@ -8,6 +8,7 @@ import { FLY_CONTRACTS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./co
 import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
+import type { GaiaConfig } from "../../core/config";
 
 /** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
 const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
@@ -87,7 +88,7 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_DATABASE: names.database,
         // Two users per role, one per rotation slot (components/rotation.ts); Fly makes their passwords, so a slot is
         // renewed by deleting and creating its user when its keeper (the generation it last became current at) moves.
-        GAIA_FLY_USERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [names.loginRole(r, slot), ROLE_KIND(r)])))),
+        GAIA_FLY_USERS: flyUsers(config),
         GAIA_FLY_USER_KEEPERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [names.loginRole(r, slot), slotGeneration(slot, generationOf(config.rotation, r))])))),
         GAIA_FLY_USER_PREFIX: `${names.database}_`,
         GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
@@ -158,6 +159,8 @@ export const flyPlatform: Platform<FlySettings> = {
       environment: {
         GAIA_FLY_CLUSTER_ID: clusterId,
         GAIA_FLY_DATABASE: names.database,
+        // Set again once migrations made tables (ops/fly.ts migrate).
+        GAIA_FLY_USERS: flyUsers(config),
         ...(config.management.host ? { GAIA_FLY_MANAGEMENT_HOST: config.management.host } : {}),
         ...(config.management.port ? { GAIA_FLY_MANAGEMENT_PORT: String(config.management.port) } : {}),
         GAIA_ADMIN_EMAIL: config.adminEmail,
@@ -212,6 +215,11 @@ export const flyPlatform: Platform<FlySettings> = {
     return pulumi.all(where);
   },
 };
+
+/** Each user of each application role's two slots, with its role kind, as JSON. */
+function flyUsers(config: GaiaConfig): string {
+  return JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [config.names.loginRole(r, slot), ROLE_KIND(r)]))));
+}
 
 /** The roles applications use: analytics and the services (the owner is Fly's own schema_admin). */
 function applicationRoles(services: readonly string[]): string[] {
