@@ -12,16 +12,16 @@ import { readRegions } from "../../ops/lib/flyctl";
 const DOUBLE = path.resolve(__dirname, "../support/flyctl-double.cjs");
 const fixture = (name: string) => readFileSync(path.resolve(__dirname, "../fixtures/flyctl", name), "utf8");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const render = require("../support/flyctl-render.cjs") as { table(rows: string[][], cols: string[]): string; verticalTable(title: string, values: string[], cols: string[]): string };
+const render = require("../support/flyctl-render.cjs") as { table(rows: string[][], cols: string[], title?: string): string; verticalTable(title: string, objects: string[][], cols: string[]): string };
 
 const STATUS_COLUMNS = ["ID", "Name", "Plan", "Primary Region", "Read Regions", "Eviction", "Auto-Upgrade", "ProdPack", "Private URL"];
 const redis = (replicas: string[]) => ({ id: "Xy7abc", name: "gaia-production-redis", org: "gaia", region: "iad", replicas, password: "PASSWORD" });
 
-/** The double run with Fly's side holding `redis`. */
-function double(args: string[], databases: object[]): string {
+/** The double run with Fly's side holding `redis` (and `fly`: clusters, secrets), its stdout; `stdin` for `secrets import`. */
+function double(args: string[], databases: object[], fly: { clusters?: object[]; secrets?: object } = {}, stdin = ""): string {
   const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
-  writeFileSync(stateFile, JSON.stringify({ clusters: [], redis: databases, secrets: {}, calls: [], failed: [] }));
-  const run = spawnSync(process.execPath, [DOUBLE, ...args], { env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
+  writeFileSync(stateFile, JSON.stringify({ clusters: fly.clusters ?? [], redis: databases, secrets: fly.secrets ?? {}, calls: [], failed: [] }));
+  const run = spawnSync(process.execPath, [DOUBLE, ...args], { input: stdin, env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
   expect(run.stderr).toBe("");
   return run.stdout;
 }
@@ -32,7 +32,7 @@ describe("flyctl's tables", () => {
     ["redis-status-replicas.txt", ["ord", "sjc"]],
   ])("fly redis status prints %s as flyctl does", (file, replicas) => {
     const r = redis(replicas);
-    expect(render.verticalTable("Redis", [r.id, r.name, "Pay-as-you-go", r.region, replicas.join(",") || "None", "Disabled", "Disabled", "Disabled", `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`], STATUS_COLUMNS)).toBe(fixture(file));
+    expect(render.verticalTable("Redis", [[r.id, r.name, "Pay-as-you-go", r.region, replicas.join(",") || "None", "Disabled", "Disabled", "Disabled", `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`]], STATUS_COLUMNS)).toBe(fixture(file));
     expect(double(["redis", "status", r.name], [r])).toBe(fixture(file));
   });
 
@@ -50,5 +50,73 @@ describe("flyctl's tables", () => {
     // Before v0.4.33 (tablewriter's "=" separator).
     expect(readRegions("Redis\n  Read Regions   = sjc,ord\n")).toEqual(["ord", "sjc"]);
     expect(() => readRegions("Redis\n ID │ x \n")).toThrow('`fly redis status` printed no "Read Regions" row: flyctl\'s output changed; check the installed flyctl (v0.4.84 or later).');
+  });
+});
+
+describe("flyctl's table rules beyond the rows the double prints", () => {
+  const cases = JSON.parse(fixture("render-rules.json")) as { kind: "table" | "vertical"; title?: string; rows: string[][]; cols: string[]; printed: string }[];
+  it.each(cases.map((c) => [JSON.stringify({ ...c, printed: undefined }), c] as const))("renders %s as tablewriter v1.1.4 does", (_name, c) => {
+    const printed = c.kind === "table" ? render.table(c.rows, c.cols, c.title ?? "") : render.verticalTable(c.title ?? "", c.rows, c.cols);
+    expect(printed).toBe(c.printed);
+  });
+
+  it("refuses a cell whose display width it does not compute, rather than printing it otherwise than flyctl", () => {
+    for (const cell of ["日本語", "e\u0301", "a\tb", "\u001b[1mx\u001b[0m"]) expect(() => render.table([[cell]], ["Name"])).toThrow(/display width/);
+  });
+});
+
+describe("the double's other outputs, as flyctl's source prints them", () => {
+  const cluster = {
+    id: "c0ffee1234abcd", name: "gaia-staging-db", org: "gaia", region: "iad", plan: "launch", status: "ready", disk: 50, ip: "fdaa:0:1::2", dbname: "fly-db",
+    databases: ["fly-db", "gaia_staging"], attached_apps: ["gaia-chat", "gaia-auth"],
+    users: [{ name: "fly-user", role: "schema_admin", password: "PASSWORD" }, { name: "gaia_staging_chat_a", role: "writer", password: "PASSWORD" }],
+    backups: [
+      { id: "1a2b3c4d", status: "completed", type: "full", start: "2026-12-05T21:00:00Z", stop: "2026-12-05T21:10:00Z" },
+      { id: "5e6f7a8b", status: "completed", type: "incr", start: "2026-12-05T22:00:00Z", stop: "2026-12-05T22:01:00Z" },
+    ],
+  };
+  const dev = { ...cluster, id: "b0ba1234abcdef", name: "gaia-dev-db", plan: "basic", attached_apps: [] };
+  const run = (args: string[], stdin = "") => double(args, [], { clusters: [cluster, dev], secrets: { "gaia-chat": { GAIA_DATABASE_URL: "VALUE" } } }, stdin);
+
+  it("prints the tables of mpg list, status, users list, databases list, backup list and secrets list (render.Table, render.VerticalTable)", () => {
+    expect(run(["mpg", "list", "--org", "gaia"])).toBe(fixture("mpg-list.txt"));
+    expect(run(["mpg", "status", cluster.id])).toBe(fixture("mpg-status.txt"));
+    expect(run(["mpg", "users", "list", cluster.id])).toBe(fixture("mpg-users-list.txt"));
+    expect(run(["mpg", "databases", "list", cluster.id])).toBe(fixture("mpg-databases-list.txt"));
+    expect(run(["secrets", "list", "--app", "gaia-chat"])).toBe(fixture("secrets-list.txt"));
+    expect(run(["mpg", "backup", "list", cluster.id, "--all"])).toBe(fixture("mpg-backup-list.txt"));
+  });
+
+  it("prints JSON as render.JSON does: ClusterBackup's five fields, and a newline after", () => {
+    const out = double(["mpg", "users", "list", cluster.id, "--json"], [], { clusters: [cluster] });
+    expect(out).toBe(`${JSON.stringify([{ name: "fly-user", role: "schema_admin" }, { name: "gaia_staging_chat_a", role: "writer" }], null, 4)}\n`);
+    const backups = JSON.parse(double(["mpg", "backup", "list", cluster.id, "--all", "--json"], [], { clusters: [cluster] })) as object[];
+    for (const b of backups) expect(Object.keys(b)).toEqual(["id", "status", "type", "start", "stop"]);
+  });
+
+  it("prints what mpg users, databases, attach and detach print (v2/run_users.go, run_databases.go, run_attach.go, run_detach.go)", () => {
+    const id = cluster.id;
+    expect(run(["mpg", "users", "create", id, "--username", "u1", "--role", "reader"])).toBe(`Creating user u1 with role reader in cluster ${id}...\nUser created successfully!\n  Name: u1\n  Role: reader\n`);
+    expect(run(["mpg", "users", "set-role", id, "--username", "fly-user", "--role", "writer"])).toBe(`Updating user fly-user role to writer in cluster ${id}...\nUser role updated successfully!\n  Name: fly-user\n  Role: writer\n`);
+    expect(run(["mpg", "users", "delete", id, "--username", "gaia_staging_chat_a", "--yes"])).toBe(`Deleting user gaia_staging_chat_a from cluster ${id}...\nUser gaia_staging_chat_a deleted successfully from cluster ${id}\n`);
+    expect(run(["mpg", "databases", "create", id, "--name", "d1"])).toBe(`Creating database d1 in cluster ${id}...\nDatabase created successfully!\n  Name: d1\n`);
+    expect(run(["mpg", "attach", id, "--app", "gaia-assets", "--username", "fly-user", "--database", "gaia_staging", "--variable-name", "V"])).toBe(
+      `\nPostgres cluster ${id} is being attached to gaia-assets\nThe following secret was added to gaia-assets:\n  V=postgresql://fly-user:PASSWORD@pgbouncer.${id}.flympg.net/gaia_staging\n`,
+    );
+    expect(run(["mpg", "detach", id, "--app", "gaia-chat"])).toBe(
+      `\nPostgres cluster ${id} has been detached from gaia-chat\nNote: This only removes the attachment record. Any secrets (like DATABASE_URL) are still set on the app.\nUse 'fly secrets unset DATABASE_URL -a gaia-chat' to remove the connection string.\n`,
+    );
+  });
+
+  it("reads secrets from stdin as parser.go does: a # after an even number of quotes starts a comment, quotes and triple quotes taken off", () => {
+    const imported = (stdin: string) => {
+      const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
+      const r = spawnSync(process.execPath, [DOUBLE, "secrets", "import", "--app", "a", "--stage"], { input: stdin, env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
+      expect(r.stderr).toBe("");
+      return (JSON.parse(readFileSync(stateFile, "utf8")) as { secrets: Record<string, Record<string, string>> }).secrets.a;
+    };
+    // Each as flyctl ad0172fac's parseSecrets returns it (internal/command/secrets/parser.go, run on these lines).
+    expect(imported('A="redis://default:p#w@h:6379"\nB="abc"#c\nC=x # c\n')).toEqual({ A: "redis://default:p#w@h:6379", B: "abc", C: "x" });
+    expect(imported('A="""l1\nl2"""\nB=\'q\'\r\nC="a"b"#c\n')).toEqual({ A: "l1\nl2", B: "q", C: '"a"b"#c' });
   });
 });

@@ -80,6 +80,43 @@ const cluster = (id) => api(`https://api.fly.io/api/v1/postgres/${id}`, state.cl
 const clusterArg = (args) => args[0] ?? fail(NON_INTERACTIVE);
 const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pgbouncer.${c.id}.flympg.net/${c.dbname}`;
 const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
+/** render.JSON (internal/render/render.go): json.Encoder with a 4-space indent, a newline after. */
+const jsonOut = (value) => `${JSON.stringify(value, null, 4)}\n`;
+/** mpg.FormatAttachedApps (internal/command/mpg/list.go). */
+const attachedApps = (apps) => (apps.length ? apps.join(", ") : "<no attached apps>");
+
+/**
+ * internal/command/secrets/parser.go parseSecrets, line by line (bufio.Scanner: "\n", a "\r" before it dropped):
+ * comments and blank lines skipped; NAME=VALUE cut at the first "="; the value cut at a "#" when
+ * the part before it holds an even number of '"'; then """…""" (one line or many), "…" or '…' unquoted.
+ */
+function parseSecrets(stdin) {
+  const secrets = {};
+  let multiline;
+  const lines = stdin.split("\n").map((l) => l.replace(/\r$/, ""));
+  if (lines.at(-1) === "") lines.pop();
+  for (const line of lines) {
+    if (multiline) {
+      if (line.endsWith('"""')) {
+        secrets[multiline.key] = multiline.value + line.slice(0, -3);
+        multiline = undefined;
+      } else multiline.value += `${line}\n`;
+      continue;
+    }
+    if (line.startsWith("#") || line.trim() === "") continue;
+    const at = line.indexOf("=");
+    if (at < 0) fail(`Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (${line} is invalid)`);
+    const key = line.slice(0, at).trim();
+    let value = line.slice(at + 1).replace(/^ +/, "");
+    const hash = value.indexOf("#");
+    if (hash >= 0 && (value.slice(0, hash).match(/"/g) ?? []).length % 2 === 0) value = value.slice(0, hash).replace(/ +$/, "");
+    if (value.startsWith('"""') && value.endsWith('"""') && value.length >= 6) secrets[key] = value.slice(3, -3);
+    else if (value.startsWith('"""')) multiline = { key, value: `${value.slice(3)}\n` };
+    else if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) secrets[key] = value.slice(1, -1);
+    else secrets[key] = value;
+  }
+  return secrets;
+}
 
 const COMMANDS = {
   // internal/command/mpg/list.go; JSON: []v1.ManagedCluster (internal/uiex/mpg/v1/client.go).
@@ -93,7 +130,9 @@ const COMMANDS = {
         id: c.id, mpgd_cluster_id: c.id, version: 2, name: c.name, region: c.region, status: c.status, plan: c.plan, disk: c.disk, replicas: 1,
         organization: { Slug: c.org, RawSlug: c.org }, ip_assignments: { direct: c.ip }, attached_apps: c.attached_apps.map((name, i) => ({ name, id: i + 1 })),
       }));
-      return flags.json ? JSON.stringify(list, null, 4) : list.map((c) => `${c.id}\t${c.name}\t${c.region}\t${c.status}`).join("\n");
+      return flags.json
+        ? jsonOut(list)
+        : render.table(found.map((c) => [c.id, c.name, c.org, c.region, c.status, c.plan, attachedApps(c.attached_apps)]), ["ID", "Name", "Org", "Region", "Status", "Plan", "Attached Apps"]);
     },
   },
   // internal/command/mpg/create.go and v2/run_create.go; no --json; blocks until ready.
@@ -141,7 +180,10 @@ const COMMANDS = {
         },
         credentials: { status: "ready", user: "fly-user", password: admin.password, dbname: c.dbname, pgbouncer_uri: pgbouncerUri(c, "fly-user", admin.password) },
       };
-      return flags.json ? JSON.stringify(response, null, 4) : `ID  ${c.id}\nName  ${c.name}\nStatus  ${c.status}\n`;
+      // v2/run_status.go: render.VerticalTable.
+      return flags.json
+        ? jsonOut(response)
+        : render.verticalTable("Cluster Status", [[c.id, c.name, c.org, c.region, c.status, String(c.disk), "1", c.ip]], ["ID", "Name", "Organization", "Region", "Status", "Allocated Disk (GB)", "Replicas", "Direct IP"]);
     },
   },
   // internal/command/mpg/destroy.go, v2/run_destroy.go: asynchronous.
@@ -160,7 +202,7 @@ const COMMANDS = {
     run(args, flags) {
       const c = cluster(clusterArg(args));
       if (c.databases.length === 0) return `No databases found for cluster ${c.id}\n`;
-      return flags.json ? JSON.stringify(c.databases.map((name) => ({ name })), null, 4) : c.databases.join("\n");
+      return flags.json ? jsonOut(c.databases.map((name) => ({ name }))) : render.table(c.databases.map((name) => [name]), ["Name"]);
     },
   },
   "mpg databases create": {
@@ -169,7 +211,7 @@ const COMMANDS = {
       const c = cluster(clusterArg(args));
       if (!flags.name) fail("database name must be specified with --name flag when not running interactively");
       c.databases.push(flags.name);
-      return `Database ${flags.name} created\n`;
+      return `Creating database ${flags.name} in cluster ${c.id}...\nDatabase created successfully!\n  Name: ${flags.name}\n`;
     },
   },
   // internal/command/mpg/users.go, v2/run_users.go; JSON [{name, role}]; Fly makes the passwords.
@@ -178,7 +220,7 @@ const COMMANDS = {
     run(args, flags) {
       const c = cluster(clusterArg(args));
       if (c.users.length === 0) return `No users found for cluster ${c.id}\n`;
-      return flags.json ? JSON.stringify(c.users.map(({ name, role }) => ({ name, role })), null, 4) : c.users.map((u) => `${u.name} ${u.role}`).join("\n");
+      return flags.json ? jsonOut(c.users.map(({ name, role }) => ({ name, role }))) : render.table(c.users.map((u) => [u.name, u.role]), ["Name", "Role"]);
     },
   },
   "mpg users create": {
@@ -189,24 +231,31 @@ const COMMANDS = {
       if (!flags.role) fail("user role must be specified with --role flag when not running interactively");
       if (!["schema_admin", "writer", "reader"].includes(flags.role)) fail(`invalid role "${flags.role}". Must be one of: schema_admin, writer, reader`);
       c.users.push({ name: flags.username, role: flags.role, password: secret() });
-      return `User created\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
+      return `Creating user ${flags.username} with role ${flags.role} in cluster ${c.id}...\nUser created successfully!\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
     },
   },
   "mpg users set-role": {
     flags: { username: { type: str, short: "u" }, role: { type: str, short: "r" } },
     run(args, flags) {
-      const user = cluster(clusterArg(args)).users.find((u) => u.name === flags.username) ?? fail(`user ${flags.username} not found`);
-      user.role = flags.role ?? fail("user role must be specified with --role flag when not running interactively");
-      return "User role updated\n";
+      const c = cluster(clusterArg(args));
+      if (!flags.username) fail("username must be specified with --username flag when not running interactively");
+      if (!flags.role) fail("user role must be specified with --role flag when not running interactively");
+      if (!["schema_admin", "writer", "reader"].includes(flags.role)) fail(`invalid role "${flags.role}". Must be one of: schema_admin, writer, reader`);
+      // The API's answer for an unknown user is not in flyctl's source: an error, wrapped as run_users.go wraps it.
+      const user = c.users.find((u) => u.name === flags.username) ?? fail(`failed to update user role: user ${flags.username} not found`);
+      user.role = flags.role;
+      return `Updating user ${flags.username} role to ${flags.role} in cluster ${c.id}...\nUser role updated successfully!\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
     },
   },
   "mpg users delete": {
     flags: { username: { type: str, short: "u" }, ...yes },
     run(args, flags) {
       const c = cluster(clusterArg(args));
+      if (!flags.username) fail("username must be specified with --username flag when not running interactively");
       if (!flags.yes) fail("--yes flag must be specified when not running interactively");
+      if (!c.users.some((u) => u.name === flags.username)) fail(`failed to delete user: cluster ${c.id} or user ${flags.username} not found`);
       c.users = c.users.filter((u) => u.name !== flags.username);
-      return `User ${flags.username} deleted\n`;
+      return `Deleting user ${flags.username} from cluster ${c.id}...\nUser ${flags.username} deleted successfully from cluster ${c.id}\n`;
     },
   },
   // internal/command/mpg/backup.go, v2/run_backup.go.
@@ -221,7 +270,7 @@ const COMMANDS = {
       // (a status flyctl does not know, for a failure), and, with FAKE_FLY_SCHEDULED_BACKUP, a
       // scheduled incremental backup finishes first.
       const now = new Date().toISOString();
-      c.backups.push({ id: crypto.randomBytes(4).toString("hex"), status: "in_progress", type, start: now });
+      c.backups.push({ id: crypto.randomBytes(4).toString("hex"), status: "in_progress", type, start: now, stop: "" });
       state.backups = [...(state.backups ?? []), { cluster: c.name, type }];
       return `Creating ${type} backup for cluster ${c.id}...\nBackup queued successfully!\n`;
     },
@@ -236,14 +285,15 @@ const COMMANDS = {
       if (running.length && process.env.FAKE_FLY_SCHEDULED_BACKUP && !c.backups.some((b) => b.type === "incr")) {
         c.backups.push({ id: `scheduled-${crypto.randomBytes(2).toString("hex")}`, status: "completed", type: "incr", start: now, stop: now });
       } else {
-        for (const b of running) Object.assign(b, { status: process.env.FAKE_FLY_BACKUP_OUTCOME ?? "completed", stop: now });
+        // FAKE_FLY_BACKUP_STOP=none: finished without a stop time (whether Fly sets one on a failure is unknown).
+        for (const b of running) Object.assign(b, { status: process.env.FAKE_FLY_BACKUP_OUTCOME ?? "completed", stop: process.env.FAKE_FLY_BACKUP_STOP === "none" ? "" : now });
       }
       if (c.backups.length === 0) return `No backups found for cluster ${c.id}\n`;
       // The last 24 hours only, unless --all (v2/run_backup.go RunBackupList).
       const shown = flags.all ? c.backups : c.backups.filter((b) => Date.parse(b.start) > Date.now() - 24 * 3600 * 1000);
       if (shown.length === 0) return `No backups found for cluster ${c.id} in the last 24 hours (use --all to see all backups)\n`;
       return flags.json
-        ? `${JSON.stringify(shown, null, 4)}\n`
+        ? jsonOut(shown.map(({ id, status, type, start, stop }) => ({ id, status, type, start, stop })))
         : render.table(shown.map((b) => [b.id, b.start, b.status, b.type]), ["ID", "Start", "Status", "Type"]);
     },
   },
@@ -261,7 +311,7 @@ const COMMANDS = {
       secrets[variable] = uri;
       api(`https://api.machines.dev/v1/apps/${appName}/secrets`, { version: 1 }, { values: { [variable]: uri } });
       if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
-      return `The following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
+      return `\nPostgres cluster ${c.id} is being attached to ${appName}\nThe following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
     },
   },
   // internal/command/mpg/detach.go: removes the attachment, keeps the secret.
@@ -269,9 +319,10 @@ const COMMANDS = {
     flags: { ...app },
     run(args, flags) {
       const c = cluster(clusterArg(args));
-      if (!c.attached_apps.includes(flags.app)) fail(`attachment not found for app '${flags.app}' on cluster ${c.id}`);
+      // The API's answer for an app not attached is not in flyctl's source: an error, wrapped as run_detach.go wraps it.
+      if (!c.attached_apps.includes(flags.app)) fail(`failed to detach: attachment not found for app '${flags.app}' on cluster ${c.id}`);
       c.attached_apps = c.attached_apps.filter((a) => a !== flags.app);
-      return `Detached ${flags.app}; run 'fly secrets unset DATABASE_URL -a ${flags.app}' to remove its secret\n`;
+      return `\nPostgres cluster ${c.id} has been detached from ${flags.app}\nNote: This only removes the attachment record. Any secrets (like DATABASE_URL) are still set on the app.\nUse 'fly secrets unset DATABASE_URL -a ${flags.app}' to remove the connection string.\n`;
     },
   },
   // internal/command/redis/list.go: a table, no --json.
@@ -302,7 +353,12 @@ const COMMANDS = {
       const r = { name: flags.name, org, region, replicas, password: secret() };
       state.redis.push(r);
       api("https://api.fly.io/graphql", { data: { createAddOn: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } } });
-      return `Your database ${r.name} is ready. Apps in the ${org} org can connect to Redis at redis://default:${r.password}@fly-${r.name}.upstash.io:6379\n`;
+      // create.go Create; its colours are off without a terminal (iostreams ColorScheme).
+      return [
+        "", `Your database ${r.name} is ready. Apps in the ${org} org can connect to Redis at redis://default:${r.password}@fly-${r.name}.upstash.io:6379`,
+        "", "If you have redis-cli installed, use fly redis connect to get a Redis console.",
+        "", "Your database is billed at $0.20 per 100K commands. If you're using Sidekiq or BullMQ, which poll Redis frequently, consider switching to a fixed-price plan. See https://fly.io/docs/reference/redis/#pricing", "",
+      ].join("\n");
     },
   },
   // internal/command/redis/status.go: a table whose "Private URL" row is the URL with its password.
@@ -314,7 +370,7 @@ const COMMANDS = {
       // status.go: render.VerticalTable, "None" when there are no read regions.
       return render.verticalTable(
         "Redis",
-        [r.id ?? `${r.name}-id`, r.name, "Pay-as-you-go", r.region, r.replicas.length ? r.replicas.join(",") : "None", "Disabled", "Disabled", "Disabled", `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`],
+        [[r.id ?? `${r.name}-id`, r.name, "Pay-as-you-go", r.region, r.replicas.length ? r.replicas.join(",") : "None", "Disabled", "Disabled", "Disabled", `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`]],
         ["ID", "Name", "Plan", "Primary Region", "Read Regions", "Eviction", "Auto-Upgrade", "ProdPack", "Private URL"],
       );
     },
@@ -333,24 +389,19 @@ const COMMANDS = {
     run(_args, flags) {
       const secrets = state.secrets[flags.app] ?? {};
       const list = Object.entries(secrets).map(([name, value]) => ({ name, digest: crypto.createHash("sha256").update(value).digest("hex").slice(0, 16), status: "Staged" }));
-      return flags.json ? JSON.stringify(list, null, 4) : list.map((s) => s.name).join("\n");
+      if (flags.json) return jsonOut(list);
+      // list.go: "* " before a staged secret's name, then a summary of the staged ones.
+      const staged = list.filter((s) => s.status === "Staged").length;
+      const summary = staged === 0 ? "" : `There ${staged === 1 ? "is" : "are"} ${staged} ${staged === 1 ? "secret" : "secrets"} not deployed. Deploy with \`fly secrets deploy\` to make them available.\n`;
+      return render.table(list.map((s) => [`${s.status === "Staged" ? "* " : ""}${s.name}`, s.digest, s.status]), ["Name", "Digest", "Status"]) + summary;
     },
   },
   // internal/command/secrets/import.go and parser.go: NAME=VALUE lines on stdin, quotes stripped.
   "secrets import": {
     flags: { ...secretsShared },
     run(_args, flags, stdin) {
-      const pairs = stdin.split("\n").filter((l) => l.trim() && !l.startsWith("#"));
-      if (pairs.length === 0) fail("requires at least one SECRET=VALUE pair");
-      const values = {};
-      for (const line of pairs) {
-        const at = line.indexOf("=");
-        if (at < 0) fail(`Secrets must be provided as NAME=VALUE pairs (${line} is invalid)`);
-        let value = line.slice(at + 1).trimStart();
-        if (/^(["']).*\1$/.test(value)) value = value.slice(1, -1);
-        else if (value.includes("#")) value = value.slice(0, value.indexOf("#"));
-        values[line.slice(0, at).trim()] = value;
-      }
+      const values = parseSecrets(stdin);
+      if (Object.keys(values).length === 0) fail("requires at least one SECRET=VALUE pair");
       Object.assign((state.secrets[flags.app] ??= {}), values);
       api(`https://api.machines.dev/v1/apps/${flags.app}/secrets`, { version: 1 }, { values });
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
