@@ -196,10 +196,13 @@ function postgresDelete() {
  * [{id, status, type, start, stop}] (internal/uiex/mpg/v2/client.go ClusterBackup); flyctl's own
  * fixtures know the statuses "completed" and "in_progress" (internal/command/mpg/mpg_test.go).
  * Only a new backup of type "full" counts: a scheduled incremental one that finishes meanwhile is
- * not the final backup. It is taken once it is "completed"; finished (a stop time) in any other
- * status, it failed, and the cluster is left in place. Whether Fly keeps a destroyed cluster's
+ * not the final backup. It is taken once it is "completed"; finished (a stop time, or a status
+ * naming a failure) in any other status, it failed, and the cluster is left in place. Whether Fly keeps a destroyed cluster's
  * backups is not documented (docs/platforms.md): unverified, so the backup is all this promises.
  */
+/** Statuses that end a backup without it, as backup services spell them: failed, error(ed), cancel(l)ed, aborted. */
+const FAILED_BACKUP = /fail|error|cancel|abort/i;
+
 function finalBackup(clusterId: string, name: string) {
   type Backup = { id: string; status?: string; type?: string; stop?: string };
   const list = () => flyList<Backup>(["mpg", "backup", "list", clusterId, "--all"]);
@@ -211,7 +214,9 @@ function finalBackup(clusterId: string, name: string) {
     const ours = list().filter((b) => !before.has(b.id) && b.type === "full");
     const done = ours.find((b) => b.status === "completed");
     if (done) return void process.stdout.write(`final full backup ${done.id} of ${name} taken\n`);
-    const failed = ours.find((b) => b.stop && b.status !== "completed");
+    // Finished otherwise: a stop time, or a status that says so whether Fly sets a stop time on
+    // a failure or not (unknown: flyctl's fixtures have only "completed" and "in_progress").
+    const failed = ours.find((b) => b.status !== "completed" && (b.stop || FAILED_BACKUP.test(b.status ?? "")));
     if (failed) {
       throw new OpsError(`the final backup ${failed.id} of ${name} ended "${failed.status ?? "without a status"}", not "completed": the cluster was left in place; check \`fly mpg backup list ${clusterId} --all\`, then run the destroy again.`);
     }

@@ -362,6 +362,10 @@ describe("the Fly plan's commands against the flyctl double", () => {
       /^error: the final backup [0-9a-f]{8} of gaia-\w+-db ended "failed", not "completed": the cluster was left in place; check `fly mpg backup list \w+ --all`, then run the destroy again\.\n$/,
     );
     expect(state().clusters.map((c) => c.name)).toContain(`gaia-${stack}-db`);
+    // One that says it failed with no stop time is not waited for until the timeout.
+    const erred = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off", FAKE_FLY_BACKUP_OUTCOME: "error", FAKE_FLY_BACKUP_STOP: "none", GAIA_FLY_POLL_SECONDS: "0", GAIA_FLY_BACKUP_TIMEOUT_SECONDS: "2" });
+    expect([erred.status, erred.stderr]).toEqual([1, expect.stringMatching(/^error: the final backup [0-9a-f]{8} of gaia-\w+-db ended "error", not "completed": the cluster was left in place/)]);
+    expect(state().clusters.map((c) => c.name)).toContain(`gaia-${stack}-db`);
 
     // A scheduled incremental backup finishing while it waits is not the final one: the full backup it queued is.
     const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off", FAKE_FLY_SCHEDULED_BACKUP: "1", GAIA_FLY_POLL_SECONDS: "0" });
