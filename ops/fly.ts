@@ -185,9 +185,25 @@ function postgresDelete() {
   if (optionalEnv("GAIA_FLY_FINAL_BACKUP") === "on") {
     finalBackup(cluster.id, name);
   }
-  // Asynchronous: the cluster is scheduled for deletion (v2/run_destroy.go).
+  // Asynchronous: the cluster is scheduled for deletion (v2/run_destroy.go; the API answers 202,
+  // flyctl 1d97feff9). What it reads meanwhile is in no source, so the destroy is over when
+  // `mpg list` no longer shows it: until then a `pulumi up` would find a cluster of this name,
+  // maybe still "ready", and adopt what Fly is deleting. Past the wait it is said, not refused:
+  // a second destroy would ask a cluster being deleted for another final backup.
   flyctl(["mpg", "destroy", cluster.id, "--yes"]);
   process.stdout.write(`Managed Postgres cluster ${name} scheduled for deletion\n`);
+  const deadline = Date.now() + Number(optionalEnv("GAIA_FLY_DESTROY_TIMEOUT_SECONDS") ?? 1800) * 1000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const listed = flyList<ClusterSummary>(["mpg", "list", "--org", env.org()]).find((c) => c.id === cluster.id);
+    if (!listed) return void process.stdout.write(`Managed Postgres cluster ${name} destroyed\n`);
+    if (Date.now() > deadline) {
+      return void process.stdout.write(
+        `Managed Postgres cluster ${name} (${cluster.id}) is still listed (${listed.status}): Fly is deleting it; before \`pulumi up\` makes this environment again, check that \`fly mpg list --org ${env.org()}\` no longer shows it.\n`,
+      );
+    }
+    Atomics.wait(pause, 0, 0, Number(optionalEnv("GAIA_FLY_POLL_SECONDS") ?? 10) * 1000);
+  }
 }
 
 /**

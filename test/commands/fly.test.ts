@@ -370,7 +370,8 @@ describe("the Fly plan's commands against the flyctl double", () => {
     // A scheduled incremental backup finishing while it waits is not the final one: the full backup it queued is.
     const deleted = fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off", FAKE_FLY_SCHEDULED_BACKUP: "1", GAIA_FLY_POLL_SECONDS: "0" });
     expect(deleted.status).toBe(0);
-    expect(deleted.stdout).toMatch(/^final full backup [0-9a-f]{8} of gaia-\w+-db taken\n[\s\S]*scheduled for deletion/);
+    // Fly deletes it asynchronously: the destroy is over once `mpg list` no longer shows it.
+    expect(deleted.stdout).toMatch(/^final full backup [0-9a-f]{8} of gaia-\w+-db taken\n[\s\S]*scheduled for deletion\nManaged Postgres cluster gaia-\w+-db destroyed\n$/);
     expect(state().backups).toContainEqual({ cluster: `gaia-${stack}-db`, type: "full" });
     expect(state().clusters.map((c) => c.name)).not.toContain(`gaia-${stack}-db`);
     expect(fly(cluster, "delete", { GAIA_FLY_DELETION_PROTECTION: "off" }).stdout).toBe(`Managed Postgres cluster gaia-${stack}-db is already gone\n`);

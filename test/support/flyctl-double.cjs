@@ -124,6 +124,9 @@ const COMMANDS = {
     flags: { ...json, org: { type: str, short: "o" }, deleted: { type: bool } },
     run(args, flags) {
       const org = orgOf(flags) ?? args[0] ?? fail("slug argument must be specified when not running interactively");
+      // A cluster scheduled to be destroyed is gone once Fly has finished: here after that many lists.
+      for (const c of state.clusters.filter((x) => x.destroyAfterLists !== undefined)) c.destroyAfterLists--;
+      state.clusters = state.clusters.filter((c) => !(c.destroyAfterLists <= 0));
       const found = state.clusters.filter((c) => c.org === org);
       if (found.length === 0) return `No managed postgres clusters found in organization ${org}\n`;
       const list = found.map((c) => ({
@@ -192,7 +195,11 @@ const COMMANDS = {
     run(args, flags) {
       const c = cluster(args[0] ?? fail("accepts 1 arg(s), received 0"));
       if (!flags.yes) fail("--yes flag must be specified when not running interactively");
-      state.clusters = state.clusters.filter((x) => x !== c);
+      // Asynchronous (flyctl 1d97feff9, "MPG cluster async destroy": the API answers 202). What
+      // the cluster's status reads meanwhile is in no source: it keeps the one it had, the case
+      // in which a reader cannot tell it from a live one. It leaves `mpg list` after
+      // FAKE_FLY_DESTROY_LISTS (default 2) more lists.
+      c.destroyAfterLists ??= Number(process.env.FAKE_FLY_DESTROY_LISTS ?? 2);
       return `Managed Postgres cluster ${c.name} (${c.id}) scheduled to be destroyed (may take some time)\n`;
     },
   },
