@@ -62,11 +62,25 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
   } catch (error) {
     const e = error as { code?: string; stderr?: string; status?: number };
     if (e.code === "ENOENT") throw new OpsError(`flyctl not found: install flyctl 0.4.84 or later (see docs/platforms.md, "Fly.io") or set FLYCTL to its path.`);
+    // flyctl's own advice for a refused token is `flyctl auth login`, whose session the private
+    // config directory never reads (and its multi-line message would lose its first line below).
+    const refused = TOKEN_REFUSALS.find(([pattern]) => pattern.test(e.stderr ?? ""));
+    if (refused) throw new OpsError(`flyctl ${command(args)} was refused: ${refused[1]}`);
     throw new OpsError(`flyctl ${command(args)} failed (exit ${e.status}): ${lastLines(e.stderr ?? "")}`);
   } finally {
     rmSync(configDir, { recursive: true, force: true });
   }
 }
+
+/**
+ * flyctl's refusals of the session, with what to do here: no token (command.go RequireSession,
+ * handleReLogin without a terminal: fly-go's ErrNoAuthToken), and `fly mpg` given a token with no
+ * macaroon (internal/command/mpg/mpg.go validateMPGTokenCompatibility).
+ */
+const TOKEN_REFUSALS: [RegExp, string][] = [
+  [/No access token available/, "no Fly token: set FLY_API_TOKEN to an org token (`fly tokens create org`). A `fly auth login` session is not used: flyctl runs here with a config directory of its own (docs/platforms.md, \"Fly.io\")."],
+  [/MPG commands require updated tokens/, "FLY_API_TOKEN (or FLY_ACCESS_TOKEN) is an older-style token, which `fly mpg` refuses: set it to an org token from `fly tokens create org` (docs/platforms.md, \"Fly.io\")."],
+];
 
 /**
  * What flyctl reads from the environment that would put more of its traffic where it may be read

@@ -21,7 +21,7 @@ const redis = (replicas: string[]) => ({ id: "Xy7abc", name: "gaia-production-re
 function double(args: string[], databases: object[], fly: { clusters?: object[]; secrets?: object } = {}, stdin = ""): string {
   const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
   writeFileSync(stateFile, JSON.stringify({ clusters: fly.clusters ?? [], redis: databases, secrets: fly.secrets ?? {}, calls: [], failed: [] }));
-  const run = spawnSync(process.execPath, [DOUBLE, ...args], { input: stdin, env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
+  const run = spawnSync(process.execPath, [DOUBLE, ...args], { input: stdin, env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
   expect(run.stderr).toBe("");
   return run.stdout;
 }
@@ -111,7 +111,7 @@ describe("the double's other outputs, as flyctl's source prints them", () => {
   it("reads secrets from stdin as parser.go does: a # after an even number of quotes starts a comment, quotes and triple quotes taken off", () => {
     const imported = (stdin: string) => {
       const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
-      const r = spawnSync(process.execPath, [DOUBLE, "secrets", "import", "--app", "a", "--stage"], { input: stdin, env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
+      const r = spawnSync(process.execPath, [DOUBLE, "secrets", "import", "--app", "a", "--stage"], { input: stdin, env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
       expect(r.stderr).toBe("");
       return (JSON.parse(readFileSync(stateFile, "utf8")) as { secrets: Record<string, Record<string, string>> }).secrets.a;
     };

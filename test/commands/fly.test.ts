@@ -43,7 +43,7 @@ const passwords = new Set<string>();
  */
 const home = mkdtempSync(path.join(tmpdir(), "gaia-fly-home-"));
 const opsTmp = mkdtempSync(path.join(tmpdir(), "gaia-fly-tmp-"));
-const operator = { HOME: home, FLY_CONFIG_DIR: path.join(home, ".fly"), LOG_LEVEL: "debug", TMPDIR: opsTmp };
+const operator = { HOME: home, FLY_CONFIG_DIR: path.join(home, ".fly"), LOG_LEVEL: "debug", TMPDIR: opsTmp, FLY_API_TOKEN: `FlyV1 fm2_${randomBytes(12).toString("base64url")}`, FLY_ACCESS_TOKEN: "" };
 /** The config directories flyctl was given, one per call. */
 const configDirs = new Set<string>();
 
@@ -295,7 +295,7 @@ describe("the Fly plan's commands against the flyctl double", () => {
 
     // A credential someone else set is not taken for this cluster's.
     const assets = command(`gaia-${stack}-fly-access-assets`);
-    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), "gaia-fly-cfg-")) } });
+    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), "gaia-fly-cfg-")) } });
     const foreign = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
     expect(foreign.status).toBe(1);
     expect(foreign.stderr).toBe("error: gaia-assets has a GAIA_DATABASE_URL that this cluster did not set: remove it with `fly secrets unset GAIA_DATABASE_URL -a gaia-assets`, then run `pulumi up` again.\n");
@@ -380,6 +380,13 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(detached.status).toBe(0);
   });
 
+  it("says what to do when flyctl refuses the token, not flyctl's `fly auth login`, whose session it would not read", () => {
+    const none = fly(command(`gaia-${stack}-db`), "update", { FLY_API_TOKEN: "" });
+    expect([none.status, none.stderr.replace(/^error: flyctl mpg list \S+ /, "error: flyctl mpg list ")]).toEqual([1, 'error: flyctl mpg list was refused: no Fly token: set FLY_API_TOKEN to an org token (`fly tokens create org`). A `fly auth login` session is not used: flyctl runs here with a config directory of its own (docs/platforms.md, "Fly.io").\n']);
+    const old = fly(command(`gaia-${stack}-db`), "update", { FLY_API_TOKEN: "fo1_olderstyletoken" });
+    expect([old.status, old.stderr.replace(/^error: flyctl mpg list \S+ /, "error: flyctl mpg list ")]).toEqual([1, 'error: flyctl mpg list was refused: FLY_API_TOKEN (or FLY_ACCESS_TOKEN) is an older-style token, which `fly mpg` refuses: set it to an org token from `fly tokens create org` (docs/platforms.md, "Fly.io").\n']);
+  });
+
   it("says what to do when flyctl is missing", () => {
     const missing = fly(command(`gaia-${stack}-db`), "create", { FLYCTL: "/nonexistent/flyctl" });
     expect(missing.status).toBe(1);
@@ -407,7 +414,7 @@ describe("the flyctl double", () => {
   /** The double run directly, as flyctl without ops/lib/flyctl.ts: its debug log goes to HOME/.fly/logs. */
   const direct = (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const [home, stateFile] = [mkdtempSync(path.join(tmpdir(), "gaia-fly-home-")), path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-")), "s.json")];
-    const result = spawnSync(DOUBLE, args, { env: { ...process.env, HOME: home, FLY_CONFIG_DIR: undefined, LOG_LEVEL: undefined, FAKE_FLY_STATE: stateFile, ...env }, encoding: "utf8" });
+    const result = spawnSync(DOUBLE, args, { env: { ...process.env, HOME: home, FLY_CONFIG_DIR: undefined, LOG_LEVEL: undefined, FAKE_FLY_STATE: stateFile, FLY_API_TOKEN: "fm2_double", ...env }, encoding: "utf8" });
     return { ...result, home, state: JSON.parse(readFileSync(stateFile, "utf8")) as DoubleState };
   };
   const run = (...args: string[]) => direct(args);

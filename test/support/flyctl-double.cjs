@@ -480,6 +480,16 @@ const finish = () => {
 };
 try {
   const { path: commandPath, args, flags } = parse(argv);
+  // The session, before the command runs (its preparers): the token is FLY_ACCESS_TOKEN, else
+  // FLY_API_TOKEN (internal/config/config.go applyEnv); none is refused without a terminal
+  // (command.go RequireSession, handleReLogin: fly.ErrNoAuthToken), and `mpg` refuses one with no
+  // macaroon (mpg.go requireMacaroonToken; fly-go tokens.Parse: "FlyV1 " then fm1r_, fm1a_, fm2_).
+  const token = process.env.FLY_ACCESS_TOKEN || process.env.FLY_API_TOKEN;
+  if (!token) fail("No access token available. Please login with 'flyctl auth login'");
+  const macaroon = token.replace(/^FlyV1 /, "").split(",").some((t) => /^(fm1r|fm1a|fm2)_/.test(t.trim()));
+  if (commandPath.startsWith("mpg ") && !macaroon) {
+    fail("MPG commands require updated tokens but found older-style tokens.\n\nPlease upgrade your authentication by running:\n  flyctl auth logout\n  flyctl auth login\n");
+  }
   if (process.env.FAKE_FLY_FAIL === commandPath && !state.failed.includes(commandPath)) {
     state.failed.push(commandPath);
     fail(`failed to ${commandPath}: Something went wrong`);
