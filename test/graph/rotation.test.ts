@@ -149,7 +149,7 @@ describe("the admin's rotation", () => {
       "aws:rds/instance:Instance::gaia-staging-postgres",
       "pulumi:providers:postgresql::gaia-staging-postgres-admin",
       // Each role's sessions command keeps the admin's URL for its delete (ops/sessions.ts); its update does nothing.
-      ...["owner", "analytics", "chat", "assets", "auth"].map((role) => `command:local:Command::gaia-staging-${role}-sessions`),
+      ...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((role) => `command:local:Command::gaia-staging-${role}-sessions`),
       `${AWS_VERSION}::gaia-staging-postgres-admin-value`,
     ]);
     const plan = await planStack("staging", { ...stackOn("staging", "aws"), "gaia:rotation": JSON.stringify({ admin: 1 }) });
@@ -164,7 +164,7 @@ describe("the admin's rotation", () => {
       "gcp:sql/user:User::gaia-staging-postgres-admin",
       "pulumi:providers:postgresql::gaia-staging-postgres-admin",
       // Each role's sessions command keeps the admin's URL for its delete (ops/sessions.ts); its update does nothing.
-      ...["owner", "analytics", "chat", "assets", "auth"].map((role) => `command:local:Command::gaia-staging-${role}-sessions`),
+      ...["owner", "analytics", ...SERVICE_ROLE_NAMES].map((role) => `command:local:Command::gaia-staging-${role}-sessions`),
       `${GCP_VERSION}::gaia-staging-postgres-admin-value`,
     ]);
     const plan = await planStack("staging", { ...stackOn("staging", "gcp"), "gaia:rotation": JSON.stringify({ admin: 1 }) });
