@@ -36,7 +36,7 @@ export interface DatabaseAccess {
 export function createDatabaseAccess(
   config: GaiaConfig,
   instance: PostgresInstance,
-  opts: { parent: pulumi.Resource; stateful: pulumi.CustomResourceOptions; capabilities: Pick<PlatformCapabilities, "auditLogging"> },
+  opts: { parent: pulumi.Resource; stateful: pulumi.CustomResourceOptions },
 ): DatabaseAccess {
   const names = config.names;
   const management = {

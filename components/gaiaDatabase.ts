@@ -113,7 +113,7 @@ export class GaiaDatabase extends pulumi.ComponentResource {
    * schema and the access policy (one command), and every credential in the platform's secret store.
    */
   private accessThroughSql(config: GaiaConfig, platform: BoundPlatform, postgres: PostgresInstance, redis: RedisInstance, adminApiKey: pulumi.Output<string>) {
-    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful, capabilities: platform.capabilities });
+    const access = createDatabaseAccess(config, postgres, { parent: this, stateful: platform.options.stateful });
     const schema = applySchema(config, access, postgres, adminApiKey, this);
     createExtensions(config, access, schema, { parent: this, server: postgres.server, capabilities: platform.capabilities });
     endSessionsOnRemoval(config, access, postgres, this);

@@ -26,8 +26,6 @@ export class ProviderAsAdmin {
         return this.createDatabase(i);
       case "postgresql:index/grant:Grant":
         return this.createGrant(i);
-      case "postgresql:index/grantRole:GrantRole":
-        return this.createGrantRole(i);
       default:
         throw new Error(`no provider rendering for ${resource.type}`);
     }
@@ -83,14 +81,6 @@ export class ProviderAsAdmin {
         await c.query(revokeQuery(i));
         if ((i.privileges as string[]).length > 0) await c.query(grantQuery(i));
       });
-    });
-  }
-
-  /** resource_postgresql_grant_role.go resourcePostgreSQLGrantRoleCreate: in one transaction, the revoke then the grant. */
-  private async createGrantRole(i: Record<string, any>) {
-    await this.inTransaction("postgres", async (c) => {
-      await c.query(`REVOKE ${q(i.grantRole)} FROM ${q(i.role)}`);
-      await c.query(`GRANT ${q(i.grantRole)} TO ${q(i.role)}${i.withAdminOption ? " WITH ADMIN OPTION" : ""}`);
     });
   }
 
