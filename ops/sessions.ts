@@ -15,7 +15,8 @@
  */
 import { OpsError, requireEnv, runMain } from "./lib/env";
 import { connect, databaseUrlFromEnv } from "./lib/postgres";
-import { endSessions, endSessionsStatement, quoteIdent } from "./lib/sessions";
+import { quoteIdent } from "../policy/grants";
+import { endSessions, endSessionsStatement } from "./lib/sessions";
 
 runMain(async () => {
   const verb = process.argv[2];

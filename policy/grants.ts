@@ -78,9 +78,10 @@ function tablesByPrivileges(tables: ServiceRole["tables"], order: readonly strin
   return [...groups.values()];
 }
 
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : ident(role));
-const qualified = (table: string) => `${ident(schemaOf(table))}.${ident(table.slice(table.indexOf(".") + 1))}`;
+/** PostgreSQL's quote_ident, always quoting: an identifier whatever it holds. */
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const grantee = (role: string) => (role === PUBLIC_ROLE ? "PUBLIC" : quoteIdent(role));
+const qualified = (table: string) => `${quoteIdent(schemaOf(table))}.${quoteIdent(table.slice(table.indexOf(".") + 1))}`;
 
 /** One grant as a GRANT statement; none for an empty privilege list. */
 export function grantToSql(g: Grant, database: string): string[] {
@@ -88,13 +89,13 @@ export function grantToSql(g: Grant, database: string): string[] {
   const to = grantee(g.role);
   switch (g.kind) {
     case "database":
-      return [`GRANT ${g.privileges.join(", ")} ON DATABASE ${ident(database)} TO ${to}`];
+      return [`GRANT ${g.privileges.join(", ")} ON DATABASE ${quoteIdent(database)} TO ${to}`];
     case "schema":
-      return [`GRANT ${g.privileges.join(", ")} ON SCHEMA ${g.schemas.map(ident).join(", ")} TO ${to}`];
+      return [`GRANT ${g.privileges.join(", ")} ON SCHEMA ${g.schemas.map(quoteIdent).join(", ")} TO ${to}`];
     case "table":
       return [`GRANT ${g.privileges.join(", ")} ON TABLE ${g.tables.map(qualified).join(", ")} TO ${to}`];
     case "column":
-      return [`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(ident).join(", ")})`).join(", ")} ON TABLE ${qualified(g.table)} TO ${to}`];
+      return [`GRANT ${g.privileges.map((p) => `${p} (${g.columns.map(quoteIdent).join(", ")})`).join(", ")} ON TABLE ${qualified(g.table)} TO ${to}`];
   }
 }
 
@@ -117,20 +118,20 @@ export function revokeAllSql(roles: readonly string[], owner: string, database: 
   // what was granted (CREATE and USAGE from PUBLIC, as every database has them by default).
   // In the policy's schemas, which only migrations fill, every object of every kind.
   const all = ["public", ...schemas];
-  const inSchemas = schemas.map(ident).join(", ");
+  const inSchemas = schemas.map(quoteIdent).join(", ");
   return [
     ...[...roles.filter((r) => r !== owner), PUBLIC_ROLE].flatMap((role) => [
       ...(tables.length ? [`REVOKE ALL ON TABLE ${tables.map(qualified).join(", ")} FROM ${grantee(role)}`] : []),
       // ROUTINES, not FUNCTIONS: ALL FUNCTIONS leaves procedures out (PostgreSQL docs, GRANT), and a
       // first schema run's migrations make theirs before any default privilege is taken from PUBLIC.
       ...(schemas.length ? ["TABLES", "SEQUENCES", "ROUTINES"].map((kind) => `REVOKE ALL ON ALL ${kind} IN SCHEMA ${inSchemas} FROM ${grantee(role)}`) : []),
-      `REVOKE ALL ON SCHEMA ${all.map(ident).join(", ")} FROM ${grantee(role)}`,
-      `REVOKE ALL ON DATABASE ${ident(database)} FROM ${grantee(role)}`,
+      `REVOKE ALL ON SCHEMA ${all.map(quoteIdent).join(", ")} FROM ${grantee(role)}`,
+      `REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM ${grantee(role)}`,
       ...all.flatMap((schema) =>
-        ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"].map((kind) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} IN SCHEMA ${ident(schema)} REVOKE ALL ON ${kind} FROM ${grantee(role)}`),
+        ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"].map((kind) => `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(owner)} IN SCHEMA ${quoteIdent(schema)} REVOKE ALL ON ${kind} FROM ${grantee(role)}`),
       ),
     ]),
-    `ALTER DEFAULT PRIVILEGES FOR ROLE ${ident(owner)} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
+    `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(owner)} REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC`,
   ];
 }
 

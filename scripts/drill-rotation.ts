@@ -42,6 +42,7 @@ import { startEmbeddedPostgres } from "./lib/embeddedPostgres";
 import { planProgram } from "./lib/offline";
 import { retireLogin } from "./lib/retire";
 import { PROJECT_ROOT, readStackFile } from "./lib/stackFile";
+import { quoteIdent } from "../policy/grants";
 import { RotationError, rotate, type RotationStack } from "./rotate";
 
 const CLIENTS = 20;
@@ -56,7 +57,6 @@ const until = async (done: () => boolean, ms: number) => {
   for (const end = Date.now() + ms; !done() && Date.now() < end; ) await sleep(5);
 };
 const newPassword = () => randomBytes(24).toString("base64url");
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 interface Credential { user: string; password: string }
@@ -107,16 +107,16 @@ async function drillRole(serverUrl: string, slots: readonly (Slot | "n")[]) {
   const group = `drill_${id}`;
   const login = (slot: Slot | "n") => `drill_${id}_${slot}`;
   const passwords = Object.fromEntries(slots.map((slot) => [slot, newPassword()])) as Record<Slot | "n", string>;
-  await admin.query(`CREATE ROLE ${q(group)} NOLOGIN`);
-  await admin.query(`CREATE TABLE ${q(group)} (x int)`);
-  await admin.query(`GRANT SELECT ON ${q(group)} TO ${q(group)}`);
+  await admin.query(`CREATE ROLE ${quoteIdent(group)} NOLOGIN`);
+  await admin.query(`CREATE TABLE ${quoteIdent(group)} (x int)`);
+  await admin.query(`GRANT SELECT ON ${quoteIdent(group)} TO ${quoteIdent(group)}`);
   for (const slot of slots) {
-    await admin.query(`CREATE ROLE ${q(login(slot))} WITH ENCRYPTED PASSWORD ${literal(scramSha256Verifier(passwords[slot], login(slot)))} LOGIN INHERIT`);
-    await admin.query(`GRANT ${q(group)} TO ${q(login(slot))}`);
+    await admin.query(`CREATE ROLE ${quoteIdent(login(slot))} WITH ENCRYPTED PASSWORD ${literal(scramSha256Verifier(passwords[slot], login(slot)))} LOGIN INHERIT`);
+    await admin.query(`GRANT ${quoteIdent(group)} TO ${quoteIdent(login(slot))}`);
   }
   const url = new URL(serverUrl);
   const settings = ({ user, password }: Credential): ClientConfig => ({ host: url.hostname, port: Number(url.port), database: "postgres", user, password });
-  const sql = `select count(*) from ${q(group)}`;
+  const sql = `select count(*) from ${quoteIdent(group)}`;
   return {
     admin,
     group,
@@ -137,9 +137,9 @@ async function drillRole(serverUrl: string, slots: readonly (Slot | "n")[]) {
       }
     },
     drop: async () => {
-      await admin.query(`DROP TABLE ${q(group)}`);
-      for (const slot of slots) await admin.query(`DROP ROLE ${q(login(slot))}`);
-      await admin.query(`DROP ROLE ${q(group)}`);
+      await admin.query(`DROP TABLE ${quoteIdent(group)}`);
+      for (const slot of slots) await admin.query(`DROP ROLE ${quoteIdent(login(slot))}`);
+      await admin.query(`DROP ROLE ${quoteIdent(group)}`);
       await admin.end();
     },
   };
@@ -158,9 +158,9 @@ async function postgresDrill(serverUrl: string, alternating: boolean) {
       if (alternating) await until(() => !inFlight().some((c) => c.user === login), 5_000);
       const password = newPassword();
       await role.admin.query("BEGIN");
-      await role.admin.query(`ALTER ROLE ${q(login)} PASSWORD ${literal(scramSha256Verifier(password, login))}`);
-      await role.admin.query(`REVOKE ${q(role.group)} FROM ${q(login)}`);
-      await role.admin.query(`GRANT ${q(role.group)} TO ${q(login)}`);
+      await role.admin.query(`ALTER ROLE ${quoteIdent(login)} PASSWORD ${literal(scramSha256Verifier(password, login))}`);
+      await role.admin.query(`REVOKE ${quoteIdent(role.group)} FROM ${quoteIdent(login)}`);
+      await role.admin.query(`GRANT ${quoteIdent(role.group)} TO ${quoteIdent(login)}`);
       await role.admin.query("COMMIT");
       await sleep(STEP_MS);
       store.current = { user: login, password };
@@ -258,7 +258,7 @@ async function revokeDrill(serverUrl: string) {
   const tally = await underLoad(store, role.query, async (inFlight) => {
     // The rotation: slot b renewed and made current, the store after it (as in postgresDrill)...
     const password = newPassword();
-    await role.admin.query(`ALTER ROLE ${q(role.login("b"))} PASSWORD ${literal(scramSha256Verifier(password, role.login("b")))}`);
+    await role.admin.query(`ALTER ROLE ${quoteIdent(role.login("b"))} PASSWORD ${literal(scramSha256Verifier(password, role.login("b")))}`);
     await sleep(STEP_MS);
     store.current = { user: role.login("b"), password };
     await sleep(STEP_MS);

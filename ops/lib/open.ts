@@ -1,6 +1,6 @@
 import { OpsError } from "./env";
 import { actingAs, connect } from "./postgres";
-import { quoteIdent } from "./sessions";
+import { quoteIdent } from "../../policy/grants";
 
 /**
  * Opens the environment's database, which the component creates closed (ALLOW_CONNECTIONS false:
@@ -10,6 +10,9 @@ import { quoteIdent } from "./sessions";
  * server's `postgres` database, since a closed database takes no connection at all. A database
  * already open (opened before, or made before the component closed new ones) is left as it is.
  */
+/** What opens it: PUBLIC's privileges taken, then connections allowed; together or not at all. */
+const opening = (database: string) => [`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`, `ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`];
+
 export async function openDatabase(connectionString: string, ownerRole: string): Promise<"opened" | "open"> {
   // Open already (every run after the first): connecting says so, and a connection's errors name the database.
   try {
@@ -34,8 +37,7 @@ export async function openDatabase(connectionString: string, ownerRole: string):
       const statements = [
         `GRANT ${owner} TO CURRENT_USER`,
         `SET ROLE ${owner}`,
-        `REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`,
-        `ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`,
+        ...opening(database),
         "RESET ROLE",
         `REVOKE ${owner} FROM CURRENT_USER`,
       ];
@@ -60,8 +62,7 @@ export async function openDatabase(connectionString: string, ownerRole: string):
         return "open";
       }
       // Together or not at all: never open with PUBLIC's CONNECT.
-      await client.query(`REVOKE ALL ON DATABASE ${quoteIdent(database)} FROM PUBLIC`);
-      await client.query(`ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS true`);
+      for (const statement of opening(database)) await client.query(statement);
       await client.query("COMMIT");
       return "opened";
     } catch (error) {

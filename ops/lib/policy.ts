@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import { policySql, type PolicySpec } from "../../policy/grants";
+import { policySql, quoteIdent, type PolicySpec } from "../../policy/grants";
 import { OpsError } from "./env";
 
 /**
@@ -27,7 +27,7 @@ export async function applyAccessPolicy(client: Client, spec: PolicySpec): Promi
   // PUBLIC privileges taken meanwhile (a function there could read a credential table).
   const strays = await schemasBeyondThePolicy(client, spec.schemas);
   if (strays.length) {
-    for (const schema of strays) await client.query(`revoke all on schema "${schema.replace(/"/g, '""')}" from public`);
+    for (const schema of strays) await client.query(`revoke all on schema ${quoteIdent(schema)} from public`);
     throw new OpsError(
       `${strays.map((s) => `schema ${s} is in the database but not in the access policy`).join("; ")}: add it to SCHEMAS in policy/access.ts with its tables, or drop it in a migration. ` +
         "PUBLIC's privileges on it were taken; no other privilege was changed.",

@@ -44,9 +44,6 @@ export function quoteLiteral(text: string): string {
   return text.includes("\\") ? `E${quoted}` : quoted;
 }
 
-/** PostgreSQL's quote_ident, always quoting. */
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** What an operator runs, as a role with pg_signal_backend, to end a login's sessions. */
 export const endSessionsStatement = (login: string) => `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = ${quoteLiteral(login)}`;
 

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Client } from "pg";
 import { scramSha256Verifier } from "../../components/scram";
-import { endSessions, quoteIdent } from "../../ops/lib/sessions";
+import { quoteIdent } from "../../policy/grants";
+import { endSessions } from "../../ops/lib/sessions";
 
 export { SessionsLeftError, endSessionsStatement, quoteLiteral } from "../../ops/lib/sessions";
 
