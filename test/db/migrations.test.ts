@@ -15,6 +15,15 @@ afterEach(async () => {
   await Promise.all(environments.splice(0).map((env) => env.drop()));
 });
 
+/** A session of `url` that has run `sql` (a transaction left open, holding its locks and snapshot); ended by the test. */
+async function holding(url: string, sql: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  client.on("error", () => undefined);
+  await client.connect();
+  await client.query(sql);
+  return client;
+}
+
 async function freshEnvironment(label: string) {
   const env = await createEnvironment(SHARED_SERVER, uniqueEnvironment(label));
   environments.push(env);
@@ -135,15 +144,9 @@ insert into feature_flags (name) values ('a');`,
     const folder = copyMigrations();
     const added = commitMigration(folder, "messages-flag", "alter table game.messages add column flagged boolean not null default false;");
     // A long analytics read holds game.messages (AccessShareLock) in an open transaction.
-    const reader = new Client({ connectionString: env.url("analytics") });
-    reader.on("error", () => undefined);
-    await reader.connect();
-    await reader.query("begin; select count(*) from game.messages");
+    const reader = await holding(env.url("analytics"), "begin; select count(*) from game.messages");
     // A decoy: assets holds a lock on another table, which blocks nothing of the migration.
-    const decoy = new Client({ connectionString: env.url("assets") });
-    decoy.on("error", () => undefined);
-    await decoy.connect();
-    await decoy.query("begin; select count(*) from platform.assets");
+    const decoy = await holding(env.url("assets"), "begin; select count(*) from platform.assets");
     const lines: string[] = [];
     try {
       const run = migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 2, log: (line) => lines.push(line) });
@@ -178,10 +181,7 @@ insert into feature_flags (name) values ('a');`,
     const folder = copyMigrations();
     const added = commitMigration(folder, "messages-index", "--! no-transaction\ncreate index concurrently messages_flag_idx on game.messages (id);\n");
     // CREATE INDEX CONCURRENTLY waits for every transaction with a snapshot to end, this one included.
-    const reader = new Client({ connectionString: env.url("analytics") });
-    reader.on("error", () => undefined);
-    await reader.connect();
-    await reader.query("begin isolation level repeatable read; select count(*) from game.campaigns");
+    const reader = await holding(env.url("analytics"), "begin isolation level repeatable read; select count(*) from game.campaigns");
     const lines: string[] = [];
     try {
       await expect(migrateDatabase({ ...options, migrationsFolder: folder, statementLockTimeoutMs: 300, lockTries: 3, log: (line) => lines.push(line) })).rejects.toThrow(
