@@ -25,6 +25,7 @@ interface ClusterSummary {
   region: string;
   status: string;
   plan: string;
+  attached_apps?: { name: string }[];
 }
 /** `fly mpg status <id> --json` (flyctl internal/uiex/mpg/v2/client.go GetClusterResponse). */
 interface ClusterStatus {
@@ -85,16 +86,23 @@ function postgresApply() {
     created = true;
     // Blocks until the cluster is ready (v2/run_create.go). Its output ends with the
     // connection string and password: captured here, never printed.
-    flyctl([
-      "mpg", "create",
-      "--name", name,
-      "--org", org,
-      "--region", requireEnv("GAIA_FLY_REGION", "the region"),
-      "--plan", plan,
-      "--volume-size", requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"),
-      "--pg-major-version", requireEnv("GAIA_FLY_POSTGRES_VERSION", "the major version"),
-    ]);
-    cluster = findCluster(org, name);
+    try {
+      flyctl([
+        "mpg", "create",
+        "--name", name,
+        "--org", org,
+        "--region", requireEnv("GAIA_FLY_REGION", "the region"),
+        "--plan", plan,
+        "--volume-size", requireEnv("GAIA_FLY_VOLUME_GB", "the volume size in GB"),
+        "--pg-major-version", requireEnv("GAIA_FLY_POSTGRES_VERSION", "the major version"),
+      ]);
+    } catch (error) {
+      // A create that failed after the API accepted it ("cluster creation failed", a wait cut
+      // short) leaves a cluster: said below in the terms of its status. None: flyctl's error.
+      cluster = findCluster(org, name);
+      if (!cluster) throw error;
+    }
+    cluster ??= findCluster(org, name);
     if (!cluster) throw new OpsError(`flyctl created Managed Postgres cluster ${name}, but \`fly mpg list --org ${org}\` does not show it: run \`pulumi up\` again.`);
     process.stdout.write(`created Managed Postgres cluster ${name} (${cluster.id})\n`);
   }
@@ -108,13 +116,7 @@ function postgresApply() {
   if (status.data.status !== "ready") {
     throw new OpsError(`Managed Postgres cluster ${name} is ${status.data.status}, not ready: run \`pulumi up\` again once \`fly mpg status ${cluster.id}\` says ready.`);
   }
-  // flyctl has no command to change a plan or a volume (internal/command/mpg has no update): say where.
-  if (status.data.plan.toLowerCase() !== plan) {
-    throw new OpsError(
-      `Managed Postgres cluster ${name} has the ${status.data.plan} plan and the stack asks for ${plan}: flyctl cannot change a plan; ` +
-        `change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.`,
-    );
-  }
+  const notes = planNotes(name, status.data.plan, plan);
   // The stack's size is where the cluster starts: Fly grows its storage itself ("Storage growth
   // is monitored and managed automatically", docs mpg/index.html.md), so more than asked is
   // Fly's growth, and only less than asked is a change to make.
@@ -134,7 +136,30 @@ function postgresApply() {
   }
 
   const keepers = applyUsers(cluster.id);
-  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created, keepers })}\n`);
+  process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created, keepers, ...(notes.length ? { notes } : {}) })}\n`);
+}
+
+/**
+ * The cluster's plan against the stack's. flyctl sends the plan's key (CreateClusterInput.Plan,
+ * internal/uiex/mpg/v2/client.go) and never reads back what the API answers in `plan`, and its
+ * own fixtures answer "development" and "production" (internal/command/mpg/mpg_test.go): the
+ * answer is compared only when it names one of flyctl's plans (GAIA_FLY_PLANS, key or display
+ * name, any case). Otherwise it is unverified, and said, never refused: a refusal would fail every
+ * run of a cluster just made. flyctl cannot change a plan (internal/command/mpg has no update).
+ */
+function planNotes(name: string, reported: string, plan: string): string[] {
+  const known = (JSON.parse(optionalEnv("GAIA_FLY_PLANS") ?? "[]") as string[]).map((p) => p.toLowerCase());
+  const answer = reported.trim().toLowerCase();
+  if (!known.includes(answer)) {
+    return [`Managed Postgres cluster ${name} reports its plan as "${reported}", which names none of flyctl's plans (${known.join(", ")}): the plan (${plan}) was not checked; see it in Fly's dashboard (the cluster's Settings).`];
+  }
+  if (answer !== plan) {
+    throw new OpsError(
+      `Managed Postgres cluster ${name} has the ${reported} plan and the stack asks for ${plan}: flyctl cannot change a plan; ` +
+        `change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.`,
+    );
+  }
+  return [];
 }
 
 /**
@@ -245,8 +270,11 @@ function finalBackup(clusterId: string, name: string) {
 
 /**
  * Fly sets the application's secret itself (`fly mpg attach`, v2/run_attach.go) with the
- * user's own credential, so it never passes through Pulumi; attach refuses to overwrite a
- * secret, so an attached application is left as it is.
+ * user's own credential, so it never passes through Pulumi. attach refuses to overwrite a
+ * secret, and sets it before it records the attachment: a run cut between the two, or a record
+ * that failed (a warning, and exit 0), leaves the secret with no attachment anywhere. That
+ * secret is this stack's half-done attach, taken off and attached again; one that another
+ * cluster of the org has attached is that cluster's, and refused.
  */
 function attach() {
   const clusterId = env.clusterId();
@@ -255,10 +283,13 @@ function attach() {
   // `fly secrets list --json`: [{name, digest, status}] (internal/command/secrets/list.go).
   const secrets = flyJson<{ name: string }[]>(["secrets", "list", "--app", app]);
   if (secrets.some((s) => s.name === variable)) {
-    const attached = clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app);
-    if (attached) return void process.stdout.write(`${app} already has ${variable}\n`);
-    // Not this cluster's: attach would refuse to overwrite it (v2/run_attach.go), and keeping it would keep someone else's credential.
-    throw new OpsError(`${app} has a ${variable} that this cluster did not set: remove it with \`fly secrets unset ${variable} -a ${app}\`, then run \`pulumi up\` again.`);
+    const holders = flyList<ClusterSummary>(["mpg", "list", "--org", env.org()]).filter((c) => c.attached_apps?.some((a) => a.name === app));
+    if (holders.some((c) => c.id === clusterId)) return void process.stdout.write(`${app} already has ${variable}\n`);
+    if (holders.length > 0) {
+      throw new OpsError(`${app} has a ${variable} from Managed Postgres cluster ${holders.map((c) => `${c.name} (${c.id})`).join(", ")}, not from ${env.cluster()}: detach it with \`fly mpg detach ${holders[0]!.id} -a ${app}\` and \`fly secrets unset ${variable} -a ${app}\`, then run \`pulumi up\` again.`);
+    }
+    flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+    process.stdout.write(`${app} had a ${variable} no cluster has attached (an attach cut short): taken off, attached again\n`);
   }
   flyctl([
     "mpg", "attach", clusterId,
@@ -267,7 +298,8 @@ function attach() {
     "--database", env.database(),
     "--variable-name", variable,
   ]);
-  process.stdout.write(`${app} has its credential in ${variable}\n`);
+  const recorded = clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app);
+  process.stdout.write(`${app} has its credential in ${variable}${recorded ? "" : " (Fly recorded no attachment: `fly mpg status` will not list the app; the credential works)"}\n`);
 }
 
 function detach() {

@@ -19,11 +19,18 @@ const redis = (replicas: string[]) => ({ id: "Xy7abc", name: "gaia-production-re
 
 /** The double run with Fly's side holding `redis` (and `fly`: clusters, secrets), its stdout; `stdin` for `secrets import`. */
 function double(args: string[], databases: object[], fly: { clusters?: object[]; secrets?: object } = {}, stdin = ""): string {
-  const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
-  writeFileSync(stateFile, JSON.stringify({ clusters: fly.clusters ?? [], redis: databases, secrets: fly.secrets ?? {}, calls: [], failed: [] }));
-  const run = spawnSync(process.execPath, [DOUBLE, ...args], { input: stdin, env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile) }, encoding: "utf8" });
+  const run = doubleRun(args, { clusters: fly.clusters ?? [], redis: databases, secrets: fly.secrets ?? {} }, {}, stdin);
   expect(run.stderr).toBe("");
   return run.stdout;
+}
+
+/** The double run on Fly's side `fly`, with `env` added: what it printed, its exit status, and Fly's side after. */
+function doubleRun(args: string[], fly: object, env: Record<string, string> = {}, stdin = "") {
+  const stateFile = path.join(mkdtempSync(path.join(tmpdir(), "gaia-fly-render-")), "state.json");
+  writeFileSync(stateFile, JSON.stringify({ clusters: [], redis: [], secrets: {}, calls: [], failed: [], ...fly }));
+  const run = spawnSync(process.execPath, [DOUBLE, ...args], { input: stdin, env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: path.dirname(stateFile), ...env }, encoding: "utf8" });
+  const after = JSON.parse(readFileSync(stateFile, "utf8")) as { clusters: { id: string; status: string; plan: string; users: { password: string }[] }[]; redis: { name: string; password: string; replicas: string[] }[] };
+  return { stdout: run.stdout, stderr: run.stderr, status: run.status, after };
 }
 
 describe("flyctl's tables", () => {
@@ -118,5 +125,92 @@ describe("the double's other outputs, as flyctl's source prints them", () => {
     // Each as flyctl ad0172fac's parseSecrets returns it (internal/command/secrets/parser.go, run on these lines).
     expect(imported('A="redis://default:p#w@h:6379"\nB="abc"#c\nC=x # c\n')).toEqual({ A: "redis://default:p#w@h:6379", B: "abc", C: "x" });
     expect(imported('A="""l1\nl2"""\nB=\'q\'\r\nC="a"b"#c\n')).toEqual({ A: "l1\nl2", B: "q", C: '"a"b"#c' });
+  });
+});
+
+describe("what the commands that change something print, as flyctl's source prints it (test/fixtures/flyctl)", () => {
+  /** `printed` with the id and password Fly made put back as the fixtures' <ID> and <PASSWORD>. */
+  const placeheld = (printed: string, id: string, password: string) => printed.replaceAll(id, "<ID>").replaceAll(password, "<PASSWORD>");
+  const ready = { id: "c0ffee1234abcd", name: "gaia-staging-db", org: "gaia", region: "iad", plan: "launch", status: "ready", disk: 50, ip: "fdaa:0:1::2", dbname: "fly-db", databases: ["fly-db"], attached_apps: [], users: [{ name: "fly-user", role: "schema_admin", password: "PASSWORD" }], backups: [] };
+  const create = ["mpg", "create", "--name", "gaia-staging-db", "--org", "gaia", "--region", "iad", "--plan", "launch", "--volume-size", "50"];
+
+  it("fly mpg create: the plan, the wait and the cluster (v2/run_create.go RunCreate, plans.go)", () => {
+    const run = doubleRun(create, {});
+    const [made] = run.after.clusters;
+    expect([run.stderr, run.status]).toEqual(["", 0]);
+    expect(placeheld(run.stdout, made!.id, made!.users[0]!.password)).toBe(fixture("mpg-create.txt"));
+  });
+
+  it("fly mpg create whose cluster fails: the wait, then flyctl's error, the cluster left in status error", () => {
+    const run = doubleRun(create, {}, { FAKE_FLY_CREATE_OUTCOME: "error" });
+    const [made] = run.after.clusters;
+    const waiting = fixture("mpg-create.txt").split("\nManaged Postgres cluster created successfully!")[0]!;
+    expect([placeheld(run.stdout, made!.id, made!.users[0]!.password), run.stderr, run.status, made!.status]).toEqual([waiting, "Error: cluster creation failed\n", 1, "error"]);
+  });
+
+  it("fly mpg create with a plan flyctl does not know: Basic, without a word (create.go normalizePlan; Performance's key is capitalised)", () => {
+    for (const plan of ["performance", "enterprise"]) {
+      const run = doubleRun(create.map((a) => (a === "launch" ? plan : a)), {});
+      expect(run.stdout.split("\n")[0]).toBe("Selected Plan: Basic");
+      expect(run.after.clusters[0]!.plan).toBe("basic");
+    }
+    expect(doubleRun(create.map((a) => (a === "launch" ? " Scale " : a)), {}).stdout.split("\n")[0]).toBe("Selected Plan: Scale");
+  });
+
+  it("fly mpg destroy: scheduled (v2/run_destroy.go); without --yes, its warning and the prompt's error", () => {
+    expect(doubleRun(["mpg", "destroy", ready.id, "--yes"], { clusters: [ready] }).stdout).toBe(fixture("mpg-destroy.txt").replaceAll("<ID>", ready.id));
+    const unconfirmed = doubleRun(["mpg", "destroy", ready.id], { clusters: [ready] });
+    expect([unconfirmed.stdout, unconfirmed.stderr, unconfirmed.status]).toEqual(["", "Destroying a managed Postgres cluster is not reversible. All data will be permanently lost.\nError: --yes flag must be specified when not running interactively\n", 1]);
+  });
+
+  it("fly mpg backup create: queued (v2/run_backup.go RunBackupCreate)", () => {
+    expect(doubleRun(["mpg", "backup", "create", ready.id, "--type", "full"], { clusters: [ready] }).stdout).toBe(fixture("mpg-backup-create.txt").replaceAll("<ID>", ready.id));
+  });
+
+  it("fly redis create: the database, its URL and its billing (redis/create.go Create); the eviction prompt's text before its error", () => {
+    const flags = ["redis", "create", "--name", "gaia-staging-redis", "--org", "gaia", "--region", "iad", "--no-replicas", "--enable-prodpack=false"];
+    const run = doubleRun([...flags, "--disable-eviction"], {});
+    expect([run.stderr, run.status]).toEqual(["", 0]);
+    expect(placeheld(run.stdout, "\u0000", run.after.redis[0]!.password)).toBe(fixture("redis-create.txt"));
+    const prompted = doubleRun(flags, {});
+    expect([prompted.stdout, prompted.stderr, prompted.status]).toEqual([fixture("redis-create-eviction-prompt.txt"), "Error: prompt: non interactive\n", 1]);
+    // --disable-eviction=false is no answer: flyctl reads the flag's value (flag.GetBool), not whether it was given.
+    expect(doubleRun([...flags, "--disable-eviction=false"], {}).status).toBe(1);
+  });
+
+  it("fly redis create keeps the replica regions Fly offers Upstash, less the primary, and drops any other without a word; refuses an unknown primary", () => {
+    const flags = (region: string, replicas: string) => ["redis", "create", "--name", "r", "--org", "gaia", "--region", region, "--replica-regions", replicas, "--disable-eviction", "--enable-prodpack=false"];
+    // mad is in no list of Fly's current regions; cdg is Fly's and not Managed Postgres's; iad is the primary.
+    expect(doubleRun(flags("iad", "cdg,mad,iad,ord"), {}).after.redis[0]!.replicas.slice().sort()).toEqual(["cdg", "ord"]);
+    expect(doubleRun(flags("iad", "cdg,ord"), {}, { FAKE_FLY_UPSTASH_EXCLUDED: "cdg" }).after.redis[0]!.replicas).toEqual(["ord"]);
+    const unknown = doubleRun(flags("xyz", "ord"), {});
+    expect([unknown.stderr, unknown.status]).toEqual(["Error: region xyz not found\n", 1]);
+    const excludedPrimary = doubleRun(flags("cdg", "ord"), {}, { FAKE_FLY_UPSTASH_EXCLUDED: "cdg" });
+    expect(excludedPrimary.stderr).toBe("Error: region cdg not found\n");
+    const legacy = doubleRun([...flags("iad", "ord"), "--plan", "Pro 2k"], {});
+    expect(legacy.stderr).toBe('Error: plan "Pro 2k" is no longer available for new databases. Please choose a current plan\n');
+  });
+
+  it("fly redis destroy: destroyed (redis/destroy.go); an unknown name is an error, not a silent success", () => {
+    const r = { name: "gaia-staging-redis", org: "gaia", region: "iad", replicas: [], password: "PASSWORD" };
+    expect(doubleRun(["redis", "destroy", r.name, "--yes"], { redis: [r] }).stdout).toBe(fixture("redis-destroy.txt"));
+    const unknown = doubleRun(["redis", "destroy", "gaia-nothing-redis", "--yes"], { redis: [r] });
+    expect([unknown.status, unknown.after.redis]).toEqual([1, [r]]);
+    const unconfirmed = doubleRun(["redis", "destroy", r.name], { redis: [r] });
+    expect([unconfirmed.stderr, unconfirmed.status]).toEqual(["Destroying a Redis instance is not reversible.\nError: yes flag must be specified when not running interactively\n", 1]);
+  });
+
+  it("fly secrets import and unset with --stage: staged, not deployed (secrets/secrets.go DeploySecrets)", () => {
+    expect(doubleRun(["secrets", "import", "--app", "a", "--stage"], {}, {}, 'A="x"\n').stdout).toBe(fixture("secrets-staged.txt"));
+    expect(doubleRun(["secrets", "unset", "A", "--app", "a", "--stage"], { secrets: { a: { A: "x" } } }).stdout).toBe(fixture("secrets-staged.txt"));
+  });
+
+  it("fails on more arguments than cobra lets each command take, before anything else (cobra args.go)", () => {
+    expect(doubleRun(["mpg", "status", "a", "b"], {}).stderr).toBe("Error: accepts at most 1 arg(s), received 2\n");
+    expect(doubleRun(["redis", "status"], {}).stderr).toBe("Error: accepts 1 arg(s), received 0\n");
+    expect(doubleRun(["redis", "destroy", "a", "b", "--yes"], {}).stderr).toBe("Error: accepts 1 arg(s), received 2\n");
+    expect(doubleRun(["mpg", "destroy", "--yes"], {}).stderr).toBe("Error: accepts 1 arg(s), received 0\n");
+    // Before the session: no token, and the count is still what is said.
+    expect(doubleRun(["mpg", "users", "list", "a", "b"], {}, { FLY_API_TOKEN: "" }).stderr).toBe("Error: accepts at most 1 arg(s), received 2\n");
   });
 });

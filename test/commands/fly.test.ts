@@ -168,14 +168,39 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect([smaller.stderr, smaller.status]).toEqual(["", 0]);
   });
 
-  it("says a cluster whose creation failed will not become ready, and how to clear it", () => {
-    const broken = state();
-    broken.clusters.push({ ...broken.clusters[0]!, id: "brokencluster1", name: `gaia-${stack}-broken`, status: "error", attached_apps: [] } as never);
-    writeFileSync(stateFile, JSON.stringify(broken));
-    const run = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_CLUSTER: `gaia-${stack}-broken` });
+  it("says a cluster whose creation failed will not become ready, and how to clear it, on the run that made it", () => {
+    const broken = { GAIA_FLY_CLUSTER: `gaia-${stack}-broken`, FAKE_FLY_CREATE_OUTCOME: "error" };
+    const run = fly(command(`gaia-${stack}-db`), "create", broken);
+    const made = state().clusters.find((c) => c.name === broken.GAIA_FLY_CLUSTER)!;
     expect(run.status).toBe(1);
-    expect(run.stderr).toBe(`error: Managed Postgres cluster gaia-${stack}-broken (brokencluster1) failed to be created (status error) and will not become ready: destroy it with \`fly mpg destroy brokencluster1\`, then run \`pulumi up\` again.\n`);
-    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== "brokencluster1") }));
+    expect(run.stderr).toBe(`error: Managed Postgres cluster gaia-${stack}-broken (${made.id}) failed to be created (status error) and will not become ready: destroy it with \`fly mpg destroy ${made.id}\`, then run \`pulumi up\` again.\n`);
+    // The retry says the same, adopting nothing that will never be ready.
+    expect(fly(command(`gaia-${stack}-db`), "update", broken).stderr).toBe(run.stderr);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== made.id) }));
+    // A create refused before the API made anything is flyctl's own error.
+    const refused = fly(command(`gaia-${stack}-db`), "create", { GAIA_FLY_CLUSTER: `gaia-${stack}-refused`, GAIA_FLY_REGION: "mad" });
+    expect(refused.stderr).toMatch(/^error: flyctl mpg create .* failed \(exit 1\): Error: region mad is not available for Managed Postgres\. /);
+    expect(state().clusters.map((c) => c.name)).not.toContain(`gaia-${stack}-refused`);
+  });
+
+  it("compares the plan the API reports only when it names one of flyctl's plans, and says so when it does not", () => {
+    const reporting = (reported: string) => {
+      const now = state();
+      now.clusters[0]!.plan = reported;
+      writeFileSync(stateFile, JSON.stringify(now));
+      return fly(command(`gaia-${stack}-db`), "update");
+    };
+    // The key flyctl sent, or its display name (plans.go), is the stack's launch plan.
+    for (const reported of ["launch", "Launch"]) expect([reporting(reported).stderr, reporting(reported).status]).toEqual(["", 0]);
+    const other = reporting("Basic");
+    expect([other.stderr, other.status]).toEqual([`error: Managed Postgres cluster gaia-${stack}-db has the Basic plan and the stack asks for launch: flyctl cannot change a plan; change it in Fly's dashboard (the cluster's Settings, then Update Configuration), then run \`pulumi up\` again.\n`, 1]);
+    // Something else (flyctl's own fixtures answer "development"): not refused, said.
+    const unknown = reporting("development");
+    expect([unknown.stderr, unknown.status]).toEqual(["", 0]);
+    expect(JSON.parse(unknown.stdout.trim().split("\n").at(-1)!).notes).toEqual([
+      `Managed Postgres cluster gaia-${stack}-db reports its plan as "development", which names none of flyctl's plans (basic, starter, launch, scale, performance): the plan (launch) was not checked; see it in Fly's dashboard (the cluster's Settings).`,
+    ]);
+    reporting("launch");
   });
 
   it("applies a changed role kind and removes the user of a removed service", () => {
@@ -293,13 +318,31 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(state().calls.slice(calls).map((c) => c.argv.slice(0, 2).join(" "))).not.toContain("mpg status");
     expect(fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
 
-    // A credential someone else set is not taken for this cluster's.
+    // An attach whose record failed (flyctl warns and exits 0): the credential is set and said to
+    // have no record; a run cut before the record leaves the same, which the retry takes off and
+    // attaches again.
     const assets = command(`gaia-${stack}-fly-access-assets`);
-    spawnSync(DOUBLE, ["secrets", "import", "--app", "gaia-assets"], { input: "GAIA_DATABASE_URL=postgresql://other\n", env: { ...process.env, FLY_API_TOKEN: "fm2_double", FAKE_FLY_STATE: stateFile, FLY_CONFIG_DIR: mkdtempSync(path.join(tmpdir(), "gaia-fly-cfg-")) } });
+    const halfDone = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id, FAKE_FLY_ATTACH_RECORD: "fail" });
+    expect([halfDone.stderr, halfDone.status]).toEqual(["", 0]);
+    expect(halfDone.stdout).toBe("gaia-assets has its credential in GAIA_DATABASE_URL (Fly recorded no attachment: `fly mpg status` will not list the app; the credential works)\n");
+    expect(state().clusters[0]!.attached_apps).not.toContain("gaia-assets");
+    const retried = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
+    expect(retried.stdout).toBe("gaia-assets had a GAIA_DATABASE_URL no cluster has attached (an attach cut short): taken off, attached again\ngaia-assets has its credential in GAIA_DATABASE_URL\n");
+    expect(state().clusters[0]!.attached_apps).toContain("gaia-assets");
+    expect(fly(assets, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+
+    // A credential another cluster of the organization attached is that cluster's: refused, kept.
+    const org = String(unwrap((unwrap(assets.inputs.environment) as Record<string, unknown>).GAIA_FLY_ORG));
+    const withOther = state();
+    const other = { ...withOther.clusters[0]!, id: "0the4c1uster01", name: "gaia-other-db", org, users: [], attached_apps: ["gaia-assets"] };
+    withOther.clusters.push(other);
+    withOther.secrets["gaia-assets"] = { GAIA_DATABASE_URL: `postgresql://u@pgbouncer.${other.id}.flympg.net/d` };
+    writeFileSync(stateFile, JSON.stringify(withOther));
     const foreign = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
     expect(foreign.status).toBe(1);
-    expect(foreign.stderr).toBe("error: gaia-assets has a GAIA_DATABASE_URL that this cluster did not set: remove it with `fly secrets unset GAIA_DATABASE_URL -a gaia-assets`, then run `pulumi up` again.\n");
-    expect(state().secrets["gaia-assets"]!.GAIA_DATABASE_URL).toBe("postgresql://other");
+    expect(foreign.stderr).toBe(`error: gaia-assets has a GAIA_DATABASE_URL from Managed Postgres cluster gaia-other-db (${other.id}), not from gaia-${stack}-db: detach it with \`fly mpg detach ${other.id} -a gaia-assets\` and \`fly secrets unset GAIA_DATABASE_URL -a gaia-assets\`, then run \`pulumi up\` again.\n`);
+    expect(state().secrets["gaia-assets"]!.GAIA_DATABASE_URL).toContain(`pgbouncer.${other.id}.flympg.net`);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== other.id), secrets: { ...state().secrets, "gaia-assets": {} } }));
   });
 
   it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
@@ -326,12 +369,17 @@ describe("the Fly plan's commands against the flyctl double", () => {
     // A Redis with read replicas (production's kind): created with them, and the next run finds them as asked.
     const ha = { GAIA_FLY_REDIS: `gaia-${stack}-ha-redis`, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["sjc", "ord"]) };
     expect(fly(redis, "create", ha).status).toBe(0);
-    expect(state().redis.find((r) => r.name === ha.GAIA_FLY_REDIS)!.replicas).toEqual(["sjc", "ord"]);
+    expect(state().redis.find((r) => r.name === ha.GAIA_FLY_REDIS)!.replicas.slice().sort()).toEqual(["ord", "sjc"]);
     const again = fly(redis, "update", ha);
     expect([again.stderr, again.status]).toEqual(["", 0]);
     const fewer = fly(redis, "update", { ...ha, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["ord"]) });
     expect(fewer.stderr).toContain(`has read replicas in [ord, sjc] and the stack asks for [ord]`);
     expect(fly(redis, "delete", { ...ha, GAIA_FLY_DELETION_PROTECTION: "off" }).status).toBe(0);
+    // A replica region Upstash excludes: flyctl drops it without a word, and the check says so.
+    const excluded = { GAIA_FLY_REDIS: `gaia-${stack}-excl-redis`, GAIA_FLY_REDIS_REPLICAS: JSON.stringify(["sjc", "ord"]), FAKE_FLY_UPSTASH_EXCLUDED: "sjc" };
+    const withoutSjc = fly(redis, "create", excluded);
+    expect([withoutSjc.stderr, withoutSjc.status]).toEqual([`error: Redis gaia-${stack}-excl-redis has read replicas in [ord] and the stack asks for [ord, sjc]: flyctl changes them only in a terminal; run \`fly redis update gaia-${stack}-excl-redis\` there (or use regions Upstash offers), then run \`pulumi up\` again.\n`, 1]);
+    expect(fly(redis, "delete", { ...excluded, GAIA_FLY_DELETION_PROTECTION: "off", PULUMI_COMMAND_STDOUT: JSON.stringify({ created: true }) }).status).toBe(0);
 
     const share = command(`gaia-${stack}-fly-redis-url`);
     expect(fly(share, "create").status).toBe(0);
@@ -394,8 +442,8 @@ describe("the Fly plan's commands against the flyctl double", () => {
   });
 
   it("ran every flyctl call with a config directory of its own", () => {
-    // All the calls but the test's own `secrets import`, each checked by fly().
-    expect(configDirs.size).toBe(state().calls.length - 1);
+    // All the calls, each checked by fly().
+    expect(configDirs.size).toBe(state().calls.length);
     expect(configDirs.size).toBeGreaterThan(50);
   });
 

@@ -20,9 +20,15 @@ const state = fs.existsSync(stateFile)
 const save = () => fs.writeFileSync(stateFile, JSON.stringify(state, null, 1));
 const secret = () => crypto.randomBytes(12).toString("base64url");
 
-class FlyError extends Error {}
-const fail = (message) => {
-  throw new FlyError(message);
+/** A failure as flyctl prints it: "Error: <message>" on stderr, after whatever the command printed before it. */
+class FlyError extends Error {
+  constructor(message, printed = "") {
+    super(message);
+    this.printed = printed;
+  }
+}
+const fail = (message, printed) => {
+  throw new FlyError(message, printed);
 };
 // flyctl logs every run at debug level to <config dir>/logs/flyctl-<RFC3339>.log whatever LOG_LEVEL
 // says, and keeps the last ten (internal/cli/cli.go:46,58, internal/logger/split_logger.go:14-20,
@@ -72,7 +78,22 @@ const secretsShared = { ...app, detach: { type: bool }, stage: { type: bool }, "
 
 /** MPG regions the API offers (docs mpg/index.html.md); plans as flyctl keys them (internal/command/mpg/plans.go). */
 const MPG_REGIONS = ["ams", "fra", "gru", "iad", "lax", "lhr", "nrt", "ord", "sin", "sjc", "syd", "yyz"];
-const MPG_PLANS = { basic: "Basic", starter: "Starter", launch: "Launch", scale: "Scale", Performance: "Performance" };
+const MPG_PLANS = {
+  basic: { name: "Basic", cpu: "Shared x 2", memory: "1 GB", price: 38 },
+  starter: { name: "Starter", cpu: "Shared x 2", memory: "2 GB", price: 72 },
+  launch: { name: "Launch", cpu: "Performance x 2", memory: "8 GB", price: 282 },
+  scale: { name: "Scale", cpu: "Performance x 4", memory: "33 GB", price: 962 },
+  Performance: { name: "Performance", cpu: "Performance x 8", memory: "64 GB", price: 1922 },
+};
+/**
+ * Fly's platform regions as the API lists them (`fly platform regions`; the 18 Fly keeps since
+ * its 2025 consolidation, as alchemy-run/alchemy packages/fly/src/Region.ts lists them in
+ * September 2026) and those Upstash excludes (GetAddOnProvider's excludedRegions: none known,
+ * FAKE_FLY_UPSTASH_EXCLUDED="a,b" names some). `redis create` picks from the first less the second
+ * (internal/command/redis/create.go, redis.go GetExcludedRegions, internal/prompt/prompt.go).
+ */
+const FLY_REGIONS = ["ams", "arn", "bom", "cdg", "dfw", "ewr", "fra", "gru", "iad", "jnb", "lax", "lhr", "nrt", "ord", "sin", "sjc", "syd", "yyz"];
+const upstashExcluded = () => (process.env.FAKE_FLY_UPSTASH_EXCLUDED ?? "").split(",").filter(Boolean);
 const UPSTASH_PLANS = { ekQ85Yjkw155ohQ5ALYq0M: "Pay-as-you-go", x7M0gyB764ggwt6YZLRK: "Free" }; // internal/command/redis/create.go
 
 // mpg.go ClusterFromArgOrSelect; the cluster as the API returns it, with the credentials (GetCluster, GetUserCredentials).
@@ -82,6 +103,11 @@ const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pg
 const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
 /** render.JSON (internal/render/render.go): json.Encoder with a 4-space indent, a newline after. */
 const jsonOut = (value) => `${JSON.stringify(value, null, 4)}\n`;
+/**
+ * The add-on a name gives (gql GetAddOn, DeleteAddOn: name and type, no organization); an unknown
+ * name is a GraphQL error whose text is the API's, in no source: this one is made up.
+ */
+const addOn = (name) => state.redis.find((x) => x.name === name) ?? fail(`Could not find Redis database ${name}`);
 /** mpg.FormatAttachedApps (internal/command/mpg/list.go). */
 const attachedApps = (apps) => (apps.length ? apps.join(", ") : "<no attached apps>");
 
@@ -156,22 +182,36 @@ const COMMANDS = {
       if (!MPG_REGIONS.includes(flags.region)) fail(`region ${flags.region} is not available for Managed Postgres. Available regions: [${MPG_REGIONS.join(" ")}]`);
       const id = crypto.randomBytes(7).toString("hex");
       const password = secret();
+      // The API's `plan` is what flyctl never reads back (#6, unverified): the key it sent unless
+      // FAKE_FLY_PLAN_REPORTED says otherwise. FAKE_FLY_CREATE_OUTCOME=error: the cluster's
+      // provisioning fails, as the poll in v2/run_create.go sees it ("error").
+      const failed = process.env.FAKE_FLY_CREATE_OUTCOME === "error";
       const c = {
-        id, name: flags.name, org, region: flags.region, plan, status: "ready", disk: flags["volume-size"] ?? 10, version,
+        id, name: flags.name, org, region: flags.region, plan: process.env.FAKE_FLY_PLAN_REPORTED ?? plan, status: failed ? "error" : "ready", disk: flags["volume-size"] ?? 10, version,
         ip: `fdaa:0:1::${state.clusters.length + 2}`, dbname: "fly-db", databases: ["fly-db"], attached_apps: [], backups: [],
         users: [{ name: "fly-user", role: "schema_admin", password }],
       };
       state.clusters.push(c);
       api("https://api.fly.io/api/v1/postgres", c, { name: c.name, org, region: c.region, plan });
-      return [
-        `Selected Plan: ${MPG_PLANS[plan]}`, `Waiting for cluster ${c.name} (${id}) to be ready...`, "",
-        "Managed Postgres cluster created successfully!", `  ID: ${id}`, `  Name: ${c.name}`, `  Organization: ${org}`,
-        `  Region: ${c.region}`, `  Plan: ${plan}`, `  Disk: ${c.disk}GB`, "  PostGIS: false", `  Connection string: ${pgbouncerUri(c, "fly-user", password)}`, "",
+      // v2/run_create.go RunCreate, line for line (CreatePlanDisplay from plans.go).
+      const p = MPG_PLANS[plan];
+      const waiting = [
+        `Selected Plan: ${p.name}`, `  CPU: ${p.cpu}`, `  Memory: ${p.memory}`, `  Price: $${p.price} per month`, "",
+        `Waiting for cluster ${c.name} (${id}) to be ready...`,
+        `You can view the cluster in the UI at: https://fly.io/dashboard/${org}/managed_postgres/${id}`,
+        "You can cancel this wait with Ctrl+C - the cluster will continue provisioning in the background.",
+        `Once ready, you can connect to the database with: fly mpg connect ${id}`, "", "",
+      ].join("\n");
+      if (failed) fail("cluster creation failed", waiting);
+      return waiting + [
+        "", "Managed Postgres cluster created successfully!", `  ID: ${id}`, `  Name: ${c.name}`, `  Organization: ${org}`,
+        `  Region: ${c.region}`, `  Plan: ${plan}`, `  Disk: ${c.disk}GB`, `  PostGIS: ${flags["enable-postgis-support"] === true}`, `  Connection string: ${pgbouncerUri(c, "fly-user", password)}`, "",
       ].join("\n");
     },
   },
   // internal/command/mpg/status.go, v2/run_status.go; JSON: GetClusterResponse (internal/uiex/mpg/v2/client.go).
   "mpg status": {
+    args: [0, 1],
     flags: { ...json },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -191,10 +231,15 @@ const COMMANDS = {
   },
   // internal/command/mpg/destroy.go, v2/run_destroy.go: asynchronous.
   "mpg destroy": {
+    args: [1, 1],
     flags: { ...yes },
     run(args, flags) {
-      const c = cluster(args[0] ?? fail("accepts 1 arg(s), received 0"));
-      if (!flags.yes) fail("--yes flag must be specified when not running interactively");
+      const c = cluster(args[0]);
+      if (!flags.yes) {
+        // v2/run_destroy.go: the warning on stderr (red only on a terminal), then the prompt that cannot run.
+        process.stderr.write("Destroying a managed Postgres cluster is not reversible. All data will be permanently lost.\n");
+        fail("--yes flag must be specified when not running interactively");
+      }
       // Asynchronous (flyctl 1d97feff9, "MPG cluster async destroy": the API answers 202). What
       // the cluster's status reads meanwhile is in no source: it keeps the one it had, the case
       // in which a reader cannot tell it from a live one. It leaves `mpg list` after
@@ -205,6 +250,7 @@ const COMMANDS = {
   },
   // internal/command/mpg/databases.go, v2/run_databases.go; JSON [{name}].
   "mpg databases list": {
+    args: [0, 1],
     flags: { ...json },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -213,6 +259,7 @@ const COMMANDS = {
     },
   },
   "mpg databases create": {
+    args: [0, 1],
     flags: { name: { type: str, short: "n" } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -223,6 +270,7 @@ const COMMANDS = {
   },
   // internal/command/mpg/users.go, v2/run_users.go; JSON [{name, role}]; Fly makes the passwords.
   "mpg users list": {
+    args: [0, 1],
     flags: { ...json },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -231,6 +279,7 @@ const COMMANDS = {
     },
   },
   "mpg users create": {
+    args: [0, 1],
     flags: { username: { type: str, short: "u" }, role: { type: str, short: "r" } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -242,6 +291,7 @@ const COMMANDS = {
     },
   },
   "mpg users set-role": {
+    args: [0, 1],
     flags: { username: { type: str, short: "u" }, role: { type: str, short: "r" } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -255,6 +305,7 @@ const COMMANDS = {
     },
   },
   "mpg users delete": {
+    args: [0, 1],
     flags: { username: { type: str, short: "u" }, ...yes },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -267,6 +318,7 @@ const COMMANDS = {
   },
   // internal/command/mpg/backup.go, v2/run_backup.go.
   "mpg backup create": {
+    args: [0, 1],
     flags: { type: { type: str } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -284,6 +336,7 @@ const COMMANDS = {
   },
   // v2/run_backup.go: JSON [{id, status, type, start, stop}]; text when empty, even with --json.
   "mpg backup list": {
+    args: [0, 1],
     flags: { ...json, all: { type: bool } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -306,6 +359,7 @@ const COMMANDS = {
   },
   // internal/command/mpg/attach.go, v2/run_attach.go: sets the app secret itself, prints it.
   "mpg attach": {
+    args: [0, 1],
     flags: { ...app, "variable-name": { type: str }, database: { type: str, short: "d" }, username: { type: str, short: "u" } },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -317,12 +371,16 @@ const COMMANDS = {
       const uri = pgbouncerUri(c, user.name, user.password).replace(`/${c.dbname}`, `/${flags.database ?? c.dbname}`);
       secrets[variable] = uri;
       api(`https://api.machines.dev/v1/apps/${appName}/secrets`, { version: 1 }, { values: { [variable]: uri } });
-      if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
+      // CreateAttachment failing after the secret is set is a warning, and exit 0 (run_attach.go);
+      // FAKE_FLY_ATTACH_RECORD=fail makes it fail (the API's error text is in no source).
+      if (process.env.FAKE_FLY_ATTACH_RECORD === "fail") process.stderr.write("Warning: failed to create attachment record: Something went wrong\n");
+      else if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
       return `\nPostgres cluster ${c.id} is being attached to ${appName}\nThe following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
     },
   },
   // internal/command/mpg/detach.go: removes the attachment, keeps the secret.
   "mpg detach": {
+    args: [0, 1],
     flags: { ...app },
     run(args, flags) {
       const c = cluster(clusterArg(args));
@@ -349,19 +407,40 @@ const COMMANDS = {
       "no-replicas": { type: bool }, "enable-eviction": { type: bool }, "disable-eviction": { type: bool }, "enable-auto-upgrade": { type: bool }, "enable-prodpack": { type: bool },
     },
     run(_args, flags) {
-      if (flags.plan && !UPSTASH_PLANS[flags.plan] && !Object.values(UPSTASH_PLANS).includes(flags.plan)) fail(`plan "${flags.plan}" not found`);
+      // runCreate's order: the legacy plan, the org, the name, the primary region, eviction, the plan, ProdPack.
+      if (flags.plan && ["pro_2k", "pro_10k", "starter", "standard"].includes(flags.plan.toLowerCase().replaceAll(" ", "_"))) {
+        fail(`plan "${flags.plan}" is no longer available for new databases. Please choose a current plan`);
+      }
       const org = orgOf(flags) ?? fail("org slug must be specified when not running interactively");
       if (!flags.name) fail(NON_INTERACTIVE);
-      const region = flags.region ?? process.env.FLY_REGION ?? fail("region code must be specified when not running interactively");
-      if (!("enable-eviction" in flags) && !("disable-eviction" in flags)) fail(NON_INTERACTIVE);
-      if (!("enable-prodpack" in flags)) fail(NON_INTERACTIVE);
-      if (!flags["no-replicas"] && !flags["replica-regions"]) fail("regions codes must be specified in a comma-separated when not running interactively");
-      const replicas = flags["no-replicas"] ? [] : flags["replica-regions"].split(",").filter((r) => MPG_REGIONS.includes(r) && r !== region);
+      const offered = FLY_REGIONS.filter((code) => !upstashExcluded().includes(code));
+      // prompt.Region: the flag, else the config's region (FLY_REGION), else a prompt.
+      const region = flags.region || process.env.FLY_REGION || fail("region code must be specified when not running interactively");
+      if (!offered.includes(region)) fail(`region ${region} not found`);
+      let printed = "";
+      if (!flags["enable-eviction"] && !flags["disable-eviction"]) {
+        printed += "\nUpstash Redis can evict objects when memory is full. This is useful when caching in Redis. This setting can be changed later.\nLearn more at https://fly.io/docs/reference/redis/#memory-limits-and-object-eviction-policies\n\n";
+        fail(NON_INTERACTIVE, printed);
+      }
+      // DeterminePlan: a display name or an id, else pay-as-you-go.
+      if (flags.plan && !UPSTASH_PLANS[flags.plan] && !Object.values(UPSTASH_PLANS).includes(flags.plan)) fail(`plan "${flags.plan}" not found`, printed);
+      if (flags["enable-auto-upgrade"]) printed += "\nNote: Auto-upgrade is only available for fixed plans, not pay-as-you-go.\n";
+      if (!("enable-prodpack" in flags)) {
+        printed += "\nProdPack adds enhanced features for production workloads at $200/mo.\nThis setting can be changed later.\nFor more information, see https://fly.io/docs/upstash/redis/#prod-pack-200-mo.\n\n";
+        fail(NON_INTERACTIVE, printed);
+      }
+      // Create: prompt.MultiRegion keeps the platform's regions (less the excluded and the
+      // primary) that the flag names; any other code is dropped silently. Their order is what
+      // sort.Slice leaves under internal/sort RegionsByNameAndCode, whose "name < and code <" is
+      // no strict order: the double keeps the list's, and ops sorts what it reads.
+      if (!flags["no-replicas"] && !flags["replica-regions"]) fail("regions codes must be specified in a comma-separated when not running interactively", printed);
+      const named = flags["no-replicas"] ? [] : flags["replica-regions"].split(",");
+      const replicas = offered.filter((code) => code !== region && named.includes(code));
       const r = { name: flags.name, org, region, replicas, password: secret() };
       state.redis.push(r);
       api("https://api.fly.io/graphql", { data: { createAddOn: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } } });
       // create.go Create; its colours are off without a terminal (iostreams ColorScheme).
-      return [
+      return printed + [
         "", `Your database ${r.name} is ready. Apps in the ${org} org can connect to Redis at redis://default:${r.password}@fly-${r.name}.upstash.io:6379`,
         "", "If you have redis-cli installed, use fly redis connect to get a Redis console.",
         "", "Your database is billed at $0.20 per 100K commands. If you're using Sidekiq or BullMQ, which poll Redis frequently, consider switching to a fixed-price plan. See https://fly.io/docs/reference/redis/#pricing", "",
@@ -370,9 +449,10 @@ const COMMANDS = {
   },
   // internal/command/redis/status.go: a table whose "Private URL" row is the URL with its password.
   "redis status": {
+    args: [1, 1],
     flags: {},
     run(args) {
-      const r = state.redis.find((x) => x.name === args[0]) ?? fail(`Could not find Redis database ${args[0]}`);
+      const r = addOn(args[0]);
       api("https://api.fly.io/graphql", { data: { addOn: { name: r.name, publicUrl: `redis://default:${r.password}@fly-${r.name}.upstash.io:6379`, password: r.password } } });
       // status.go: render.VerticalTable, "None" when there are no read regions.
       return render.verticalTable(
@@ -383,9 +463,15 @@ const COMMANDS = {
     },
   },
   "redis destroy": {
+    args: [1, 1],
     flags: { ...yes },
     run(args, flags) {
-      if (!flags.yes) fail("yes flag must be specified when not running interactively");
+      if (!flags.yes) {
+        // redis/destroy.go: the warning, then the prompt that cannot run; the add-on is looked up after.
+        process.stderr.write("Destroying a Redis instance is not reversible.\n");
+        fail("yes flag must be specified when not running interactively");
+      }
+      addOn(args[0]);
       state.redis = state.redis.filter((x) => x.name !== args[0]);
       return `Your Redis database ${args[0]} was destroyed\n`;
     },
@@ -458,6 +544,11 @@ function parse(argv) {
       if (type === int && !Number.isInteger(flags[name])) fail(`invalid argument "${value}" for "${a}" flag: strconv.ParseInt: parsing "${value}": invalid syntax`);
     }
   }
+  // cobra validates the arguments before RunE, where flyctl's preparers run (cobra args.go:
+  // MaximumNArgs, ExactArgs; the counts each command sets, internal/command/mpg/*.go, redis/*.go).
+  const [least, most] = COMMANDS[path].args ?? [0, Infinity];
+  if (least === most && args.length !== most) fail(`accepts ${most} arg(s), received ${args.length}`);
+  if (args.length > most) fail(`accepts at most ${most} arg(s), received ${args.length}`);
   return { path, args, flags };
 }
 
@@ -500,6 +591,7 @@ try {
 } catch (error) {
   finish();
   if (!(error instanceof FlyError)) throw error;
+  process.stdout.write(error.printed);
   process.stderr.write(`Error: ${error.message}\n`);
   process.exit(1);
 }

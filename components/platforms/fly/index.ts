@@ -4,7 +4,7 @@ import { policyRoles } from "../../../policy/grants";
 import { migrationsDigest } from "../../../sql";
 import { sha256Hex } from "../../../ops/lib/hash";
 import { opsCommand } from "../../commands";
-import { FLY_CONTRACTS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
+import { FLY_CONTRACTS, MPG_PLANS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
 import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
@@ -83,6 +83,8 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
         GAIA_FLY_REGION: config.region,
         GAIA_FLY_PLAN: flyPlatform.instanceClass(config),
+        // flyctl's plans, for reading what the API answers (ops/fly.ts planNotes).
+        GAIA_FLY_PLANS: JSON.stringify(MPG_PLANS.map((p) => p.name)),
         GAIA_FLY_VOLUME_GB: String(config.instance.storageGb),
         GAIA_FLY_POSTGRES_VERSION: String(config.postgresVersion),
         GAIA_FLY_DATABASE: names.database,
@@ -99,7 +101,12 @@ export const flyPlatform: Platform<FlySettings> = {
       secretOutput: false,
       previousOutput: true,
     }, stateful);
-    const endpoint = cluster.stdout.apply((out) => JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number });
+    const endpoint = cluster.stdout.apply((out) => {
+      const applied = JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number; notes?: string[] };
+      // What postgres-apply could not verify (the plan the API reports), where `pulumi up` shows it.
+      for (const note of applied.notes ?? []) void pulumi.log.warn(note, cluster);
+      return applied;
+    });
     return {
       host: endpoint.apply((e) => e.host),
       port: endpoint.apply((e) => e.port),
