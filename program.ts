@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { accessOutput } from "./components/access";
 import { GaiaConfigError } from "./components/config";
 import { GaiaDatabase } from "./components/gaiaDatabase";
 import { platformOf } from "./components/platforms";
@@ -39,6 +40,9 @@ export function gaiaStack(applied?: Readonly<Record<string, number>>) {
     postgresCa: gaia.postgresCa,
     redisCa: gaia.redisCa,
     secretNames: gaia.secretNames,
+    // Who may do what, in the clear: the schema command carries the policy in an environment
+    // that is secret as a whole, so a grant change shows in `pulumi preview` here.
+    access: accessOutput(gaia.config),
     // What this update applied, once every credential it renews is in place (the URLs and the
     // admin key come after the roles and stores): a failed update leaves the previous value.
     rotation: pulumi.unsecret(pulumi.all([gaia.connectionUrls, gaia.redisUrl, gaia.adminUrl, gaia.adminApiKey, gaia.secretNames]).apply(() => generations)),

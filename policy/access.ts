@@ -164,3 +164,31 @@ export function analyticsColumns(table: string, policy: AccessPolicy = ACCESS_PO
 
 /** Names that look like credentials; every such column must be listed as secret above. */
 export const CREDENTIAL_COLUMN_PATTERN = /(password|secret|_hash$|(^|_)token$|encrypted)/i;
+
+/**
+ * What each role of an environment may do, table by table, as people review it (the plan's
+ * access section, the stack's `access` output): `privileges` on the table, or on `columns` of it
+ * only; `credentials` where the table holds any. Roles with nothing on a table have no entry.
+ */
+export interface Reach {
+  role: string;
+  table: string;
+  privileges: readonly Privilege[];
+  columns?: readonly string[];
+  credentials: boolean;
+}
+
+export function reachOf(services: readonly string[], policy: AccessPolicy = ACCESS_POLICY, options: { coarse?: boolean } = {}): Reach[] {
+  const tables = Object.keys(policy.tables).sort();
+  const credentials = (table: string) => secretColumns(table, policy).length > 0;
+  // Coarse: a platform whose users get a role kind over every table (Fly's reader and writer).
+  const may = (role: string, table: string) => (options.coarse ? (role === "analytics" ? READ : READ_WRITE) : allowed(role, table, policy));
+  const analytics = tables.map((table): Reach => {
+    const columns = options.coarse ? null : analyticsColumns(table, policy);
+    return { role: "analytics", table, privileges: may("analytics", table), ...(columns ? { columns } : {}), credentials: credentials(table) };
+  });
+  const servicesReach = services.flatMap((role) =>
+    tables.filter((table) => may(role, table).length > 0).map((table): Reach => ({ role, table, privileges: may(role, table), credentials: credentials(table) })),
+  );
+  return [...analytics, ...servicesReach];
+}

@@ -21,6 +21,7 @@ import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText, type PlanCh
 import { planAsMermaid } from "./lib/planDiagram";
 import { formatDestroy, planDestroy } from "./lib/destroyPlan";
 import { planAsJson, planAsText } from "./lib/planFormat";
+import { headDiff, type HeadDiff } from "./lib/summaryDiff";
 
 class UsageError extends Error {}
 
@@ -60,8 +61,8 @@ async function main(args: string[]) {
   const plan = await planForPeople(stack);
   if (args.includes("--diff")) {
     const committed = base ?? path.join(PLANS_FOLDER, `${stack}.txt`);
-    const changes = changesAgainst(existsSync(committed) ? readFileSync(committed, "utf8") : "", plan);
-    process.stdout.write(formatPlanDiff(stack, changes, base ?? `plans/${stack}.txt`));
+    const { changes, head } = diffAgainst(existsSync(committed) ? readFileSync(committed, "utf8") : "", plan);
+    process.stdout.write(formatPlanDiff(stack, changes, base ?? `plans/${stack}.txt`, head.lines));
     if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
     return;
   }
@@ -82,7 +83,13 @@ export async function planForPeople(stack: string): Promise<StackPlan> {
 
 /** What `plan` changes against a committed plan's text ("" for a stack that has none: everything is a creation). */
 export function changesAgainst(committedText: string, plan: StackPlan): PlanChange[] {
-  return diffPlans(readPlanText(committedText), readPlanText(planAsText(plan)));
+  return diffAgainst(committedText, plan).changes;
+}
+
+/** The same, with what changes in the plan's summary and access policy (scripts/lib/summaryDiff.ts). */
+export function diffAgainst(committedText: string, plan: StackPlan): { changes: PlanChange[]; head: HeadDiff } {
+  const text = planAsText(plan);
+  return { changes: diffPlans(readPlanText(committedText), readPlanText(text)), head: headDiff(committedText, text) };
 }
 
 /** The README's list of plans (between its `plans:start` and `plans:end` markers), one line a stack; whether it changed. */

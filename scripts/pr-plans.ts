@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { formatPlanDiff, protectedRefusals } from "./lib/planDiff";
 import { PROJECT_ROOT, stackNames } from "./lib/stackFile";
-import { changesAgainst, planForPeople } from "./plan";
+import { diffAgainst, planForPeople } from "./plan";
 
 /** A file as the base revision has it, or "" when it has none (a stack new in this change: everything in it is a creation). */
 function atBase(base: string, file: string): string {
@@ -21,22 +21,31 @@ function atBase(base: string, file: string): string {
   }
 }
 
+/** Text inside the comment's HTML `<summary>`: GitHub renders it as HTML. */
+const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
 export async function prPlans(base: string, allowReplace: boolean): Promise<{ markdown: string; stacks: string[]; refused: boolean }> {
   const sections = [`## Offline plans against ${base.replace(/^origin\//, "")}`, ""];
   const touched: string[] = [];
   let refused = false;
   for (const stack of stackNames()) {
-    const changes = changesAgainst(atBase(base, `plans/${stack}.txt`), await planForPeople(stack));
-    if (changes.length === 0) {
+    const { changes, head } = diffAgainst(atBase(base, `plans/${stack}.txt`), await planForPeople(stack));
+    if (changes.length === 0 && head.lines.length === 0) {
       sections.push(`- \`${stack}\`: no change`);
       continue;
     }
     touched.push(stack);
     const refusals = protectedRefusals(changes);
     if (refusals.length && !allowReplace) refused = true;
-    const diff = formatPlanDiff(stack, changes, `${base}:plans/${stack}.txt`);
-    const summary = refusals.length ? "refused: see below" : diff.trimEnd().split("\n").at(-1);
-    sections.push(`<details open><summary><code>${stack}</code>: ${summary}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
+    const diff = formatPlanDiff(stack, changes, `${base}:plans/${stack}.txt`, head.lines);
+    // What a reviewer must not miss is in the one line shown; the diff itself is folded.
+    const grants = [
+      ...head.access.filter((a) => a.newWrite).map((a) => `new write: ${a.line.split("  [")[0]}`),
+      ...head.access.filter((a) => a.credentials && !a.newWrite).map((a) => `reaches credentials: ${a.line.split("  [")[0]}`),
+    ];
+    const verdict = refusals.length ? "refused: see below" : diff.trimEnd().split("\n").at(-1)!.replace(/\.$/, "");
+    const summary = [verdict, ...grants.map((g) => `⚠ ${g}`)].join("; ");
+    sections.push(`<details><summary><code>${stack}</code>: ${escapeHtml(summary!)}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
   }
   return { markdown: `${sections.join("\n")}\n`, stacks: touched, refused };
 }

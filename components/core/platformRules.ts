@@ -18,6 +18,8 @@ export interface PlatformCapabilities {
   maxReplicas: number;
   highAvailability: boolean;
   minStorageGb: number;
+  /** Whether grants follow the access policy table by table; false where each user gets a role kind over every table (Fly's reader and writer). */
+  perTableGrants: boolean;
   /** Whether the component can turn on pgaudit and connection logging here (components/alerts.ts, the platforms' parameters). */
   auditLogging: boolean;
   /** What `gaia:alerts.notify` names here and the form it takes, where the component makes alerts; null where it makes none. */

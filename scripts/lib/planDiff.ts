@@ -1,3 +1,4 @@
+import { PLAN_WIDTH } from "./planFormat";
 import { REPLACEMENT_INPUTS } from "./replacements";
 
 /** Where `readPlanText` keeps a resource's `protect`, beside its inputs (no input has this name). */
@@ -128,17 +129,37 @@ export function diffPlans(before: Map<string, Map<string, string>>, next: Map<st
 
 const parsed = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
 
-/** What changed inside an input, path by path (`tags.preset: (unset) -> "staging"`), so a long value's change stays one short line. */
+/**
+ * What changed inside an input, path by path (`tags.preset: (unset) -> "staging"`), so a long
+ * value's change stays one short line: lists of named entries (parameters, database flags) by
+ * name, not index (`parameters[log_connections].value`), other lists by what they gain and lose,
+ * and every line cut to the plan's width.
+ */
 function leafChanges(path: string, before: unknown, after: unknown): string[] {
   const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === "object" && !Array.isArray(v);
   if (isObject(before) && isObject(after)) {
     return [...new Set([...Object.keys(before), ...Object.keys(after)])].flatMap((k) => leafChanges(`${path}.${k}`, before[k], after[k]));
   }
-  if (Array.isArray(before) && Array.isArray(after) && before.length === after.length) return before.flatMap((v, i) => leafChanges(`${path}[${i}]`, v, after[i]));
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const named = (list: unknown[]) => list.every((v) => isObject(v) && typeof v.name === "string");
+    if (named(before) && named(after) && before.length + after.length > 0) {
+      const byName = (list: unknown[]) => new Map((list as Record<string, unknown>[]).map((v) => [v.name as string, v]));
+      const [was, now] = [byName(before), byName(after)];
+      return [...new Set([...was.keys(), ...now.keys()])].flatMap((name) => leafChanges(`${path}[${name}]`, was.get(name), now.get(name)));
+    }
+    if (before.length === after.length) return before.flatMap((v, i) => leafChanges(`${path}[${i}]`, v, after[i]));
+    const text = (list: unknown[]) => list.map((v) => JSON.stringify(v));
+    const gained = text(after).filter((v) => !text(before).includes(v));
+    const lost = text(before).filter((v) => !text(after).includes(v));
+    return [bounded(`${path}: ${[gained.length ? `+ ${gained.join(", ")}` : "", lost.length ? `- ${lost.join(", ")}` : ""].filter(Boolean).join("; ") || "reordered"}`)];
+  }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   const shown = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
-  return [`${path}: ${shown(before)} -> ${shown(after)}`];
+  return [bounded(`${path}: ${shown(before)} -> ${shown(after)}`)];
 }
+
+/** A detail line within the plan's width once the diff indents it (6 columns). */
+const bounded = (line: string) => (line.length <= PLAN_WIDTH - 6 ? line : `${line.slice(0, PLAN_WIDTH - 7)}…`);
 
 /** The replacement-forcing paths under a changed top-level input. */
 function forcingPaths(rules: readonly string[], key: string, before: string | undefined, after: string | undefined): string[] {
@@ -153,10 +174,10 @@ function forcingPaths(rules: readonly string[], key: string, before: string | un
 
 const STATEFUL = new Set(Object.keys(REPLACEMENT_INPUTS).filter((t) => !t.startsWith("random:") && !t.startsWith("command:")));
 
-/** The diff for people: what is replaced or deleted first, with the input that forces it. */
-export function formatPlanDiff(stack: string, changes: PlanChange[], against = `plans/${stack}.txt`): string {
-  const lines = [`plan diff for ${stack} against ${against}:`];
-  if (changes.length === 0) lines.push("  no change");
+/** The diff for people: the summary's and the access policy's changes (`head`, summaryDiff.ts), then what is replaced or deleted, with the input that forces it. */
+export function formatPlanDiff(stack: string, changes: PlanChange[], against = `plans/${stack}.txt`, head: readonly string[] = []): string {
+  const lines = [`plan diff for ${stack} against ${against}:`, ...head.map((l) => `  ${l}`)];
+  if (changes.length === 0 && head.length === 0) lines.push("  no change");
   for (const c of changes) {
     const [type, name] = c.resource.split("::");
     const stateful = STATEFUL.has(type!) && (c.verb === "replaces" || c.verb === "deletes") ? "  [stateful: its data goes with it]" : "";

@@ -3,6 +3,7 @@ import { readdirSync } from "node:fs";
 import path from "node:path";
 import { MIGRATIONS_FOLDER } from "../../sql";
 import { isSecretValue, type PlannedResource, type StackPlan } from "./offline";
+import { accessLines } from "./planAccess";
 import { summaryLines } from "./planSummary";
 
 const MASK = "[secret]";
@@ -57,13 +58,13 @@ export const GROUPS: readonly { title: string; matches: (type: string) => boolea
 ];
 export const groupOf = (type: string) => GROUPS.length - 1 - [...GROUPS].reverse().findIndex((g) => g.matches(type));
 
-/** The plan for people: a summary, then the resource tree with each resource's inputs, then the outputs. */
+/** The plan for people: a summary, the access policy, then the resource tree with each resource's inputs, then the outputs. */
 export function planAsText(plan: StackPlan): string {
   const lines: string[] = [`stack ${plan.stack}: ${plan.resources.length} resources`, ""];
   if (plan.notDecrypted.length) {
     lines.splice(1, 0, `not decrypted here, so planned with defaults and not checked: ${plan.notDecrypted.join(", ")} (pulumi preview reads them)`);
   }
-  if (plan.config) lines.push(...summaryLines(plan.config), "");
+  if (plan.config) lines.push(...summaryLines(plan.config), "", ...accessLines(plan.config), "");
   const children = new Map<string | undefined, PlannedResource[]>();
   for (const r of plan.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
   const walk = (parent: string | undefined, depth: number) => {

@@ -23,8 +23,14 @@ it("diffs every stack's plan against the base, lists the stacks touched, and fla
   git("init", "-q", "-b", "main");
   git("add", "-A");
   git("commit", "-qm", "base");
-  // The change: the project as it is (2 replicas, so a protected replica is deleted), its plans committed.
+  // The change: the project as it is (2 replicas, so a protected replica is deleted), its plans
+  // committed, and a policy that lets assets write auth.users (hidden in a secret environment).
   writeFileSync(committed, head);
+  const access = path.join(root, "policy/access.ts");
+  const policy = readFileSync(access, "utf8");
+  const widened = policy.replace('tables: { "auth.users": READ, "platform.assets": READ_WRITE }', 'tables: { "auth.users": READ_WRITE, "platform.assets": READ_WRITE }');
+  expect(widened).not.toBe(policy);
+  writeFileSync(access, widened);
   git("commit", "-qam", "change");
 
   const run = (allow: string) => {
@@ -35,13 +41,17 @@ it("diffs every stack's plan against the base, lists the stacks touched, and fla
     return { outputs: readFileSync(output, "utf8"), comment: readFileSync(path.join(root, `comment-${allow}.md`), "utf8") };
   };
   const refused = run("false");
-  expect(refused.outputs).toBe('stacks=["production"]\nrefused=true\n');
-  expect(refused.comment).toContain("- `dev`: no change\n");
-  expect(refused.comment).toContain("<details open><summary><code>production</code>: refused: see below</summary>");
+  // Every stack runs assets, so every stack's access changes.
+  expect(refused.outputs).toBe('stacks=["dev","local","production","staging"]\nrefused=true\n');
+  const flag = "⚠ new write: assets: + INSERT, UPDATE, DELETE on auth.users";
+  // The line a reviewer sees with the diff folded says what matters: the refusal, the new write.
+  expect(refused.comment).toContain(`<details><summary><code>production</code>: refused: see below; ${flag}</summary>`);
+  expect(refused.comment).toContain(`<details><summary><code>dev</code>: no stateful resource is replaced or deleted; ${flag}</summary>`);
+  expect(refused.comment).toContain("    assets: + INSERT, UPDATE, DELETE on auth.users  [a new write; the table holds credentials]\n");
   expect(refused.comment).toContain("  deletes aws:rds/instance:Instance gaia-production-postgres-replica-3  [stateful: its data goes with it]\n");
   expect(refused.comment).toContain("refused: deletes protected aws:rds/instance:Instance gaia-production-postgres-replica-3;");
   const allowed = run("true");
-  expect(allowed.outputs).toBe('stacks=["production"]\nrefused=false\n');
+  expect(allowed.outputs).toBe('stacks=["dev","local","production","staging"]\nrefused=false\n');
   // Allowed, the deletion is still shown and still refused in the diff's words; only the step output changes.
   expect(allowed.comment).toContain("  deletes aws:rds/instance:Instance gaia-production-postgres-replica-3  [stateful: its data goes with it]\n");
 });

@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Client } from "pg";
+import { readAccess } from "../../scripts/lib/planAccess";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { ACCESS_POLICY, PRIVILEGES, SERVICE_ROLE_NAMES, TABLE_NAMES, allowed, secretColumns } from "../../policy/access";
@@ -63,6 +66,34 @@ describe("the access policy on a real server", () => {
       // owner, analytics, every service, PUBLIC: each against every table.
       expect(report.matrix).toHaveLength((2 + SERVICE_ROLE_NAMES.length + 1) * TABLE_NAMES.length);
     });
+  });
+
+  it("is what the committed plans' access section says, role by role and table by table, columns included (the section a reviewer reads)", async () => {
+    const section = readAccess(readFileSync(path.resolve(__dirname, "../../plans/staging.txt"), "utf8"));
+    const said = [...section.entries()].map(([key, r]) => `${key} ${r.privileges.join(",")}${r.columns ? ` (${r.columns.join(",")})` : ""}`).sort();
+    const live = await withClient(env.adminUrl, async (client) => {
+      const lines: string[] = [];
+      const roles = [...section.keys()].map((k) => k.split(" ")[0]!).filter((r, i, all) => all.indexOf(r) === i);
+      expect(roles).toEqual(["analytics", ...SERVICE_ROLE_NAMES]);
+      for (const role of roles) {
+        for (const table of TABLE_NAMES) {
+          const group = env.names.groupRole(role);
+          const whole: string[] = [];
+          for (const p of PRIVILEGES) {
+            const { rows } = await client.query<{ ok: boolean }>("select has_table_privilege($1, $2, $3) as ok", [group, table, p]);
+            if (rows[0]!.ok) whole.push(p);
+          }
+          const { rows: columns } = await client.query<{ column_name: string }>(
+            "select column_name from information_schema.columns where table_schema = $1 and table_name = $2 and has_column_privilege($3, format('%I.%I', table_schema, table_name), column_name, 'SELECT') order by ordinal_position",
+            [table.split(".")[0], table.split(".")[1], group],
+          );
+          if (whole.length) lines.push(`${role} ${table} ${whole.join(",")}`);
+          else if (columns.length) lines.push(`${role} ${table} SELECT (${columns.map((c) => c.column_name).join(",")})`);
+        }
+      }
+      return lines.sort();
+    });
+    expect(said).toEqual(live);
   });
 
   it("lets each service role do exactly what the policy says, statement by statement", async () => {

@@ -1,34 +1,33 @@
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it, vi } from "vitest";
-import { planStack } from "../../scripts/lib/offline";
-import { stackOn } from "../support/stacks";
+import { appliedCluster } from "../../components/platforms/fly";
+import { promiseOf } from "../../scripts/lib/offline";
 
 /**
  * What postgres-apply could not verify reaches the operator: its last line's `notes` (ops/fly.ts
- * planNotes: a plan the API reports in no form flyctl knows) are warnings of `pulumi up`. The
- * mocked Fly answers here as ops/fly.ts prints such a run (test/commands/fly.test.ts checks ops).
+ * planNotes: a plan the API reports in no form flyctl knows; test/commands/fly.test.ts prints
+ * one) are warnings of the run, which `pulumi up` shows on the cluster's command.
  */
-const NOTE = 'Managed Postgres cluster gaia-staging-db reports its plan as "development", which names none of flyctl\'s plans';
-vi.mock("../../scripts/lib/cloudMocks", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../scripts/lib/cloudMocks")>();
-  return {
-    ...real,
-    cloudState: (type: string, name: string, inputs: Record<string, unknown>) => {
-      const state = real.cloudState(type, name, inputs);
-      if (type !== "command:local:Command" || !String(inputs.create).endsWith("postgres-apply")) return state;
-      return { ...state, stdout: JSON.stringify({ ...(JSON.parse(String(state.stdout)) as object), notes: [NOTE] }) };
-    },
-  };
-});
-
 describe("a Fly cluster whose plan could not be checked", () => {
-  it("is said as a warning of the run, once (the mocked runtime names no resource; the engine names the cluster command)", async () => {
+  const note = 'Managed Postgres cluster gaia-staging-db reports its plan as "development", which names none of flyctl\'s plans';
+  const read = async (lastLine: object) => {
     const warnings: string[] = [];
     const warn = vi.spyOn(console, "warn").mockImplementation((message: unknown) => void warnings.push(String(message)));
     try {
-      await planStack("staging", { ...stackOn("staging", "fly"), "gaia:preset": "staging" });
+      const applied = await promiseOf(appliedCluster(pulumi.output(`found Managed Postgres cluster gaia-staging-db\n${JSON.stringify(lastLine)}\n`)));
+      return { applied, warnings };
     } finally {
       warn.mockRestore();
     }
-    expect(warnings.filter((w) => w.includes("reports its plan"))).toEqual([`warning: [runtime] ${NOTE}`]);
+  };
+
+  it("is said as a warning of the run, once, and the endpoint read as ever", async () => {
+    const { applied, warnings } = await read({ clusterId: "c0ffee", host: "direct.c0ffee.flympg.net", port: 5432, notes: [note] });
+    expect(applied).toMatchObject({ clusterId: "c0ffee", host: "direct.c0ffee.flympg.net", port: 5432 });
+    expect(warnings).toEqual([`warning: [runtime] ${note}`]);
+  });
+
+  it("says nothing when the plan was checked", async () => {
+    expect((await read({ clusterId: "c0ffee", host: "h", port: 5432 })).warnings).toEqual([]);
   });
 });

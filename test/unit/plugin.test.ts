@@ -26,6 +26,7 @@ const fake: Platform<FakeSettings> = {
     maxReplicas: 0,
     highAvailability: false,
     minStorageGb: 5,
+    perTableGrants: true,
     auditLogging: false,
     alerts: null,
   },

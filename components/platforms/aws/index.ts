@@ -25,6 +25,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     maxReplicas: 15,
     highAvailability: true,
     minStorageGb: 20,
+    perTableGrants: true,
     auditLogging: true,
     alerts: {
       target: "the ARN of the SNS topic alarms notify (arn:aws:sns:<region>:<account>:<topic>)",

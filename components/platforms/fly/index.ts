@@ -32,6 +32,7 @@ export const flyPlatform: Platform<FlySettings> = {
     maxReplicas: 0,
     highAvailability: true,
     minStorageGb: 1,
+    perTableGrants: false,
     auditLogging: false,
     alerts: null,
   },
@@ -101,12 +102,7 @@ export const flyPlatform: Platform<FlySettings> = {
       secretOutput: false,
       previousOutput: true,
     }, stateful);
-    const endpoint = cluster.stdout.apply((out) => {
-      const applied = JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number; notes?: string[] };
-      // What postgres-apply could not verify (the plan the API reports), where `pulumi up` shows it.
-      for (const note of applied.notes ?? []) void pulumi.log.warn(note, cluster);
-      return applied;
-    });
+    const endpoint = appliedCluster(cluster.stdout, cluster);
     return {
       host: endpoint.apply((e) => e.host),
       port: endpoint.apply((e) => e.port),
@@ -231,6 +227,15 @@ function flyUsers(config: GaiaConfig): string {
 /** The roles applications use: analytics and the services (the owner is Fly's own schema_admin). */
 function applicationRoles(services: readonly string[]): string[] {
   return policyRoles(services).filter((r) => r !== "owner");
+}
+
+/** postgres-apply's last line, as the program reads it; what it could not verify (the plan the API reports) said where `pulumi up` shows it. */
+export function appliedCluster(stdout: pulumi.Output<string>, cluster?: pulumi.Resource) {
+  return stdout.apply((out) => {
+    const applied = JSON.parse(lastLine(out)) as { clusterId: string; host: string; port: number; notes?: string[] };
+    for (const note of applied.notes ?? []) void pulumi.log.warn(note, cluster);
+    return applied;
+  });
 }
 
 function lastLine(output: string): string {

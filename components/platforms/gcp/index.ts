@@ -87,6 +87,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     maxReplicas: 10,
     highAvailability: true,
     minStorageGb: 10,
+    perTableGrants: true,
     auditLogging: true,
     alerts: {
       target: "the Cloud Monitoring notification channel alerts notify (projects/<project>/notificationChannels/<id>)",

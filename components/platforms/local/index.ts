@@ -15,6 +15,7 @@ export const local: Platform<LocalSettings> = {
     maxReplicas: 0,
     highAvailability: false,
     minStorageGb: 0,
+    perTableGrants: true,
     auditLogging: false,
     alerts: null,
   },

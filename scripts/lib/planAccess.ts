@@ -1,0 +1,81 @@
+import type { GaiaConfig } from "../../components/config";
+import { platformOf } from "../../components/platforms";
+import { stackReach } from "../../components/access";
+import { PRIVILEGES, type Reach } from "../../policy/access";
+
+/**
+ * The access policy in the plan, in the clear: the schema command carries it in an environment
+ * that is secret as a whole (it holds the owner's URL), so without this section a grant change
+ * would be "no change" in every diff. One line per role and table, what the role may do there,
+ * `!` where the table holds credentials; the diff reads these lines back (`readAccess`).
+ */
+const TITLE = "access (policy/access.ts): what each role may do, per table; ! marks a table holding credentials";
+const WRITES = new Set<string>(PRIVILEGES.filter((p) => p !== "SELECT"));
+
+
+export function accessLines(config: GaiaConfig): string[] {
+  return renderAccess(stackReach(config), platformOf(config).capabilities.perTableGrants ? "" : ` (on ${config.platform}, each user's role kind over every table)`);
+}
+
+/** The section for `reach`, its title followed by `note`. */
+export function renderAccess(reach: readonly Reach[], note = ""): string[] {
+  const roleWidth = Math.max(...reach.map((r) => r.role.length));
+  const tableWidth = Math.max(...reach.map((r) => r.table.length)) + 2;
+  return [`${TITLE}${note}`, ...reach.map((r) => `  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`)];
+}
+
+const what = (r: Pick<Reach, "privileges" | "columns">) => `${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""}`;
+
+interface ReadReach {
+  privileges: string[];
+  columns?: string[];
+  credentials: boolean;
+}
+
+/** A plan text's access section, read back: "role table" -> what it may do there. Empty for a plan without one. */
+export function readAccess(text: string): Map<string, ReadReach> {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("access ("));
+  const found = new Map<string, ReadReach>();
+  if (start < 0) return found;
+  for (const line of lines.slice(start + 1)) {
+    const m = /^ {2}(\S+) +(\S+)( !)? +([A-Z, ]+?)(?: \(columns ([^)]*)\))?$/.exec(line);
+    if (!m) break;
+    found.set(`${m[1]} ${m[2]}`, { privileges: m[4]!.split(", "), ...(m[5] ? { columns: m[5].split(", ") } : {}), credentials: m[3] !== undefined });
+  }
+  return found;
+}
+
+export interface AccessChange {
+  line: string;
+  /** A write privilege the role did not have on that table. */
+  newWrite: boolean;
+  /** More reach into a table that holds credentials. */
+  credentials: boolean;
+}
+
+/** What changes in who may do what, a line per role and table: "assets: + INSERT, UPDATE, DELETE on auth.users". */
+export function accessChanges(before: Map<string, ReadReach>, after: Map<string, ReadReach>): AccessChange[] {
+  const changes: AccessChange[] = [];
+  for (const key of [...new Set([...before.keys(), ...after.keys()])].sort()) {
+    const [role, table] = key.split(" ") as [string, string];
+    const was = before.get(key);
+    const now = after.get(key);
+    const added = (now?.privileges ?? []).filter((p) => !was?.privileges.includes(p));
+    const removed = (was?.privileges ?? []).filter((p) => !now?.privileges.includes(p));
+    // Columns: the whole table (none listed) is wider than any columns.
+    const widened = now !== undefined && was !== undefined && was.columns !== undefined && (now.columns === undefined || now.columns.some((c) => !was.columns!.includes(c)));
+    const narrowed = now !== undefined && was !== undefined && now.columns !== undefined && (was.columns === undefined || was.columns.some((c) => !now.columns!.includes(c)));
+    const credentials = Boolean(now?.credentials);
+    const parts: string[] = [];
+    if (added.length) parts.push(`+ ${added.join(", ")}`);
+    if (removed.length) parts.push(`- ${removed.join(", ")}`);
+    if (widened || narrowed) parts.push(`columns ${now!.columns ? now!.columns.join(", ") : "all"} (were ${was!.columns ? was!.columns.join(", ") : "all"})`);
+    if (parts.length === 0) continue;
+    const newWrite = added.some((p) => WRITES.has(p));
+    const reachesCredentials = credentials && (added.length > 0 || widened);
+    const flags = [newWrite ? "a new write" : "", reachesCredentials ? "the table holds credentials" : ""].filter(Boolean);
+    changes.push({ line: `${role}: ${parts.join("; ")} on ${table}${flags.length ? `  [${flags.join("; ")}]` : ""}`, newWrite, credentials: reachesCredentials });
+  }
+  return changes;
+}

@@ -1,0 +1,72 @@
+import { accessChanges, readAccess, type AccessChange } from "./planAccess";
+
+/**
+ * The head of a plan diff, read before the resources: what changes in the summary (pools,
+ * class, backups, cost) and in the access section (who may do what), both from the plan texts.
+ * A stack with no committed plan gets its summary and access in full.
+ */
+export interface HeadDiff {
+  lines: string[];
+  access: AccessChange[];
+}
+
+/** Each summary entry of a plan text (`  key:  value` under `summary (…):`), by key; the title as `preset`. */
+export function readSummary(text: string): Map<string, string> {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("summary ("));
+  const found = new Map<string, string>();
+  if (start < 0) return found;
+  found.set("preset", lines[start]!.replace(/^summary \((.*)\):$/, "$1"));
+  for (const line of lines.slice(start + 1)) {
+    const m = /^ {2}([A-Za-z][A-Za-z ]*):\s+(.*)$/.exec(line);
+    if (!m) break;
+    found.set(m[1]!, m[2]!);
+  }
+  return found;
+}
+
+/** No line of the head is wider than this (the plan's width, less the diff's indent). */
+const WIDTH = 150;
+
+export function headDiff(beforeText: string, afterText: string): HeadDiff {
+  const after = readSummary(afterText);
+  if (beforeText.trim() === "") {
+    const lines = afterText.split("\n");
+    const start = lines.findIndex((l) => l.startsWith("summary ("));
+    const end = lines.findIndex((l, i) => i > start && l.startsWith("+ "));
+    const head = start < 0 ? [] : lines.slice(start, end < 0 ? undefined : end).filter((l) => l.trim() !== "");
+    return { lines: ["a new stack: its summary and access in full", ...head.map((l) => `  ${l}`)], access: accessChanges(new Map(), readAccess(afterText)) };
+  }
+  const before = readSummary(beforeText);
+  const lines: string[] = [];
+  for (const key of [...new Set([...before.keys(), ...after.keys()])]) {
+    const was = before.get(key);
+    const now = after.get(key);
+    if (was === now) continue;
+    // A class that moved with the pools: say what the pools need now.
+    const needed = /= (\d+) connections/.exec(after.get("pools") ?? "")?.[1];
+    const why = key === "server" && before.get("pools") !== after.get("pools") && needed ? `, because the pools need ${needed} connections` : "";
+    lines.push(changed(key, was ?? "(none)", now ?? "(none)", why));
+  }
+  const access = accessChanges(readAccess(beforeText), readAccess(afterText));
+  return { lines: [...(lines.length ? ["summary:", ...lines.map((l) => `  ${l}`)] : []), ...(access.length ? ["access:", ...access.map((a) => `  ${a.line}`)] : [])], access };
+}
+
+/**
+ * `key: before -> after`, within WIDTH: a long value is cut to the words around what differs
+ * (the common start and end elided), so a pool change in a long line still shows the pools;
+ * `why` (the pools behind a class) is kept whole.
+ */
+function changed(key: string, was: string, now: string, why: string): string {
+  const whole = `${key}: ${was} -> ${now}${why}`;
+  if (whole.length <= WIDTH) return whole;
+  const a = was.split(" ");
+  const b = now.split(" ");
+  let head = 0;
+  while (head < Math.min(a.length, b.length) && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < Math.min(a.length, b.length) - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const cut = (words: string[]) => `${head ? "… " : ""}${words.slice(head, words.length - tail).join(" ")}${tail ? " …" : ""}`;
+  const short = `${key}: ${cut(a)} -> ${cut(b)}`;
+  return short.length + why.length <= WIDTH ? `${short}${why}` : `${short.slice(0, WIDTH - why.length - 1)}…${why}`;
+}

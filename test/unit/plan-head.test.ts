@@ -1,0 +1,117 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { PRIVILEGES, type Privilege, type Reach } from "../../policy/access";
+import { planStack } from "../../scripts/lib/offline";
+import { readAccess, renderAccess } from "../../scripts/lib/planAccess";
+import { formatPlanDiff } from "../../scripts/lib/planDiff";
+import { planAsText } from "../../scripts/lib/planFormat";
+import { headDiff } from "../../scripts/lib/summaryDiff";
+import { readStackFile } from "../../scripts/lib/stackFile";
+
+/**
+ * The head of a plan diff: the summary's changes and the access section's, read from the plan
+ * texts, so that a grant change, hidden in the schema command's secret environment, is a line
+ * of its own, and a pool change shows the pools.
+ */
+const committed = (stack: string) => readFileSync(path.resolve(__dirname, "../../plans", `${stack}.txt`), "utf8");
+/** `text` with its access section replaced by `reach`'s. */
+function withAccess(text: string, reach: readonly Reach[]): string {
+  const lines = text.split("\n");
+  const start = lines.findIndex((l) => l.startsWith("access ("));
+  const end = lines.findIndex((l, i) => i > start && l === "");
+  return [...lines.slice(0, start), ...renderAccess(reach), ...lines.slice(end)].join("\n");
+}
+/** The staging plan's access section as Reach entries, read back. */
+const stagingReach = (): Reach[] =>
+  [...readAccess(committed("staging")).entries()].map(([key, r]) => {
+    const [role, table] = key.split(" ") as [string, string];
+    return { role, table, privileges: r.privileges as Privilege[], ...(r.columns ? { columns: r.columns } : {}), credentials: r.credentials };
+  });
+
+describe("a grant change in the plan diff", () => {
+  it("is one line per role and table, flagged when it writes anew or reaches a table holding credentials", () => {
+    const before = committed("staging");
+    const reach = stagingReach();
+    const after = withAccess(before, reach.map((r) => (r.role === "assets" && r.table === "auth.users" ? { ...r, privileges: ["SELECT", "INSERT", "UPDATE", "DELETE"] } : r)));
+    expect(headDiff(before, after).lines).toEqual(["access:", "  assets: + INSERT, UPDATE, DELETE on auth.users  [a new write; the table holds credentials]"]);
+    // Taken away: said, not flagged.
+    const narrower = withAccess(before, reach.filter((r) => !(r.role === "chat" && r.table === "game.messages")));
+    expect(headDiff(before, narrower).lines).toEqual(["access:", "  chat: - SELECT, INSERT, UPDATE, DELETE on game.messages"]);
+    // Analytics given a credential column: its columns, flagged; the table whole, the same.
+    const column = withAccess(before, reach.map((r) => (r.role === "analytics" && r.table === "auth.users" ? { ...r, columns: [...r.columns!, "password_hash"] } : r)));
+    expect(headDiff(before, column).access.map((a) => [a.line, a.credentials, a.newWrite])).toEqual([
+      ["analytics: columns id, email, name, is_admin, created_at, updated_at, password_hash (were id, email, name, is_admin, created_at, updated_at) on auth.users  [the table holds credentials]", true, false],
+    ]);
+    const whole = withAccess(before, reach.map((r) => (r.role === "analytics" && r.table === "auth.users" ? { role: r.role, table: r.table, privileges: r.privileges, credentials: true } : r)));
+    expect(headDiff(before, whole).access.map((a) => a.credentials)).toEqual([true]);
+    // A read of a table without credentials, given anew, is neither.
+    const read = withAccess(before, [...reach, { role: "assets", table: "game.campaigns", privileges: ["SELECT"], credentials: false }]);
+    expect(headDiff(before, read).access).toEqual([{ line: "assets: + SELECT on game.campaigns", newWrite: false, credentials: false }]);
+  });
+
+  it("says exactly the difference, over random changes to the staging policy (fast-check)", () => {
+    const reach = stagingReach();
+    const before = committed("staging");
+    const privileges = fc.subarray([...PRIVILEGES], { minLength: 0 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(reach.length - 1), privileges), { maxLength: 6 }), (edits) => {
+        const next = reach.map((r) => ({ ...r }));
+        for (const [i, p] of edits) next[i] = { ...next[i]!, privileges: PRIVILEGES.filter((x) => p.includes(x)) };
+        const kept = next.filter((r) => r.privileges.length > 0);
+        const { access } = headDiff(before, withAccess(before, kept));
+        // The changes, applied to the section before, give the section after.
+        const rebuilt = new Map(reach.map((r) => [`${r.role} ${r.table}`, new Set<string>(r.privileges)]));
+        for (const a of access) {
+          const m = /^(\S+): (.*) on (\S+)/.exec(a.line)!;
+          const key = `${m[1]} ${m[3]}`;
+          const set = rebuilt.get(key) ?? new Set<string>();
+          for (const part of m[2]!.split("; ")) for (const p of part.slice(2).split(", ")) (part.startsWith("+") ? set.add(p) : set.delete(p));
+          rebuilt.set(key, set);
+          const added = /\+ ([A-Z, ]+)/.exec(m[2]!)?.[1]?.split(", ") ?? [];
+          expect(a.newWrite).toBe(added.some((p) => p !== "SELECT"));
+        }
+        const want = new Map(kept.map((r) => [`${r.role} ${r.table}`, [...r.privileges].sort().join(",")]));
+        const got = new Map([...rebuilt].filter(([, s]) => s.size > 0).map(([k, s]) => [k, [...s].sort().join(",")]));
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("is shown by the diff of a plan whose policy gives a new write, and no change is said only when nothing changed", () => {
+    const before = committed("staging");
+    const after = withAccess(before, stagingReach().map((r) => (r.role === "assets" && r.table === "auth.users" ? { ...r, privileges: ["SELECT", "UPDATE"] } : r)));
+    const head = headDiff(before, after);
+    expect(formatPlanDiff("staging", [], "plans/staging.txt", head.lines)).toBe(
+      "plan diff for staging against plans/staging.txt:\n  access:\n    assets: + UPDATE on auth.users  [a new write; the table holds credentials]\n\nno stateful resource is replaced or deleted.\n",
+    );
+    expect(formatPlanDiff("staging", [], "plans/staging.txt", headDiff(before, before).lines)).toContain("  no change\n");
+  });
+});
+
+describe("the summary in the plan diff", () => {
+  it("shows a pool change by the pools, and a class moved by them with the connections they need", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    const before = committed("staging");
+    const after = planAsText(await planStack("staging", { ...config, "gaia:pool": JSON.stringify({ size: 40, maxOverflow: 80 }) }, secretKeys));
+    const { lines } = headDiff(before, after);
+    expect(lines[0]).toBe("summary:");
+    // Staging's pools: 3 services x (10 + 20) + 10 = 100 connections; 3 x (40 + 80) + 10 = 370.
+    expect(lines.find((l) => l.startsWith("  pools:"))).toMatch(/^ {2}pools: .*\(10 \+ 20 overflow\) \+ 10 reserved = 100 connections.* -> .*\(40 \+ 80 overflow\) \+ 10 reserved = 370 connections/);
+    expect(lines.find((l) => l.startsWith("  server:"))).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.\S+ .*, because the pools need 370 connections$/);
+    // Within the plan's width, as the diff prints them.
+    for (const l of formatPlanDiff("staging", [], "plans/staging.txt", lines).split("\n")) expect(l.length).toBeLessThanOrEqual(160);
+  });
+
+  it("gives a new stack's summary and access in full", () => {
+    const text = committed("production");
+    const { lines, access } = headDiff("", text);
+    expect(lines[0]).toBe("a new stack: its summary and access in full");
+    expect(lines).toContain("  summary (production preset):");
+    expect(lines.filter((l) => /^ {4}assets /.test(l))).toHaveLength(2);
+    // Every write of the new stack is a new write.
+    expect(access.filter((a) => a.newWrite).length).toBeGreaterThan(5);
+  });
+});
