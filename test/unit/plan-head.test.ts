@@ -9,6 +9,7 @@ import { formatPlanDiff } from "../../scripts/lib/planDiff";
 import { planAsText } from "../../scripts/lib/planFormat";
 import { headDiff } from "../../scripts/lib/summaryDiff";
 import { readStackFile } from "../../scripts/lib/stackFile";
+import { diffAgainst } from "../../scripts/plan";
 
 /**
  * The head of a plan diff: the summary's changes and the access section's, read from the plan
@@ -113,5 +114,25 @@ describe("the summary in the plan diff", () => {
     expect(lines.filter((l) => /^ {4}assets /.test(l))).toHaveLength(2);
     // Every write of the new stack is a new write.
     expect(access.filter((a) => a.newWrite).length).toBeGreaterThan(5);
+  });
+});
+
+describe("a resource's changes in the plan diff", () => {
+  it("names the entries of a named list (parameters) instead of numbering them, and says the summary's change first", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    const plan = await planStack("staging", { ...config, "gaia:auditLogging": "false" }, secretKeys);
+    const { changes, head } = diffAgainst(committed("staging"), plan);
+    const diff = formatPlanDiff("staging", changes, "plans/staging.txt", head.lines);
+    expect(diff).toContain(
+      "  summary:\n    audit log: pgaudit ddl,role (passwords redacted), log_statement none, connections and disconnections -> off\n",
+    );
+    expect(diff).toContain(
+      [
+        "  updates aws:rds/parameterGroup:ParameterGroup gaia-staging-postgres-params",
+        '      parameters[shared_preload_libraries].value: "pg_stat_statements,pgaudit" -> "pg_stat_statements"',
+        '      parameters[pgaudit.log]: {"name":"pgaudit.log","value":"ddl,role"} -> (unset)',
+      ].join("\n"),
+    );
+    expect(diff).not.toMatch(/parameters\[\d+\]/);
   });
 });
