@@ -154,8 +154,28 @@ function leafChanges(path: string, before: unknown, after: unknown): string[] {
     return [bounded(`${path}: ${[gained.length ? `+ ${gained.join(", ")}` : "", lost.length ? `- ${lost.join(", ")}` : ""].filter(Boolean).join("; ") || "reordered"}`)];
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
+  // A JSON document held in a string (an IAM or secret policy): diffed as the document it is.
+  const [was, now] = [jsonDocument(before), jsonDocument(after)];
+  if (was !== undefined && now !== undefined) return leafChanges(path, was, now);
   const shown = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
-  return [bounded(`${path}: ${shown(before)} -> ${shown(after)}`)];
+  const whole = `${path}: ${shown(before)} -> ${shown(after)}`;
+  if (whole.length <= PLAN_WIDTH - 6 || typeof before !== "string" || typeof after !== "string") return [bounded(whole)];
+  // Two long strings (ARNs, URLs): what they share at the start elided, so the difference shows.
+  let common = 0;
+  while (common < Math.min(before.length, after.length) && before[common] === after[common]) common++;
+  // Back to the separator (/, :) before the difference, so a name shows whole.
+  const from = Math.max(before.lastIndexOf("/", common - 1), before.lastIndexOf(":", common - 1)) + 1;
+  return [bounded(`${path}: "…${before.slice(from)}" -> "…${after.slice(from)}"`)];
+}
+
+function jsonDocument(value: unknown): object | undefined {
+  if (typeof value !== "string" || !/^\s*[{[]/.test(value)) return undefined;
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return parsed && typeof parsed === "object" ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A detail line within the plan's width once the diff indents it (6 columns). */

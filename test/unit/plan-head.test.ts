@@ -136,3 +136,20 @@ describe("a resource's changes in the plan diff", () => {
     expect(diff).not.toMatch(/parameters\[\d+\]/);
   });
 });
+
+describe("a policy document's change in the plan diff", () => {
+  it("is diffed inside the JSON, path by path, the long strings' shared start elided so the difference shows", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    const aws = JSON.parse(config["gaia:aws"]!) as { serviceRoles: Record<string, string> };
+    aws.serviceRoles.chat = "arn:aws:iam::123456789012:role/gaia-staging-chat-v2";
+    const plan = await planStack("staging", { ...config, "gaia:aws": JSON.stringify(aws) }, secretKeys);
+    const { changes, head } = diffAgainst(committed("staging"), plan);
+    const diff = formatPlanDiff("staging", changes, "plans/staging.txt", head.lines);
+    expect(diff).toContain(
+      '  updates aws:secretsmanager/secretPolicy:SecretPolicy gaia-staging-postgres-chat-policy\n      policy.Statement[0].Principal.AWS[0]: "arn:aws:iam::123456789012:role/gaia-staging-chat" -> "arn:aws:iam::123456789012:role/gaia-staging-chat-v2"\n',
+    );
+    expect(diff).toContain('      policy.Statement[1].Condition.ArnEquals.aws:PrincipalArn[0]: "…gaia-staging-chat" -> "…gaia-staging-chat-v2"\n');
+    for (const line of diff.split("\n")) expect(line.length).toBeLessThanOrEqual(160);
+    expect(diff).not.toContain('\\"');
+  });
+});
