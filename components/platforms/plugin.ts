@@ -1,6 +1,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { GaiaConfig } from "../core/config";
 import type { PlatformCapabilities, PlatformRules, SettingsCheck } from "../core/platformRules";
+import type { MonthlyCost } from "./shared/cost";
 import type { ManagedAccess, Platform, PlatformContext, PlatformContract, PlatformSummary, PostgresInstance, RedisInstance, StoredSecret } from "./types";
 
 /** A platform's context without its settings, which the bound platform adds itself. */
@@ -22,6 +23,8 @@ export interface RegisteredPlatform extends PlatformRules {
   contracts: readonly PlatformContract[];
   instanceClass(config: GaiaConfig): string;
   describe(config: GaiaConfig): PlatformSummary;
+  /** What the environment costs a month here; undefined where the platform keeps no price tables. */
+  monthlyCost(config: GaiaConfig): MonthlyCost | undefined;
   /** The platform for a resolved environment, its provider made with `parent` as the component. */
   bind(config: GaiaConfig, parent: pulumi.Resource): BoundPlatform;
 }
@@ -49,6 +52,7 @@ export function registered<S>(platform: Platform<S>): RegisteredPlatform {
     },
     instanceClass: (config) => platform.instanceClass(config),
     describe: (config) => platform.describe(config, settingsOf(config)),
+    monthlyCost: (config) => platform.monthlyCost?.(config),
     bind(config, parent) {
       const settings = settingsOf(config);
       const provider = platform.provider?.(config, settings, parent);

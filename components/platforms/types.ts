@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { GaiaConfig } from "../core/config";
 import type { PlatformCapabilities } from "../core/platformRules";
 import type { CannotRotate, Slot } from "../rotation";
+import type { MonthlyCost } from "./shared/cost";
 
 export type { DayRange, PlatformCapabilities } from "../core/platformRules";
 
@@ -105,6 +106,8 @@ export interface Platform<Settings> {
   instanceClass(config: GaiaConfig): string;
   /** What the environment gets here, in the platform's words: the plan's summary (scripts/lib/planSummary.ts). */
   describe(config: GaiaConfig, settings: Settings): PlatformSummary;
+  /** What the environment costs a month here, from the platform's dated price tables (./<name>/prices.ts, docs/costs.md). */
+  monthlyCost?(config: GaiaConfig): MonthlyCost;
   createPostgres(ctx: PlatformContext<Settings>): PostgresInstance;
   createRedis(ctx: PlatformContext<Settings>): RedisInstance;
   /**

@@ -1,5 +1,6 @@
 import type { GaiaConfig } from "../../components/config";
 import { platformOf } from "../../components/platforms";
+import { describeCost, monthlyCost } from "../../components/platforms/cost";
 import { connectionsNeeded } from "../../components/platforms/shared/connections";
 import { AUDIT_LOGGING, alertThresholds } from "../../components/alerts";
 
@@ -30,6 +31,7 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  backups:      ${!backups.enabled ? "none" : backups.pitr ? `${backups.retentionDays} day(s), point-in-time recovery over ${backups.pitrDays} day(s)` : `${backups.retentionDays} day(s) of daily snapshots, no point-in-time recovery`}`,
     `  TLS:          ${about.tls}`,
     `  Redis:        ${config.redis.memoryMb} MB: ${about.redis}`,
+    `  cost:         ${describeCost(monthlyCost(config))}`,
     `  protection:   ${protections.length ? protections.join(", ") : "none (can be torn down)"}`,
     `  pools:        ${config.services.length} service(s) x (${pool.size} + ${pool.maxOverflow} overflow) + ${needed - config.services.length * (pool.size + pool.maxOverflow)} reserved = ${needed} connections` +
       (maxConnections ? ` of ${maxConnections} (headroom ${maxConnections - needed})` : ", against the server's own limit"),

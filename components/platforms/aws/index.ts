@@ -11,6 +11,7 @@ import { rdsRootCas } from "../../tls";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
 import { AWS_CONTRACTS, AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES } from "./contracts";
 import { postgresClass, smallestFitting } from "../shared/sizing";
+import { awsMonthlyCost } from "./prices";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import type { GaiaConfig } from "../../core/config";
 import type { Platform } from "../types";
@@ -56,6 +57,8 @@ export const awsPlatform: Platform<AwsSettings> = {
   provider: (config, _settings, parent) => new aws.Provider(`${config.names.resourcePrefix}-aws`, { region: config.region as aws.Region }, { parent }),
 
   instanceClass: (config) => postgresClass(config, RDS_CLASSES),
+
+  monthlyCost: awsMonthlyCost,
 
   describe(config) {
     const size = RDS_CLASSES.find((c) => c.name === awsPlatform.instanceClass(config));

@@ -5,6 +5,7 @@ import { migrationsDigest } from "../../../sql";
 import { sha256Hex } from "../../../ops/lib/hash";
 import { opsCommand } from "../../commands";
 import { FLY_CONTRACTS, MPG_PLANS, MPG_POSTGRES_VERSIONS, MPG_REGIONS, mpgPlan } from "./contracts";
+import { flyMonthlyCost } from "./prices";
 import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
@@ -60,6 +61,8 @@ export const flyPlatform: Platform<FlySettings> = {
   },
 
   instanceClass: (config) => mpgPlan(config)?.name ?? String(config.instance.class),
+
+  monthlyCost: flyMonthlyCost,
 
   describe(config) {
     const plan = mpgPlan(config);

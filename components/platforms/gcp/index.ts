@@ -9,6 +9,7 @@ import { SLOTS, generationKeepers, generationOf, type Slot } from "../../rotatio
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
 import { GCP_CONTRACTS, cloudSqlRetainedBackups, cloudSqlTier, parseCloudSqlTier } from "./contracts";
+import { gcpMonthlyCost } from "./prices";
 import type { GaiaConfig } from "../../core/config";
 import type { Platform } from "../types";
 
@@ -109,6 +110,8 @@ export const gcpPlatform: Platform<GcpSettings> = {
   provider: (config, s, parent) => new gcp.Provider(`${config.names.resourcePrefix}-gcp`, { project: s.project, region: config.region }, { parent }),
 
   instanceClass: cloudSqlTier,
+
+  monthlyCost: gcpMonthlyCost,
 
   describe(config) {
     const size = parseCloudSqlTier(cloudSqlTier(config));

@@ -3,6 +3,7 @@ import { settings, type LocalSettings } from "./settings";
 import { opsCommand } from "../../commands";
 import { generatePassword, onceApplied } from "../../credentials";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "../../rotation";
+import { costOf } from "../shared/cost";
 import type { Platform } from "../types";
 
 export const local: Platform<LocalSettings> = {
@@ -32,6 +33,9 @@ export const local: Platform<LocalSettings> = {
   },
 
   instanceClass: () => "existing server",
+
+  // An existing server and Redis: the stack adds databases and roles to them and bills nothing.
+  monthlyCost: () => costOf({ lines: [], notes: ["an existing PostgreSQL and Redis: the stack bills nothing"] }),
 
   describe: (config, s) => ({
     server: {},
