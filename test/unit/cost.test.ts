@@ -57,13 +57,15 @@ describe("monthly cost, from the price tables, against figures computed by hand"
     expect(monthlyCost(config).total).toBeCloseTo(55.92, 10);
   });
 
-  it("aws: production's db.m7g.2xlarge has no verified price, so its instance and replicas are named, not guessed", () => {
+  it("aws: production's db.m7g.2xlarge has no verified price, so its instance and replicas' instances are named, not guessed; their storage is priced", () => {
     const config = configOf("production", "aws");
     const cost = monthlyCost(config);
-    expect(cost.lines.map((l) => l.what)).toEqual(["storage", "backups"]);
-    // Multi-AZ: 2 × 500 GB gp3 at $0.115/GB-month = $115.00; the replicas' storage goes with their instances, unpriced.
+    expect(cost.lines.map((l) => l.what)).toEqual(["storage", "2 replica(s)", "backups"]);
+    // Multi-AZ: 2 × 500 GB gp3 at $0.115/GB-month = $115.00.
     expect(line(config, "storage")).toBeCloseTo(115, 10);
-    expect(cost.total).toBeCloseTo(115, 10);
+    // Two Single-AZ replicas, each 500 GB gp3: 2 × 500 × $0.115 = $115.00; their instances not priced.
+    expect(line(config, "2 replica(s)")).toBeCloseTo(115, 10);
+    expect(cost.total).toBeCloseTo(230, 10);
     expect(cost.unpriced).toEqual(["db.m7g.2xlarge", "cache.m7g.large + snapshots"]);
   });
 

@@ -79,17 +79,14 @@ export function awsMonthlyCost(config: GaiaConfig): MonthlyCost {
     how: `${copies > 1 ? `${copies} × ` : ""}${storageGb} GB gp3 at ${rate(prices.gp3)} (its first allocation; autoscaling may grow it to ${config.instance.maxStorageGb} GB)`,
   });
   if (config.replicas > 0) {
-    // Each replica is a Single-AZ instance of the primary's class with storage of its own.
-    if (hourly) {
-      const each = hourly.usd * HOURS_PER_MONTH + storageGb * prices.gp3.usd;
-      lines.push({
-        what: `${config.replicas} replica(s)`,
-        usd: config.replicas * each,
-        how: `${config.replicas} × (${instanceClass} at ${rate(hourly)} × ${HOURS_PER_MONTH} h + ${storageGb} GB gp3 at ${rate(prices.gp3)})`,
-      });
-    } else {
-      unpriced.push(instanceClass);
-    }
+    // Each replica is a Single-AZ instance of the primary's class with storage of its own: the
+    // storage is priced even where the class is not.
+    lines.push({
+      what: `${config.replicas} replica(s)`,
+      usd: config.replicas * ((hourly ? hourly.usd * HOURS_PER_MONTH : 0) + storageGb * prices.gp3.usd),
+      how: `${config.replicas} × (${hourly ? `${instanceClass} at ${rate(hourly)} × ${HOURS_PER_MONTH} h + ` : ""}${storageGb} GB gp3 at ${rate(prices.gp3)})`,
+    });
+    if (!hourly && !unpriced.includes(instanceClass)) unpriced.push(instanceClass);
   }
 
   const node = smallestFitting(ELASTICACHE_NODES, { memoryMb: config.redis.memoryMb });
