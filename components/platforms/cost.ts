@@ -31,13 +31,14 @@ export function monthlyCost(config: GaiaConfig, platforms: Platforms = PLATFORMS
 export function describeCost(cost: MonthlyCost): string {
   if (cost.noTable) return `${cost.noTable} (docs/costs.md)`;
   const floor = cost.unpriced.length > 0 || cost.byUse.length > 0;
-  const parts = cost.lines.map((l) => `${l.what} ${dollars(l.usd)}`);
+  // A line that bills nothing (backups within the free allowance) is in the arithmetic, not the summary.
+  const parts = cost.lines.filter((l) => l.usd > 0).map((l) => `${l.what} ${dollars(l.usd)}`);
   const gaps = [
-    ...(cost.unpriced.length ? [`not priced: ${cost.unpriced.join(", ")}`] : []),
+    ...(cost.unpriced.length ? [`unpriced: ${cost.unpriced.join(", ")}`] : []),
     ...(cost.byUse.length ? [`by use: ${cost.byUse.join(", ")}`] : []),
   ];
   // Where nothing is billed (an existing server), why.
   const why = parts.length || gaps.length ? [] : cost.notes;
-  const inside = [parts.join(", "), ...gaps, ...why, `${cost.checked ? `prices of ${cost.checked}, ` : ""}docs/costs.md`].filter(Boolean).join("; ");
+  const inside = [parts.join(", "), ...gaps, ...why, `${cost.checked ? `prices ${cost.checked}, ` : ""}docs/costs.md`].filter(Boolean).join("; ");
   return `${floor ? "at least " : ""}${dollars(cost.total)}/month (${inside})`;
 }

@@ -53,7 +53,7 @@ describe("plans a reviewer reads first", () => {
       "  TLS:          verify-full against the region's RDS roots (rds.force_ssl)",
       "  Redis:        4096 MB: ElastiCache cache.m7g.large x2, automatic failover across zones, TLS and AUTH token",
       // docs/costs.md: 2 × 500 GB gp3 at $0.115/GB-month (Multi-AZ); no verified price for the m7g classes or ElastiCache.
-      "  cost:         at least $115/month (storage $115, backups $0; not priced: db.m7g.2xlarge, cache.m7g.large + snapshots; prices of 2026-12-05, docs/costs.md)",
+      "  cost:         at least $230/month (storage $115, 2 replica(s) $115; unpriced: db.m7g.2xlarge, cache.m7g.large + snapshots; prices 2026-12-05, docs/costs.md)",
       "  protection:   deletion protection, final snapshot, `protect` (replacing or deleting takes --ignore-protect)",
       // db.m7g.2xlarge, 32 GiB: 3216 connections on the memory it leaves PostgreSQL (90% less 256 MiB).
       `  pools:        ${SERVICE_ROLE_NAMES.length} service(s) x (20 + 40 overflow) + 10 reserved = ${pools} connections of 3216 (headroom ${3216 - pools})`,

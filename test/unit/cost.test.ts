@@ -41,7 +41,7 @@ describe("monthly cost, from the price tables, against figures computed by hand"
     // $23.36 + $5.75 + $0 = $29.11, a floor: ElastiCache has no verified price.
     expect(cost.total).toBeCloseTo(29.11, 10);
     expect(cost.unpriced).toEqual(["cache.t4g.small + snapshots"]);
-    expect(describeCost(cost)).toBe("at least $29/month (instance $23, storage $6, backups $0; not priced: cache.t4g.small + snapshots; prices of 2026-12-05, docs/costs.md)");
+    expect(describeCost(cost)).toBe("at least $29/month (instance $23, storage $6; unpriced: cache.t4g.small + snapshots; prices 2026-12-05, docs/costs.md)");
   });
 
   it("aws: Multi-AZ doubles the instance and its storage, and each read replica is a Single-AZ instance with storage of its own", () => {
@@ -92,7 +92,7 @@ describe("monthly cost, from the price tables, against figures computed by hand"
     expect(cost.total).toBeCloseTo(312.41666666, 6);
     expect(cost.unpriced).toEqual([]);
     expect(cost.byUse).toEqual(["Upstash Redis, $0.20 per 100K requests"]);
-    expect(describeCost(cost)).toBe("at least $312/month (instance $282, storage $30; by use: Upstash Redis, $0.20 per 100K requests; prices of 2026-12-05, docs/costs.md)");
+    expect(describeCost(cost)).toBe("at least $312/month (instance $282, storage $30; by use: Upstash Redis, $0.20 per 100K requests; prices 2026-12-05, docs/costs.md)");
   });
 
   it("local: an existing server costs the stack nothing", () => {
