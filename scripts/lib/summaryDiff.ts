@@ -45,7 +45,7 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
     if (was === now) continue;
     // A class that moved with the pools: say what the pools need now.
     const needed = /= (\d+) connections/.exec(after.get("pools") ?? "")?.[1];
-    const why = key === "server" && before.get("pools") !== after.get("pools") && needed ? `, because the pools need ${needed} connections` : "";
+    const why = key === "server" && before.get("pools") !== after.get("pools") && needed ? `, because the pools need ${needed} connections` : key === "cost" ? costChange(was, now) : "";
     lines.push(changed(key, was ?? "(none)", now ?? "(none)", why));
   }
   const access = accessChanges(readAccess(beforeText), readAccess(afterText));
@@ -69,4 +69,12 @@ function changed(key: string, was: string, now: string, why: string): string {
   const cut = (words: string[]) => `${head ? "… " : ""}${words.slice(head, words.length - tail).join(" ")}${tail ? " …" : ""}`;
   const short = `${key}: ${cut(a)} -> ${cut(b)}`;
   return short.length + why.length <= WIDTH ? `${short}${why}` : `${short.slice(0, WIDTH - why.length - 1)}…${why}`;
+}
+
+/** The month's change in dollars, from the two cost lines' totals ("at least $29/month" -> "at least $53/month": " (+$24/month)"). */
+function costChange(was: string | undefined, now: string | undefined): string {
+  const total = (line: string | undefined) => Number(/\$([\d,]+)\/month/.exec(line ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
+  const delta = total(now) - total(was);
+  if (!Number.isFinite(delta) || delta === 0) return "";
+  return ` (${delta > 0 ? "+" : "-"}$${Math.abs(delta).toLocaleString("en-US")}/month)`;
 }

@@ -101,7 +101,9 @@ describe("the summary in the plan diff", () => {
     expect(lines[0]).toBe("summary:");
     // Staging's pools: 3 services x (10 + 20) + 10 = 100 connections; 3 x (40 + 80) + 10 = 370.
     expect(lines.find((l) => l.startsWith("  pools:"))).toMatch(/^ {2}pools: .*\(10 \+ 20 overflow\) \+ 10 reserved = 100 connections.* -> .*\(40 \+ 80 overflow\) \+ 10 reserved = 370 connections/);
-    expect(lines.find((l) => l.startsWith("  server:"))).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.\S+ .*, because the pools need 370 connections$/);
+    expect(lines.find((l) => l.startsWith("  server:"))).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.t4g\.medium .*, because the pools need 370 connections$/);
+    // db.t4g.small at $0.032/h -> db.t4g.medium at $0.065/h: 730 h x $0.033 = $24.09 more (whole dollars: $29 -> $53).
+    expect(lines.find((l) => l.startsWith("  cost:"))).toMatch(/^ {2}cost: .*\$29\/month.* -> .*\$53\/month.* \(\+\$24\/month\)$/);
     // Within the plan's width, as the diff prints them.
     for (const l of formatPlanDiff("staging", [], "plans/staging.txt", lines).split("\n")) expect(l.length).toBeLessThanOrEqual(160);
   });
