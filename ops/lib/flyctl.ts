@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { OpsError, optionalEnv } from "./env";
 import { isCredentialName, redact, rememberSecret, rememberSecretsIn, rememberUrlPasswords } from "./redact";
 
@@ -23,9 +24,8 @@ export { redact };
  * 85-105, name.go:10-17; fly-go v0.9.6 http.go:64-121 logs the bodies at debug). The config
  * directory is FLY_CONFIG_DIR, else ~/.fly (helpers/config.go:11-21). Nothing stored there is
  * needed: a missing config.yml is no error and the token comes from the environment
- * (internal/config/config.go:129,150-151), so a `fly auth login` session is not used. Lost with
- * it: the secrets version flyctl keeps per app after a change, with which its next `secrets list`
- * reads its own write (internal/appsecrets/secrets.go:16-22,46, minvers.go:37-56).
+ * (internal/config/config.go:129,150-151), so a `fly auth login` session is not used. One thing
+ * of it is carried from call to call: the secrets versions (SECRETS_VERSIONS, below).
  *
  * The directory is removed in `finally`, which a killed process never reaches; so flyctl is kept
  * from writing the log at all: `logs` in it is made an empty file, flyctl's logDir() then fails
@@ -46,6 +46,7 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
   sweepStaleConfigDirs();
   const configDir = mkdtempSync(path.join(tmpdir(), CONFIG_DIR_PREFIX));
   writeFileSync(path.join(configDir, "logs"), "", { mode: 0o600 });
+  if (Object.keys(secretsVersions).length > 0) writeFileSync(path.join(configDir, "config.yml"), stringifyYaml({ [SECRETS_VERSIONS]: secretsVersions }), { mode: 0o600 });
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !NOT_PASSED_ON.includes(name)));
   // What flyctl is handed on standard input is secrets (`secrets import`: NAME=VALUE lines): an error may echo one.
   rememberSecret(...(options.stdin ?? "").split("\n").map((line) => line.slice(line.indexOf("=") + 1)));
@@ -68,7 +69,36 @@ export function flyctl(args: string[], options: { stdin?: string } = {}): string
     if (refused) throw new OpsError(`flyctl ${command(args)} was refused: ${refused[1]}`);
     throw new OpsError(`flyctl ${command(args)} failed (exit ${e.status}): ${lastLines(e.stderr ?? "")}`);
   } finally {
+    keepSecretsVersions(configDir);
     rmSync(configDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * flyctl's key, in its config.yml, of each app's secrets version (flyctl ad0172fac
+ * internal/config/config.go:35). A change of an app's secrets (`secrets import`, `secrets unset`,
+ * `mpg attach`) returns the app's new version, which flyctl saves there (internal/appsecrets/secrets.go:25-46,
+ * minvers.go:37-56), and its later reads of the app's secrets ask for at least that version
+ * (secrets.go:15-22; fly-go flaps ListAppSecrets `?version=`), "to ensure that the latest secrets
+ * are used" (flyctl ad0dc5f75): read without it, a list may be served what the app had before.
+ * In a config directory of its own, each call would read without it, and `mpg attach`, which
+ * refuses a secret it finds (v2/run_attach.go:176-184), could find the one `secrets unset` took
+ * off just before (ops/fly.ts attach). So the versions, and nothing else of the config, go from
+ * each call to the next of this process.
+ */
+const SECRETS_VERSIONS = "app_secrets_minvers";
+const secretsVersions: Record<string, number> = {};
+
+function keepSecretsVersions(configDir: string): void {
+  let saved: unknown;
+  try {
+    saved = (parseYaml(readFileSync(path.join(configDir, "config.yml"), "utf8")) as Record<string, unknown> | null)?.[SECRETS_VERSIONS];
+  } catch {
+    return; // none saved (no change of secrets), or nothing readable
+  }
+  if (typeof saved !== "object" || saved === null) return;
+  for (const [app, version] of Object.entries(saved)) {
+    if (typeof version === "number" && Number.isSafeInteger(version)) secretsVersions[app] = Math.max(secretsVersions[app] ?? 0, version);
   }
 }
 

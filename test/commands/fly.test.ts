@@ -345,6 +345,21 @@ describe("the Fly plan's commands against the flyctl double", () => {
     writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== other.id), secrets: { ...state().secrets, "gaia-assets": {} } }));
   });
 
+  it("attaches after taking off a half-done attach's secret, when a read of Fly's secrets without flyctl's version is served what the app had before", () => {
+    const id = clusterId();
+    const assets = command(`gaia-${stack}-fly-access-assets`);
+    // A secret set long ago (no change of it pending) with no attachment: an attach cut short.
+    const cut = state();
+    cut.secrets["gaia-assets"] = { GAIA_DATABASE_URL: `postgresql://u@pgbouncer.${id}.flympg.net/d` };
+    delete (cut as { secretVersions?: Record<string, unknown> }).secretVersions?.["gaia-assets"];
+    writeFileSync(stateFile, JSON.stringify(cut));
+    // The unset's version, which flyctl keeps in its config file, reaches mpg attach's own read.
+    const retried = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id, FAKE_FLY_SECRETS_LAG: "1" });
+    expect([retried.stderr, retried.status]).toEqual(["", 0]);
+    expect(state().secrets["gaia-assets"]!.GAIA_DATABASE_URL).toContain(`@pgbouncer.${id}.flympg.net/${names.database}`);
+    expect(fly(assets, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+  });
+
   it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
     const redis = command(`gaia-${stack}-redis`);
     const created = fly(redis, "create");

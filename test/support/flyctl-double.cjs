@@ -108,6 +108,48 @@ const jsonOut = (value) => `${JSON.stringify(value, null, 4)}\n`;
  * name is a GraphQL error whose text is the API's, in no source: this one is made up.
  */
 const addOn = (name) => state.redis.find((x) => x.name === name) ?? fail(`Could not find Redis database ${name}`);
+/**
+ * An app's secrets as flyctl reads and writes them (internal/appsecrets/secrets.go): every change
+ * (Update: import, unset, mpg attach) returns the app's new secrets version, which flyctl keeps in
+ * its config file (`app_secrets_minvers` in <config dir>/config.yml, minvers.go SetMinvers; its
+ * failure to save is the command's error) and sends with its later reads (List: fly-go flaps
+ * ListAppSecrets ?version=), "to ensure that the latest secrets are used" (flyctl ad0dc5f75): a
+ * read without it may be served what the app had before. FAKE_FLY_SECRETS_LAG=1 serves such a
+ * read the secrets as they were before the app's last change (the lag itself is Fly's: in no source).
+ */
+const configFile = () => path.join(process.env.FLY_CONFIG_DIR ?? path.join(process.env.HOME ?? "", ".fly"), "config.yml");
+function minvers() {
+  try {
+    return require("yaml").parse(fs.readFileSync(configFile(), "utf8"))?.app_secrets_minvers ?? {};
+  } catch {
+    return {};
+  }
+}
+function readSecrets(app) {
+  const current = state.secrets[app] ?? {};
+  const history = state.secretVersions?.[app];
+  if (!history || !process.env.FAKE_FLY_SECRETS_LAG) return current;
+  const known = minvers()[app];
+  return known !== undefined && known >= history.version ? current : history.before;
+}
+function updateSecrets(app, set, unset = []) {
+  const before = { ...(state.secrets[app] ?? {}) };
+  const secrets = (state.secrets[app] ??= {});
+  Object.assign(secrets, set);
+  for (const name of unset) delete secrets[name];
+  state.secretVersions ??= {};
+  const version = (state.secretVersions[app]?.version ?? 0) + 1;
+  state.secretVersions[app] = { version, before };
+  try {
+    const file = configFile();
+    const config = fs.existsSync(file) ? require("yaml").parse(fs.readFileSync(file, "utf8")) ?? {} : {};
+    config.app_secrets_minvers = { ...(config.app_secrets_minvers ?? {}), [app]: version };
+    fs.writeFileSync(file, require("yaml").stringify(config, { indent: 4 }), { mode: 0o600 });
+  } catch (error) {
+    fail(`error saving config file: ${error.message}`);
+  }
+  return version;
+}
 /** mpg.FormatAttachedApps (internal/command/mpg/list.go). */
 const attachedApps = (apps) => (apps.length ? apps.join(", ") : "<no attached apps>");
 
@@ -365,11 +407,10 @@ const COMMANDS = {
       const c = cluster(clusterArg(args));
       const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
       const variable = flags["variable-name"] ?? "DATABASE_URL";
-      const secrets = (state.secrets[appName] ??= {});
-      if (secrets[variable] !== undefined) fail(`app ${appName} already has ${variable} set. Use 'fly secrets unset ${variable}' to remove it first`);
+      if (readSecrets(appName)[variable] !== undefined) fail(`app ${appName} already has ${variable} set. Use 'fly secrets unset ${variable}' to remove it first`);
       const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`user ${flags.username} not found`);
       const uri = pgbouncerUri(c, user.name, user.password).replace(`/${c.dbname}`, `/${flags.database ?? c.dbname}`);
-      secrets[variable] = uri;
+      updateSecrets(appName, { [variable]: uri });
       api(`https://api.machines.dev/v1/apps/${appName}/secrets`, { version: 1 }, { values: { [variable]: uri } });
       // CreateAttachment failing after the secret is set is a warning, and exit 0 (run_attach.go);
       // FAKE_FLY_ATTACH_RECORD=fail makes it fail (the API's error text is in no source).
@@ -480,7 +521,7 @@ const COMMANDS = {
   "secrets list": {
     flags: { ...app, ...json },
     run(_args, flags) {
-      const secrets = state.secrets[flags.app] ?? {};
+      const secrets = readSecrets(flags.app);
       const list = Object.entries(secrets).map(([name, value]) => ({ name, digest: crypto.createHash("sha256").update(value).digest("hex").slice(0, 16), status: "Staged" }));
       if (flags.json) return jsonOut(list);
       // list.go: "* " before a staged secret's name, then a summary of the staged ones.
@@ -495,7 +536,7 @@ const COMMANDS = {
     run(_args, flags, stdin) {
       const values = parseSecrets(stdin);
       if (Object.keys(values).length === 0) fail("requires at least one SECRET=VALUE pair");
-      Object.assign((state.secrets[flags.app] ??= {}), values);
+      updateSecrets(flags.app, values);
       api(`https://api.machines.dev/v1/apps/${flags.app}/secrets`, { version: 1 }, { values });
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
@@ -504,7 +545,7 @@ const COMMANDS = {
     flags: { ...secretsShared },
     run(args, flags) {
       if (args.length === 0) fail("requires at least 1 arg(s), only received 0");
-      for (const name of args) delete (state.secrets[flags.app] ?? {})[name];
+      updateSecrets(flags.app, {}, args);
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
   },
