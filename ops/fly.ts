@@ -25,11 +25,11 @@ interface ClusterSummary {
   region: string;
   status: string;
   plan: string;
-  attached_apps?: { name: string }[];
+  attached_apps?: { name: string }[] | null;
 }
 /** `fly mpg status <id> --json` (flyctl internal/uiex/mpg/v2/client.go GetClusterResponse). */
 interface ClusterStatus {
-  data: { id: string; name: string; status: string; plan: string; region: string; disk: number; attached_apps?: { name: string }[] };
+  data: { id: string; name: string; status: string; plan: string; region: string; disk: number; attached_apps?: { name: string }[] | null };
   credentials: { status: string; user: string; password: string; dbname: string; pgbouncer_uri: string };
 }
 
@@ -274,7 +274,10 @@ function finalBackup(clusterId: string, name: string) {
  * secret, and sets it before it records the attachment: a run cut between the two, or a record
  * that failed (a warning, and exit 0), leaves the secret with no attachment anywhere. That
  * secret is this stack's half-done attach, taken off and attached again; one that another
- * cluster of the org has attached is that cluster's, and refused.
+ * cluster of the org has attached is that cluster's, and refused. "No attachment anywhere" is
+ * known only when every cluster of the org lists its attached apps: a cluster whose answer has
+ * none (attached_apps null: render.JSON prints a nil slice so, and whether the API always gives
+ * the field is in no source) may hold the secret, which is then left in place and said.
  */
 function attach() {
   const clusterId = env.clusterId();
@@ -283,10 +286,18 @@ function attach() {
   // `fly secrets list --json`: [{name, digest, status}] (internal/command/secrets/list.go).
   const secrets = flyJson<{ name: string }[]>(["secrets", "list", "--app", app]);
   if (secrets.some((s) => s.name === variable)) {
-    const holders = flyList<ClusterSummary>(["mpg", "list", "--org", env.org()]).filter((c) => c.attached_apps?.some((a) => a.name === app));
+    const clusters = flyList<ClusterSummary>(["mpg", "list", "--org", env.org()]);
+    const holders = clusters.filter((c) => c.attached_apps?.some((a) => a.name === app));
     if (holders.some((c) => c.id === clusterId)) return void process.stdout.write(`${app} already has ${variable}\n`);
     if (holders.length > 0) {
       throw new OpsError(`${app} has a ${variable} from Managed Postgres cluster ${holders.map((c) => `${c.name} (${c.id})`).join(", ")}, not from ${env.cluster()}: detach it with \`fly mpg detach ${holders[0]!.id} -a ${app}\` and \`fly secrets unset ${variable} -a ${app}\`, then run \`pulumi up\` again.`);
+    }
+    const silent = clusters.filter((c) => !Array.isArray(c.attached_apps));
+    if (silent.length > 0) {
+      throw new OpsError(
+        `${app} has a ${variable} that no cluster is known to have attached, and \`fly mpg list --org ${env.org()}\` does not say which apps ${silent.map((c) => `${c.name} (${c.id})`).join(", ")} ${silent.length === 1 ? "has" : "have"} attached: ` +
+          `it may be ${silent.length === 1 ? "that cluster's" : "one of theirs"}, so it is left in place; if it is not, take it off with \`fly secrets unset ${variable} -a ${app}\`, then run \`pulumi up\` again.`,
+      );
     }
     flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
     process.stdout.write(`${app} had a ${variable} no cluster has attached (an attach cut short): taken off, attached again\n`);
@@ -298,8 +309,9 @@ function attach() {
     "--database", env.database(),
     "--variable-name", variable,
   ]);
-  const recorded = clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app);
-  process.stdout.write(`${app} has its credential in ${variable}${recorded ? "" : " (Fly recorded no attachment: `fly mpg status` will not list the app; the credential works)"}\n`);
+  const attached = clusterStatus(clusterId).data.attached_apps;
+  const recorded = !Array.isArray(attached) ? " (Fly's answer lists no attached apps: whether it recorded the attachment is unknown; the credential works)" : attached.some((a) => a.name === app) ? "" : " (Fly recorded no attachment: `fly mpg status` will not list the app; the credential works)";
+  process.stdout.write(`${app} has its credential in ${variable}${recorded}\n`);
 }
 
 function detach() {

@@ -360,6 +360,25 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(fly(assets, "delete", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
   });
 
+  it("keeps a secret no cluster is known to have attached when a cluster of the organization says nothing of its attached apps (null)", () => {
+    const id = clusterId();
+    const assets = command(`gaia-${stack}-fly-access-assets`);
+    const org = String(unwrap((unwrap(assets.inputs.environment) as Record<string, unknown>).GAIA_FLY_ORG));
+    const now = state();
+    // A cluster the API answers without attached_apps: render.JSON prints its nil slice as null.
+    const silent = { ...now.clusters[0]!, id: "1egacyc1uster1", name: "gaia-legacy-db", org, users: [], attached_apps: null as unknown as string[] };
+    now.clusters.push(silent);
+    now.secrets["gaia-assets"] = { GAIA_DATABASE_URL: `postgresql://u@pgbouncer.${silent.id}.flympg.net/d` };
+    writeFileSync(stateFile, JSON.stringify(now));
+    const run = fly(assets, "create", { GAIA_FLY_CLUSTER_ID: id });
+    expect([run.stderr, run.status]).toEqual([
+      `error: gaia-assets has a GAIA_DATABASE_URL that no cluster is known to have attached, and \`fly mpg list --org ${org}\` does not say which apps gaia-legacy-db (${silent.id}) has attached: it may be that cluster's, so it is left in place; if it is not, take it off with \`fly secrets unset GAIA_DATABASE_URL -a gaia-assets\`, then run \`pulumi up\` again.\n`,
+      1,
+    ]);
+    expect(state().secrets["gaia-assets"]!.GAIA_DATABASE_URL).toContain(`pgbouncer.${silent.id}.flympg.net`);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== silent.id), secrets: { ...state().secrets, "gaia-assets": {} } }));
+  });
+
   it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
     const redis = command(`gaia-${stack}-redis`);
     const created = fly(redis, "create");

@@ -150,8 +150,14 @@ function updateSecrets(app, set, unset = []) {
   }
   return version;
 }
-/** mpg.FormatAttachedApps (internal/command/mpg/list.go). */
-const attachedApps = (apps) => (apps.length ? apps.join(", ") : "<no attached apps>");
+/** mpg.FormatAttachedApps (internal/command/mpg/list.go): a list the API did not give (null) is none. */
+const attachedApps = (apps) => (apps?.length ? apps.join(", ") : "<no attached apps>");
+/**
+ * AttachedApps []mpg.AttachedApp (internal/uiex/mpg/types.go) as render.JSON prints it: a cluster
+ * whose answer has no attached_apps (null in the state: whether the API ever leaves it out is in no
+ * source) is a nil slice, printed null.
+ */
+const attachedAppsJson = (apps) => (apps ? apps.map((name, i) => ({ name, id: i + 1 })) : null);
 
 /**
  * internal/command/secrets/parser.go parseSecrets, line by line (bufio.Scanner: "\n", a "\r" before it dropped):
@@ -199,7 +205,7 @@ const COMMANDS = {
       if (found.length === 0) return `No managed postgres clusters found in organization ${org}\n`;
       const list = found.map((c) => ({
         id: c.id, mpgd_cluster_id: c.id, version: 2, name: c.name, region: c.region, status: c.status, plan: c.plan, disk: c.disk, replicas: 1,
-        organization: { Slug: c.org, RawSlug: c.org }, ip_assignments: { direct: c.ip }, attached_apps: c.attached_apps.map((name, i) => ({ name, id: i + 1 })),
+        organization: { Slug: c.org, RawSlug: c.org }, ip_assignments: { direct: c.ip }, attached_apps: attachedAppsJson(c.attached_apps),
       }));
       return flags.json
         ? jsonOut(list)
@@ -261,7 +267,7 @@ const COMMANDS = {
       const response = {
         data: {
           id: c.id, name: c.name, status: c.status, engine: "postgres", plan: c.plan, region: c.region, organization: { Slug: c.org },
-          mpgd_cluster_id: c.id, disk: c.disk, replicas: 1, ip_assignments: { direct: c.ip }, attached_apps: c.attached_apps.map((name, i) => ({ name, id: i + 1 })),
+          mpgd_cluster_id: c.id, disk: c.disk, replicas: 1, ip_assignments: { direct: c.ip }, attached_apps: attachedAppsJson(c.attached_apps),
         },
         credentials: { status: "ready", user: "fly-user", password: admin.password, dbname: c.dbname, pgbouncer_uri: pgbouncerUri(c, "fly-user", admin.password) },
       };
@@ -415,7 +421,7 @@ const COMMANDS = {
       // CreateAttachment failing after the secret is set is a warning, and exit 0 (run_attach.go);
       // FAKE_FLY_ATTACH_RECORD=fail makes it fail (the API's error text is in no source).
       if (process.env.FAKE_FLY_ATTACH_RECORD === "fail") process.stderr.write("Warning: failed to create attachment record: Something went wrong\n");
-      else if (!c.attached_apps.includes(appName)) c.attached_apps.push(appName);
+      else if (!c.attached_apps?.includes(appName)) (c.attached_apps ??= []).push(appName);
       return `\nPostgres cluster ${c.id} is being attached to ${appName}\nThe following secret was added to ${appName}:\n  ${variable}=${uri}\n`;
     },
   },
@@ -426,7 +432,7 @@ const COMMANDS = {
     run(args, flags) {
       const c = cluster(clusterArg(args));
       // The API's answer for an app not attached is not in flyctl's source: an error, wrapped as run_detach.go wraps it.
-      if (!c.attached_apps.includes(flags.app)) fail(`failed to detach: attachment not found for app '${flags.app}' on cluster ${c.id}`);
+      if (!c.attached_apps?.includes(flags.app)) fail(`failed to detach: attachment not found for app '${flags.app}' on cluster ${c.id}`);
       c.attached_apps = c.attached_apps.filter((a) => a !== flags.app);
       return `\nPostgres cluster ${c.id} has been detached from ${flags.app}\nNote: This only removes the attachment record. Any secrets (like DATABASE_URL) are still set on the app.\nUse 'fly secrets unset DATABASE_URL -a ${flags.app}' to remove the connection string.\n`;
     },
