@@ -205,6 +205,30 @@ describe("what the commands that change something print, as flyctl's source prin
     expect(doubleRun(["secrets", "unset", "A", "--app", "a", "--stage"], { secrets: { a: { A: "x" } } }).stdout).toBe(fixture("secrets-staged.txt"));
   });
 
+  it("fails as flyctl's source fails: what it printed before the API's 404 (client.go), the wrapped lookups of attach and detach, their order", () => {
+    const id = ready.id;
+    const fly = { clusters: [ready], secrets: { a: { V: "x" } } };
+    const out = (args: string[]) => {
+      const r = doubleRun(args, fly);
+      return [r.stdout, r.stderr, r.status];
+    };
+    // v2/run_users.go RunUsersSetRole, RunUsersDelete; internal/uiex/mpg/v2/client.go UpdateUserRole, DeleteUser (404).
+    expect(out(["mpg", "users", "set-role", id, "--username", "ghost", "--role", "writer"])).toEqual([`Updating user ghost role to writer in cluster ${id}...\n`, `Error: failed to update user role: cluster ${id} or user ghost not found\n`, 1]);
+    expect(out(["mpg", "users", "delete", id, "--username", "ghost", "--yes"])).toEqual([`Deleting user ghost from cluster ${id}...\n`, `Error: failed to delete user: cluster ${id} or user ghost not found\n`, 1]);
+    expect(out(["mpg", "users", "delete", id, "--username", "fly-user"])).toEqual(["", "Deleting a user is not reversible.\nError: --yes flag must be specified when not running interactively\n", 1]);
+    // attach.go, detach.go: "failed retrieving cluster <id>: " before ClusterFromArgOrSelect's error (mpg.go).
+    expect(out(["mpg", "attach", "nosuch", "--app", "a"])).toEqual(["", 'Error: failed retrieving cluster nosuch: managed postgres cluster "nosuch" not found\n', 1]);
+    expect(out(["mpg", "detach", "nosuch", "--app", "a"])).toEqual(["", 'Error: failed retrieving cluster nosuch: managed postgres cluster "nosuch" not found\n', 1]);
+    // RequireAppName, a preparer, before any lookup.
+    expect(out(["mpg", "attach", "nosuch"])[1]).toBe("Error: the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag\n");
+    // v2/run_attach.go: the user's credentials (GetUserCredentials' 404) before the secrets.
+    expect(out(["mpg", "attach", id, "--app", "a", "--username", "ghost", "--variable-name", "V"])).toEqual(["", `Error: failed retrieving credentials for user ghost: cluster ${id} or user ghost not found\n`, 1]);
+    // secrets/unset.go: cobra.MinimumNArgs(1), checked before the session.
+    expect(doubleRun(["secrets", "unset", "--app", "a"], {}, { FLY_API_TOKEN: "" }).stderr).toBe("Error: requires at least 1 arg(s), only received 0\n");
+    // A command flyctl has and the double does not model (postgres create: root.go) is the double's own error, never an "unknown command".
+    expect(out(["postgres", "create"])).toEqual(["", "flyctl double: `postgres create` is not modelled (test/support/flyctl-double.cjs): what flyctl answers is not known here\n", 2]);
+  });
+
   it("fails on more arguments than cobra lets each command take, before anything else (cobra args.go)", () => {
     expect(doubleRun(["mpg", "status", "a", "b"], {}).stderr).toBe("Error: accepts at most 1 arg(s), received 2\n");
     expect(doubleRun(["redis", "status"], {}).stderr).toBe("Error: accepts 1 arg(s), received 0\n");

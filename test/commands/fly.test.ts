@@ -520,7 +520,6 @@ describe("the flyctl double", () => {
   it("fails on flags flyctl does not have, as flyctl does", () => {
     expect(run("redis", "status", "x", "--json")).toMatchObject({ status: 1, stderr: "Error: unknown flag: --json\n" });
     expect(run("mpg", "status", "x", "--org", "gaia")).toMatchObject({ status: 1, stderr: "Error: unknown flag: --org\n" });
-    expect(run("postgres", "create")).toMatchObject({ status: 1, stderr: 'Error: unknown command "postgres create" for "flyctl"\n' });
   });
 
   it("fails where flyctl would prompt, without a terminal", () => {

@@ -3,8 +3,10 @@
 // at v0.4.87, paths below): for each command ops/fly.ts runs, the flags it accepts, what it
 // prints (JSON in the shape of flyctl's Go structs, text where flyctl prints text, passwords
 // included where flyctl prints them), the prompts that fail without a terminal, and its errors.
-// Anything else fails as flyctl does: "Error: unknown flag: --x" or "unknown command", exit 1
-// (internal/cli/cli.go printError). The Fly API is a JSON file (FAKE_FLY_STATE); every call is
+// A flag the command does not have fails as flyctl does ("Error: unknown flag: --x", exit 1:
+// internal/cli/cli.go printError); a command the double does not model fails with the double's
+// own error, exit 2, never an answer flyctl would not give (`flyctl postgres create` exists:
+// internal/command/root/root.go). The Fly API is a JSON file (FAKE_FLY_STATE); every call is
 // recorded with its argv and stdin. FAKE_FLY_FAIL="<command path>" fails that command once,
 // as an API error would, to test a run interrupted half-way. Like flyctl, every run writes a
 // debug log, passwords included, to $FLY_CONFIG_DIR/logs or ~/.fly/logs (below).
@@ -27,6 +29,8 @@ class FlyError extends Error {
     this.printed = printed;
   }
 }
+/** A command the double does not model: its own error, exit 2, never a guess at flyctl's answer. */
+class NotModelled extends Error {}
 const fail = (message, printed) => {
   throw new FlyError(message, printed);
 };
@@ -99,6 +103,14 @@ const UPSTASH_PLANS = { ekQ85Yjkw155ohQ5ALYq0M: "Pay-as-you-go", x7M0gyB764ggwt6
 // mpg.go ClusterFromArgOrSelect; the cluster as the API returns it, with the credentials (GetCluster, GetUserCredentials).
 const cluster = (id) => api(`https://api.fly.io/api/v1/postgres/${id}`, state.clusters.find((c) => c.id === id) ?? fail(`managed postgres cluster "${id}" not found`));
 const clusterArg = (args) => args[0] ?? fail(NON_INTERACTIVE);
+/** attach.go and detach.go wrap ClusterFromArgOrSelect's error: "failed retrieving cluster <id>: ...". */
+const retrieving = (id) => {
+  try {
+    return cluster(id);
+  } catch (error) {
+    throw new FlyError(`failed retrieving cluster ${id}: ${error.message}`);
+  }
+};
 const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pgbouncer.${c.id}.flympg.net/${c.dbname}`;
 const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
 /** render.JSON (internal/render/render.go): json.Encoder with a 4-space indent, a newline after. */
@@ -346,10 +358,12 @@ const COMMANDS = {
       if (!flags.username) fail("username must be specified with --username flag when not running interactively");
       if (!flags.role) fail("user role must be specified with --role flag when not running interactively");
       if (!["schema_admin", "writer", "reader"].includes(flags.role)) fail(`invalid role "${flags.role}". Must be one of: schema_admin, writer, reader`);
-      // The API's answer for an unknown user is not in flyctl's source: an error, wrapped as run_users.go wraps it.
-      const user = c.users.find((u) => u.name === flags.username) ?? fail(`failed to update user role: user ${flags.username} not found`);
+      // Printed before the API is asked; an unknown user is its 404 (v2/run_users.go RunUsersSetRole,
+      // internal/uiex/mpg/v2/client.go UpdateUserRole).
+      const asking = `Updating user ${flags.username} role to ${flags.role} in cluster ${c.id}...\n`;
+      const user = c.users.find((u) => u.name === flags.username) ?? fail(`failed to update user role: cluster ${c.id} or user ${flags.username} not found`, asking);
       user.role = flags.role;
-      return `Updating user ${flags.username} role to ${flags.role} in cluster ${c.id}...\nUser role updated successfully!\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
+      return `${asking}User role updated successfully!\n  Name: ${flags.username}\n  Role: ${flags.role}\n`;
     },
   },
   "mpg users delete": {
@@ -358,10 +372,16 @@ const COMMANDS = {
     run(args, flags) {
       const c = cluster(clusterArg(args));
       if (!flags.username) fail("username must be specified with --username flag when not running interactively");
-      if (!flags.yes) fail("--yes flag must be specified when not running interactively");
-      if (!c.users.some((u) => u.name === flags.username)) fail(`failed to delete user: cluster ${c.id} or user ${flags.username} not found`);
+      if (!flags.yes) {
+        // v2/run_users.go RunUsersDelete: the warning on stderr (red only on a terminal), then the prompt that cannot run.
+        process.stderr.write("Deleting a user is not reversible.\n");
+        fail("--yes flag must be specified when not running interactively");
+      }
+      // Printed before the API is asked; an unknown user is its 404 (client.go DeleteUser).
+      const asking = `Deleting user ${flags.username} from cluster ${c.id}...\n`;
+      if (!c.users.some((u) => u.name === flags.username)) fail(`failed to delete user: cluster ${c.id} or user ${flags.username} not found`, asking);
       c.users = c.users.filter((u) => u.name !== flags.username);
-      return `Deleting user ${flags.username} from cluster ${c.id}...\nUser ${flags.username} deleted successfully from cluster ${c.id}\n`;
+      return `${asking}User ${flags.username} deleted successfully from cluster ${c.id}\n`;
     },
   },
   // internal/command/mpg/backup.go, v2/run_backup.go.
@@ -410,11 +430,13 @@ const COMMANDS = {
     args: [0, 1],
     flags: { ...app, "variable-name": { type: str }, database: { type: str, short: "d" }, username: { type: str, short: "u" } },
     run(args, flags) {
-      const c = cluster(clusterArg(args));
+      // RequireAppName is a preparer, before the command looks anything up (attach.go).
       const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
+      const c = retrieving(clusterArg(args));
+      // v2/run_attach.go: the user's credentials (GetUserCredentials, 404: client.go), then the secrets.
+      const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`failed retrieving credentials for user ${flags.username}: cluster ${c.id} or user ${flags.username} not found`);
       const variable = flags["variable-name"] ?? "DATABASE_URL";
       if (readSecrets(appName)[variable] !== undefined) fail(`app ${appName} already has ${variable} set. Use 'fly secrets unset ${variable}' to remove it first`);
-      const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`user ${flags.username} not found`);
       const uri = pgbouncerUri(c, user.name, user.password).replace(`/${c.dbname}`, `/${flags.database ?? c.dbname}`);
       updateSecrets(appName, { [variable]: uri });
       api(`https://api.machines.dev/v1/apps/${appName}/secrets`, { version: 1 }, { values: { [variable]: uri } });
@@ -430,8 +452,10 @@ const COMMANDS = {
     args: [0, 1],
     flags: { ...app },
     run(args, flags) {
-      const c = cluster(clusterArg(args));
-      // The API's answer for an app not attached is not in flyctl's source: an error, wrapped as run_detach.go wraps it.
+      const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
+      flags.app = appName;
+      const c = retrieving(clusterArg(args));
+      // An app not attached: DeleteAttachment's 404 (internal/uiex/mpg/v2/client.go), wrapped by run_detach.go.
       if (!c.attached_apps?.includes(flags.app)) fail(`failed to detach: attachment not found for app '${flags.app}' on cluster ${c.id}`);
       c.attached_apps = c.attached_apps.filter((a) => a !== flags.app);
       return `\nPostgres cluster ${c.id} has been detached from ${flags.app}\nNote: This only removes the attachment record. Any secrets (like DATABASE_URL) are still set on the app.\nUse 'fly secrets unset DATABASE_URL -a ${flags.app}' to remove the connection string.\n`;
@@ -547,10 +571,11 @@ const COMMANDS = {
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
   },
+  // internal/command/secrets/unset.go: cobra.MinimumNArgs(1).
   "secrets unset": {
+    args: [1, Infinity],
     flags: { ...secretsShared },
     run(args, flags) {
-      if (args.length === 0) fail("requires at least 1 arg(s), only received 0");
       updateSecrets(flags.app, {}, args);
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
@@ -566,7 +591,7 @@ function parse(argv) {
   }
   let path;
   for (let n = Math.min(words.length, 3); n > 0 && !path; n--) if (COMMANDS[words.slice(0, n).join(" ")]) path = words.slice(0, n).join(" ");
-  if (!path) fail(`unknown command "${words.join(" ")}" for "flyctl"`);
+  if (!path) throw new NotModelled(words.join(" "));
   const spec = { ...GLOBAL, ...COMMANDS[path].flags };
   const byShort = Object.fromEntries(Object.entries(spec).filter(([, f]) => f.short).map(([name, f]) => [f.short, name]));
   const byAlias = Object.fromEntries(Object.entries(spec).filter(([, f]) => f.alias).map(([name, f]) => [f.alias, name]));
@@ -596,6 +621,7 @@ function parse(argv) {
   const [least, most] = COMMANDS[path].args ?? [0, Infinity];
   if (least === most && args.length !== most) fail(`accepts ${most} arg(s), received ${args.length}`);
   if (args.length > most) fail(`accepts at most ${most} arg(s), received ${args.length}`);
+  if (args.length < least) fail(`requires at least ${least} arg(s), only received ${args.length}`);
   return { path, args, flags };
 }
 
@@ -637,6 +663,10 @@ try {
   process.stdout.write(out);
 } catch (error) {
   finish();
+  if (error instanceof NotModelled) {
+    process.stderr.write(`flyctl double: \`${error.message}\` is not modelled (test/support/flyctl-double.cjs): what flyctl answers is not known here\n`);
+    process.exit(2);
+  }
   if (!(error instanceof FlyError)) throw error;
   process.stdout.write(error.printed);
   process.stderr.write(`Error: ${error.message}\n`);
