@@ -229,6 +229,12 @@ describe("what the commands that change something print, as flyctl's source prin
     expect(out(["postgres", "create"])).toEqual(["", "flyctl double: `postgres create` is not modelled (test/support/flyctl-double.cjs): what flyctl answers is not known here\n", 2]);
   });
 
+  it("fly mpg backup list keeps, without --all, a backup whose start it cannot parse (v2/run_backup.go RunBackupList)", () => {
+    const backups = [{ id: "0a0a0a0a", status: "in_progress", type: "full", start: "", stop: "" }, { id: "1b1b1b1b", status: "completed", type: "full", start: "2020-01-01T00:00:00Z", stop: "2020-01-01T00:10:00Z" }];
+    const listed = JSON.parse(doubleRun(["mpg", "backup", "list", ready.id, "--json"], { clusters: [{ ...ready, backups }] }).stdout) as { id: string }[];
+    expect(listed.map((b) => b.id)).toEqual(["0a0a0a0a"]);
+  });
+
   it("fails on more arguments than cobra lets each command take, before anything else (cobra args.go)", () => {
     expect(doubleRun(["mpg", "status", "a", "b"], {}).stderr).toBe("Error: accepts at most 1 arg(s), received 2\n");
     expect(doubleRun(["redis", "status"], {}).stderr).toBe("Error: accepts 1 arg(s), received 0\n");

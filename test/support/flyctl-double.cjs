@@ -418,7 +418,8 @@ const COMMANDS = {
       }
       if (c.backups.length === 0) return `No backups found for cluster ${c.id}\n`;
       // The last 24 hours only, unless --all (v2/run_backup.go RunBackupList).
-      const shown = flags.all ? c.backups : c.backups.filter((b) => Date.parse(b.start) > Date.now() - 24 * 3600 * 1000);
+      // A start time it cannot parse (RFC 3339) is kept.
+      const shown = flags.all ? c.backups : c.backups.filter((b) => !/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(b.start) || Date.parse(b.start) > Date.now() - 24 * 3600 * 1000);
       if (shown.length === 0) return `No backups found for cluster ${c.id} in the last 24 hours (use --all to see all backups)\n`;
       return flags.json
         ? jsonOut(shown.map(({ id, status, type, start, stop }) => ({ id, status, type, start, stop })))
