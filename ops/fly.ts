@@ -148,7 +148,8 @@ function postgresApply() {
  * run of a cluster just made. flyctl cannot change a plan (internal/command/mpg has no update).
  */
 function planNotes(name: string, reported: string, plan: string): string[] {
-  const known = (JSON.parse(optionalEnv("GAIA_FLY_PLANS") ?? "[]") as string[]).map((p) => p.toLowerCase());
+  // The stack's plan is one of flyctl's whether GAIA_FLY_PLANS is given or not (a run by hand).
+  const known = [...new Set([...(JSON.parse(optionalEnv("GAIA_FLY_PLANS") ?? "[]") as string[]), plan].map((p) => p.toLowerCase()))];
   const answer = reported.trim().toLowerCase();
   if (!known.includes(answer)) {
     return [`Managed Postgres cluster ${name} reports its plan as "${reported}", which names none of flyctl's plans (${known.join(", ")}): the plan (${plan}) was not checked; see it in Fly's dashboard (the cluster's Settings).`];

@@ -200,6 +200,12 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(JSON.parse(unknown.stdout.trim().split("\n").at(-1)!).notes).toEqual([
       `Managed Postgres cluster gaia-${stack}-db reports its plan as "development", which names none of flyctl's plans (basic, starter, launch, scale, performance): the plan (launch) was not checked; see it in Fly's dashboard (the cluster's Settings).`,
     ]);
+    // Run without flyctl's plans (GAIA_FLY_PLANS unset: a run by hand, an older program), the stack's own plan is still one it knows.
+    const now = state();
+    now.clusters[0]!.plan = "launch";
+    writeFileSync(stateFile, JSON.stringify(now));
+    const withoutList = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_PLANS: "" });
+    expect([withoutList.stderr, withoutList.status, JSON.parse(withoutList.stdout.trim().split("\n").at(-1)!).notes]).toEqual(["", 0, undefined]);
     reporting("launch");
   });
 
