@@ -99,7 +99,13 @@ function postgresApply() {
     } catch (error) {
       // A create that failed after the API accepted it ("cluster creation failed", a wait cut
       // short) leaves a cluster: said below in the terms of its status. None: flyctl's error.
-      cluster = findCluster(org, name);
+      // A look-up that fails too (the network gone) says both, the create's first: alone, its
+      // error would hide that a create was tried, and may have made a cluster.
+      try {
+        cluster = findCluster(org, name);
+      } catch (lookup) {
+        throw new OpsError(`${(error as Error).message}; whether the API made Managed Postgres cluster ${name} before that could not be checked (${(lookup as Error).message}): see \`fly mpg list --org ${org}\` before running \`pulumi up\` again.`);
+      }
       if (!cluster) throw error;
     }
     cluster ??= findCluster(org, name);

@@ -177,6 +177,14 @@ describe("the Fly plan's commands against the flyctl double", () => {
     // The retry says the same, adopting nothing that will never be ready.
     expect(fly(command(`gaia-${stack}-db`), "update", broken).stderr).toBe(run.stderr);
     writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== made.id) }));
+    // A create that failed, and the look-up after it too (the network gone): both said, the create's first.
+    const lost = fly(command(`gaia-${stack}-db`), "create", { GAIA_FLY_CLUSTER: `gaia-${stack}-lost`, FAKE_FLY_FAIL: "mpg create", FAKE_FLY_UNREACHABLE_AFTER: "mpg create" });
+    writeFileSync(stateFile, JSON.stringify({ ...state(), unreachable: false }));
+    const org = String(unwrap((unwrap(command(`gaia-${stack}-db`).inputs.environment) as Record<string, unknown>).GAIA_FLY_ORG));
+    expect([lost.stderr, lost.status]).toEqual([
+      `error: flyctl mpg create gaia-${stack}-lost failed (exit 1): Error: failed to mpg create: Something went wrong; whether the API made Managed Postgres cluster gaia-${stack}-lost before that could not be checked (flyctl mpg list ${org} failed (exit 1): Error: failed to mpg list: Something went wrong): see \`fly mpg list --org ${org}\` before running \`pulumi up\` again.\n`,
+      1,
+    ]);
     // A create refused before the API made anything is flyctl's own error.
     const refused = fly(command(`gaia-${stack}-db`), "create", { GAIA_FLY_CLUSTER: `gaia-${stack}-refused`, GAIA_FLY_REGION: "mad" });
     expect(refused.stderr).toMatch(/^error: flyctl mpg create .* failed \(exit 1\): Error: region mad is not available for Managed Postgres\. /);

@@ -655,6 +655,9 @@ try {
   if (commandPath.startsWith("mpg ") && !macaroon) {
     fail("MPG commands require updated tokens but found older-style tokens.\n\nPlease upgrade your authentication by running:\n  flyctl auth logout\n  flyctl auth login\n");
   }
+  // FAKE_FLY_UNREACHABLE_AFTER="<command path>": no call after that command's reaches the API (a network gone mid-run).
+  if (state.unreachable) fail(`failed to ${commandPath}: Something went wrong`);
+  if (process.env.FAKE_FLY_UNREACHABLE_AFTER === commandPath) state.unreachable = true;
   if (process.env.FAKE_FLY_FAIL === commandPath && !state.failed.includes(commandPath)) {
     state.failed.push(commandPath);
     fail(`failed to ${commandPath}: Something went wrong`);
