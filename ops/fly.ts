@@ -119,6 +119,12 @@ function postgresApply() {
   if (status.data.status === "error") {
     throw new OpsError(`Managed Postgres cluster ${name} (${cluster.id}) failed to be created (status error) and will not become ready: destroy it with \`fly mpg destroy ${cluster.id}\`, then run \`pulumi up\` again.`);
   }
+  // One Fly is deleting (a destroy by hand, or one that outlasted postgres-delete's wait: the API
+  // takes it at once and deletes it later, flyctl 1d97feff9) is not ready either, ever; what its
+  // status reads meanwhile is in no source: any status naming a deletion.
+  if (/delet|destroy/i.test(status.data.status)) {
+    throw new OpsError(`Managed Postgres cluster ${name} (${cluster.id}) is being deleted (status ${status.data.status}) and will not become ready: wait until \`fly mpg list --org ${org}\` no longer shows it, then run \`pulumi up\` again, which makes it anew.`);
+  }
   if (status.data.status !== "ready") {
     throw new OpsError(`Managed Postgres cluster ${name} is ${status.data.status}, not ready: run \`pulumi up\` again once \`fly mpg status ${cluster.id}\` says ready.`);
   }

@@ -185,6 +185,18 @@ describe("the Fly plan's commands against the flyctl double", () => {
       `error: flyctl mpg create gaia-${stack}-lost failed (exit 1): Error: failed to mpg create: Something went wrong; whether the API made Managed Postgres cluster gaia-${stack}-lost before that could not be checked (flyctl mpg list ${org} failed (exit 1): Error: failed to mpg list: Something went wrong): see \`fly mpg list --org ${org}\` before running \`pulumi up\` again.\n`,
       1,
     ]);
+    // A cluster of this name Fly is deleting (a destroy by hand, or one that outlasted the wait):
+    // never ready; what its status reads then is in no source, so any status naming a deletion.
+    const dying = state();
+    const doomed = { ...dying.clusters[0]!, id: "d0omedc1uster1", name: `gaia-${stack}-dying`, status: "deleting", users: [{ name: "fly-user", role: "schema_admin", password: randomBytes(12).toString("base64url") }], attached_apps: [] };
+    dying.clusters.push(doomed);
+    writeFileSync(stateFile, JSON.stringify(dying));
+    const adopting = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_CLUSTER: doomed.name });
+    expect([adopting.stderr, adopting.status]).toEqual([
+      `error: Managed Postgres cluster ${doomed.name} (${doomed.id}) is being deleted (status deleting) and will not become ready: wait until \`fly mpg list --org ${org}\` no longer shows it, then run \`pulumi up\` again, which makes it anew.\n`,
+      1,
+    ]);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== doomed.id) }));
     // A create refused before the API made anything is flyctl's own error.
     const refused = fly(command(`gaia-${stack}-db`), "create", { GAIA_FLY_CLUSTER: `gaia-${stack}-refused`, GAIA_FLY_REGION: "mad" });
     expect(refused.stderr).toMatch(/^error: flyctl mpg create .* failed \(exit 1\): Error: region mad is not available for Managed Postgres\. /);
