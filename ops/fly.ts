@@ -327,6 +327,18 @@ function attach() {
   process.stdout.write(`${app} has its credential in ${variable}${recorded}\n`);
 }
 
+/**
+ * An app Fly no longer has (destroyed outside Pulumi: `fly apps destroy`) took its secrets with it:
+ * flyctl looks the app up first (GetAppCompact in secrets/unset.go, GetAppBasic in mpg/detach.go)
+ * and fails with the API's "Could not find App", the text flyctl itself matches
+ * (internal/command/deploy/deploy.go:311, machine/run.go:369). Taking a secret back from it is done.
+ */
+function appGone(app: string, error: unknown): boolean {
+  if (!/Could not find App/.test((error as Error).message)) return false;
+  process.stdout.write(`${app} no longer exists (Fly: Could not find App): nothing to take back\n`);
+  return true;
+}
+
 function detach() {
   const app = requireEnv("GAIA_FLY_APP", "the application");
   const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
@@ -335,9 +347,14 @@ function detach() {
   // since (a cluster lost outside Pulumi, and made again): `mpg status <old id>` would fail
   // (internal/command/mpg/mpg.go ClusterFromArgOrSelect), so it is asked only of this cluster.
   const cluster = findCluster(env.org(), env.cluster());
-  if (cluster?.id === clusterId && clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
-  // detach keeps the secret (v2/run_detach.go): remove it too.
-  flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+  try {
+    if (cluster?.id === clusterId && clusterStatus(clusterId).data.attached_apps?.some((a) => a.name === app)) flyctl(["mpg", "detach", clusterId, "--app", app]);
+    // detach keeps the secret (v2/run_detach.go): remove it too.
+    flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+  } catch (error) {
+    if (appGone(app, error)) return;
+    throw error;
+  }
   process.stdout.write(`${app} no longer has ${variable}\n`);
 }
 
@@ -462,7 +479,12 @@ function redisShare(unset: boolean) {
   const variable = requireEnv("GAIA_FLY_VARIABLE", "the secret's variable name");
   const url = unset ? undefined : redisUrl(requireEnv("GAIA_FLY_REDIS", "the Redis database name"));
   const unsetOn = (app: string) => {
-    flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+    try {
+      flyctl(["secrets", "unset", variable, "--app", app, "--stage"]);
+    } catch (error) {
+      if (appGone(app, error)) return;
+      throw error;
+    }
     process.stdout.write(`removed ${variable} on ${app} (staged for its next deploy)\n`);
   };
   for (const app of unset ? [...new Set([...apps, ...before])] : before.filter((a) => !apps.includes(a))) unsetOn(app);

@@ -405,6 +405,20 @@ describe("the Fly plan's commands against the flyctl double", () => {
     writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => c.id !== silent.id), secrets: { ...state().secrets, "gaia-assets": {} } }));
   });
 
+  it("takes a credential back from an app Fly no longer has as done: its secrets went with it", () => {
+    const id = clusterId();
+    const chat = command(`gaia-${stack}-fly-access-chat`);
+    expect(fly(chat, "create", { GAIA_FLY_CLUSTER_ID: id }).status).toBe(0);
+    // The app destroyed outside Pulumi (`fly apps destroy`), its attachment still recorded.
+    const gone = state() as DoubleState & { apps?: string[] };
+    gone.apps = APPS.filter((a) => a !== "gaia-chat");
+    delete gone.secrets["gaia-chat"];
+    writeFileSync(stateFile, JSON.stringify(gone));
+    const detached = fly(chat, "delete", { GAIA_FLY_CLUSTER_ID: id });
+    expect([detached.stderr, detached.status, detached.stdout]).toEqual(["", 0, "gaia-chat no longer exists (Fly: Could not find App): nothing to take back\n"]);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), apps: undefined, clusters: state().clusters.map((c) => ({ ...c, attached_apps: (c.attached_apps ?? []).filter((a) => a !== "gaia-chat") })) }));
+  });
+
   it("creates Redis once, without a prompt, and gives its URL to the services through stdin", () => {
     const redis = command(`gaia-${stack}-redis`);
     const created = fly(redis, "create");
@@ -452,7 +466,13 @@ describe("the Fly plan's commands against the flyctl double", () => {
     for (const app of kept) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
     expect(fly(share, "update").status).toBe(0);
     for (const app of APPS) expect(state().secrets[app]!.GAIA_REDIS_URL).toBe(url);
-    expect(fly(share, "delete").status).toBe(0);
+    // An app Fly no longer has lost the URL with its secrets: the others' are taken off.
+    expect(fly(share, "update").status).toBe(0);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), apps: APPS.slice(1), secrets: { ...state().secrets, [APPS[0]!]: {} } }));
+    const unshared = fly(share, "delete");
+    expect([unshared.stderr, unshared.status]).toEqual(["", 0]);
+    expect(unshared.stdout).toContain(`${APPS[0]} no longer exists (Fly: Could not find App): nothing to take back\n`);
+    writeFileSync(stateFile, JSON.stringify({ ...state(), apps: undefined }));
     for (const app of APPS) expect(state().secrets[app]).not.toHaveProperty("GAIA_REDIS_URL");
   });
 

@@ -113,6 +113,13 @@ const retrieving = (id) => {
 };
 const pgbouncerUri = (c, user, password) => `postgresql://${user}:${password}@pgbouncer.${c.id}.flympg.net/${c.dbname}`;
 const orgOf = (flags) => flags.org ?? process.env.FLY_ORG;
+/**
+ * The app a command names, looked up first (GetAppCompact: secrets/import.go, unset.go; GetAppBasic:
+ * mpg/attach.go, detach.go). The apps Fly has are `state.apps` when the test says which (all
+ * otherwise); one destroyed is the API's GraphQL error, "Could not find App", the text flyctl itself
+ * matches (internal/command/deploy/deploy.go, machine/run.go).
+ */
+const appOf = (name) => (state.apps && !state.apps.includes(name) ? fail("Could not find App") : name);
 /** render.JSON (internal/render/render.go): json.Encoder with a 4-space indent, a newline after. */
 const jsonOut = (value) => `${JSON.stringify(value, null, 4)}\n`;
 /**
@@ -433,6 +440,11 @@ const COMMANDS = {
     run(args, flags) {
       // RequireAppName is a preparer, before the command looks anything up (attach.go).
       const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
+      try {
+        appOf(appName);
+      } catch (error) {
+        throw new FlyError(`failed retrieving app ${appName}: ${error.message}`);
+      }
       const c = retrieving(clusterArg(args));
       // v2/run_attach.go: the user's credentials (GetUserCredentials, 404: client.go), then the secrets.
       const user = c.users.find((u) => u.name === (flags.username ?? "fly-user")) ?? fail(`failed retrieving credentials for user ${flags.username}: cluster ${c.id} or user ${flags.username} not found`);
@@ -455,6 +467,11 @@ const COMMANDS = {
     run(args, flags) {
       const appName = flags.app ?? process.env.FLY_APP ?? fail("the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag");
       flags.app = appName;
+      try {
+        appOf(appName);
+      } catch (error) {
+        throw new FlyError(`failed retrieving app ${appName}: ${error.message}`);
+      }
       const c = retrieving(clusterArg(args));
       // An app not attached: DeleteAttachment's 404 (internal/uiex/mpg/v2/client.go), wrapped by run_detach.go.
       if (!c.attached_apps?.includes(flags.app)) fail(`failed to detach: attachment not found for app '${flags.app}' on cluster ${c.id}`);
@@ -565,6 +582,7 @@ const COMMANDS = {
   "secrets import": {
     flags: { ...secretsShared },
     run(_args, flags, stdin) {
+      appOf(flags.app);
       const values = parseSecrets(stdin);
       if (Object.keys(values).length === 0) fail("requires at least one SECRET=VALUE pair");
       updateSecrets(flags.app, values);
@@ -577,6 +595,7 @@ const COMMANDS = {
     args: [1, Infinity],
     flags: { ...secretsShared },
     run(args, flags) {
+      appOf(flags.app);
       updateSecrets(flags.app, {}, args);
       return flags.stage ? "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n" : "";
     },
