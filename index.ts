@@ -1,6 +1,8 @@
 // Pulumi runs the exported function and makes what it returns the stack's outputs.
 import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "./program";
+import { loadStackArgs } from "./stacks/load";
+import { checkStackFile } from "./stacks/stackFile";
 
 /**
  * The generations the stack's last update applied: its own `rotation` output, read through a
@@ -16,4 +18,13 @@ async function appliedGenerations(): Promise<Record<string, number> | undefined>
   return value && typeof value === "object" ? (value as Record<string, number>) : undefined;
 }
 
-export = async () => gaiaStack(await appliedGenerations());
+/**
+ * The stack file first, as Pulumi read it (what it ignored or read otherwise than meant:
+ * stacks/stackFile.ts), then the configuration the engine handed over (stacks/load.ts), each
+ * refused before any resource, the stack reference below included.
+ */
+export = async () => {
+  checkStackFile(pulumi.getStack(), __dirname, pulumi.getProject());
+  loadStackArgs();
+  return gaiaStack(await appliedGenerations());
+};

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { accessOutput } from "./components/access";
-import { GaiaConfigError } from "./components/config";
+import { GaiaConfigError, stackFileName } from "./components/config";
 import { GaiaDatabase } from "./components/gaiaDatabase";
 import { platformOf } from "./components/platforms";
 import { credentialGenerations, rotationStepProblems } from "./components/rotation";
@@ -20,7 +20,7 @@ export function gaiaStack(applied?: Readonly<Record<string, number>>) {
   const { args, config } = loadStackArgs();
   const generations = credentialGenerations(config.rotation, config.services, platformOf(config).cannotRotate);
   const stepProblems = applied ? rotationStepProblems(applied, generations) : [];
-  if (stepProblems.length > 0) throw new GaiaConfigError(pulumi.getStack(), stepProblems);
+  if (stepProblems.length > 0) throw GaiaConfigError.inFile(new GaiaConfigError(pulumi.getStack(), stepProblems), stackFileName(pulumi.getStack()));
   const gaia = new GaiaDatabase("gaia", args);
   return {
     platform: gaia.config.platform,

@@ -406,7 +406,11 @@ function stackSettings(stack: string, root: string): StackSettings {
   try {
     config = readStackFile(stack, root).config;
   } catch (error) {
-    if (error instanceof StackFileError) throw new RotationError(`${error.message.replace(/\.$/, "")}; nothing was changed.`);
+    // Several problems are listed under a line that already says nothing was changed; one that asks "did you mean …?" keeps its question.
+    if (error instanceof StackFileError) {
+      const { message, problems } = error;
+      throw new RotationError(problems.length > 1 ? message : message.endsWith("?") ? `${message} Nothing was changed.` : `${message.replace(/\.$/, "")}; nothing was changed.`);
+    }
     throw error;
   }
   const raw = decodeStackConfig(config);

@@ -65,17 +65,29 @@ export interface GaiaConfig extends Omit<Preset, "instance"> {
   platformSettings: unknown;
 }
 
-/** Every problem in a stack's configuration at once, each with its fix. */
+/** The file a stack's configuration is read from: what every message about it names. */
+export const stackFileName = (stack: string) => `Pulumi.${stack}.yaml`;
+
+/**
+ * Every problem in a stack's configuration at once, each with its fix. Read from a stack file
+ * (`file`), each problem names it; the component's own args name the stack.
+ */
 export class GaiaConfigError extends Error {
   override name = "GaiaConfigError";
   constructor(
     readonly stackName: string,
     readonly problems: string[],
+    readonly file?: string,
   ) {
     super(
-      `Stack "${stackName}" has ${problems.length} configuration problem(s); nothing was created or changed:\n` +
+      `${file ?? `Stack "${stackName}"`} has ${problems.length} configuration problem(s); nothing was created or changed:\n` +
         problems.map((p) => `  - ${p}`).join("\n"),
     );
+  }
+
+  /** The same problems, each naming the stack file they are in. */
+  static inFile(error: GaiaConfigError, file: string): GaiaConfigError {
+    return new GaiaConfigError(error.stackName, error.problems.map((p) => `${file}: ${p}`), file);
   }
 }
 

@@ -51,6 +51,8 @@ export interface PlatformRules {
   /** Credentials (`admin`, `redis`, `adminApiKey`, or `roles` for every policy role's login) this platform cannot rotate, each with why (components/rotation.ts). */
   cannotRotate: Readonly<Record<string, string>>;
   checkSettings(block: unknown, config: GaiaConfig): SettingsCheck;
+  /** The keys of the platform's own block (`gaia:<name>`), for a misplaced or misspelt one's suggestion; none known where absent. */
+  settingKeys?: readonly string[];
   /** The platform's cloud contracts the stack breaks, each as a sentence; the settings when they parsed. */
   contractProblems(config: GaiaConfig, block: unknown): string[];
 }

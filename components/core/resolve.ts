@@ -3,9 +3,10 @@ import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../../policy/access";
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNameClash, environmentNames } from "../../policy/naming";
 import { PRESETS, PRESET_NAMES, type PresetName } from "../../stacks/presets";
 import { rotationProblems } from "../rotation";
-import { GaiaConfigError, NAMESPACE, encryptedPaths, valueAt, withoutPlaceholders, type GaiaConfig } from "./config";
+import { GaiaConfigError, encryptedPaths, valueAt, withoutPlaceholders, type GaiaConfig } from "./config";
 import type { PlatformRules } from "./platformRules";
 import { checkAgainstPlatform, checkPolicy, checkSecretsAreSecret, observabilityProblems, raisedToFloor } from "./rules";
+import { closest } from "./suggest";
 
 const positiveInt = z.number().int().positive();
 const days = z.number().int().min(0);
@@ -46,6 +47,34 @@ const stackSchema = (platforms: readonly [string, ...string[]]) => z
 /** Every `gaia:*` key a stack file may set, platform blocks included. */
 export const stackKeys = (platforms: readonly [string, ...string[]]): string[] => Object.keys(stackSchema(platforms).shape);
 
+/** The keys of an object schema (optional or not); none for a map of any keys; null for a value that is no map. */
+const keysOf = (schema: z.ZodType | undefined): string[] | null => {
+  const inner = schema instanceof z.ZodOptional ? schema.unwrap() : schema;
+  if (inner instanceof z.ZodObject) return Object.keys(inner.shape);
+  return inner instanceof z.ZodRecord ? [] : null;
+};
+
+/**
+ * Every `gaia:*` key with the keys of its block (`instance`: vcpus, memoryMb, …; a platform's:
+ * its settings), empty for a map of any keys (`rotation`), null for a key that holds a value or
+ * a list: what an un-indented or misspelt key of a stack file is matched against.
+ */
+export function settingTree(platforms: Readonly<Record<string, PlatformRules>>): Record<string, readonly string[] | null> {
+  const shape = stackSchema(Object.keys(platforms) as [string, ...string[]]).shape as Record<string, z.ZodType>;
+  return Object.fromEntries(Object.keys(shape).map((key) => [key, Object.hasOwn(platforms, key) ? platforms[key]!.settingKeys ?? [] : keysOf(shape[key])]));
+}
+
+/**
+ * A key outside `gaia:` that stands for a setting (`gaia-database:platform`, `giaa:replicas`,
+ * `aws:region`), with its problem: the problem is listed, and the setting it stands for is not
+ * also reported as missing.
+ */
+export interface MisplacedKey {
+  problem: string;
+  /** The `gaia:` key it stands for (`platform`, `region`), if any. */
+  setting?: string;
+}
+
 /** How to fix a key, for the messages. */
 const hints = (platforms: readonly string[]): Record<string, string> => ({
   platform: `set gaia:platform to one of ${platforms.join(", ")}`,
@@ -66,16 +95,14 @@ export function resolveWith(
   stack: string,
   given: Record<string, unknown>,
   secretKeys?: ReadonlySet<string>,
-  misplacedKeys: readonly string[] = [],
+  misplacedKeys: readonly MisplacedKey[] = [],
 ): GaiaConfig {
   const names = Object.keys(platforms) as [string, ...string[]];
   const schema = stackSchema(names);
   const HINTS = hints(names);
+  const tree = settingTree(platforms);
   const raw = encryptedPaths(given).length ? (withoutPlaceholders(given) as Record<string, unknown>) : given;
-  const problems: string[] = misplacedKeys.map((key) => {
-    const name = key.slice(key.indexOf(":") + 1).split(".")[0];
-    return `${key} is in the project's namespace, where the program does not read it: set it as ${NAMESPACE}:${name} (pulumi config rm ${key}; pulumi config set ${NAMESPACE}:${name} …).`;
-  });
+  const problems: string[] = misplacedKeys.map((m) => m.problem);
   // The environment's identity: pinned in the stack file, so renaming the stack changes nothing.
   const pinned = typeof raw.environment === "string" ? raw.environment : undefined;
   const environment = pinned ?? stack;
@@ -97,7 +124,13 @@ export function resolveWith(
       if (issue.code === "unrecognized_keys") {
         for (const key of issue.keys) {
           const path = [...issue.path, key].join(".");
-          problems.push(`gaia:${path} is not a known setting: remove it or correct its name (see docs/configuration.md, "Stacks and configuration").`);
+          const known = issue.path.length === 0 ? Object.keys(tree) : issue.path.length === 1 ? (tree[String(issue.path[0])] ?? []) : [];
+          const meant = closest(key, known);
+          problems.push(
+            meant
+              ? `gaia:${path} is not a known setting: did you mean gaia:${[...issue.path, meant].join(".")}?`
+              : `gaia:${path} is not a known setting: remove it or correct its name (see docs/configuration.md, "Stacks and configuration").`,
+          );
           if (issue.path.length === 0) delete rest[key];
         }
       } else {
@@ -114,7 +147,7 @@ export function resolveWith(
   const values = parsed.data;
   // A key written in the wrong namespace is reported once, as misplaced, not also as missing.
   // A key reported above (a bad value) or written in the wrong namespace is not also reported as missing.
-  const misplaced = new Set([...rejected, ...misplacedKeys.map((key) => key.slice(key.indexOf(":") + 1).split(".")[0]!)]);
+  const misplaced = new Set([...rejected, ...misplacedKeys.flatMap((m) => (m.setting ? [m.setting] : []))]);
   if (!values.platform && !misplaced.has("platform")) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
   const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === environment);
   if (!presetName) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);

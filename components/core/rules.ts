@@ -124,10 +124,27 @@ function productionProblems(config: GaiaConfig, caps: PlatformCapabilities): str
   return problems;
 }
 
-/** Settings whose names say they hold credentials must be set with `--secret`. */
+/** A setting whose name says it holds a credential: a URL (with its password), a token, a password. */
+export const CREDENTIAL_NAME = /(url|token|password)$/i;
+
+/** The dotted paths under `at` of every value whose own name says it holds a credential, at any depth. */
+export function credentialPaths(value: unknown, at: string): string[] {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, v]) =>
+    CREDENTIAL_NAME.test(key) && (typeof v !== "object" || v === null) ? [`${at}.${key}`] : credentialPaths(v, `${at}.${key}`),
+  );
+}
+
+/** The sentence for a credential stored in plain text, wherever it is found (here, or per value in the stack file: stacks/stackFile.ts). */
+export const plainTextCredential = (key: string) => `${key} is stored in plain text: set it with \`pulumi config set --secret --path ${key} …\`.`;
+
+/**
+ * Settings whose names say they hold credentials, at any depth of the platform's block, must be
+ * set with `--secret`. The engine says only whether the whole `gaia:<platform>` key is secret,
+ * which one secret value in it makes it; the stack file says it of each value, and is read for
+ * that too (stacks/stackFile.ts).
+ */
 export function checkSecretsAreSecret(platform: string, block: unknown, secretKeys: ReadonlySet<string>): string[] {
-  if (!block || typeof block !== "object") return [];
-  return Object.keys(block)
-    .filter((key) => /(url|token|password)$/i.test(key) && !secretKeys.has(platform))
-    .map((key) => `gaia:${platform}.${key} is stored in plain text: set it with \`pulumi config set --secret --path ${NAMESPACE}:${platform}.${key} …\`.`);
+  if (secretKeys.has(platform)) return [];
+  return credentialPaths(block, `${NAMESPACE}:${platform}`).map(plainTextCredential);
 }

@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
 import type { GaiaConfig } from "../core/config";
 import type { PlatformCapabilities, PlatformRules, SettingsCheck } from "../core/platformRules";
 import type { MonthlyCost } from "./shared/cost";
@@ -40,6 +41,7 @@ export function registered<S>(platform: Platform<S>): RegisteredPlatform {
     name: platform.name,
     capabilities: platform.capabilities,
     cannotRotate: platform.cannotRotate ?? {},
+    settingKeys: platform.settings instanceof z.ZodObject ? Object.keys(platform.settings.shape) : [],
     contracts: platform.contracts,
     checkSettings(block, config): SettingsCheck {
       const result = platform.settings.safeParse(block);

@@ -3,6 +3,7 @@ import { gaiaStack } from "../../program";
 import { encryptedPaths, type GaiaConfig } from "../../components/config";
 import { loadStackArgs } from "../../stacks/load";
 import { cloudCall, cloudId, cloudState } from "./cloudMocks";
+import { PROJECT } from "./stackFile";
 
 export { isSecretValue } from "./cloudMocks";
 
@@ -11,8 +12,7 @@ export { isSecretValue } from "./cloudMocks";
  * are simulated (scripts/lib/cloudMocks.ts), everything else is the code `pulumi up` runs.
  */
 
-export const PROJECT = "gaia-database";
-export { PROJECT_ROOT } from "./stackFile";
+export { PROJECT, PROJECT_ROOT } from "./stackFile";
 
 export interface PlannedResource {
   type: string;

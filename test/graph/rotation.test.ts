@@ -235,9 +235,9 @@ describe("the program's check of the stack file against what the stack applied",
   it("refuses a credential taken back or moved two steps, before any resource, saying what to set", async () => {
     const registered: string[] = [];
     const back = await refusal({ chat: 1 }, { chat: 2 });
-    expect(back).toEqual(["gaia:rotation takes chat back from generation 2, which the stack applied, to 1: that would renew the login its clients use now. Deploy the stack file that raised it (git pull), or set gaia:rotation so that chat is at 2 or 3."]);
+    expect(back).toEqual(["Pulumi.local.yaml: gaia:rotation takes chat back from generation 2, which the stack applied, to 1: that would renew the login its clients use now. Deploy the stack file that raised it (git pull), or set gaia:rotation so that chat is at 2 or 3."]);
     expect(await refusal({ all: 1, chat: 1 }, { chat: 0, auth: 1 })).toEqual([
-      "gaia:rotation moves chat from generation 0, which the stack applied, to 2 in one update: that would renew both of its logins at once. Raise it by one per `pulumi up`: set it so that chat is at 1.",
+      "Pulumi.local.yaml: gaia:rotation moves chat from generation 0, which the stack applied, to 2 in one update: that would renew both of its logins at once. Raise it by one per `pulumi up`: set it so that chat is at 1.",
     ]);
     await planProgram("local", { ...local, "gaia:rotation": JSON.stringify({ chat: 3 }) }, () => gaiaStack({ chat: 1 }), { onRegister: (type) => void registered.push(type) }).catch(() => undefined);
     expect(registered, "no resource but the stack itself").toEqual(["pulumi:pulumi:Stack"]);

@@ -200,7 +200,7 @@ describe("a stack with bad configuration", () => {
     const registered: string[] = [];
     const bad = { "gaia:platform": "aws", "gaia:replicas": "-1", "gaia:region": "mars-1", "gaia:adminEmail": "admin@gaia.example" };
     await expect(planStack("dev", bad, [], (type) => registered.push(type))).rejects.toThrow(
-      /Stack "dev" has 5 configuration problem\(s\); nothing was created or changed:\n  - gaia:replicas: must be 0 or more \(got -1\)[^\n]*\n  - gaia:region "mars-1" is not a aws region[^\n]*\n  - gaia:aws is required on aws[^\n]*\n  - gaia:aws.vpcId: is required.\n  - gaia:aws.subnetIds: is required.$/,
+      /^Pulumi\.dev\.yaml has 5 configuration problem\(s\); nothing was created or changed:\n  - Pulumi\.dev\.yaml: gaia:replicas: must be 0 or more \(got -1\)[^\n]*\n  - Pulumi\.dev\.yaml: gaia:region "mars-1" is not a aws region[^\n]*\n  - Pulumi\.dev\.yaml: gaia:aws is required on aws[^\n]*\n  - Pulumi\.dev\.yaml: gaia:aws.vpcId: is required.\n  - Pulumi\.dev\.yaml: gaia:aws.subnetIds: is required.$/,
     );
     expect(registered).toEqual([]);
   });

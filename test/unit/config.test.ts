@@ -7,7 +7,8 @@ import { PLATFORMS } from "../../components/platforms";
 import { stackKeys } from "../../components/core/resolve";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
 import { readStackFile } from "../../scripts/lib/stackFile";
-import { GaiaConfigError, decodeStackConfig, resolveConfig } from "../../components/config";
+import { GaiaConfigError, decodeStackConfig, resolveConfig, stackSettings, type MisplacedKey } from "../../components/config";
+import { foreignKeys } from "../../stacks/configKeys";
 import { PRESETS } from "../../stacks/presets";
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { ADDED_SERVICES, NOT_A_SERVICE } from "../support/services";
@@ -25,7 +26,7 @@ const required = (service: string) => `gaia:aws.serviceRoles.${service} is requi
 const aws = { vpcId: "vpc-0abc", subnetIds: ["subnet-0a1", "subnet-0a2"], allowedSecurityGroupIds: ["sg-0a99"], serviceRoles };
 const base = { platform: "aws", region: "us-east-1", adminEmail: "admin@gaia.example", aws, alerts: { notify: "arn:aws:sns:us-east-1:123456789012:gaia-alerts" } };
 
-function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = [], misplaced: string[] = []): string[] {
+function problems(stack: string, raw: Record<string, unknown>, secretKeys: string[] = [], misplaced: MisplacedKey[] = []): string[] {
   try {
     resolveConfig(stack, raw, new Set(secretKeys), misplaced);
   } catch (error) {
@@ -165,7 +166,8 @@ describe("stack files and keys a person can get wrong", () => {
   });
 
   it("reports a key in the project's namespace once, with the key to use", () => {
-    const found = problems("dev", { adminEmail: "a@gaia.example", aws }, [], ["gaia-database:platform"]);
+    const misplaced = foreignKeys({ "gaia-database:platform": "aws" }, { project: "gaia-database", settings: stackSettings(), isSecret: () => false });
+    const found = problems("dev", { adminEmail: "a@gaia.example", aws }, [], misplaced);
     expect(found).toEqual(["gaia-database:platform is in the project's namespace, where the program does not read it: set it as gaia:platform (pulumi config rm gaia-database:platform; pulumi config set gaia:platform …)."]);
   });
 });
