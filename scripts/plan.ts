@@ -5,8 +5,9 @@
  *
  *   npm run plan -- <stack>          the plan of Pulumi.<stack>.yaml, for people
  *   npm run plan -- <stack> --json   the same, for tools
- *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each;
- *                                    exits 1 if it replaces or deletes a protected resource, unless --allow-replace;
+ *   npm run plan -- <stack> --diff   what the code changes against plans/<stack>.txt: replacements first, with the input that forces each,
+ *                                    restarts and what the cloud refuses (scripts/lib/replacements.ts); exits 1 on a refused change,
+ *                                    and if it replaces or deletes a protected resource, unless --allow-replace;
  *                                    --base <file> compares with that plan instead (the base branch's, on a pull request)
  *   npm run plan -- <stack> --destroy what `pulumi destroy -s <stack>` would delete, keep, or where it is refused (scripts/lib/destroyPlan.ts)
  *   npm run plan -- --update         rewrites plans/<stack>.txt and its diagram plans/<stack>.md for every stack file
@@ -17,7 +18,7 @@ import { GaiaConfigError } from "../components/config";
 import { exitAfterOutput } from "../ops/lib/env";
 import { planStack, type StackPlan } from "./lib/offline";
 import { PROJECT_ROOT, StackFileError, readStackConfig, readStackFile, stackNames } from "./lib/stackFile";
-import { diffPlans, formatPlanDiff, protectedRefusals, readPlanText, type PlanChange } from "./lib/planDiff";
+import { blockingRefusals, diffPlans, formatPlanDiff, readPlanText, type PlanChange } from "./lib/planDiff";
 import { planAsMermaid } from "./lib/planDiagram";
 import { formatDestroy, planDestroy } from "./lib/destroyPlan";
 import { planAsJson, planAsText } from "./lib/planFormat";
@@ -63,7 +64,7 @@ async function main(args: string[]) {
     const committed = base ?? path.join(PLANS_FOLDER, `${stack}.txt`);
     const { changes, head } = diffAgainst(existsSync(committed) ? readFileSync(committed, "utf8") : "", plan);
     process.stdout.write(formatPlanDiff(stack, changes, base ?? `plans/${stack}.txt`, head.lines));
-    if (protectedRefusals(changes).length && !args.includes("--allow-replace")) process.exitCode = 1;
+    if (blockingRefusals(changes, args.includes("--allow-replace")).length) process.exitCode = 1;
     return;
   }
   if (args.includes("--destroy")) return void process.stdout.write(formatDestroy(stack, planDestroy(plan)));

@@ -2,13 +2,13 @@
  * The offline plan of every stack diffed against a base revision's committed plan, as markdown
  * for the pull-request comment: `bash scripts/pr-plans.sh <base-ref> <out.md>`. In GitHub
  * Actions it also sets the step outputs `stacks` (JSON list of the stacks the change touches)
- * and `refused` (true when one replaces or deletes a protected resource and ALLOW_REPLACE is not
- * true). It exits 0 either way: the workflow decides after commenting. Every stack is planned in
+ * and `refused` (true when the cloud would refuse a change, or one replaces or deletes a protected
+ * resource and ALLOW_REPLACE is not true). It exits 0 either way: the workflow decides after commenting. Every stack is planned in
  * this one process (`npm run plan -- <stack> --diff` per stack would start the program anew for each).
  */
 import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
-import { formatPlanDiff, protectedRefusals } from "./lib/planDiff";
+import { blockingRefusals, cloudRefusals, formatPlanDiff, protectedRefusals } from "./lib/planDiff";
 import { PROJECT_ROOT, stackNames } from "./lib/stackFile";
 import { diffAgainst, planForPeople } from "./plan";
 
@@ -35,8 +35,8 @@ export async function prPlans(base: string, allowReplace: boolean): Promise<{ ma
       continue;
     }
     touched.push(stack);
-    const refusals = protectedRefusals(changes);
-    if (refusals.length && !allowReplace) refused = true;
+    const refusals = [...protectedRefusals(changes), ...cloudRefusals(changes)];
+    if (blockingRefusals(changes, allowReplace).length) refused = true;
     const diff = formatPlanDiff(stack, changes, `${base}:plans/${stack}.txt`, head.lines);
     // What a reviewer must not miss is in the one line shown; the diff itself is folded.
     const grants = [
@@ -45,7 +45,7 @@ export async function prPlans(base: string, allowReplace: boolean): Promise<{ ma
     ];
     const verdict = refusals.length ? "refused: see below" : diff.trimEnd().split("\n").at(-1)!.replace(/\.$/, "");
     const summary = [verdict, ...grants.map((g) => `⚠ ${g}`)].join("; ");
-    sections.push(`<details><summary><code>${stack}</code>: ${escapeHtml(summary!)}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
+    sections.push(`<details><summary><code>${stack}</code>: ${escapeHtml(summary)}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
   }
   return { markdown: `${sections.join("\n")}\n`, stacks: touched, refused };
 }

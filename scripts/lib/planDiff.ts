@@ -1,17 +1,22 @@
 import { PLAN_WIDTH } from "./planFormat";
-import { REPLACEMENT_INPUTS } from "./replacements";
+import { REPLACEMENT_RULES, STATEFUL_TYPES, type Change, type InputRule } from "./replacements";
 
 /** Where `readPlanText` keeps a resource's `protect`, beside its inputs (no input has this name). */
 export const PROTECTED = "(protect)";
+/** Where it keeps the name of the resource a resource is deleted with (`deletedWith`), as JSON. */
+export const DELETED_WITH = "(deleted with)";
+/** Whether a key of `readPlanText`'s maps is one of these flags rather than an input. */
+export const isFlag = (key: string) => key.startsWith("(");
 
 /**
  * A plan as `planAsText` prints it, read back: `type::name` -> input -> its value as compact
- * JSON (a value printed over several lines is read back into the same JSON), and `PROTECTED`
- * where it is protected. Group titles, the summary and the outputs are not resources.
+ * JSON (a value printed over several lines is read back into the same JSON), `PROTECTED`
+ * where it is protected and `DELETED_WITH` where it is deleted with another (from its flags, on
+ * the header or on lines of their own). Group titles, the summary and the outputs are not resources.
  */
 export function readPlanText(text: string): Map<string, Map<string, string>> {
   const resources = new Map<string, Map<string, string>>();
-  let current: { inputs: Map<string, string>; indent: number; key?: string; block: string[] } | undefined;
+  let current: { inputs: Map<string, string>; indent: number; key?: string; block: string[]; flags?: string } | undefined;
   const close = () => {
     if (current?.key) current.inputs.set(current.key, canonical(current.block, current.indent));
     if (current) current.key = undefined;
@@ -22,7 +27,7 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
     const header = /^\s*\+ (\S+) (\S+)(?:  \((.*)\))?$/.exec(line);
     if (header) {
       close();
-      const inputs = new Map<string, string>(header[3] && saysProtected(header[3]) ? [[PROTECTED, "true"]] : []);
+      const inputs = new Map<string, string>(header[3] ? flagEntries(header[3]) : []);
       resources.set(`${header[1]}::${header[2]}`, inputs);
       current = { inputs, indent: indent + 4, block: [] };
       continue;
@@ -33,10 +38,14 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
       continue;
     }
     const body = line.slice(current.indent);
-    if (indent === current.indent && body.startsWith("(")) {
-      // Flags too long for the header, or the migrations a schema command applies.
+    if (indent === current.indent && (body.startsWith("(") || current.flags !== undefined)) {
+      // Flags too long for the header, over as many lines as they take, or the migrations a schema command applies.
       close();
-      if (saysProtected(body.replace(/^\(|\)$/g, ""))) current.inputs.set(PROTECTED, "true");
+      current.flags = `${current.flags === undefined ? "" : `${current.flags} `}${body}`;
+      if (current.flags.endsWith(")")) {
+        if (!current.flags.startsWith("(migrations: ")) for (const [k, v] of flagEntries(current.flags.slice(1, -1))) current.inputs.set(k, v);
+        current.flags = undefined;
+      }
       continue;
     }
     const input = /^([A-Za-z0-9_]+):(?: (.*))?$/.exec(body);
@@ -52,8 +61,15 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
   return resources;
 }
 
-/** Whether a resource's flags (`protected; kept on destroy; …`, as `planAsText` prints them) include `protect`. */
-const saysProtected = (flags: string) => flags.split("; ").includes("protected");
+/** The flags (`protected; kept on destroy; deleted with …; after …`, as `planAsText` prints them) this diff reads. */
+function flagEntries(flags: string): [string, string][] {
+  const parts = flags.split("; ");
+  const deletedWith = parts.find((p) => p.startsWith("deleted with "));
+  return [
+    ...(parts.includes("protected") ? [[PROTECTED, "true"] as [string, string]] : []),
+    ...(deletedWith ? [[DELETED_WITH, JSON.stringify(deletedWith.slice("deleted with ".length))] as [string, string]] : []),
+  ];
+}
 
 /** An input's lines as `planAsText` prints them (`valueLines`), as the compact JSON of its value. */
 function canonical(lines: string[], indent: number): string {
@@ -99,35 +115,174 @@ export interface PlanChange {
   protect: boolean;
   /** For updates and replacements: the inputs that change, and why a replacement happens. */
   details: string[];
+  /** Why the database server restarts for this change, or waits for a restart to take it ("input: why"). */
+  restarts?: string[];
+  /** What in this change the cloud refuses: `pulumi up` fails on it, whatever the run allows. */
+  refused?: string[];
 }
 
-/** What applying `next` where `before` was deployed would do to each resource, replacements first. */
+type Inputs = Record<string, unknown>;
+
+/**
+ * What applying `next` where `before` was deployed would do to each resource, replacements
+ * first, by the rules of scripts/lib/replacements.ts: an input that forces a replacement, the
+ * same input filled in from a changed provider, a change the cloud refuses or that restarts the
+ * server, one that is never applied; then the replacements the engine adds (`deletedWith`).
+ */
 export function diffPlans(before: Map<string, Map<string, string>>, next: Map<string, Map<string, string>>): PlanChange[] {
-  const changes: PlanChange[] = [];
+  const changes = new Map<string, PlanChange>();
   for (const [resource, inputs] of next) {
     const old = before.get(resource);
-    if (!old) {
-      changes.push({ verb: "creates", resource, protect: false, details: [] });
-      continue;
+    if (!old) changes.set(resource, { verb: "creates", resource, protect: false, details: [] });
+    else {
+      const change = resourceChange(resource, old, inputs, before, next);
+      if (change) changes.set(resource, change);
     }
-    const changed = [...new Set([...inputs.keys(), ...old.keys()])].filter((k) => inputs.get(k) !== old.get(k));
-    if (changed.length === 0) continue;
-    const rule = REPLACEMENT_INPUTS[resource.split("::")[0]!];
-    const forcing = changed.flatMap((key) => forcingPaths(rule?.inputs ?? [], key, old.get(key), inputs.get(key)));
-    const notes = changed.flatMap((key) => Object.entries(rule?.note ?? {}).filter(([path]) => path === key || path.startsWith(`${key}.`)).map(([path, why]) => `${path} ${why}`));
-    changes.push({
-      verb: forcing.length ? "replaces" : "updates",
-      resource,
-      protect: old.has(PROTECTED),
-      details: forcing.length ? forcing.map((f) => `${f} forces it`) : [...changed.flatMap((k) => leafChanges(k, parsed(old.get(k)), parsed(inputs.get(k)))), ...notes],
-    });
   }
-  for (const [resource, old] of before) if (!next.has(resource)) changes.push({ verb: "deletes", resource, protect: old.has(PROTECTED), details: [] });
+  replacedWithTheirTargets(changes, before, next);
+  for (const [resource, old] of before) if (!next.has(resource)) changes.set(resource, { verb: "deletes", resource, protect: old.has(PROTECTED), details: [] });
   const order = { replaces: 0, deletes: 1, updates: 2, creates: 3 };
-  return changes.sort((a, b) => order[a.verb] - order[b.verb]);
+  return [...changes.values()].sort((a, b) => order[a.verb] - order[b.verb]);
 }
 
 const parsed = (json: string | undefined): unknown => (json === undefined ? undefined : JSON.parse(json));
+const show = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** A resource's inputs as values (its flags left out). */
+const inputsOf = (map: Map<string, string>): Inputs => Object.fromEntries([...map].filter(([k]) => !isFlag(k)).map(([k, v]) => [k, parsed(v)]));
+
+/** The value at a rule's path (`a.b`, `list[].c` maps over a list). */
+export function valueAt(value: unknown, path: string): unknown {
+  const parts = path.split(".");
+  const step = (v: unknown, i: number): unknown => {
+    if (i === parts.length) return v;
+    const each = parts[i]!.endsWith("[]");
+    const key = each ? parts[i]!.slice(0, -2) : parts[i]!;
+    const inner = v && typeof v === "object" && !Array.isArray(v) ? (v as Inputs)[key] : undefined;
+    if (!each) return step(inner, i + 1);
+    return Array.isArray(inner) ? inner.map((e) => step(e, i + 1)) : undefined;
+  };
+  return step(value, 0);
+}
+
+/** `inputs` with the value at a plain dotted path replaced (a copy along the path). */
+function withValueAt(inputs: Inputs, path: string, value: unknown): Inputs {
+  const [key, ...rest] = path.split(".");
+  const inner = inputs[key!];
+  const replaced = rest.length === 0 ? value : withValueAt(inner && typeof inner === "object" && !Array.isArray(inner) ? (inner as Inputs) : {}, rest.join("."), value);
+  const out = { ...inputs };
+  if (replaced === undefined) delete out[key!];
+  else out[key!] = replaced;
+  return out;
+}
+
+/** Whether a rule applies to this change: false, or true / what matched. */
+function applies(rule: InputRule, old: Inputs, next: Inputs): boolean | string {
+  const change: Change = { before: valueAt(old, rule.input), after: valueAt(next, rule.input), old, next };
+  if (same(change.before, change.after)) return false;
+  return rule.when ? rule.when(change) || false : true;
+}
+
+/** The one explicit provider of a package in a plan (the project gives each platform its own; with more than one, which serves what is not in the text). */
+function providerOf(plan: Map<string, Map<string, string>>, pkg: string): [string, Map<string, string>] | undefined {
+  const found = [...plan].filter(([key]) => key.startsWith(`pulumi:providers:${pkg}::`));
+  return found.length === 1 ? found[0] : undefined;
+}
+
+function resourceChange(
+  resource: string,
+  oldMap: Map<string, string>,
+  nextMap: Map<string, string>,
+  before: Map<string, Map<string, string>>,
+  next: Map<string, Map<string, string>>,
+): PlanChange | undefined {
+  const type = resource.split("::")[0]!;
+  const rules = REPLACEMENT_RULES[type]?.rules ?? [];
+  let old = inputsOf(oldMap);
+  let now = inputsOf(nextMap);
+
+  // Inputs the provider fills in where the resource sets none: a provider change changes them.
+  const fromProvider = new Map<string, string>();
+  const pkg = type.split(":")[0]!;
+  for (const [providerInput, { input }] of Object.entries(REPLACEMENT_RULES[type]?.fromProvider ?? {})) {
+    const [was, is] = [providerOf(before, pkg), providerOf(next, pkg)];
+    if (!was || !is || was[0] !== is[0]) continue;
+    const [p0, p1] = [parsed(was[1].get(providerInput)), parsed(is[1].get(providerInput))];
+    if (old[input] === undefined && p0 !== undefined) old = { ...old, [input]: p0 };
+    if (now[input] === undefined && p1 !== undefined) now = { ...now, [input]: p1 };
+    if (!same(p0, p1) && nextMap.get(input) === undefined) fromProvider.set(input, `from its provider ${is[0].split("::")[1]}: ${show(p0)} -> ${show(p1)}`);
+  }
+
+  // What never reaches the cloud is taken out before anything else is judged.
+  const notApplied: string[] = [];
+  for (const rule of rules.filter((r) => r.effect === "not applied")) {
+    const matched = applies(rule, old, now);
+    if (!matched) continue;
+    notApplied.push(`${rule.input}: ${show(valueAt(old, rule.input))} -> ${show(valueAt(now, rule.input))} (not applied: ${rule.why})`);
+    now = withValueAt(now, rule.input, valueAt(old, rule.input));
+  }
+
+  const forcing: string[] = [];
+  const restarts: string[] = [];
+  const refused: string[] = [];
+  for (const rule of rules) {
+    if (rule.effect === "not applied") continue;
+    const matched = applies(rule, old, now);
+    if (!matched) continue;
+    const label = typeof matched === "string" ? matched : "";
+    const values = `${show(valueAt(old, rule.input))} -> ${show(valueAt(now, rule.input))}`;
+    if (rule.effect === "replaces") {
+      // A conditional replacement says which change meets the condition; a provider-filled input, where it comes from.
+      const why = [rule.when ? `${label || rule.condition}: ${values}` : "", fromProvider.get(rule.input) ?? ""].filter(Boolean).join("; ");
+      forcing.push(`${rule.input} forces it${why ? ` (${why})` : ""}${rule.why ? ` ${rule.why}` : ""}`);
+    } else if (rule.effect === "restarts") restarts.push(`${rule.input}: ${rule.why ?? "the server restarts"}${label ? `; ${label}` : ""}`);
+    else refused.push(`${rule.input}: ${values}${label ? ` (${label})` : ""}: ${rule.why ?? "the cloud refuses it"}`);
+  }
+
+  const flags = [...new Set([...nextMap.keys(), ...oldMap.keys()])].filter((k) => isFlag(k) && nextMap.get(k) !== oldMap.get(k));
+  const changed = [...new Set([...Object.keys(now), ...Object.keys(old)])].filter((k) => !same(now[k], old[k]));
+  if (changed.length === 0 && flags.length === 0 && notApplied.length === 0) return undefined;
+  const leaves = [
+    ...changed.flatMap((k) => leafChanges(k, old[k], now[k]).map((line) => (fromProvider.has(k) ? `${line} (${fromProvider.get(k)})` : line))),
+    ...flags.flatMap((k) => leafChanges(k, parsed(oldMap.get(k)), parsed(nextMap.get(k)))),
+  ];
+  return {
+    verb: forcing.length ? "replaces" : "updates",
+    resource,
+    protect: oldMap.has(PROTECTED),
+    details: forcing.length ? forcing : [...leaves, ...notApplied],
+    ...(restarts.length && !forcing.length ? { restarts } : {}),
+    ...(refused.length ? { refused } : {}),
+  };
+}
+
+/**
+ * The engine replaces a resource whose `deletedWith` target it replaces (replacements.ts
+ * DELETED_WITH_SOURCE), transitively: the roles, database, extensions and commands that go with a
+ * replaced instance.
+ */
+function replacedWithTheirTargets(changes: Map<string, PlanChange>, before: Map<string, Map<string, string>>, next: Map<string, Map<string, string>>) {
+  const byName = (name: string) => [...next.keys()].filter((key) => key.slice(key.indexOf("::") + 2) === name);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [resource, inputs] of next) {
+      const target = parsed(inputs.get(DELETED_WITH)) as string | undefined;
+      const current = changes.get(resource);
+      if (!target || !before.has(resource) || current?.verb === "replaces") continue;
+      if (!byName(target).some((key) => changes.get(key)?.verb === "replaces")) continue;
+      changes.set(resource, {
+        ...(current ?? { resource, details: [] }),
+        verb: "replaces",
+        protect: before.get(resource)!.has(PROTECTED),
+        details: [`deleted with ${target}, which is replaced: the engine replaces it too`, ...(current?.details ?? [])],
+        restarts: undefined,
+      });
+      grew = true;
+    }
+  }
+  for (const c of changes.values()) if (c.restarts === undefined) delete c.restarts;
+}
 
 /**
  * What changed inside an input, path by path (`tags.preset: (unset) -> "staging"`), so a long
@@ -181,32 +336,20 @@ function jsonDocument(value: unknown): object | undefined {
 /** A detail line within the plan's width once the diff indents it (6 columns). */
 const bounded = (line: string) => (line.length <= PLAN_WIDTH - 6 ? line : `${line.slice(0, PLAN_WIDTH - 7)}…`);
 
-/** The replacement-forcing paths under a changed top-level input. */
-function forcingPaths(rules: readonly string[], key: string, before: string | undefined, after: string | undefined): string[] {
-  return rules.filter((path) => {
-    const [top, ...rest] = path.split(".");
-    if (top !== key) return false;
-    if (rest.length === 0) return true;
-    const at = (json: string | undefined) => rest.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined), json ? JSON.parse(json) : undefined);
-    return JSON.stringify(at(before)) !== JSON.stringify(at(after));
-  });
-}
-
-const STATEFUL = new Set(Object.keys(REPLACEMENT_INPUTS).filter((t) => !t.startsWith("random:") && !t.startsWith("command:")));
-
 /** The diff for people: the summary's and the access policy's changes (`head`, summaryDiff.ts), then what is replaced or deleted, with the input that forces it. */
 export function formatPlanDiff(stack: string, changes: PlanChange[], against = `plans/${stack}.txt`, head: readonly string[] = []): string {
   const lines = [`plan diff for ${stack} against ${against}:`, ...head.map((l) => `  ${l}`)];
   if (changes.length === 0 && head.length === 0) lines.push("  no change");
   for (const c of changes) {
     const [type, name] = c.resource.split("::");
-    const stateful = STATEFUL.has(type!) && (c.verb === "replaces" || c.verb === "deletes") ? "  [stateful: its data goes with it]" : "";
-    lines.push(`  ${c.verb} ${type} ${name}${stateful}`);
+    const stateful = STATEFUL_TYPES.has(type!) && (c.verb === "replaces" || c.verb === "deletes") ? "  [stateful: its data goes with it]" : "";
+    const restarts = c.restarts?.length ? `  restarts the server (${c.restarts.join("; ")})` : "";
+    lines.push(`  ${c.verb} ${type} ${name}${stateful}${restarts}`);
     for (const d of c.details) lines.push(`      ${d}`);
   }
-  const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL.has(c.resource.split("::")[0]!));
+  const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL_TYPES.has(c.resource.split("::")[0]!));
   lines.push("", replaced.length ? `${replaced.length} stateful resource(s) replaced or deleted: review before \`pulumi up\`.` : "no stateful resource is replaced or deleted.");
-  for (const refusal of protectedRefusals(changes)) lines.push(refusal);
+  for (const refusal of [...protectedRefusals(changes), ...cloudRefusals(changes)]) lines.push(refusal);
   return `${lines.join("\n")}\n`;
 }
 
@@ -221,4 +364,17 @@ export function protectedRefusals(changes: readonly PlanChange[]): string[] {
   return changes
     .filter((c) => c.protect && (c.verb === "replaces" || c.verb === "deletes"))
     .map((c) => `refused: ${c.verb} protected ${c.resource.replace("::", " ")}; if that is intended, say so for this run: --allow-replace here, \`pulumi up --ignore-protect\` there.`);
+}
+
+/**
+ * Each change the cloud refuses (replacements.ts, effect "refused": a storage shrink, a version
+ * downgrade): `pulumi up` would fail on it, so `--diff` exits 1 on one, --allow-replace or not.
+ */
+export function cloudRefusals(changes: readonly PlanChange[]): string[] {
+  return changes.flatMap((c) => (c.refused ?? []).map((r) => `refused: ${c.verb} ${c.resource.replace("::", " ")}: ${r}; the cloud refuses it, whatever the run allows.`));
+}
+
+/** The refusals that fail `--diff` (and the pull request's plans): the cloud's always, protected ones unless the run allows them. */
+export function blockingRefusals(changes: readonly PlanChange[], allowReplace: boolean): string[] {
+  return [...(allowReplace ? [] : protectedRefusals(changes)), ...cloudRefusals(changes)];
 }

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../scripts/lib/stackFile";
-import { PROTECTED, diffPlans, formatPlanDiff, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
+import { DELETED_WITH, PROTECTED, diffPlans, formatPlanDiff, isFlag, protectedRefusals, readPlanText } from "../../scripts/lib/planDiff";
 import { copyProject } from "../support/project";
 import { masked, planAsText } from "../../scripts/lib/planFormat";
 import { CLOUD_PLATFORMS, byType, one, planOn, stackOn } from "../support/stacks";
@@ -159,7 +159,9 @@ describe("npm run plan -- <stack> --diff", () => {
     changed.get("aws:rds/instance:Instance::gaia-staging-postgres")!.set("instanceClass", '"db.t4g.small"');
     const text = formatPlanDiff("staging", diffPlans(before, changed));
     expect(text).toContain("  replaces aws:rds/instance:Instance gaia-staging-postgres  [stateful: its data goes with it]\n      storageEncrypted forces it\n");
-    expect(text).toMatch(/1 stateful resource\(s\) replaced or deleted: review before `pulumi up`.\n$/);
+    // The database goes with the instance (deletedWith): the engine replaces it too.
+    expect(text).toContain("  replaces postgresql:index/database:Database gaia_staging  [stateful: its data goes with it]\n      deleted with gaia-staging-postgres, which is replaced: the engine replaces it too\n");
+    expect(text).toMatch(/2 stateful resource\(s\) replaced or deleted: review before `pulumi up`.\n$/);
   });
 
   it("says an in-place change is an update, and a renamed stateful resource is a delete and a create", async () => {
@@ -188,6 +190,8 @@ describe("npm run plan -- <stack> --diff", () => {
     const changes = diffPlans(before, next);
     expect(protectedRefusals(changes)).toEqual([
       "refused: replaces protected aws:rds/instance:Instance gaia-production-postgres; if that is intended, say so for this run: --allow-replace here, `pulumi up --ignore-protect` there.",
+      // Deleted with the instance, so replaced with it (scripts/lib/replacements.ts DELETED_WITH_SOURCE).
+      "refused: replaces protected postgresql:index/database:Database gaia_production; if that is intended, say so for this run: --allow-replace here, `pulumi up --ignore-protect` there.",
       "refused: deletes protected aws:rds/instance:Instance gaia-production-postgres-replica-2; if that is intended, say so for this run: --allow-replace here, `pulumi up --ignore-protect` there.",
     ]);
     // The same change on staging (nothing protected) is reviewed, not refused.
@@ -216,9 +220,10 @@ describe("npm run plan -- <stack> --diff", () => {
     for (const r of plan.resources) {
       const inputs = read.get(`${r.type}::${r.name}`)!;
       const expected = Object.entries(masked(r.inputs) as Record<string, unknown>).map(([k, v]) => [k, JSON.stringify(typeof v === "string" && v.includes("-----BEGIN CERTIFICATE-----") ? "(PEM)" : v)]);
-      const actual = [...inputs].filter(([k]) => k !== PROTECTED).map(([k, v]) => [k, v.includes("PEM certificate(s)") ? JSON.stringify("(PEM)") : v]);
+      const actual = [...inputs].filter(([k]) => !isFlag(k)).map(([k, v]) => [k, v.includes("PEM certificate(s)") ? JSON.stringify("(PEM)") : v]);
       expect(actual, `${r.type} ${r.name}`).toEqual(expected);
       expect(inputs.has(PROTECTED)).toBe(r.protect);
+      expect(inputs.get(DELETED_WITH), `${r.type} ${r.name}`).toBe(r.deletedWith ? JSON.stringify(r.deletedWith.split("::")[1]) : undefined);
     }
   });
 
