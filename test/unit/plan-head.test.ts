@@ -130,7 +130,7 @@ describe("a resource's changes in the plan diff", () => {
     );
     expect(diff).toContain(
       [
-        "  updates aws:rds/parameterGroup:ParameterGroup gaia-staging-postgres-params",
+        "  updates aws:rds/parameterGroup:ParameterGroup gaia-staging-postgres-params  restarts the server (parameters: RDS applies it only at the instances' next reboot; shared_preload_libraries, static: pending-reboot)",
         '      parameters[shared_preload_libraries].value: "pg_stat_statements,pgaudit" -> "pg_stat_statements"',
         '      parameters[pgaudit.log]: {"name":"pgaudit.log","value":"ddl,role"} -> (unset)',
       ].join("\n"),
