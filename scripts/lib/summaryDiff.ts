@@ -68,7 +68,11 @@ function changed(key: string, was: string, now: string, why: string): string {
   while (tail < Math.min(a.length, b.length) - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
   const cut = (words: string[]) => `${head ? "… " : ""}${words.slice(head, words.length - tail).join(" ")}${tail ? " …" : ""}`;
   const short = `${key}: ${cut(a)} -> ${cut(b)}`;
-  return short.length + why.length <= WIDTH ? `${short}${why}` : `${short.slice(0, WIDTH - why.length - 1)}…${why}`;
+  if (short.length + why.length <= WIDTH) return `${short}${why}`;
+  // Still too long: each side cut to its half of the room, so both stay in view.
+  const room = Math.floor((WIDTH - why.length - key.length - 6) / 2);
+  const half = (text: string) => (text.length <= room ? text : `${text.slice(0, room - 1)}…`);
+  return `${key}: ${half(cut(a))} -> ${half(cut(b))}${why}`;
 }
 
 /** The month's change in dollars, from the two cost lines' totals ("at least $29/month" -> "at least $53/month": " (+$24/month)"). */
