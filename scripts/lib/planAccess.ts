@@ -67,15 +67,23 @@ export function accessChanges(before: Map<string, ReadReach>, after: Map<string,
     const widened = now !== undefined && was !== undefined && was.columns !== undefined && (now.columns === undefined || now.columns.some((c) => !was.columns!.includes(c)));
     const narrowed = now !== undefined && was !== undefined && now.columns !== undefined && (was.columns === undefined || was.columns.some((c) => !now.columns!.includes(c)));
     const credentials = Boolean(now?.credentials);
+    // A table that comes to hold credentials (a secret column added to the policy) is new reach
+    // into credentials for every role that keeps reading it, though no grant changed.
+    const holds = was !== undefined && now !== undefined && was.credentials !== now.credentials ? (now.credentials ? "now holds" : "no longer holds") : "";
     const parts: string[] = [];
     if (added.length) parts.push(`+ ${added.join(", ")}`);
     if (removed.length) parts.push(`- ${removed.join(", ")}`);
     if (widened || narrowed) parts.push(`columns ${now!.columns ? now!.columns.join(", ") : "all"} (were ${was!.columns ? was!.columns.join(", ") : "all"})`);
+    if (parts.length === 0 && holds) parts.push(`keeps ${now!.privileges.join(", ")}`);
     if (parts.length === 0) continue;
     const newWrite = added.some((p) => WRITES.has(p));
-    const reachesCredentials = credentials && (added.length > 0 || widened);
+    const reachesCredentials = credentials && (added.length > 0 || widened || holds === "now holds");
     const flags = [newWrite ? "a new write" : "", reachesCredentials ? "the table holds credentials" : ""].filter(Boolean);
-    changes.push({ line: `${role}: ${parts.join("; ")} on ${table}${flags.length ? `  [${flags.join("; ")}]` : ""}`, newWrite, credentials: reachesCredentials });
+    changes.push({
+      line: `${role}: ${parts.join("; ")} on ${table}${holds ? `, which ${holds} credentials` : ""}${flags.length ? `  [${flags.join("; ")}]` : ""}`,
+      newWrite,
+      credentials: reachesCredentials,
+    });
   }
   return changes;
 }

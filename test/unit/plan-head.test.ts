@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PRIVILEGES, type Privilege, type Reach } from "../../policy/access";
+import { ACCESS_POLICY, PRIVILEGES, SERVICE_ROLE_NAMES, reachOf, type Privilege, type Reach } from "../../policy/access";
 import { planStack } from "../../scripts/lib/offline";
 import { readAccess, renderAccess } from "../../scripts/lib/planAccess";
 import { formatPlanDiff } from "../../scripts/lib/planDiff";
@@ -153,5 +153,24 @@ describe("a policy document's change in the plan diff", () => {
     expect(diff).toContain('      policy.Statement[1].Condition.ArnEquals.aws:PrincipalArn[0]: "…gaia-staging-chat" -> "…gaia-staging-chat-v2"\n');
     for (const line of diff.split("\n")) expect(line.length).toBeLessThanOrEqual(160);
     expect(diff).not.toContain('\\"');
+  });
+});
+
+describe("a table that comes to hold credentials", () => {
+  it("is a change in the access diff for every role that reaches it, flagged, even with no grant changed", () => {
+    const before = committed("staging");
+    const tables = { ...ACCESS_POLICY.tables, "platform.providers": { secretColumns: ["api_key"] } };
+    const after = withAccess(before, reachOf(SERVICE_ROLE_NAMES, { ...ACCESS_POLICY, tables }));
+    const { lines, access } = headDiff(before, after);
+    expect(formatPlanDiff("staging", [], "plans/staging.txt", lines)).not.toContain("no change");
+    // analytics reads it whole, chat and auth read it: each now reaches a credential.
+    expect(access.map((a) => [a.line.split(":")[0], a.credentials])).toEqual([
+      ["analytics", true],
+      ["auth", true],
+      ["chat", true],
+    ]);
+    expect(access[0]!.line).toBe("analytics: keeps SELECT on platform.providers, which now holds credentials  [the table holds credentials]");
+    // And back: said, not flagged.
+    expect(headDiff(after, before).access.map((a) => [a.line, a.credentials])).toContainEqual(["chat: keeps SELECT on platform.providers, which no longer holds credentials", false]);
   });
 });
