@@ -43,9 +43,11 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
     const was = before.get(key);
     const now = after.get(key);
     if (was === now) continue;
-    // A class that moved with the pools: say what the pools need now.
-    const needed = /= (\d+) connections/.exec(after.get("pools") ?? "")?.[1];
-    const why = key === "server" && before.get("pools") !== after.get("pools") && needed ? `, because the pools need ${needed} connections` : key === "cost" ? costChange(was, now) : "";
+    // A class that moved with the pools: say what the pools need now. The pools' line also holds
+    // the server's limit and headroom, which a class set by hand changes: only what they need counts.
+    const needs = (line: string | undefined) => /= (\d+) connections/.exec(line ?? "")?.[1];
+    const needed = needs(after.get("pools"));
+    const why = key === "server" && needed && needs(before.get("pools")) !== needed ? `, because the pools need ${needed} connections` : key === "cost" ? costChange(was, now) : "";
     lines.push(changed(key, was ?? "(none)", now ?? "(none)", why));
   }
   const access = accessChanges(readAccess(beforeText), readAccess(afterText));

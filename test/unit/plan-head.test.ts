@@ -174,3 +174,18 @@ describe("a table that comes to hold credentials", () => {
     expect(headDiff(after, before).access.map((a) => [a.line, a.credentials])).toContainEqual(["chat: keeps SELECT on platform.providers, which no longer holds credentials", false]);
   });
 });
+
+describe("a class changed by hand in the summary diff", () => {
+  const byHand = async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    // db.t4g.small (priced) -> db.m7g.large (no verified price): the pools are the same.
+    const after = planAsText(await planStack("staging", { ...config, "gaia:instance": JSON.stringify({ class: "db.m7g.large" }) }, secretKeys));
+    return headDiff(committed("staging"), after).lines;
+  };
+
+  it("is not said to follow the pools, whose line changes only by the server's limit", async () => {
+    const server = (await byHand()).find((l) => l.startsWith("  server:"));
+    expect(server).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.m7g\.large /);
+    expect(server).not.toContain("because the pools need");
+  });
+});
