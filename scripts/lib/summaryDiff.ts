@@ -77,9 +77,22 @@ function changed(key: string, was: string, now: string, why: string): string {
   return `${key}: ${half(cut(a))} -> ${half(cut(b))}${why}`;
 }
 
-/** The month's change in dollars, from the two cost lines' totals ("at least $29/month" -> "at least $53/month": " (+$24/month)"). */
+/**
+ * The month's change in dollars, from the two cost lines' totals ("at least $29/month" -> "at least $53/month": " (+$24/month)").
+ * Only where both price the same parts: a total that is a floor moves when a part loses or gains
+ * its price (a class without a verified figure), so a bigger server would read as a saving.
+ */
 function costChange(was: string | undefined, now: string | undefined): string {
   const total = (line: string | undefined) => Number(/\$([\d,]+)\/month/.exec(line ?? "")?.[1]?.replaceAll(",", "") ?? NaN);
+  const unpriced = (line: string | undefined) => /unpriced: ([^;)]*)/.exec(line ?? "")?.[1]?.split(", ") ?? [];
+  if (!Number.isFinite(total(was)) || !Number.isFinite(total(now))) return "";
+  const [before, after] = [unpriced(was), unpriced(now)];
+  const newly = after.filter((part) => !before.includes(part));
+  const priced = before.filter((part) => !after.includes(part));
+  if (newly.length || priced.length) {
+    const said = [newly.length ? `${newly.join(", ")} ${newly.length > 1 ? "are" : "is"} not priced` : "", priced.length ? `${priced.join(", ")} ${priced.length > 1 ? "were" : "was"} not priced` : ""];
+    return ` (${said.filter(Boolean).join("; ")}: the change in cost is not known)`;
+  }
   const delta = total(now) - total(was);
   if (!Number.isFinite(delta) || delta === 0) return "";
   return ` (${delta > 0 ? "+" : "-"}$${Math.abs(delta).toLocaleString("en-US")}/month)`;

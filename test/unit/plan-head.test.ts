@@ -188,4 +188,11 @@ describe("a class changed by hand in the summary diff", () => {
     expect(server).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.m7g\.large /);
     expect(server).not.toContain("because the pools need");
   });
+
+  it("gives no dollar change, which would read as a saving, when a part loses its price", async () => {
+    const cost = (await byHand()).find((l) => l.startsWith("  cost:"))!;
+    // "at least $29" -> "at least $6": the instance is no longer priced, not cheaper.
+    expect(cost).not.toMatch(/\(-\$\d+\/month\)$/);
+    expect(cost).toMatch(/\(db\.m7g\.large is not priced: the change in cost is not known\)$/);
+  });
 });
