@@ -192,6 +192,10 @@ export function resolveWith(
   problems.push(...rotationProblems(config.rotation, config.services, config.platform, platform.cannotRotate));
   problems.push(...observabilityProblems(config, caps, values.auditLogging));
 
+  // Another platform's block: Pulumi passes it and nothing reads it (the component reads only its own platform's).
+  for (const other of names.filter((name) => name !== config.platform && raw[name] !== undefined && !rejected.has(name))) {
+    problems.push(`gaia:${other} holds the settings of platform ${other}, but this stack's platform is ${config.platform} (gaia:platform), so nothing reads it: remove it, or set gaia:platform to ${other}.`);
+  }
   const block = raw[config.platform] ?? {};
   const settings = platform.checkSettings(block, config);
   if (!settings.parsed) {
