@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { blockingRefusals, cloudRefusals, formatPlanDiff, protectedRefusals } from "./lib/planDiff";
 import { PROJECT_ROOT, stackNames } from "./lib/stackFile";
+import type { HeadDiff } from "./lib/summaryDiff";
 import { diffAgainst, planForPeople } from "./plan";
 
 /** A file as the base revision has it, or "" when it has none (a stack new in this change: everything in it is a creation). */
@@ -23,6 +24,31 @@ function atBase(base: string, file: string): string {
 
 /** Text inside the comment's HTML `<summary>`: GitHub renders it as HTML. */
 const escapeHtml = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** The most grant lines the folded line names; the rest are counted (they are in the diff below it). */
+const FLAGS_SHOWN = 3;
+
+/**
+ * The one line a stack's folded diff shows: the verdict, and what a reviewer must not miss, each
+ * new write and each new reach into a table holding credentials, a few by name and the rest
+ * counted, so that the line stays short; a new stack's grants, all new, are counted.
+ */
+export function commentSummary(diff: string, head: HeadDiff, refused: boolean): string {
+  const fresh = head.lines[0]?.startsWith("a new stack") === true;
+  const verdict = refused ? "refused: see below" : `${fresh ? "a new stack; " : ""}${diff.trimEnd().split("\n").at(-1)!.replace(/\.$/, "")}`;
+  const writes = head.access.filter((a) => a.newWrite);
+  const reaches = head.access.filter((a) => a.credentials && !a.newWrite);
+  if (fresh) {
+    const counted = [writes.length ? `${writes.length} write grant(s)` : "", reaches.length ? `${reaches.length} read(s) of tables holding credentials` : ""].filter(Boolean);
+    return [verdict, ...(counted.length ? [`⚠ ${counted.join(" and ")}, all new: see its access section below`] : [])].join("; ");
+  }
+  const grants = [
+    ...writes.map((a) => `new write: ${a.line.split("  [")[0]}`),
+    ...reaches.map((a) => `reaches credentials: ${a.line.split("  [")[0]}`),
+  ];
+  const more = grants.length - FLAGS_SHOWN;
+  return [verdict, ...grants.slice(0, more > 1 ? FLAGS_SHOWN : grants.length).map((g) => `⚠ ${g}`), ...(more > 1 ? [`⚠ ${more} more grant change(s) flagged below`] : [])].join("; ");
+}
 
 export async function prPlans(base: string, allowReplace: boolean): Promise<{ markdown: string; stacks: string[]; refused: boolean }> {
   const sections = [`## Offline plans against ${base.replace(/^origin\//, "")}`, ""];
@@ -38,14 +64,7 @@ export async function prPlans(base: string, allowReplace: boolean): Promise<{ ma
     const refusals = [...protectedRefusals(changes), ...cloudRefusals(changes)];
     if (blockingRefusals(changes, allowReplace).length) refused = true;
     const diff = formatPlanDiff(stack, changes, `${base}:plans/${stack}.txt`, head.lines);
-    // What a reviewer must not miss is in the one line shown; the diff itself is folded.
-    const grants = [
-      ...head.access.filter((a) => a.newWrite).map((a) => `new write: ${a.line.split("  [")[0]}`),
-      ...head.access.filter((a) => a.credentials && !a.newWrite).map((a) => `reaches credentials: ${a.line.split("  [")[0]}`),
-    ];
-    const verdict = refusals.length ? "refused: see below" : diff.trimEnd().split("\n").at(-1)!.replace(/\.$/, "");
-    const summary = [verdict, ...grants.map((g) => `⚠ ${g}`)].join("; ");
-    sections.push(`<details><summary><code>${stack}</code>: ${escapeHtml(summary)}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
+    sections.push(`<details><summary><code>${stack}</code>: ${escapeHtml(commentSummary(diff, head, refusals.length > 0))}</summary>`, "", "```", diff.trimEnd(), "```", "</details>");
   }
   return { markdown: `${sections.join("\n")}\n`, stacks: touched, refused };
 }
