@@ -46,6 +46,9 @@ export function readAccess(text: string): Map<string, ReadReach> {
   return found;
 }
 
+/** No access change is wider than this: the diff indents it by 4, within the plan's 160 columns and the head's 150 (summaryDiff.ts). */
+export const ACCESS_CHANGE_WIDTH = 146;
+
 export interface AccessChange {
   line: string;
   /** A write privilege the role did not have on that table. */
@@ -55,7 +58,7 @@ export interface AccessChange {
 }
 
 /** What changes in who may do what, a line per role and table: "assets: + INSERT, UPDATE, DELETE on auth.users". */
-export function accessChanges(before: Map<string, ReadReach>, after: Map<string, ReadReach>): AccessChange[] {
+export function accessChanges(before: Map<string, ReadReach>, after: Map<string, ReadReach>, width = ACCESS_CHANGE_WIDTH): AccessChange[] {
   const changes: AccessChange[] = [];
   for (const key of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const [role, table] = key.split(" ") as [string, string];
@@ -73,14 +76,32 @@ export function accessChanges(before: Map<string, ReadReach>, after: Map<string,
     const parts: string[] = [];
     if (added.length) parts.push(`+ ${added.join(", ")}`);
     if (removed.length) parts.push(`- ${removed.join(", ")}`);
-    if (widened || narrowed) parts.push(`columns ${now!.columns ? now!.columns.join(", ") : "all"} (were ${was!.columns ? was!.columns.join(", ") : "all"})`);
-    if (parts.length === 0 && holds) parts.push(`keeps ${now!.privileges.join(", ")}`);
-    if (parts.length === 0) continue;
+    // What the columns gain and lose, not both lists (a table's list alone nears the line's width),
+    // each list cut to its first `shown` names where the line would be too wide.
+    const columnParts = (shown: number): string[] => {
+      if (!widened && !narrowed) return [];
+      const list = (names: readonly string[]) => (names.length <= shown ? names.join(", ") : `${names.slice(0, shown).join(", ")} and ${names.length - shown} more`);
+      const [from, to] = [was!.columns, now!.columns];
+      if (to === undefined) return [`columns all (were ${from!.length} listed)`];
+      if (from === undefined) return [`columns only ${list(to)} (were all)`];
+      const gained = to.filter((c) => !from.includes(c));
+      const lost = from.filter((c) => !to.includes(c));
+      return [...(gained.length ? [`columns + ${list(gained)}`] : []), ...(lost.length ? [`columns - ${list(lost)}`] : [])];
+    };
+    if (parts.length === 0 && columnParts(Infinity).length === 0 && holds) parts.push(`keeps ${now!.privileges.join(", ")}`);
+    if (parts.length === 0 && columnParts(Infinity).length === 0) continue;
     const newWrite = added.some((p) => WRITES.has(p));
     const reachesCredentials = credentials && (added.length > 0 || widened || holds === "now holds");
     const flags = [newWrite ? "a new write" : "", reachesCredentials ? "the table holds credentials" : ""].filter(Boolean);
+    const where = ` on ${table}${holds ? `, which ${holds} credentials` : ""}${flags.length ? `  [${flags.join("; ")}]` : ""}`;
+    // Within `width`: what changes is cut, never the role, the table or the flags.
+    const room = width - role.length - 2 - where.length;
+    let shown = Infinity;
+    const whatWith = (n: number) => [...parts, ...columnParts(n)].join("; ");
+    for (let n = 8; whatWith(shown).length > room && n >= 1; n--) shown = n;
+    const what = whatWith(shown);
     changes.push({
-      line: `${role}: ${parts.join("; ")} on ${table}${holds ? `, which ${holds} credentials` : ""}${flags.length ? `  [${flags.join("; ")}]` : ""}`,
+      line: `${role}: ${what.length <= room ? what : `${what.slice(0, Math.max(room - 1, 0))}…`}${where}`,
       newWrite,
       credentials: reachesCredentials,
     });

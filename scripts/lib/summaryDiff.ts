@@ -35,7 +35,8 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
     const start = lines.findIndex((l) => l.startsWith("summary ("));
     const end = lines.findIndex((l, i) => i > start && l.startsWith("+ "));
     const head = start < 0 ? [] : lines.slice(start, end < 0 ? undefined : end).filter((l) => l.trim() !== "");
-    return { lines: ["a new stack: its summary and access in full", ...head.map((l) => `  ${l}`)], access: accessChanges(new Map(), readAccess(afterText)) };
+    // The plan's lines, up to its width, one level deeper: a longer one goes on over the next lines.
+    return { lines: ["a new stack: its summary and access in full", ...head.flatMap((l) => wrapped(`  ${l}`))], access: accessChanges(new Map(), readAccess(afterText)) };
   }
   const before = readSummary(beforeText);
   const lines: string[] = [];
@@ -52,6 +53,23 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
   }
   const access = accessChanges(readAccess(beforeText), readAccess(afterText));
   return { lines: [...(lines.length ? ["summary:", ...lines.map((l) => `  ${l}`)] : []), ...(access.length ? ["access:", ...access.map((a) => `  ${a.line}`)] : [])], access };
+}
+
+/** A line within WIDTH, broken at spaces; what goes on is indented past the line's own indent. */
+function wrapped(line: string): string[] {
+  if (line.length <= WIDTH) return [line];
+  const indent = `${" ".repeat(line.length - line.trimStart().length)}    `;
+  const out: string[] = [];
+  let current = "";
+  for (const word of line.trimStart().split(" ")) {
+    const start = out.length === 0 && current === "" ? line.slice(0, line.length - line.trimStart().length) : current === "" ? indent : "";
+    const next = current === "" ? `${start}${word}` : `${current} ${word}`;
+    if (current !== "" && next.length > WIDTH) {
+      out.push(current);
+      current = `${indent}${word}`;
+    } else current = next;
+  }
+  return [...out, current];
 }
 
 /**

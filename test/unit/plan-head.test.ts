@@ -43,7 +43,7 @@ describe("a grant change in the plan diff", () => {
     // Analytics given a credential column: its columns, flagged; the table whole, the same.
     const column = withAccess(before, reach.map((r) => (r.role === "analytics" && r.table === "auth.users" ? { ...r, columns: [...r.columns!, "password_hash"] } : r)));
     expect(headDiff(before, column).access.map((a) => [a.line, a.credentials, a.newWrite])).toEqual([
-      ["analytics: columns id, email, name, is_admin, created_at, updated_at, password_hash (were id, email, name, is_admin, created_at, updated_at) on auth.users  [the table holds credentials]", true, false],
+      ["analytics: columns + password_hash on auth.users  [the table holds credentials]", true, false],
     ]);
     const whole = withAccess(before, reach.map((r) => (r.role === "analytics" && r.table === "auth.users" ? { role: r.role, table: r.table, privileges: r.privileges, credentials: true } : r)));
     expect(headDiff(before, whole).access.map((a) => a.credentials)).toEqual([true]);
@@ -194,5 +194,24 @@ describe("a class changed by hand in the summary diff", () => {
     // "at least $29" -> "at least $6": the instance is no longer priced, not cheaper.
     expect(cost).not.toMatch(/\(-\$\d+\/month\)$/);
     expect(cost).toMatch(/\(db\.m7g\.large is not priced: the change in cost is not known\)$/);
+  });
+});
+
+describe("the head of a plan diff, within the plan's width", () => {
+  it("says a column list's change by what it gains and loses, and keeps every line within 160 columns", () => {
+    const before = committed("staging");
+    const reach = stagingReach();
+    const more = ["key_prefix", "rotated_at", "revoked_at", "revoked_by", "scopes", "origin", "description", "created_by", "owner_team", "environment"];
+    const after = withAccess(before, reach.map((r) => (r.role === "analytics" && r.table === "auth.api_keys" ? { ...r, columns: [...r.columns!.filter((c) => c !== "name"), ...more] } : r)));
+    const { lines, access } = headDiff(before, after);
+    expect(access[0]!.line).toMatch(/^analytics: columns \+ key_prefix, rotated_at, .* and \d+ more; columns - name on auth\.api_keys  \[the table holds credentials\]$/);
+    for (const line of formatPlanDiff("staging", [], "plans/staging.txt", lines).split("\n")) expect(line.length).toBeLessThanOrEqual(160);
+  });
+
+  it("keeps a new stack's summary and access, in full, within 160 columns", () => {
+    const text = committed("production");
+    const diff = formatPlanDiff("production", [], "plans/production.txt", headDiff("", text).lines);
+    expect(diff.split("\n").filter((line) => line.length > 160)).toEqual([]);
+    expect(diff).toContain("at least $230/month");
   });
 });
