@@ -2,6 +2,7 @@ import type { GaiaConfig } from "../../components/config";
 import { platformOf } from "../../components/platforms";
 import { stackReach } from "../../components/access";
 import { PRIVILEGES, type Reach } from "../../policy/access";
+import { PLAN_WIDTH } from "./planFormat";
 
 /**
  * The access policy in the plan, in the clear: the schema command carries it in an environment
@@ -21,7 +22,22 @@ export function accessLines(config: GaiaConfig): string[] {
 export function renderAccess(reach: readonly Reach[], note = ""): string[] {
   const roleWidth = Math.max(...reach.map((r) => r.role.length));
   const tableWidth = Math.max(...reach.map((r) => r.table.length)) + 2;
-  return [`${TITLE}${note}`, ...reach.map((r) => `  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`)];
+  return [`${TITLE}${note}`, ...reach.flatMap((r) => within(`  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`, 4 + roleWidth + tableWidth + 2))];
+}
+
+/** A line within the plan's width: a long column list goes on over the next lines, indented past the privileges' column (`readAccess` joins them). */
+function within(line: string, indent: number): string[] {
+  if (line.length <= PLAN_WIDTH) return [line];
+  const lines: string[] = [];
+  const [first, ...words] = line.trimStart().split(" ");
+  let current = `${line.slice(0, line.length - line.trimStart().length)}${first}`;
+  for (const word of words) {
+    if (`${current} ${word}`.length > PLAN_WIDTH) {
+      lines.push(current);
+      current = `${" ".repeat(indent)}${word}`;
+    } else current = `${current} ${word}`;
+  }
+  return [...lines, current];
 }
 
 const what = (r: Pick<Reach, "privileges" | "columns">) => `${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""}`;
@@ -38,9 +54,17 @@ export function readAccess(text: string): Map<string, ReadReach> {
   const start = lines.findIndex((l) => l.startsWith("access ("));
   const found = new Map<string, ReadReach>();
   if (start < 0) return found;
+  // The section runs to the blank line after it; a line indented past the entries' two spaces goes on from the one before.
+  const entries: string[] = [];
   for (const line of lines.slice(start + 1)) {
-    const m = /^ {2}(\S+) +(\S+)( !)? +([A-Z, ]+?)(?: \(columns ([^)]*)\))?$/.exec(line);
-    if (!m) break;
+    if (!line.startsWith("  ")) break;
+    if (line.startsWith("   ") && entries.length) entries[entries.length - 1] += ` ${line.trim()}`;
+    else entries.push(line);
+  }
+  for (const entry of entries) {
+    const m = /^ {2}(\S+) +(\S+)( !)? +([A-Z, ]+?)(?: \(columns ([^)]*)\))?$/.exec(entry);
+    // Never stop at a line it cannot read: what follows would drop out of every diff unseen.
+    if (!m) throw new Error(`the plan's access section has a line it cannot read, "${entry.trim()}": fix scripts/lib/planAccess.ts (renderAccess, readAccess).`);
     found.set(`${m[1]} ${m[2]}`, { privileges: m[4]!.split(", "), ...(m[5] ? { columns: m[5].split(", ") } : {}), credentials: m[3] !== undefined });
   }
   return found;

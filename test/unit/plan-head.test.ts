@@ -215,3 +215,27 @@ describe("the head of a plan diff, within the plan's width", () => {
     expect(diff).toContain("at least $230/month");
   });
 });
+
+describe("the access section of a plan", () => {
+  const wide = () => {
+    const columns = [...ACCESS_POLICY.tables["auth.api_keys"]!.analyticsColumns!, "key_prefix", "rotated_at", "revoked_at", "revoked_by", "scopes"];
+    const tables = { ...ACCESS_POLICY.tables, "auth.api_keys": { secretColumns: ["key_hash"], analyticsColumns: columns } };
+    return { columns, reach: reachOf(SERVICE_ROLE_NAMES, { ...ACCESS_POLICY, tables }) };
+  };
+
+  it("stays within the plan's width with a long column list, and is read back whole", () => {
+    const { columns, reach } = wide();
+    const section = renderAccess(reach);
+    expect(section.filter((line) => line.length > 160)).toEqual([]);
+    const read = readAccess(`${section.join("\n")}\n\n+ rest`);
+    expect(read.get("analytics auth.api_keys")).toEqual({ privileges: ["SELECT"], columns, credentials: true });
+    // Every line after the long one is still read.
+    expect(read.size).toBe(reach.length);
+  });
+
+  it("refuses to read a section it cannot parse, rather than stopping there and hiding what follows", () => {
+    const section = renderAccess(stagingReach());
+    const broken = [...section.slice(0, 3), "  some role with spaces  auth.users  SELECT", ...section.slice(3)];
+    expect(() => readAccess(`${broken.join("\n")}\n\n+ rest`)).toThrow(/access section.*some role with spaces/);
+  });
+});
