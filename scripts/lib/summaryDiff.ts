@@ -17,10 +17,17 @@ export function readSummary(text: string): Map<string, string> {
   const found = new Map<string, string>();
   if (start < 0) return found;
   found.set("preset", lines[start]!.replace(/^summary \((.*)\):$/, "$1"));
+  let last: string | undefined;
   for (const line of lines.slice(start + 1)) {
+    // A value too long for one line goes on over the next, indented past the keys (planSummary.ts).
+    if (last !== undefined && /^ {3,}\S/.test(line)) {
+      found.set(last, `${found.get(last)!} ${line.trim()}`);
+      continue;
+    }
     const m = /^ {2}([A-Za-z][A-Za-z ]*):\s+(.*)$/.exec(line);
     if (!m) break;
     found.set(m[1]!, m[2]!);
+    last = m[1]!;
   }
   return found;
 }

@@ -7,7 +7,7 @@ import { planStack } from "../../scripts/lib/offline";
 import { readAccess, renderAccess } from "../../scripts/lib/planAccess";
 import { formatPlanDiff } from "../../scripts/lib/planDiff";
 import { planAsText } from "../../scripts/lib/planFormat";
-import { headDiff } from "../../scripts/lib/summaryDiff";
+import { headDiff, readSummary } from "../../scripts/lib/summaryDiff";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { diffAgainst } from "../../scripts/plan";
 
@@ -237,5 +237,18 @@ describe("the access section of a plan", () => {
     const section = renderAccess(stagingReach());
     const broken = [...section.slice(0, 3), "  some role with spaces  auth.users  SELECT", ...section.slice(3)];
     expect(() => readAccess(`${broken.join("\n")}\n\n+ rest`)).toThrow(/access section.*some role with spaces/);
+  });
+});
+
+describe("the summary of a plan", () => {
+  it("stays within the plan's width when the cost line grows (thousands of dollars), and the diff reads it back whole", async () => {
+    const { config, secretKeys } = readStackFile("production");
+    const text = planAsText(await planStack("production", { ...config, "gaia:instance": JSON.stringify({ storageGb: 5000, maxStorageGb: 10000 }) }, secretKeys));
+    expect(text.split("\n").filter((line) => line.length > 160)).toEqual([]);
+    const cost = readSummary(text).get("cost")!;
+    expect(cost).toMatch(/^at least \$2,300\/month \(storage \$1,150, 2 replica\(s\) \$1,150; unpriced: .*; prices [\d-]+, docs\/costs\.md\)$/);
+    // The lines after it are read too.
+    expect(readSummary(text).get("protection")).toMatch(/^deletion protection/);
+    expect(headDiff(committed("production"), text).lines.find((l) => l.startsWith("  cost:"))).toMatch(/\(\+\$2,070\/month\)$/);
   });
 });
