@@ -5,6 +5,8 @@ import { REPLACEMENT_RULES, STATEFUL_TYPES, type Change, type InputRule } from "
 export const PROTECTED = "(protect)";
 /** Where it keeps the name of the resource a resource is deleted with (`deletedWith`), as JSON. */
 export const DELETED_WITH = "(deleted with)";
+/** Where it keeps the names of the resources it is replaced with (`replaceWith`), as a JSON list. */
+export const REPLACED_WITH = "(replaced with)";
 /** Whether a key of `readPlanText`'s maps is one of these flags rather than an input. */
 export const isFlag = (key: string) => key.startsWith("(");
 
@@ -65,9 +67,11 @@ export function readPlanText(text: string): Map<string, Map<string, string>> {
 function flagEntries(flags: string): [string, string][] {
   const parts = flags.split("; ");
   const deletedWith = parts.find((p) => p.startsWith("deleted with "));
+  const replacedWith = parts.find((p) => p.startsWith("replaced with "));
   return [
     ...(parts.includes("protected") ? [[PROTECTED, "true"] as [string, string]] : []),
     ...(deletedWith ? [[DELETED_WITH, JSON.stringify(deletedWith.slice("deleted with ".length))] as [string, string]] : []),
+    ...(replacedWith ? [[REPLACED_WITH, JSON.stringify(replacedWith.slice("replaced with ".length).split(", "))] as [string, string]] : []),
   ];
 }
 
@@ -127,7 +131,7 @@ type Inputs = Record<string, unknown>;
  * What applying `next` where `before` was deployed would do to each resource, replacements
  * first, by the rules of scripts/lib/replacements.ts: an input that forces a replacement, the
  * same input filled in from a changed provider, a change the cloud refuses or that restarts the
- * server, one that is never applied; then the replacements the engine adds (`deletedWith`).
+ * server, one that is never applied; then the replacements the engine adds (`deletedWith`, `replaceWith`).
  */
 export function diffPlans(before: Map<string, Map<string, string>>, next: Map<string, Map<string, string>>): PlanChange[] {
   const changes = new Map<string, PlanChange>();
@@ -260,22 +264,29 @@ function resourceChange(
 /**
  * The engine replaces a resource whose `deletedWith` target it replaces (replacements.ts
  * DELETED_WITH_SOURCE), transitively: the roles, database, extensions and commands that go with a
- * replaced instance.
+ * replaced instance; and one whose `replaceWith` names a replaced resource ("force a replace
+ * operation on the current resource every time one of the given resources is replaced":
+ * https://www.pulumi.com/docs/iac/concepts/resources/options/replacewith/), the schema command with its database.
  */
 function replacedWithTheirTargets(changes: Map<string, PlanChange>, before: Map<string, Map<string, string>>, next: Map<string, Map<string, string>>) {
   const byName = (name: string) => [...next.keys()].filter((key) => key.slice(key.indexOf("::") + 2) === name);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [resource, inputs] of next) {
-      const target = parsed(inputs.get(DELETED_WITH)) as string | undefined;
       const current = changes.get(resource);
-      if (!target || !before.has(resource) || current?.verb === "replaces") continue;
-      if (!byName(target).some((key) => changes.get(key)?.verb === "replaces")) continue;
+      if (!before.has(resource) || current?.verb === "replaces") continue;
+      // deletedWith, or replaceWith (the option that says so outright: the schema command with its database).
+      const targets: [string, string][] = [
+        ...[parsed(inputs.get(DELETED_WITH)) as string | undefined].filter((t): t is string => t !== undefined).map((t): [string, string] => ["deleted with", t]),
+        ...((parsed(inputs.get(REPLACED_WITH)) as string[] | undefined) ?? []).map((t): [string, string] => ["replaced with", t]),
+      ];
+      const replaced = targets.find(([, target]) => byName(target).some((key) => changes.get(key)?.verb === "replaces"));
+      if (!replaced) continue;
       changes.set(resource, {
         ...(current ?? { resource, details: [] }),
         verb: "replaces",
         protect: before.get(resource)!.has(PROTECTED),
-        details: [`deleted with ${target}, which is replaced: the engine replaces it too`, ...(current?.details ?? [])],
+        details: [`${replaced[0]} ${replaced[1]}, which is replaced: the engine replaces it too`, ...(current?.details ?? [])],
         restarts: undefined,
       });
       grew = true;

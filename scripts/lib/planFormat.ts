@@ -89,6 +89,7 @@ function resourceLines(r: PlannedResource, depth: number, lines: string[], child
     r.protect ? "protected" : "",
     r.retainOnDelete ? "kept on destroy" : "",
     r.deletedWith ? `deleted with ${r.deletedWith.split("::")[1]}` : "",
+    r.replaceWith.length ? `replaced with ${r.replaceWith.map((d) => d.split("::")[1]).join(", ")}` : "",
     r.dependsOn.length ? `after ${r.dependsOn.map((d) => d.split("::")[1]).join(", ")}` : "",
   ].filter(Boolean).join("; ");
   const header = `${"  ".repeat(depth)}+ ${r.type} ${r.name}`;

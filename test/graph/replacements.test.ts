@@ -201,6 +201,9 @@ describe("npm run plan -- <stack> --diff: replacements, refusals and restarts", 
     for (const resource of stateful) expect(one(changes, resource)?.verb, resource).toBe("replaces");
     expect(one(changes, "postgresql:index/database:Database::gaia_production")!.details[0]).toBe("deleted with gaia-production-postgres, which is replaced: the engine replaces it too");
     expect(one(changes, "postgresql:index/role:Role::gaia_production_owner")?.verb).toBe("replaces");
+    // The schema command is replaced with the database (replaceWith): its migrations and the policy run anew.
+    expect(one(changes, "command:local:Command::gaia-production-schema")?.verb).toBe("replaces");
+    expect(one(changes, "command:local:Command::gaia-production-schema")!.details[0]).toBe("replaced with gaia_production, which is replaced: the engine replaces it too");
     expect(one(changes, "pulumi:providers:aws::gaia-production-aws")?.verb).toBe("updates");
     const refused = protectedRefusals(changes);
     for (const resource of ["aws:rds/instance:Instance gaia-production-postgres", "aws:elasticache/replicationGroup:ReplicationGroup gaia-production-redis", "aws:kms/key:Key gaia-production-key", "postgresql:index/database:Database gaia_production"]) {
