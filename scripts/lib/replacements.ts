@@ -192,8 +192,8 @@ export const REPLACEMENT_RULES: Readonly<Record<string, TypeRules>> = {
       }),
       ...forceNewBlock(RDS_INSTANCE, { restoreToPointInTime: "restore_to_point_in_time" }),
       // On the primary only (the replicas set neither); a restore is done once, by hand.
-      ignored("snapshotIdentifier", "components/platforms/aws/index.ts:174 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
-      ignored("restoreToPointInTime", "components/platforms/aws/index.ts:174 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
+      ignored("snapshotIdentifier", "components/platforms/aws/index.ts:178 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
+      ignored("restoreToPointInTime", "components/platforms/aws/index.ts:178 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
       {
         input: "allocatedStorage",
         effect: "not applied",
@@ -418,7 +418,7 @@ export const REPLACEMENT_RULES: Readonly<Record<string, TypeRules>> = {
       },
       ignored(
         "settings.diskSize",
-        "components/platforms/gcp/index.ts:169,210 ignoreChanges; the provider too drops a smaller size while disk_autoresize is on (resource_sql_database_instance.go:186-218 diskSizeCutomizeDiff)",
+        "components/platforms/gcp/index.ts:173,214 ignoreChanges; the provider too drops a smaller size while disk_autoresize is on (resource_sql_database_instance.go:186-218 diskSizeCutomizeDiff)",
         "the component ignores it (ignoreChanges): autoresize grows the disk, and Cloud SQL cannot shrink one",
       ),
       {

@@ -136,6 +136,15 @@ describe("the replacement table (scripts/lib/replacements.ts)", () => {
     expect(new Set(ownRules)).toEqual(ignored);
   });
 
+  it("cites the component's own code at the lines that say so", () => {
+    const cited = ALL_RULES.flatMap(([, , , , rule]) => [...rule.source.matchAll(/(components\/[\w/.]+\.ts):([\d,]+) (\w+)/g)]);
+    expect(cited.length).toBeGreaterThan(0);
+    for (const [, file, lines, what] of cited) {
+      const text = readFileSync(path.join(PROJECT_ROOT, file!), "utf8").split("\n");
+      for (const line of lines!.split(",")) expect(text[Number(line) - 1], `${file}:${line}`).toContain(what);
+    }
+  });
+
   // The property over the whole table: every rule, applied to a resource of its type in a committed
   // plan (a planned one for the platforms no stack file is on), says what the rule says.
   it.each(ALL_RULES.filter(([type]) => !type.startsWith("gaia:")).map(([type, effect, input, condition, rule]) => [`${type} ${input} (${condition}): ${effect}`, type, rule] as const))(
