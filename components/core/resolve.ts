@@ -188,6 +188,10 @@ export function resolveWith(
   };
 
   problems.push(...checkAgainstPlatform(config, caps, values.region === undefined));
+  // A recovery window without recovery: GCP drops it, and RDS took it as the retention unchecked (50 days, past RDS's 35).
+  if (values.backups?.pitrDays !== undefined && !config.backups.pitr) {
+    problems.push(`gaia:backups.pitrDays is set, but gaia:backups.pitr is false${values.backups.pitr === undefined ? ` (the ${presetName} preset's)` : ""}, so nothing reads it: set gaia:backups.pitr to true, or remove pitrDays.`);
+  }
   problems.push(...checkPolicy(config, caps));
   problems.push(...rotationProblems(config.rotation, config.services, config.platform, platform.cannotRotate));
   problems.push(...observabilityProblems(config, caps, values.auditLogging));

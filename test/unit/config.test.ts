@@ -97,6 +97,7 @@ describe("stack configuration", () => {
     ["a custom stack without a preset", "review-42", base, /gaia:preset is required for environment "review-42"/],
     ["production naming no IAM role", "production", { ...base, aws: { ...aws, serviceRoles: {} } }, /^gaia:aws.serviceRoles.chat is required on production: the IAM role ARN of the chat service, the only identity that may read its credential.$/m],
     ["production on gcp naming no service account", "production", { ...base, platform: "gcp", region: "us-central1", aws: undefined, gcp: { project: "gaia-proj", network: "projects/gaia-proj/global/networks/n" } }, /^gaia:gcp.serviceAccounts.auth is required on production: the service account of the auth service/m],
+    ["a recovery window without point-in-time recovery (on RDS it set a retention of 50 days, past RDS's 35)", "dev", { ...base, backups: { pitrDays: 50 } }, /^gaia:backups.pitrDays is set, but gaia:backups.pitr is false \(the dev preset's\), so nothing reads it: set gaia:backups.pitr to true, or remove pitrDays.$/m],
     ["another platform's block, which nothing reads", "dev", { ...base, gcp: { project: "gaia-proj" } }, /^gaia:gcp holds the settings of platform gcp, but this stack's platform is aws \(gaia:platform\), so nothing reads it: remove it, or set gaia:platform to gcp.$/m],
     ["a stack with the production preset under another name naming no IAM role", "live", { ...base, preset: "production", aws: { ...aws, serviceRoles: {} } }, /^gaia:aws.serviceRoles.assets is required on production/m],
   ];

@@ -153,7 +153,7 @@ export const awsPlatform: Platform<AwsSettings> = {
       parameterGroupName: parameters.name,
       publiclyAccessible: false,
       multiAz: config.highAvailability,
-      backupRetentionPeriod: config.backups.enabled ? Math.max(config.backups.retentionDays, config.backups.pitrDays) : 0,
+      backupRetentionPeriod: config.backups.enabled ? Math.max(config.backups.retentionDays, config.backups.pitr ? config.backups.pitrDays : 0) : 0,
       backupWindow: "00:00-01:00",
       maintenanceWindow: "mon:02:00-mon:03:00",
       copyTagsToSnapshot: true,
