@@ -188,6 +188,10 @@ export function resolveWith(
   };
 
   problems.push(...checkAgainstPlatform(config, caps, values.region === undefined));
+  // The provider's host, printed in every plan: a URL there (and its password) would be shown to every reviewer.
+  if (values.management?.host !== undefined && /:\/\/|[@/\s]/.test(values.management.host)) {
+    problems.push("gaia:management.host is a URL, not a host name: set the host alone (db.example.internal or an address), its port in gaia:management.port; a password never goes there, and the value is not shown here.");
+  }
   // A recovery window without recovery: GCP drops it, and RDS took it as the retention unchecked (50 days, past RDS's 35).
   if (values.backups?.pitrDays !== undefined && !config.backups.pitr) {
     problems.push(`gaia:backups.pitrDays is set, but gaia:backups.pitr is false${values.backups.pitr === undefined ? ` (the ${presetName} preset's)` : ""}, so nothing reads it: set gaia:backups.pitr to true, or remove pitrDays.`);
