@@ -96,10 +96,41 @@ function changed(key: string, was: string, now: string, why: string): string {
   const cut = (words: string[]) => `${head ? "… " : ""}${words.slice(head, words.length - tail).join(" ")}${tail ? " …" : ""}`;
   const short = `${key}: ${cut(a)} -> ${cut(b)}`;
   if (short.length + why.length <= WIDTH) return `${short}${why}`;
+  // Still too long: the runs of words both sides share elided wherever they are (the pools'
+  // middle), keeping a word either side of each difference, so the differences at both ends show.
+  const [x, y] = elided(a, b);
+  const middle = `${key}: ${x} -> ${y}`;
+  if (middle.length + why.length <= WIDTH) return `${middle}${why}`;
   // Still too long: each side cut to its half of the room, so both stay in view.
   const room = Math.floor((WIDTH - why.length - key.length - 6) / 2);
   const half = (text: string) => (text.length <= room ? text : `${text.slice(0, room - 1)}…`);
   return `${key}: ${half(cut(a))} -> ${half(cut(b))}${why}`;
+}
+
+/** Both sides' words with the runs they share (longest common subsequence) elided, a word of context kept at each side of a difference. */
+function elided(a: string[], b: string[]): [string, string] {
+  const lcs = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
+  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  const sharedA = new Array<boolean>(a.length).fill(false);
+  const sharedB = new Array<boolean>(b.length).fill(false);
+  for (let i = 0, j = 0; i < a.length && j < b.length; ) {
+    if (a[i] === b[j]) {
+      sharedA[i++] = true;
+      sharedB[j++] = true;
+    } else if (lcs[i + 1]![j]! >= lcs[i]![j + 1]!) i++;
+    else j++;
+  }
+  const side = (words: string[], shared: boolean[]) => {
+    // A shared word is kept when it is next to one that differs.
+    const keep = words.map((_, i) => !shared[i] || (i > 0 && !shared[i - 1]) || (i < words.length - 1 && !shared[i + 1]));
+    const out: string[] = [];
+    words.forEach((word, i) => {
+      if (keep[i]) out.push(word);
+      else if (out.at(-1) !== "…") out.push("…");
+    });
+    return out.join(" ");
+  };
+  return [side(a, sharedA), side(b, sharedB)];
 }
 
 /**

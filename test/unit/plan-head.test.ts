@@ -100,7 +100,8 @@ describe("the summary in the plan diff", () => {
     const { lines } = headDiff(before, after);
     expect(lines[0]).toBe("summary:");
     // Staging's pools: 3 services x (10 + 20) + 10 = 100 connections; 3 x (40 + 80) + 10 = 370.
-    expect(lines.find((l) => l.startsWith("  pools:"))).toMatch(/^ {2}pools: .*\(10 \+ 20 overflow\) \+ 10 reserved = 100 connections.* -> .*\(40 \+ 80 overflow\) \+ 10 reserved = 370 connections/);
+    // What both share in the middle elided, so the connections' limit and headroom at the end show too.
+    expect(lines.find((l) => l.startsWith("  pools:"))).toMatch(/^ {2}pools: .*\(10 \+ 20 overflow\) .*= 100 connections of 174 \(headroom 74\) -> .*\(40 \+ 80 overflow\) .*= 370 connections of \d+ \(headroom \d+\)$/);
     expect(lines.find((l) => l.startsWith("  server:"))).toMatch(/^ {2}server: db\.t4g\.small .* -> db\.t4g\.medium .*, because the pools need 370 connections$/);
     // db.t4g.small at $0.032/h -> db.t4g.medium at $0.065/h: 730 h x $0.033 = $24.09 more (whole dollars: $29 -> $53).
     expect(lines.find((l) => l.startsWith("  cost:"))).toMatch(/^ {2}cost: .*\$29\/month.* -> .*\$53\/month.* \(\+\$24\/month\)$/);
@@ -250,5 +251,18 @@ describe("the summary of a plan", () => {
     // The lines after it are read too.
     expect(readSummary(text).get("protection")).toMatch(/^deletion protection/);
     expect(headDiff(committed("production"), text).lines.find((l) => l.startsWith("  cost:"))).toMatch(/\(\+\$2,070\/month\)$/);
+  });
+});
+
+describe("a summary line that changes at both ends", () => {
+  it("keeps what differs at its end in view (the pools' headroom), eliding the words both sides share in the middle", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    const aws = JSON.parse(config["gaia:aws"]!) as { serviceRoles: Record<string, string> };
+    delete aws.serviceRoles.assets;
+    const after = planAsText(await planStack("staging", { ...config, "gaia:aws": JSON.stringify(aws), "gaia:services": JSON.stringify(["chat", "auth"]) }, secretKeys));
+    const pools = headDiff(committed("staging"), after).lines.find((l) => l.startsWith("  pools:"))!;
+    expect(pools.length).toBeLessThanOrEqual(152);
+    // 3 services, 100 connections of 174 (headroom 74) -> 2 services, 70 connections of a smaller class's limit.
+    expect(pools).toMatch(/^ {2}pools: 3 .*100 connections of 174 \(headroom 74\) -> 2 .*70 connections of \d+ \(headroom \d+\)$/);
   });
 });
