@@ -361,7 +361,28 @@ export function formatPlanDiff(stack: string, changes: PlanChange[], against = `
   const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL_TYPES.has(c.resource.split("::")[0]!));
   lines.push("", replaced.length ? `${replaced.length} stateful resource(s) replaced or deleted: review before \`pulumi up\`.` : "no stateful resource is replaced or deleted.");
   for (const refusal of [...protectedRefusals(changes), ...cloudRefusals(changes)]) lines.push(refusal);
-  return `${lines.join("\n")}\n`;
+  return `${lines.flatMap(withinPlanWidth).join("\n")}\n`;
+}
+
+/**
+ * A line of the diff within the plan's width: a longer one (a resource's restarts on its line, a
+ * refusal naming a long type) goes on over the next lines, indented 8 past its own so that it
+ * does not read as a detail line of its own.
+ */
+function withinPlanWidth(line: string): string[] {
+  if (line.length <= PLAN_WIDTH) return [line];
+  const own = line.length - line.trimStart().length;
+  const indent = " ".repeat(own + 8);
+  const lines: string[] = [];
+  const [first, ...words] = line.trimStart().split(" ");
+  let current = `${" ".repeat(own)}${first}`;
+  for (const word of words) {
+    if (`${current} ${word}`.length > PLAN_WIDTH && current.trim() !== "") {
+      lines.push(current);
+      current = `${indent}${word}`;
+    } else current = `${current} ${word}`;
+  }
+  return [...lines, current];
 }
 
 /**

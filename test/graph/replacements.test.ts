@@ -297,12 +297,12 @@ describe("npm run plan -- <stack> --diff: replacements, refusals and restarts", 
     const staging = await diffWith("staging", instance("staging", { class: "db.t4g.medium" }));
     const text = formatPlanDiff("staging", staging);
     expect(text).toContain(
-      "  updates aws:rds/instance:Instance gaia-staging-postgres  restarts the server (instanceClass: RDS takes the instance down while it changes class; single-AZ: nothing serves while it changes)\n",
+      "  updates aws:rds/instance:Instance gaia-staging-postgres  restarts the server (instanceClass: RDS takes the instance down while it changes class; single-AZ:\n          nothing serves while it changes)\n",
     );
     expect(text).toContain('      instanceClass: "db.t4g.small" -> "db.t4g.medium"\n');
     expect(blockingRefusals(staging, false)).toEqual([]);
     const production = await diffWith("production", instance("production", { class: "db.m7g.4xlarge" }));
-    expect(formatPlanDiff("production", production)).toContain("  updates aws:rds/instance:Instance gaia-production-postgres  restarts the server (instanceClass: RDS takes the instance down while it changes class; Multi-AZ keeps the outage short)");
+    expect(formatPlanDiff("production", production)).toContain("  updates aws:rds/instance:Instance gaia-production-postgres  restarts the server (instanceClass: RDS takes the instance down while it changes class; Multi-AZ\n          keeps the outage short)");
   });
 
   it("refuses a downgrade of postgresVersion, and replaces the parameter group for its family", async () => {

@@ -131,12 +131,25 @@ describe("a resource's changes in the plan diff", () => {
     );
     expect(diff).toContain(
       [
-        "  updates aws:rds/parameterGroup:ParameterGroup gaia-staging-postgres-params  restarts the server (parameters: RDS applies it only at the instances' next reboot; shared_preload_libraries, static: pending-reboot)",
+        "  updates aws:rds/parameterGroup:ParameterGroup gaia-staging-postgres-params  restarts the server (parameters: RDS applies it only at the instances' next",
+        "          reboot; shared_preload_libraries, static: pending-reboot)",
         '      parameters[shared_preload_libraries].value: "pg_stat_statements,pgaudit" -> "pg_stat_statements"',
         '      parameters[pgaudit.log]: {"name":"pgaudit.log","value":"ddl,role"} -> (unset)',
       ].join("\n"),
     );
     expect(diff).not.toMatch(/parameters\[\d+\]/);
+  });
+
+  it("keeps every line within the plan's width: restarts on a resource's line, and refusals naming long types", async () => {
+    const { config, secretKeys } = readStackFile("staging");
+    const staging = await planStack("staging", { ...config, "gaia:auditLogging": "false", "gaia:pool": JSON.stringify({ size: 40, maxOverflow: 80 }) }, secretKeys);
+    const a = diffAgainst(committed("staging"), staging);
+    const moved = readStackFile("production");
+    const production = await planStack("production", Object.fromEntries(Object.entries(moved.config).map(([k, v]) => [k, v.replaceAll("us-east-1", "eu-west-1")])), moved.secretKeys);
+    const b = diffAgainst(committed("production"), production);
+    for (const diff of [formatPlanDiff("staging", a.changes, "plans/staging.txt", a.head.lines), formatPlanDiff("production", b.changes, "plans/production.txt", b.head.lines)]) {
+      expect(diff.split("\n").filter((line) => line.length > 160)).toEqual([]);
+    }
   });
 });
 
