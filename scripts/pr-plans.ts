@@ -43,7 +43,8 @@ export function commentSummary(diff: string, head: HeadDiff, refused: boolean): 
     return [verdict, ...(counted.length ? [`⚠ ${counted.join(" and ")}, all new: see its access section below`] : [])].join("; ");
   }
   const grants = [
-    ...writes.map((a) => `new write: ${a.line.split("  [")[0]}`),
+    // A new write into a table holding credentials is both: said so, not only "new write".
+    ...writes.map((a) => `new write: ${a.line.split("  [")[0]}${a.credentials ? ", a table holding credentials" : ""}`),
     ...reaches.map((a) => `reaches credentials: ${a.line.split("  [")[0]}`),
   ];
   const more = grants.length - FLAGS_SHOWN;

@@ -43,7 +43,7 @@ it("diffs every stack's plan against the base, lists the stacks touched, and fla
   const refused = run("false");
   // Every stack runs assets, so every stack's access changes.
   expect(refused.outputs).toBe('stacks=["dev","local","production","staging"]\nrefused=true\n');
-  const flag = "⚠ new write: assets: + INSERT, UPDATE, DELETE on auth.users";
+  const flag = "⚠ new write: assets: + INSERT, UPDATE, DELETE on auth.users, a table holding credentials";
   // The line a reviewer sees with the diff folded says what matters: the refusal, the new write.
   expect(refused.comment).toContain(`<details><summary><code>production</code>: refused: see below; ${flag}</summary>`);
   expect(refused.comment).toContain(`<details><summary><code>dev</code>: no stateful resource is replaced or deleted; ${flag}</summary>`);

@@ -27,4 +27,12 @@ describe("the pull-request comment's line for a stack", () => {
     expect(line.split("; ⚠ ")).toHaveLength(1 + 3 + 1);
     expect(line).toMatch(new RegExp(`; ⚠ ${head.access.length - 3} more grant change\\(s\\) flagged below$`));
   });
+
+  it("says a new write into a table holding credentials reaches credentials too", () => {
+    const before = committed("staging");
+    const after = before.replace(/^( {2}assets +auth\.users ! +)SELECT$/m, "$1SELECT, UPDATE");
+    const head = headDiff(before, after);
+    const line = commentSummary(formatPlanDiff("staging", [], "main:plans/staging.txt", head.lines), head, false);
+    expect(line).toBe("no stateful resource is replaced or deleted; ⚠ new write: assets: + UPDATE on auth.users, a table holding credentials");
+  });
 });
