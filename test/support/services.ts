@@ -1,4 +1,5 @@
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
+import { PLATFORM_FIXTURES } from "./stacks";
 
 /**
  * The services the tests' literal figures were written for (who reads which secret, which
@@ -19,4 +20,14 @@ export const NOT_A_SERVICE = "not_a_service";
  */
 export function poolConnections(pool: { size: number; maxOverflow: number }): number {
   return SERVICE_ROLE_NAMES.length * (pool.size + pool.maxOverflow) + 10;
+}
+
+/** A platform's fixture settings naming the identities of the known services (and analytics) only, for figures written for them. */
+export function knownServicesOnly(platform: keyof typeof PLATFORM_FIXTURES): unknown {
+  const named = new Set<string>([...KNOWN_SERVICES, "analytics"]);
+  return Object.fromEntries(
+    Object.entries(PLATFORM_FIXTURES[platform].settings as Record<string, unknown>).map(([key, value]) =>
+      ["serviceRoles", "serviceAccounts", "apps"].includes(key) ? [key, Object.fromEntries(Object.entries(value as Record<string, string>).filter(([service]) => named.has(service)))] : [key, value],
+    ),
+  );
 }

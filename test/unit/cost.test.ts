@@ -5,7 +5,7 @@ import { AWS_PRICES } from "../../components/platforms/aws/prices";
 import { GCP_PRICES } from "../../components/platforms/gcp/prices";
 import { FLY_PRICES } from "../../components/platforms/fly/prices";
 import type { Price } from "../../components/platforms/shared/cost";
-import { KNOWN_SERVICES } from "../support/services";
+import { KNOWN_SERVICES, knownServicesOnly } from "../support/services";
 import { PLATFORM_FIXTURES, type CloudPlatform } from "../support/stacks";
 
 /**
@@ -14,13 +14,13 @@ import { PLATFORM_FIXTURES, type CloudPlatform } from "../support/stacks";
  * unless `region` says another.
  */
 function configOf(stack: string, platform: CloudPlatform, more: Record<string, unknown> = {}): GaiaConfig {
-  const fixture = PLATFORM_FIXTURES[platform] as { region: string; settings: unknown; alerts?: unknown };
+  const fixture = PLATFORM_FIXTURES[platform] as { region: string; alerts?: unknown };
   return resolveConfig(stack, {
     platform,
     region: fixture.region,
     adminEmail: "a@gaia.example",
     services: [...KNOWN_SERVICES],
-    [platform]: fixture.settings,
+    [platform]: knownServicesOnly(platform),
     alerts: fixture.alerts,
     ...more,
   });

@@ -2,17 +2,10 @@ import { describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../components/platforms";
 import { smallestFitting } from "../../components/platforms/shared/sizing";
 import { resolveConfig } from "../../components/config";
-import { KNOWN_SERVICES } from "../support/services";
+import { KNOWN_SERVICES, knownServicesOnly } from "../support/services";
 import { PLATFORM_FIXTURES } from "../support/stacks";
 
 const settings = Object.fromEntries(Object.entries(PLATFORM_FIXTURES).map(([platform, fixture]) => [platform, fixture.settings])) as Record<keyof typeof PLATFORM_FIXTURES, unknown>;
-
-/** A platform's fixture settings naming the identities of the known services (and analytics) only. */
-function knownServicesOnly(platform: keyof typeof PLATFORM_FIXTURES): unknown {
-  const named = new Set<string>([...KNOWN_SERVICES, "analytics"]);
-  return Object.fromEntries(Object.entries(settings[platform] as Record<string, unknown>).map(([key, value]) =>
-    ["serviceRoles", "serviceAccounts", "apps"].includes(key) ? [key, Object.fromEntries(Object.entries(value as Record<string, string>).filter(([service]) => named.has(service)))] : [key, value]));
-}
 
 describe("instance sizes", () => {
   it("picks the smallest size with enough vCPUs and memory, the largest when none is", () => {
