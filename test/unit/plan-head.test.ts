@@ -289,7 +289,8 @@ describe("a summary line that changes at both ends", () => {
     const [was, now] = [poolConnections({ size: 10, maxOverflow: 20 }), poolConnections({ size: 10, maxOverflow: 20 }) - 30];
     // 3 services, 100 connections of 174 (headroom 74) -> 2 services, 70 connections of a smaller class's limit.
     if (ADDED_SERVICES.length === 0) expect([was, now]).toEqual([100, 70]);
-    expect(pools).toMatch(new RegExp(`^ {2}pools: ${services.length + 1} .*${was} connections of \\d+ \\(headroom \\d+\\) -> ${services.length} .*${now} connections of \\d+ \\(headroom \\d+\\)$`));
-    if (ADDED_SERVICES.length === 0) expect(pools).toContain("100 connections of 174 (headroom 74)");
+    expect(pools).toMatch(new RegExp(`^ {2}pools: ${services.length + 1} .*${was} connections .*\\(headroom \\d+\\) -> ${services.length} .*${now} connections .*\\(headroom \\d+\\)$`));
+    // With chat, assets and auth the class shrinks, so its limit shows on both sides.
+    if (ADDED_SERVICES.length === 0) expect(pools).toMatch(/100 connections of 174 \(headroom 74\) -> 2 .*70 connections of \d+ \(headroom \d+\)$/);
   });
 });
