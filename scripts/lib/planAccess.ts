@@ -2,7 +2,7 @@ import type { GaiaConfig } from "../../components/config";
 import { platformOf } from "../../components/platforms";
 import { stackReach } from "../../components/access";
 import { PRIVILEGES, type Reach } from "../../policy/access";
-import { PLAN_WIDTH } from "./planFormat";
+import { PLAN_WIDTH, wrapLine } from "./planWidth";
 
 /**
  * The access policy in the plan, in the clear: the schema command carries it in an environment
@@ -22,23 +22,10 @@ export function accessLines(config: GaiaConfig): string[] {
 export function renderAccess(reach: readonly Reach[], note = ""): string[] {
   const roleWidth = Math.max(...reach.map((r) => r.role.length));
   const tableWidth = Math.max(...reach.map((r) => r.table.length)) + 2;
-  return [`${TITLE}${note}`, ...reach.flatMap((r) => within(`  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`, 4 + roleWidth + tableWidth + 2))];
+  return [`${TITLE}${note}`, ...reach.flatMap((r) => // A long column list goes on past the privileges' column (`readAccess` joins it back).
+    wrapLine(`  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`, PLAN_WIDTH, " ".repeat(4 + roleWidth + tableWidth + 2)))];
 }
 
-/** A line within the plan's width: a long column list goes on over the next lines, indented past the privileges' column (`readAccess` joins them). */
-function within(line: string, indent: number): string[] {
-  if (line.length <= PLAN_WIDTH) return [line];
-  const lines: string[] = [];
-  const [first, ...words] = line.trimStart().split(" ");
-  let current = `${line.slice(0, line.length - line.trimStart().length)}${first}`;
-  for (const word of words) {
-    if (`${current} ${word}`.length > PLAN_WIDTH) {
-      lines.push(current);
-      current = `${" ".repeat(indent)}${word}`;
-    } else current = `${current} ${word}`;
-  }
-  return [...lines, current];
-}
 
 const what = (r: Pick<Reach, "privileges" | "columns">) => `${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""}`;
 

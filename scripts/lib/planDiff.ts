@@ -1,4 +1,5 @@
-import { PLAN_WIDTH } from "./planFormat";
+import { parsedJson } from "./planFormat";
+import { PLAN_WIDTH, wrapLine } from "./planWidth";
 import { REPLACEMENT_RULES, STATEFUL_TYPES, type Change, type InputRule } from "./replacements";
 
 /** Where `readPlanText` keeps a resource's `protect`, beside its inputs (no input has this name). */
@@ -321,10 +322,10 @@ function leafChanges(path: string, before: unknown, after: unknown): string[] {
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
   // A JSON document held in a string (an IAM or secret policy): diffed as the document it is.
-  const [was, now] = [jsonDocument(before), jsonDocument(after)];
+  const document = (v: unknown) => (typeof v === "string" ? parsedJson(v) : undefined);
+  const [was, now] = [document(before), document(after)];
   if (was !== undefined && now !== undefined) return leafChanges(path, was, now);
-  const shown = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
-  const whole = `${path}: ${shown(before)} -> ${shown(after)}`;
+  const whole = `${path}: ${show(before)} -> ${show(after)}`;
   if (whole.length <= PLAN_WIDTH - 6 || typeof before !== "string" || typeof after !== "string") return [bounded(whole)];
   // Two long strings (ARNs, URLs): what they share at the start elided, so the difference shows.
   let common = 0;
@@ -332,16 +333,6 @@ function leafChanges(path: string, before: unknown, after: unknown): string[] {
   // Back to the separator (/, :) before the difference, so a name shows whole.
   const from = Math.max(before.lastIndexOf("/", common - 1), before.lastIndexOf(":", common - 1)) + 1;
   return [bounded(`${path}: "…${before.slice(from)}" -> "…${after.slice(from)}"`)];
-}
-
-function jsonDocument(value: unknown): object | undefined {
-  if (typeof value !== "string" || !/^\s*[{[]/.test(value)) return undefined;
-  try {
-    const parsed = JSON.parse(value) as unknown;
-    return parsed && typeof parsed === "object" ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** A detail line within the plan's width once the diff indents it (6 columns). */
@@ -361,29 +352,9 @@ export function formatPlanDiff(stack: string, changes: PlanChange[], against = `
   const replaced = changes.filter((c) => (c.verb === "replaces" || c.verb === "deletes") && STATEFUL_TYPES.has(c.resource.split("::")[0]!));
   lines.push("", replaced.length ? `${replaced.length} stateful resource(s) replaced or deleted: review before \`pulumi up\`.` : "no stateful resource is replaced or deleted.");
   for (const refusal of [...protectedRefusals(changes), ...cloudRefusals(changes)]) lines.push(refusal);
-  return `${lines.flatMap(withinPlanWidth).join("\n")}\n`;
+  return `${lines.flatMap((line) => wrapLine(line, PLAN_WIDTH, " ".repeat(line.length - line.trimStart().length + 8))).join("\n")}\n`;
 }
 
-/**
- * A line of the diff within the plan's width: a longer one (a resource's restarts on its line, a
- * refusal naming a long type) goes on over the next lines, indented 8 past its own so that it
- * does not read as a detail line of its own.
- */
-function withinPlanWidth(line: string): string[] {
-  if (line.length <= PLAN_WIDTH) return [line];
-  const own = line.length - line.trimStart().length;
-  const indent = " ".repeat(own + 8);
-  const lines: string[] = [];
-  const [first, ...words] = line.trimStart().split(" ");
-  let current = `${" ".repeat(own)}${first}`;
-  for (const word of words) {
-    if (`${current} ${word}`.length > PLAN_WIDTH && current.trim() !== "") {
-      lines.push(current);
-      current = `${indent}${word}`;
-    } else current = `${current} ${word}`;
-  }
-  return [...lines, current];
-}
 
 /**
  * Each protected resource the change would replace or delete, as a refusal: the engine refuses

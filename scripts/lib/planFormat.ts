@@ -4,6 +4,7 @@ import path from "node:path";
 import { MIGRATIONS_FOLDER } from "../../sql";
 import { isSecretValue, type PlannedResource, type StackPlan } from "./offline";
 import { accessLines } from "./planAccess";
+import { PLAN_WIDTH, wrapLine } from "./planWidth";
 import { summaryLines } from "./planSummary";
 
 const MASK = "[secret]";
@@ -42,8 +43,7 @@ export function planAsJson(plan: StackPlan): unknown {
   };
 }
 
-/** No line of a plan is wider than this: a reviewer reads it in a terminal or a pull-request comment. */
-export const PLAN_WIDTH = 160;
+export { PLAN_WIDTH } from "./planWidth";
 
 /**
  * Resources under one parent are printed in these groups, in this order, so that a change to
@@ -98,14 +98,14 @@ function resourceLines(r: PlannedResource, depth: number, lines: string[], child
     lines.push(`${header}${flags ? `  (${flags})` : ""}`);
   } else {
     // Too long for the header: the flags on lines of their own, where `readPlanText` finds them too.
-    lines.push(header, ...wrapWords(`(${flags})`, inner, PLAN_WIDTH));
+    lines.push(header, ...wrapLine(`${inner}(${flags})`, PLAN_WIDTH, inner));
   }
   const inputs = masked(r.inputs) as Record<string, unknown>;
   for (const [key, value] of Object.entries(inputs)) lines.push(...valueLines(inner, key, value));
   // A schema command's environment is secret as a whole: name the migrations it applies,
   // so a schema change shows in the plan by name.
   if (JSON.stringify(inputs.environment ?? "").includes("GAIA_MIGRATIONS_DIGEST")) {
-    lines.push(...wrapWords(`(migrations: ${committedMigrations().join(", ")})`, inner, PLAN_WIDTH));
+    lines.push(...wrapLine(`${inner}(migrations: ${committedMigrations().join(", ")})`, PLAN_WIDTH, inner));
   }
   children();
 }
@@ -123,7 +123,7 @@ export function valueLines(indent: string, key: string, value: unknown): string[
     if (value.includes("-----BEGIN CERTIFICATE-----")) return [`${indent}${key}: ${pemSummary(value)}`];
     const document = parsedJson(value);
     if (document !== undefined) return [`${indent}${key}: (JSON)`, ...Object.entries(document).flatMap(([k, v]) => valueLines(deeper, k, v))];
-    return [`${indent}${key}:`, ...wrapWords(JSON.stringify(value), deeper, PLAN_WIDTH)];
+    return [`${indent}${key}:`, ...wrapLine(`${deeper}${JSON.stringify(value)}`, PLAN_WIDTH, deeper)];
   }
   if (Array.isArray(value)) {
     return [`${indent}${key}:`, ...value.flatMap((element, i) => valueLines(deeper, `- ${i}`, element).map((l, j) => (j === 0 ? l.replace(`- ${i}: `, "- ").replace(`- ${i}:`, "-") : l)))];
@@ -132,7 +132,8 @@ export function valueLines(indent: string, key: string, value: unknown): string[
   return [line];
 }
 
-function parsedJson(text: string): Record<string, unknown> | undefined {
+/** The JSON object or array a string holds (a policy document), or undefined. */
+export function parsedJson(text: string): Record<string, unknown> | undefined {
   if (!/^\s*[{[]/.test(text)) return undefined;
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -147,18 +148,3 @@ function pemSummary(pem: string): string {
   return `"${count} PEM certificate(s), sha256 ${createHash("sha256").update(pem).digest("hex").slice(0, 16)}"`;
 }
 
-/** Text broken at spaces into lines of at most `width`, each starting with `indent`. */
-function wrapWords(text: string, indent: string, width: number): string[] {
-  const lines: string[] = [];
-  let current = indent;
-  for (const word of text.split(" ")) {
-    if (current !== indent && `${current} ${word}`.length > width) {
-      lines.push(current);
-      current = `${indent}${word}`;
-    } else {
-      current = current === indent ? `${indent}${word}` : `${current} ${word}`;
-    }
-  }
-  lines.push(current);
-  return lines;
-}

@@ -3,7 +3,7 @@ import { platformOf } from "../../components/platforms";
 import { describeCost, monthlyCost } from "../../components/platforms/cost";
 import { connectionsNeeded } from "../../components/platforms/shared/connections";
 import { AUDIT_LOGGING, alertThresholds } from "../../components/alerts";
-import { PLAN_WIDTH } from "./planFormat";
+import { PLAN_WIDTH, wrapLine } from "./planWidth";
 
 /**
  * What the environment gets, in a dozen lines a reviewer reads before the resources: the
@@ -40,26 +40,11 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  audit log:    ${!caps.auditLogging ? `not set by the component on ${config.platform}` : config.auditLogging ? `pgaudit ${AUDIT_LOGGING["pgaudit.log"]} (passwords redacted), log_statement ${AUDIT_LOGGING.log_statement}, connections and disconnections` : "off"}`,
     // The plan has no state: what the stack applied is compared with these only by the engine's run (program.ts).
     `  credentials:  rotation generations ${JSON.stringify(config.rotation)} (assumed at most one step from what the stack applied; \`pulumi up\` checks)`,
-  ].flatMap(withinWidth);
+  ].flatMap((line) => wrapLine(line, PLAN_WIDTH, " ".repeat(VALUE_COLUMN)));
 }
 
 /** Where a summary entry's value starts ("  platform:     "): a line too long goes on there (summaryDiff.ts readSummary joins it back). */
 const VALUE_COLUMN = 16;
-
-/** A summary line within the plan's width (a cost in thousands of dollars), broken at spaces, what goes on indented to the values' column. */
-function withinWidth(line: string): string[] {
-  if (line.length <= PLAN_WIDTH) return [line];
-  const lines: string[] = [];
-  const [first, ...words] = line.trimStart().split(" ");
-  let current = `${line.slice(0, line.length - line.trimStart().length)}${first}`;
-  for (const word of words) {
-    if (`${current} ${word}`.length > PLAN_WIDTH) {
-      lines.push(current);
-      current = `${" ".repeat(VALUE_COLUMN)}${word}`;
-    } else current = `${current} ${word}`;
-  }
-  return [...lines, current];
-}
 
 function alertsLines(config: GaiaConfig, maxConnections: number | undefined): string[] {
   const caps = platformOf(config).capabilities;

@@ -1,4 +1,5 @@
 import { accessChanges, readAccess, type AccessChange } from "./planAccess";
+import { wrapLine } from "./planWidth";
 
 /**
  * The head of a plan diff, read before the resources: what changes in the summary (pools,
@@ -43,7 +44,7 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
     const end = lines.findIndex((l, i) => i > start && l.startsWith("+ "));
     const head = start < 0 ? [] : lines.slice(start, end < 0 ? undefined : end).filter((l) => l.trim() !== "");
     // The plan's lines, up to its width, one level deeper: a longer one goes on over the next lines.
-    return { lines: ["a new stack: its summary and access in full", ...head.flatMap((l) => wrapped(`  ${l}`))], access: accessChanges(new Map(), readAccess(afterText)) };
+    return { lines: ["a new stack: its summary and access in full", ...head.flatMap((l) => wrapLine(`  ${l}`, WIDTH, `${" ".repeat(l.length - l.trimStart().length + 2)}    `))], access: accessChanges(new Map(), readAccess(afterText)) };
   }
   const before = readSummary(beforeText);
   const lines: string[] = [];
@@ -62,22 +63,6 @@ export function headDiff(beforeText: string, afterText: string): HeadDiff {
   return { lines: [...(lines.length ? ["summary:", ...lines.map((l) => `  ${l}`)] : []), ...(access.length ? ["access:", ...access.map((a) => `  ${a.line}`)] : [])], access };
 }
 
-/** A line within WIDTH, broken at spaces; what goes on is indented past the line's own indent. */
-function wrapped(line: string): string[] {
-  if (line.length <= WIDTH) return [line];
-  const indent = `${" ".repeat(line.length - line.trimStart().length)}    `;
-  const out: string[] = [];
-  let current = "";
-  for (const word of line.trimStart().split(" ")) {
-    const start = out.length === 0 && current === "" ? line.slice(0, line.length - line.trimStart().length) : current === "" ? indent : "";
-    const next = current === "" ? `${start}${word}` : `${current} ${word}`;
-    if (current !== "" && next.length > WIDTH) {
-      out.push(current);
-      current = `${indent}${word}`;
-    } else current = next;
-  }
-  return [...out, current];
-}
 
 /**
  * `key: before -> after`, within WIDTH: a long value is cut to the words around what differs
