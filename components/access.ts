@@ -18,5 +18,8 @@ export function stackReach(config: GaiaConfig): Reach[] {
  * whatever redacts the engine's output (ops/lib/redact.ts), which would mask the policy; and "auth:" opens a credential to it too.
  */
 export function accessOutput(config: GaiaConfig): string[] {
-  return stackReach(config).map((r) => `${r.role} may ${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""} on ${r.table}`);
+  return stackReach(config).map((r) => `${r.role} may ${mayDo(r)} on ${r.table}`);
 }
+
+/** What a role may do on a table, as the plan and the output say it: "SELECT, INSERT" or "SELECT (columns id, email)". */
+export const mayDo = (r: Pick<Reach, "privileges" | "columns">): string => `${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""}`;

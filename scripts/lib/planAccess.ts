@@ -1,6 +1,6 @@
 import type { GaiaConfig } from "../../components/config";
 import { platformOf } from "../../components/platforms";
-import { stackReach } from "../../components/access";
+import { mayDo, stackReach } from "../../components/access";
 import { PRIVILEGES, type Reach } from "../../policy/access";
 import { PLAN_WIDTH, wrapLine } from "./planWidth";
 
@@ -23,11 +23,10 @@ export function renderAccess(reach: readonly Reach[], note = ""): string[] {
   const roleWidth = Math.max(...reach.map((r) => r.role.length));
   const tableWidth = Math.max(...reach.map((r) => r.table.length)) + 2;
   return [`${TITLE}${note}`, ...reach.flatMap((r) => // A long column list goes on past the privileges' column (`readAccess` joins it back).
-    wrapLine(`  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${what(r)}`, PLAN_WIDTH, " ".repeat(4 + roleWidth + tableWidth + 2)))];
+    wrapLine(`  ${r.role.padEnd(roleWidth)}  ${`${r.table}${r.credentials ? " !" : ""}`.padEnd(tableWidth)}  ${mayDo(r)}`, PLAN_WIDTH, " ".repeat(4 + roleWidth + tableWidth + 2)))];
 }
 
 
-const what = (r: Pick<Reach, "privileges" | "columns">) => `${r.privileges.join(", ")}${r.columns ? ` (columns ${r.columns.join(", ")})` : ""}`;
 
 interface ReadReach {
   privileges: string[];
