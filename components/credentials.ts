@@ -55,6 +55,6 @@ export function onceApplied(password: pulumi.Output<string>, applied: pulumi.Out
  * false` the provider keeps the state's value, and as a superuser it compares pg_shadow's
  * verifier with the state's as strings, which are equal (readRolePassword, both at ff936b9).
  */
-export function loginVerifier(password: pulumi.Output<string>, role: string): pulumi.Output<string> {
-  return pulumi.secret(password.apply((p) => scramSha256Verifier(p, role)));
+export function loginVerifier(password: pulumi.Output<string>, role: string, server?: string): pulumi.Output<string> {
+  return pulumi.secret(password.apply((p) => scramSha256Verifier(p, role, undefined, server)));
 }

@@ -12,6 +12,10 @@ import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
  *
  * The salt is derived from the password and the role (an HMAC keyed by the password), so the
  * verifier is the same on every run and `pulumi up` sees no change until the password changes.
+ * `server` names a server other than the environment's first (a restored one: components/core/restore.ts):
+ * the same password gets another salt there, so the verifier differs and the provider sets it again
+ * on the server the roles now live on, whose roles came back from the backup with the passwords they
+ * had at that moment.
  * A random salt exists to defeat tables precomputed over guessable passwords; the project's
  * passwords are 32 random characters (about 190 bits), which no table covers, and the role name
  * in the derivation keeps two roles' verifiers apart even for one password.
@@ -20,9 +24,9 @@ import { createHash, createHmac, pbkdf2Sync } from "node:crypto";
  * printable ASCII, which every generated password is (components/credentials.ts), SASLprep is
  * the identity, so the bytes hashed here are the bytes the client sends.
  */
-export function scramSha256Verifier(password: string, role: string, iterations = SCRAM_ITERATIONS): string {
+export function scramSha256Verifier(password: string, role: string, iterations = SCRAM_ITERATIONS, server?: string): string {
   if (!/^[\x20-\x7e]*$/.test(password)) throw new Error(`the password of ${role} is not printable ASCII: its verifier would need SASLprep, which this function does not do.`);
-  const salt = createHmac("sha256", password).update(`gaia-scram-salt\0${role}`).digest().subarray(0, SALT_BYTES);
+  const salt = createHmac("sha256", password).update(`gaia-scram-salt\0${role}${server ? `\0${server}` : ""}`).digest().subarray(0, SALT_BYTES);
   return scramSecret(password, salt, iterations);
 }
 

@@ -80,8 +80,14 @@ function postgresApply() {
   const plan = requireEnv("GAIA_FLY_PLAN", "the Managed Postgres plan");
   let cluster = findCluster(org, name);
   let created = previouslyCreated();
+  const restoreFrom = optionalEnv("GAIA_FLY_RESTORE_FROM");
   if (cluster) {
+    // A cluster of a restore's name is that restore's, made by a run that ended before it was ready.
+    created ||= restoreFrom !== undefined;
     process.stdout.write(`${created ? "found" : "adopting"} Managed Postgres cluster ${name} (${cluster.id})\n`);
+  } else if (restoreFrom) {
+    created = true;
+    cluster = restoreCluster(org, name, restoreFrom, requireEnv("GAIA_FLY_RESTORE_AT", "the point in time to restore to"));
   } else {
     created = true;
     // Blocks until the cluster is ready (v2/run_create.go). Its output ends with the
@@ -149,6 +155,45 @@ function postgresApply() {
 
   const keepers = applyUsers(cluster.id);
   process.stdout.write(`${JSON.stringify({ clusterId: cluster.id, ...directEndpoint(status), created, keepers, ...(notes.length ? { notes } : {}) })}\n`);
+}
+
+/**
+ * A new cluster restored from another at a point in time: `fly mpg restore <source id>
+ * --pitr-time <RFC 3339> --name <name>` "into a new cluster, leaving the source cluster
+ * unchanged", provisioned asynchronously (flyctl internal/command/mpg/restore.go; v2/run_restore.go
+ * prints "Restore initiated successfully!" and the new cluster's id and name). `--pitr-time`
+ * came after flyctl v0.4.87 (superfly/flyctl #5051). Waited for here until `mpg list` shows it
+ * and its status is ready; a restore that ends in "error" is said with what to do.
+ */
+function restoreCluster(org: string, name: string, from: string, at: string): ClusterSummary {
+  const source = findCluster(org, from);
+  if (!source) throw new OpsError(`the cluster to restore from, ${from}, is not in \`fly mpg list --org ${org}\`: restore from a cluster that exists (its backups go with it), or remove gaia:restore.`);
+  try {
+    flyctl(["mpg", "restore", source.id, "--pitr-time", at, "--name", name]);
+  } catch (error) {
+    if (/unknown flag: --pitr-time/.test((error as Error).message)) {
+      throw new OpsError("this flyctl has no `fly mpg restore --pitr-time` (added after v0.4.87, superfly/flyctl #5051): upgrade flyctl (`fly version upgrade`), then run `pulumi up` again.");
+    }
+    throw error;
+  }
+  process.stdout.write(`restoring Managed Postgres cluster ${from} (${source.id}) to ${at} as ${name}\n`);
+  const deadline = Date.now() + Number(optionalEnv("GAIA_FLY_RESTORE_TIMEOUT_SECONDS") ?? 7200) * 1000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    const restored = findCluster(org, name);
+    const status = restored?.status;
+    if (restored && status === "ready") {
+      process.stdout.write(`restored Managed Postgres cluster ${name} (${restored.id})\n`);
+      return restored;
+    }
+    if (restored && status === "error") {
+      throw new OpsError(`the restore of ${from} to ${at} as ${name} (${restored.id}) failed (status error): destroy it with \`fly mpg destroy ${restored.id}\`, check the point in time against the cluster's recovery window, then run \`pulumi up\` again.`);
+    }
+    if (Date.now() > deadline) {
+      throw new OpsError(`the restore of ${from} to ${at} as ${name} is not ready yet (${restored ? `status ${status}` : "not listed"}): run \`pulumi up\` again once \`fly mpg list --org ${org}\` shows it ready; it is adopted then.`);
+    }
+    Atomics.wait(pause, 0, 0, Number(optionalEnv("GAIA_FLY_POLL_SECONDS") ?? 10) * 1000);
+  }
 }
 
 /**

@@ -44,6 +44,8 @@ function presetOf(props: Record<string, any>): string | undefined {
 }
 
 const isProduction = (r: ResourceView) => presetOf(r.props) === "production";
+/** A tag or label the component sets: `released-for` on the instance a restore let go, `restored-to` on the restored one (components/core/restore.ts). */
+const labelOf = (r: ResourceView, key: string): string | undefined => r.props.tags?.[key] ?? r.props.labels?.[key] ?? r.props.settings?.userLabels?.[key];
 const isReplica = (r: ResourceView) => Boolean(r.props.replicateSourceDb ?? r.props.masterInstanceName);
 const first = (...problems: (string | false | undefined)[]) => problems.find((p): p is string => Boolean(p));
 
@@ -88,13 +90,15 @@ export const RULES: readonly SafetyRule[] = [
       const p = r.props;
       const backup = p.settings?.backupConfiguration;
       const days = Math.max(PRODUCTION.backups.retentionDays, PRODUCTION.backups.pitrDays);
+      // The instance a restore let go (gaia:restore.previous: release) may be deleted; its final snapshot is still taken.
+      const released = labelOf(r, "released-for") !== undefined;
       return first(
-        !r.protect && "production databases are `protect`ed: keep gaia:protect",
-        r.type === RDS && !p.deletionProtection && "set deletionProtection: true",
+        !released && !r.protect && "production databases are `protect`ed: keep gaia:protect",
+        !released && r.type === RDS && !p.deletionProtection && "set deletionProtection: true",
         r.type === RDS && p.skipFinalSnapshot !== false && "take a final snapshot (skipFinalSnapshot: false)",
         r.type === RDS && !p.multiAz && "run Multi-AZ (multiAz: true)",
         r.type === RDS && !(p.backupRetentionPeriod >= days) && `keep at least ${days} days of backups (backupRetentionPeriod)`,
-        r.type === CLOUD_SQL && !(p.deletionProtection && p.settings?.deletionProtectionEnabled) && "set both deletionProtection and settings.deletionProtectionEnabled",
+        !released && r.type === CLOUD_SQL && !(p.deletionProtection && p.settings?.deletionProtectionEnabled) && "set both deletionProtection and settings.deletionProtectionEnabled",
         r.type === CLOUD_SQL && p.settings?.availabilityType !== "REGIONAL" && "run REGIONAL (settings.availabilityType)",
         r.type === CLOUD_SQL && !backup?.pointInTimeRecoveryEnabled && "enable point-in-time recovery",
         r.type === CLOUD_SQL && !(backup?.transactionLogRetentionDays >= PRODUCTION.backups.pitrDays) && `keep ${PRODUCTION.backups.pitrDays} days of transaction logs (settings.backupConfiguration.transactionLogRetentionDays)`,
@@ -108,7 +112,7 @@ export const RULES: readonly SafetyRule[] = [
     types: [RDS, CLOUD_SQL, ELASTICACHE, MEMORYSTORE],
     check: (r) => {
       if (!isProduction(r) || ((r.type === RDS || r.type === CLOUD_SQL) && !isReplica(r))) return undefined;
-      return first(!r.protect && "production's replicas and Redis are `protect`ed: keep gaia:protect");
+      return first(!r.protect && labelOf(r, "released-for") === undefined && "production's replicas and Redis are `protect`ed: keep gaia:protect");
     },
   },
   {
@@ -132,6 +136,17 @@ export const RULES: readonly SafetyRule[] = [
 ];
 
 export const STACK_RULES: readonly StackRule[] = [
+  {
+    name: "production-release-after-restore",
+    description: "A production instance is let go (released) only when an instance restored to a point in time serves in its place.",
+    check: (resources) => {
+      const primaries = resources.filter((r) => (r.type === RDS || r.type === CLOUD_SQL) && isProduction(r) && !isReplica(r));
+      return primaries
+        .filter((r) => labelOf(r, "released-for") !== undefined)
+        .filter((r) => !primaries.some((other) => other !== r && labelOf(other, "restored-to") === labelOf(r, "released-for") && labelOf(other, "released-for") === undefined))
+        .map((r) => `${r.name} is released for restore ${labelOf(r, "released-for")}, but no primary restored to it serves: keep it (gaia:restore.previous: keep) until the restored instance runs`);
+    },
+  },
   {
     name: "production-read-replicas",
     description: `A production stack on AWS or Google Cloud keeps ${PRODUCTION.replicas} read replicas or more.`,

@@ -1,6 +1,7 @@
 import type { ServiceRoleName } from "../../policy/access";
 import type { EnvironmentNames } from "../../policy/naming";
 import type { Preset, PresetName } from "../../stacks/presets";
+import type { RestoreConfig } from "./restore";
 
 /**
  * What the offline plan puts where a stack file holds an encrypted value it cannot decrypt
@@ -61,6 +62,8 @@ export interface GaiaConfig extends Omit<Preset, "instance"> {
    * `pulumi up` then `pulumi destroy` can delete it; its final snapshot and backups are kept.
    */
   decommission: boolean;
+  /** A restore to a point in time, when the stack asks for one (`gaia:restore`; ./restore.ts). */
+  restore?: RestoreConfig;
   /** The platform's own block (`gaia:aws`, `gaia:gcp`, `gaia:fly`, `gaia:local`) as given, validated by the platform, which alone reads it typed (components/platforms/plugin.ts). */
   platformSettings: unknown;
 }

@@ -7,6 +7,7 @@ import { GaiaConfigError, encryptedPaths, valueAt, withoutPlaceholders, type Gai
 import type { PlatformRules } from "./platformRules";
 import { checkAgainstPlatform, checkPolicy, checkSecretsAreSecret, observabilityProblems, raisedToFloor } from "./rules";
 import { closest } from "./suggest";
+import { resolveRestore, restoreSchema } from "./restore";
 
 const positiveInt = z.number().int().positive();
 const days = z.number().int().min(0);
@@ -38,6 +39,7 @@ const stackSchema = (platforms: readonly [string, ...string[]]) => z
     auditLogging: z.boolean(),
     alerts: z.object({ notify: z.string().min(1) }).partial().strict(),
     decommission: z.boolean(),
+    restore: restoreSchema,
     // Each platform's own block, which the platform parses (PlatformRules.checkSettings).
     ...Object.fromEntries(platforms.map((name) => [name, z.unknown()])),
   })
@@ -197,6 +199,11 @@ export function resolveWith(
     problems.push(`gaia:backups.pitrDays is set, but gaia:backups.pitr is false${values.backups.pitr === undefined ? ` (the ${presetName} preset's)` : ""}, so nothing reads it: set gaia:backups.pitr to true, or remove pitrDays.`);
   }
   problems.push(...checkPolicy(config, caps));
+  if (values.restore !== undefined) {
+    const restore = resolveRestore(values.restore, { ...config.backups, platformWindow: caps.pitrDays, platform: config.platform }, new Date());
+    problems.push(...restore.problems);
+    config.restore = restore.restore;
+  }
   problems.push(...rotationProblems(config.rotation, config.services, config.platform, platform.cannotRotate));
   problems.push(...observabilityProblems(config, caps, values.auditLogging));
 

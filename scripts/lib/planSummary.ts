@@ -30,6 +30,7 @@ export function summaryLines(config: GaiaConfig): string[] {
     `  server:       ${platform.instanceClass(config)}${size ? ` (${size})` : ""}${instance.storageGb ? `, ${instance.storageGb} GB growing to ${instance.maxStorageGb} GB` : ""}`,
     `  availability: ${config.highAvailability ? about.standby : "single instance"}; ${config.replicas} read replica(s)`,
     `  backups:      ${!backups.enabled ? "none" : backups.pitr ? `${backups.retentionDays} day(s), point-in-time recovery over ${backups.pitrDays} day(s)` : `${backups.retentionDays} day(s) of daily snapshots, no point-in-time recovery`}`,
+    ...(config.restore ? [restoreLine(config.restore)] : []),
     `  TLS:          ${about.tls}`,
     `  Redis:        ${config.redis.memoryMb} MB: ${about.redis}`,
     `  cost:         ${describeCost(monthlyCost(config))}`,
@@ -41,6 +42,12 @@ export function summaryLines(config: GaiaConfig): string[] {
     // The plan has no state: what the stack applied is compared with these only by the engine's run (program.ts).
     `  credentials:  rotation generations ${JSON.stringify(config.rotation)} (assumed at most one step from what the stack applied; \`pulumi up\` checks)`,
   ].flatMap((line) => wrapLine(line, PLAN_WIDTH, " ".repeat(VALUE_COLUMN)));
+}
+
+/** A restore in progress (components/core/restore.ts), as a reviewer must see it before the resources. */
+function restoreLine(restore: NonNullable<GaiaConfig["restore"]>): string {
+  const previous = { keep: "kept as it was, protected (switch back: remove gaia:restore)", release: "its protection lifted, to be dropped", drop: "dropped: this `up` deletes it" }[restore.previous];
+  return `  restore:      to ${restore.at}, into new instances named with ${restore.label}, which serve from this \`up\` on; the previous: ${previous}`;
 }
 
 /** Where a summary entry's value starts ("  platform:     "): a line too long goes on there (summaryDiff.ts readSummary joins it back). */

@@ -1,21 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { violations, type ResourceView } from "../../policy-pack/rules";
-import { unwrap } from "../../scripts/lib/cloudMocks";
-import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { planStack } from "../../scripts/lib/offline";
+import { views } from "../support/policyViews";
 import { readStackFile } from "../../scripts/lib/stackFile";
 import { stackNames } from "../../scripts/plan";
 import { CLOUD_PLATFORMS, planOn, stackOn } from "../support/stacks";
-
-/** What the policy pack sees of a plan: each resource's inputs (secrets as their values) and `protect`. */
-function views(plan: StackPlan): ResourceView[] {
-  const deep = (value: unknown): any => {
-    const plain = unwrap(value);
-    if (Array.isArray(plain)) return plain.map(deep);
-    if (plain && typeof plain === "object") return Object.fromEntries(Object.entries(plain).map(([k, v]) => [k, deep(v)]));
-    return plain;
-  };
-  return plan.resources.map((r) => ({ type: r.type, name: r.name, props: deep(r.inputs), protect: r.protect }));
-}
 
 function mutate(resources: ResourceView[], type: string, change: (r: ResourceView) => void): ResourceView[] {
   return resources.map((r) => {

@@ -276,6 +276,36 @@ const COMMANDS = {
       ].join("\n");
     },
   },
+  // internal/command/mpg/restore.go, v2/run_restore.go: into a new cluster, asynchronously. The new
+  // cluster's status while Fly provisions it is in no source: FAKE_FLY_RESTORE_STATUS (default
+  // "ready") says what `mpg list` and `mpg status` show; its data and users are the source's.
+  "mpg restore": {
+    args: [0, 1],
+    flags: { "backup-id": { type: str }, name: { type: str, short: "n" }, "pitr-time": { type: str } },
+    run(args, flags) {
+      const backupId = flags["backup-id"] ?? "";
+      const pitrTime = flags["pitr-time"] ?? "";
+      if (!backupId && !pitrTime) fail("one of --backup-id or --pitr-time is required");
+      if (backupId && pitrTime) fail("--backup-id and --pitr-time are mutually exclusive");
+      // Go's time.Parse(time.RFC3339, …): a date, T, a time, and Z or ±hh:mm.
+      if (pitrTime && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(pitrTime)) {
+        fail(`--pitr-time must be an RFC3339 timestamp with an explicit offset (e.g. 2026-06-01T12:00:00Z): parsing time "${pitrTime}" as "2006-01-02T15:04:05Z07:00": cannot parse "${pitrTime}" as "2006"`);
+      }
+      const source = cluster(clusterArg(args));
+      const id = crypto.randomBytes(7).toString("hex");
+      const name = flags.name || `${source.name}-restore-${id.slice(0, 4)}`;
+      const restored = {
+        ...JSON.parse(JSON.stringify(source)), id, name, status: process.env.FAKE_FLY_RESTORE_STATUS ?? "ready",
+        ip: `fdaa:0:1::${state.clusters.length + 2}`, attached_apps: [], backups: [], restoredFrom: source.id, restoredTo: pitrTime || undefined, restoredBackup: backupId || undefined,
+      };
+      state.clusters.push(restored);
+      api(`https://api.fly.io/api/v1/postgresv2/${source.id}/restore`, { data: { id, name } }, { backup_id: backupId, name: flags.name ?? "", pitr_time: pitrTime });
+      return [
+        backupId ? `Restoring cluster ${source.id} from backup ${backupId}...` : `Restoring cluster ${source.id} to point in time ${pitrTime}...`,
+        "Restore initiated successfully!", `  Cluster ID: ${id}`, `  Cluster Name: ${name}`, "",
+      ].join("\n");
+    },
+  },
   // internal/command/mpg/status.go, v2/run_status.go; JSON: GetClusterResponse (internal/uiex/mpg/v2/client.go).
   "mpg status": {
     args: [0, 1],

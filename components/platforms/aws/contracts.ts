@@ -1,3 +1,4 @@
+import { restoredName } from "../../core/restore";
 import type { GaiaConfig } from "../../core/config";
 import { rdsRootCas } from "../../tls";
 import { MAX_STORAGE_GROWTH } from "./alarms";
@@ -87,7 +88,8 @@ export const AWS_CONTRACTS: readonly PlatformContract<AwsSettings>[] = [
     platform: "aws",
     rule: "instance identifiers: 1-63 characters, letters, digits, single hyphens",
     source: "CreateDBInstance API reference, DBInstanceIdentifier; terraform-provider-aws internal/service/rds/validate.go validIdentifier",
-    check: nameKeeps("an RDS identifier", (c) => `${c.names.resourcePrefix}-postgres-replica-${Math.max(c.replicas, 1)}`, 63),
+    // The longest the stack makes: a replica's, of a restored primary where there is one (components/core/restore.ts).
+    check: nameKeeps("an RDS identifier", (c) => `${restoredName(`${c.names.resourcePrefix}-postgres`, c.restore)}-replica-${Math.max(c.replicas, 1)}`, 63),
   },
   {
     platform: "aws",

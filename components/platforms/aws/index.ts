@@ -11,6 +11,7 @@ import { rdsRootCas } from "../../tls";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
 import { AWS_CONTRACTS, AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES } from "./contracts";
 import { postgresClass, smallestFitting } from "../shared/sizing";
+import { restoredName } from "../../core/restore";
 import { awsMonthlyCost } from "./prices";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import type { GaiaConfig } from "../../core/config";
@@ -124,86 +125,115 @@ export const awsPlatform: Platform<AwsSettings> = {
     // and the PostgreSQL provider, which depends on the instance, is reconfigured after it.
     const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other, { keepers: generationKeepers(generationOf(config.rotation, "admin")) });
     const identifier = `${prefix}-postgres`;
-    // A new suffix whenever the instance would be replaced, so a final snapshot never collides
-    // with the one its predecessor left (DBSnapshotAlreadyExists).
-    const snapshotSuffix = new random.RandomId(`${prefix}-final-snapshot-suffix`, {
-      byteLength: 4,
-      keepers: { identifier, kms: key.arn, engine: family },
-    }, ctx.other);
+    const restore = config.restore;
 
-    const primary = new aws.rds.Instance(identifier, {
-      identifier,
-      engine: "postgres",
-      // Major only: RDS applies minor upgrades, and the provider treats "16" as matching "16.x".
-      engineVersion: String(config.postgresVersion),
-      autoMinorVersionUpgrade: true,
-      // A changed gaia:postgresVersion is a decision made in review: let it upgrade in place
-      // (with false, RDS refuses the change and the stack is stuck on its version).
-      allowMajorVersionUpgrade: true,
-      instanceClass,
-      allocatedStorage: config.instance.storageGb,
-      maxAllocatedStorage: config.instance.maxStorageGb,
-      storageType: "gp3",
-      storageEncrypted: true,
-      kmsKeyId: key.arn,
-      username: "gaia_admin",
-      password: adminPassword,
-      dbSubnetGroupName: subnets.name,
-      vpcSecurityGroupIds: [securityGroup.id],
-      parameterGroupName: parameters.name,
-      publiclyAccessible: false,
-      multiAz: config.highAvailability,
-      backupRetentionPeriod: config.backups.enabled ? Math.max(config.backups.retentionDays, config.backups.pitr ? config.backups.pitrDays : 0) : 0,
-      backupWindow: "00:00-01:00",
-      maintenanceWindow: "mon:02:00-mon:03:00",
-      copyTagsToSnapshot: true,
-      deletionProtection: config.deletionProtection,
-      skipFinalSnapshot: !config.finalSnapshot,
-      // With a final snapshot the automated backups stay too (the provider's default deletes them).
-      deleteAutomatedBackups: !config.finalSnapshot,
-      finalSnapshotIdentifier: config.finalSnapshot ? pulumi.interpolate`${identifier}-final-${snapshotSuffix.hex}` : undefined,
-      performanceInsightsEnabled: true,
-      performanceInsightsKmsKeyId: key.arn,
-      performanceInsightsRetentionPeriod: 7,
-      enabledCloudwatchLogsExports: ["postgresql"],
-      // Changes are reviewed before `pulumi up` and applied then: with false, RDS keeps them
-      // pending and every later plan shows them again (terraform-provider-aws
-      // website/docs/r/db_instance.html.markdown, "Terraform may report a difference").
-      applyImmediately: true,
-      tags,
-    }, {
-      ...stateful,
-      // A restore is done once, by hand or by a drill; its inputs must not force a replacement
-      // on the next `pulumi up` (terraform-aws-rds: restore inputs left behind).
-      ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime"],
-    });
-
-    const replicas = Array.from({ length: config.replicas }, (_, i) =>
-      new aws.rds.Instance(`${identifier}-replica-${i + 1}`, {
-        identifier: `${identifier}-replica-${i + 1}`,
-        replicateSourceDb: primary.identifier,
+    /**
+     * A primary and its replicas. `from`: restored from this identifier's backups to the
+     * stack's point in time (RDS RestoreDBInstanceToPointInTime, into a new instance: "you can
+     * restore to a new DB instance", RDS user guide USER_PIT.html). `released`: the
+     * environment's previous instance, let go (gaia:restore.previous: release).
+     */
+    const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
+      const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
+      // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
+      const setTags = restore && role.released ? { ...tags, "released-for": restore.label } : restore && role.from ? { ...tags, "restored-from": role.from, "restored-to": restore.label } : tags;
+      // A new suffix whenever the instance would be replaced, so a final snapshot never collides
+      // with the one its predecessor left (DBSnapshotAlreadyExists).
+      const snapshotSuffix = new random.RandomId(name === identifier ? `${prefix}-final-snapshot-suffix` : `${name}-final-snapshot-suffix`, {
+        byteLength: 4,
+        keepers: { identifier: name, kms: key.arn, engine: family },
+      }, ctx.other);
+      const primary = new aws.rds.Instance(name, {
+        identifier: name,
+        ...(role.from && restore
+          ? {
+              // The master password the source had at that moment comes with the data; the
+              // provider sets `password` after the restore with a ModifyDBInstance
+              // (hashicorp/terraform-provider-aws PR 35589, "for PITR restores ... masterUserPassword").
+              restoreToPointInTime: { sourceDbInstanceIdentifier: role.from, restoreTime: restore.at },
+            }
+          : {}),
+        engine: "postgres",
+        // Major only: RDS applies minor upgrades, and the provider treats "16" as matching "16.x".
+        engineVersion: String(config.postgresVersion),
+        autoMinorVersionUpgrade: true,
+        // A changed gaia:postgresVersion is a decision made in review: let it upgrade in place
+        // (with false, RDS refuses the change and the stack is stuck on its version).
+        allowMajorVersionUpgrade: true,
         instanceClass,
-        // Replicas grow their storage like the primary (applied by a ModifyDBInstance after
-        // creation: terraform-provider-aws internal/service/rds/instance.go, replica create path).
+        allocatedStorage: config.instance.storageGb,
         maxAllocatedStorage: config.instance.maxStorageGb,
+        storageType: "gp3",
         storageEncrypted: true,
         kmsKeyId: key.arn,
+        username: "gaia_admin",
+        password: adminPassword,
+        // A restore gets "the default security group, the default subnet group, and the default
+        // DB parameter group" unless told (RestoreDBInstanceToPointInTime API reference): these
+        // are sent with the restore (terraform-provider-aws instance.go, the restore branch).
+        dbSubnetGroupName: subnets.name,
         vpcSecurityGroupIds: [securityGroup.id],
         parameterGroupName: parameters.name,
         publiclyAccessible: false,
-        autoMinorVersionUpgrade: true,
+        multiAz: config.highAvailability,
+        backupRetentionPeriod: config.backups.enabled ? Math.max(config.backups.retentionDays, config.backups.pitr ? config.backups.pitrDays : 0) : 0,
+        backupWindow: "00:00-01:00",
+        maintenanceWindow: "mon:02:00-mon:03:00",
+        copyTagsToSnapshot: true,
+        deletionProtection: protection.deletionProtection,
+        skipFinalSnapshot: !config.finalSnapshot,
+        // With a final snapshot the automated backups stay too (the provider's default deletes them).
+        deleteAutomatedBackups: !config.finalSnapshot,
+        finalSnapshotIdentifier: config.finalSnapshot ? pulumi.interpolate`${name}-final-${snapshotSuffix.hex}` : undefined,
         performanceInsightsEnabled: true,
         performanceInsightsKmsKeyId: key.arn,
-        // Replicas hold no backups of their own; the primary's are the recovery path.
-        backupRetentionPeriod: 0,
-        skipFinalSnapshot: true,
-        // A replica holds nothing the primary lacks: no deletion protection at RDS. Where the
-        // stack protects its resources (production), removing one still takes a reviewed
-        // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
-        deletionProtection: false,
-        tags: { ...tags, role: "replica" },
-      }, { ...stateful, dependsOn: [primary] }),
-    );
+        performanceInsightsRetentionPeriod: 7,
+        enabledCloudwatchLogsExports: ["postgresql"],
+        // Changes are reviewed before `pulumi up` and applied then: with false, RDS keeps them
+        // pending and every later plan shows them again (terraform-provider-aws
+        // website/docs/r/db_instance.html.markdown, "Terraform may report a difference").
+        applyImmediately: true,
+        tags: setTags,
+      }, {
+        ...protection.options,
+        // A restore is done once; its inputs must not force a replacement on the next `pulumi up`
+        // (terraform-aws-rds: restore inputs left behind).
+        ignoreChanges: ["snapshotIdentifier", "restoreToPointInTime"],
+      });
+
+      const replicas = Array.from({ length: config.replicas }, (_, i) =>
+        new aws.rds.Instance(`${name}-replica-${i + 1}`, {
+          identifier: `${name}-replica-${i + 1}`,
+          replicateSourceDb: primary.identifier,
+          instanceClass,
+          // Replicas grow their storage like the primary (applied by a ModifyDBInstance after
+          // creation: terraform-provider-aws internal/service/rds/instance.go, replica create path).
+          maxAllocatedStorage: config.instance.maxStorageGb,
+          storageEncrypted: true,
+          kmsKeyId: key.arn,
+          vpcSecurityGroupIds: [securityGroup.id],
+          parameterGroupName: parameters.name,
+          publiclyAccessible: false,
+          autoMinorVersionUpgrade: true,
+          performanceInsightsEnabled: true,
+          performanceInsightsKmsKeyId: key.arn,
+          // Replicas hold no backups of their own; the primary's are the recovery path.
+          backupRetentionPeriod: 0,
+          skipFinalSnapshot: true,
+          // A replica holds nothing the primary lacks: no deletion protection at RDS. Where the
+          // stack protects its resources (production), removing one still takes a reviewed
+          // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
+          deletionProtection: false,
+          tags: { ...setTags, role: "replica" },
+        }, { ...protection.options, dependsOn: [primary] }),
+      );
+      return { primary, replicas };
+    };
+
+    // The environment's instance, unless a restore dropped it; the restored one serves when there is one.
+    const previous = restore?.previous === "drop" ? undefined : instanceSet(identifier, { released: restore?.previous === "release" });
+    const serving = restore ? instanceSet(restoredName(identifier, restore), { from: identifier }) : previous!;
+    const { primary, replicas } = serving;
 
     postgresAlarms(config, thresholds(config, ctx.settings), primary, replicas, child);
 

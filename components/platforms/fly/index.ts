@@ -10,6 +10,10 @@ import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
 import type { GaiaConfig } from "../../core/config";
+import { restoredName } from "../../core/restore";
+
+/** The cluster serving the environment: its own, or the one a restore made (components/core/restore.ts). */
+const flyClusterName = (config: GaiaConfig) => restoredName(`${config.names.resourcePrefix}-db`, config.restore);
 
 /** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
 const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
@@ -77,14 +81,16 @@ export const flyPlatform: Platform<FlySettings> = {
   createPostgres(ctx) {
     const { config, settings: s, stateful } = ctx;
     const names = config.names;
-    const cluster = opsCommand(`${names.resourcePrefix}-db`, {
+    const clusterCommand = (name: string, role: { from?: string; released?: boolean }) => opsCommand(name, {
       script: "fly",
       create: "postgres-apply",
       update: "postgres-apply",
       delete: "postgres-delete",
       environment: {
         GAIA_FLY_ORG: s.org,
-        GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
+        GAIA_FLY_CLUSTER: name,
+        // `fly mpg restore <source> --pitr-time <at> --name <name>`, when the cluster is not there yet.
+        ...(role.from && config.restore ? { GAIA_FLY_RESTORE_FROM: role.from, GAIA_FLY_RESTORE_AT: config.restore.at } : {}),
         GAIA_FLY_REGION: config.region,
         GAIA_FLY_PLAN: flyPlatform.instanceClass(config),
         // flyctl's plans, for reading what the API answers (ops/fly.ts planNotes).
@@ -97,14 +103,20 @@ export const flyPlatform: Platform<FlySettings> = {
         GAIA_FLY_USERS: flyUsers(config),
         GAIA_FLY_USER_KEEPERS: JSON.stringify(Object.fromEntries(applicationRoles(config.services).flatMap((r) => SLOTS.map((slot) => [names.loginRole(r, slot), slotGeneration(slot, generationOf(config.rotation, r))])))),
         GAIA_FLY_USER_PREFIX: `${names.database}_`,
-        GAIA_FLY_DELETION_PROTECTION: config.deletionProtection ? "on" : "off",
+        GAIA_FLY_DELETION_PROTECTION: config.deletionProtection && !role.released ? "on" : "off",
         GAIA_FLY_FINAL_BACKUP: config.finalSnapshot ? "on" : "off",
       },
       // Its output names the cluster and its host, never a credential; the delete reads it to
       // know whether this stack made the cluster or adopted it.
       secretOutput: false,
       previousOutput: true,
-    }, stateful);
+    }, role.released ? { ...stateful, protect: false } : stateful);
+
+    // The environment's cluster, unless a restore dropped it; the restored one serves when there is one.
+    const restore = config.restore;
+    const original = `${names.resourcePrefix}-db`;
+    const previous = restore?.previous === "drop" ? undefined : clusterCommand(original, { released: restore?.previous === "release" });
+    const cluster = restore ? clusterCommand(flyClusterName(config), { from: original }) : previous!;
     const endpoint = appliedCluster(cluster.stdout, cluster);
     return {
       host: endpoint.apply((e) => e.host),
@@ -187,7 +199,7 @@ export const flyPlatform: Platform<FlySettings> = {
         delete: "detach",
         environment: {
           GAIA_FLY_ORG: s.org,
-          GAIA_FLY_CLUSTER: `${names.resourcePrefix}-db`,
+          GAIA_FLY_CLUSTER: flyClusterName(config),
           GAIA_FLY_CLUSTER_ID: clusterId,
           GAIA_FLY_APP: app,
           GAIA_FLY_USER: user,

@@ -2,6 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { settings, type GcpSettings } from "./settings";
 import { POSTGRES_TUNING } from "../../../stacks/presets";
+import { restoredName } from "../../core/restore";
 import { generatePassword } from "../../credentials";
 import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
 import { cloudSqlAlerts, describeCloudSqlStorageAlert, memorystoreAlerts } from "./alerts";
@@ -131,88 +132,110 @@ export const gcpPlatform: Platform<GcpSettings> = {
     const tier = gcpPlatform.instanceClass(config);
     const ipConfiguration = { ipv4Enabled: false, privateNetwork: s.network, sslMode: "ENCRYPTED_ONLY" };
 
-    const primary = new gcp.sql.DatabaseInstance(`${prefix}-postgres`, {
-      name: `${prefix}-postgres`,
-      project: s.project,
-      region: config.region,
-      // Major only; Cloud SQL applies minor versions in maintenance windows.
-      databaseVersion: `POSTGRES_${config.postgresVersion}`,
-      // Pulumi-level protection; the API-level flag is settings.deletionProtectionEnabled.
-      deletionProtection: config.deletionProtection,
-      settings: {
-        tier,
-        edition: "ENTERPRISE",
-        availabilityType: config.highAvailability ? "REGIONAL" : "ZONAL",
-        diskType: "PD_SSD",
-        diskSize: config.instance.storageGb,
-        diskAutoresize: true,
-        diskAutoresizeLimit: config.instance.maxStorageGb,
-        deletionProtectionEnabled: config.deletionProtection,
-        backupConfiguration: {
-          enabled: config.backups.enabled,
-          startTime: "00:00",
-          pointInTimeRecoveryEnabled: config.backups.pitr,
-          transactionLogRetentionDays: config.backups.pitr ? config.backups.pitrDays : undefined,
-          backupRetentionSettings: { retainedBackups: cloudSqlRetainedBackups(config), retentionUnit: "COUNT" },
-        },
-        // With a final snapshot, backups outlive the instance (settings.retainBackupsOnDelete,
-        // and a final backup kept for the retention window: settings.finalBackupConfig).
-        retainBackupsOnDelete: config.finalSnapshot,
-        ...(config.finalSnapshot ? { finalBackupConfig: { enabled: true, retentionDays: Math.max(config.backups.retentionDays, 7) } } : {}),
-        ipConfiguration,
-        databaseFlags: databaseFlags(tier, config.auditLogging),
-        insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false },
-        maintenanceWindow: { day: 1, hour: 2, updateTrack: "stable" },
-        userLabels: labels,
-      },
-    }, {
-      ...stateful,
-      // Autoresize grows the disk; the stack's size is only the starting point. Without this
-      // the next `up` plans the smaller size again (terraform-provider-google
-      // website/docs/r/sql_database_instance.html.markdown recommends ignore_changes on disk_size).
-      ignoreChanges: ["settings.diskSize"],
-    });
-
+    const instanceName = `${prefix}-postgres`;
+    const restore = config.restore;
     // Rotated by its generation: the user's password is updated in place (users.update, then the
     // provider waits for the operation: terraform-provider-google resource_sql_user.go), and the
     // PostgreSQL provider, which depends on this user, is reconfigured after it.
     const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other, { keepers: generationKeepers(generationOf(config.rotation, "admin")) });
-    const admin = new gcp.sql.User(`${prefix}-postgres-admin`, {
-      project: s.project,
-      instance: primary.name,
-      name: "gaia_admin",
-      password: adminPassword,
-      // Deleting the instance deletes its users; abandoning keeps Pulumi from removing the
-      // admin first and leaving a protected instance without one.
-      deletionPolicy: "ABANDON",
-    }, child);
 
-    // Replicas are the same tier as the primary: Cloud SQL refuses a primary larger than its replicas.
-    const replicas = Array.from({ length: config.replicas }, (_, i) =>
-      new gcp.sql.DatabaseInstance(`${prefix}-postgres-replica-${i + 1}`, {
-        name: `${prefix}-postgres-replica-${i + 1}`,
+    /** A primary, its admin and its replicas; `from`: cloned from that instance at the stack's point in time; `released`: the previous instance, let go. */
+    const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
+      const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
+      // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
+      const setLabels = restore && role.released ? { ...labels, "released-for": restore.label } : restore && role.from ? { ...labels, "restored-from": role.from, "restored-to": restore.label } : labels;
+      const primary = new gcp.sql.DatabaseInstance(name, {
+        name,
         project: s.project,
+        // A point-in-time restore is a clone of the instance at that moment, into a new one
+        // ("A point-in-time recovery always creates a new instance", Cloud SQL docs, backup-recovery/restore);
+        // the provider clones, then applies these settings with an update (terraform-provider-google
+        // resource_sql_database_instance.go, "If we've created an instance as a clone or pitr").
+        ...(role.from && restore ? { clone: { sourceInstanceName: role.from, pointInTime: restore.at } } : {}),
         region: config.region,
+        // Major only; Cloud SQL applies minor versions in maintenance windows.
         databaseVersion: `POSTGRES_${config.postgresVersion}`,
-        masterInstanceName: primary.name,
-        // A replica holds nothing the primary lacks: no deletion protection at Cloud SQL. Where
-        // the stack protects its resources (production), removing one still takes a reviewed
-        // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
-        deletionProtection: false,
-        replicaConfiguration: { failoverTarget: false },
+        // Pulumi-level protection; the API-level flag is settings.deletionProtectionEnabled.
+        deletionProtection: protection.deletionProtection,
         settings: {
           tier,
           edition: "ENTERPRISE",
-          availabilityType: "ZONAL",
+          availabilityType: config.highAvailability ? "REGIONAL" : "ZONAL",
           diskType: "PD_SSD",
+          diskSize: config.instance.storageGb,
           diskAutoresize: true,
-          deletionProtectionEnabled: false,
+          diskAutoresizeLimit: config.instance.maxStorageGb,
+          deletionProtectionEnabled: protection.deletionProtection,
+          backupConfiguration: {
+            enabled: config.backups.enabled,
+            startTime: "00:00",
+            pointInTimeRecoveryEnabled: config.backups.pitr,
+            transactionLogRetentionDays: config.backups.pitr ? config.backups.pitrDays : undefined,
+            backupRetentionSettings: { retainedBackups: cloudSqlRetainedBackups(config), retentionUnit: "COUNT" },
+          },
+          // With a final snapshot, backups outlive the instance (settings.retainBackupsOnDelete,
+          // and a final backup kept for the retention window: settings.finalBackupConfig).
+          retainBackupsOnDelete: config.finalSnapshot,
+          ...(config.finalSnapshot ? { finalBackupConfig: { enabled: true, retentionDays: Math.max(config.backups.retentionDays, 7) } } : {}),
           ipConfiguration,
           databaseFlags: databaseFlags(tier, config.auditLogging),
-          userLabels: { ...labels, role: "replica" },
+          insightsConfig: { queryInsightsEnabled: true, recordApplicationTags: true, recordClientAddress: false },
+          maintenanceWindow: { day: 1, hour: 2, updateTrack: "stable" },
+          userLabels: setLabels,
         },
-      }, { ...stateful, ignoreChanges: ["settings.diskSize"] }),
-    );
+      }, {
+        ...protection.options,
+        // Autoresize grows the disk; the stack's size is only the starting point. Without this
+        // the next `up` plans the smaller size again (terraform-provider-google
+        // website/docs/r/sql_database_instance.html.markdown recommends ignore_changes on disk_size).
+        // The clone is made once; nothing reads it afterwards.
+        ignoreChanges: ["settings.diskSize", "clone"],
+      });
+
+      // On a restored instance too: the clone holds the admin as it was at that moment, and its
+      // password is set to the stack's (Cloud SQL's clone copies "Databases, Users").
+      const admin = new gcp.sql.User(name === instanceName ? `${prefix}-postgres-admin` : `${name}-admin`, {
+        project: s.project,
+        instance: primary.name,
+        name: "gaia_admin",
+        password: adminPassword,
+        // Deleting the instance deletes its users; abandoning keeps Pulumi from removing the
+        // admin first and leaving a protected instance without one.
+        deletionPolicy: "ABANDON",
+      }, child);
+
+      // Replicas are the same tier as the primary: Cloud SQL refuses a primary larger than its replicas.
+      const replicas = Array.from({ length: config.replicas }, (_, i) =>
+        new gcp.sql.DatabaseInstance(`${name}-replica-${i + 1}`, {
+          name: `${name}-replica-${i + 1}`,
+          project: s.project,
+          region: config.region,
+          databaseVersion: `POSTGRES_${config.postgresVersion}`,
+          masterInstanceName: primary.name,
+          // A replica holds nothing the primary lacks: no deletion protection at Cloud SQL. Where
+          // the stack protects its resources (production), removing one still takes a reviewed
+          // `pulumi up --ignore-protect`, as the replicas carry the read traffic.
+          deletionProtection: false,
+          replicaConfiguration: { failoverTarget: false },
+          settings: {
+            tier,
+            edition: "ENTERPRISE",
+            availabilityType: "ZONAL",
+            diskType: "PD_SSD",
+            diskAutoresize: true,
+            deletionProtectionEnabled: false,
+            ipConfiguration,
+            databaseFlags: databaseFlags(tier, config.auditLogging),
+            userLabels: { ...setLabels, role: "replica" },
+          },
+        }, { ...protection.options, ignoreChanges: ["settings.diskSize"] }),
+      );
+      return { primary, admin, replicas };
+    };
+
+    // The environment's instance, unless a restore dropped it; the restored one serves when there is one.
+    const previous = restore?.previous === "drop" ? undefined : instanceSet(instanceName, { released: restore?.previous === "release" });
+    const { primary, admin, replicas } = restore ? instanceSet(restoredName(instanceName, restore), { from: instanceName }) : previous!;
 
     // cloudsql.client has no instance-level binding; a condition on the instance's resource
     // name confines it to this environment (https://cloud.google.com/sql/docs/postgres/iam-conditions),
