@@ -263,6 +263,54 @@ describe("the Fly plan's commands against the flyctl double", () => {
     expect(state().clusters.filter((c) => c.name === `gaia-${stack}-db2`)).toHaveLength(1);
   });
 
+  it("restores the cluster to a point in time into a new one (fly mpg restore --pitr-time), waits for it, and says a failed, late or sourceless restore", () => {
+    const source = state().clusters.find((c) => c.name === `gaia-${stack}-db`)!;
+    const at = new Date(Date.now() - 3_600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    const restoring = (name: string, extra: Record<string, string> = {}) =>
+      fly(command(`gaia-${stack}-db`), "create", { GAIA_FLY_CLUSTER: name, GAIA_FLY_RESTORE_FROM: source.name, GAIA_FLY_RESTORE_AT: at, GAIA_FLY_POLL_SECONDS: "0", ...extra });
+    const calls = state().calls.length;
+    const name = `gaia-${stack}-db-r1`;
+    const run = restoring(name);
+    expect([run.stderr, run.status]).toEqual(["", 0]);
+    const restored = state().clusters.find((c) => c.name === name) as DoubleState["clusters"][number] & { restoredFrom: string; restoredTo: string };
+    expect(state().calls.slice(calls).map((c) => c.argv.slice(0, 7))).toContainEqual(["mpg", "restore", source.id, "--pitr-time", at, "--name", name]);
+    expect([restored.restoredFrom, restored.restoredTo]).toEqual([source.id, at]);
+    expect(run.stdout).toContain(`restoring Managed Postgres cluster ${source.name} (${source.id}) to ${at} as ${name}\n`);
+    expect(JSON.parse(run.stdout.trim().split("\n").at(-1)!)).toMatchObject({ clusterId: restored.id, created: true });
+    // The restored cluster has the source's database and users; none is made again.
+    expect(run.stdout).not.toMatch(/created (database|user)/);
+    // A second run finds it, restoring nothing again.
+    const again = fly(command(`gaia-${stack}-db`), "update", { GAIA_FLY_CLUSTER: name, GAIA_FLY_RESTORE_FROM: source.name, GAIA_FLY_RESTORE_AT: at, PULUMI_COMMAND_STDOUT: run.stdout });
+    expect([again.status, again.stdout.split("\n")[0]]).toEqual([0, `found Managed Postgres cluster ${name} (${restored.id})`]);
+
+    const failed = restoring(`gaia-${stack}-db-r2`, { FAKE_FLY_RESTORE_STATUS: "error" });
+    const failedId = state().clusters.find((c) => c.name === `gaia-${stack}-db-r2`)!.id;
+    expect([failed.stderr, failed.status]).toEqual([
+      `error: the restore of ${source.name} to ${at} as gaia-${stack}-db-r2 (${failedId}) failed (status error): destroy it with \`fly mpg destroy ${failedId}\`, check the point in time against the cluster's recovery window, then run \`pulumi up\` again.\n`,
+      1,
+    ]);
+    // Still provisioning when the wait ends: said; the next run adopts it as this restore's.
+    const late = restoring(`gaia-${stack}-db-r3`, { FAKE_FLY_RESTORE_STATUS: "provisioning", GAIA_FLY_RESTORE_TIMEOUT_SECONDS: "0" });
+    const org = String(unwrap((unwrap(command(`gaia-${stack}-db`).inputs.environment) as Record<string, unknown>).GAIA_FLY_ORG));
+    expect([late.stderr, late.status]).toEqual([
+      `error: the restore of ${source.name} to ${at} as gaia-${stack}-db-r3 is not ready yet (status provisioning): run \`pulumi up\` again once \`fly mpg list --org ${org}\` shows it ready; it is adopted then.\n`,
+      1,
+    ]);
+    const lateState = state();
+    lateState.clusters.find((c) => c.name === `gaia-${stack}-db-r3`)!.status = "ready";
+    writeFileSync(stateFile, JSON.stringify(lateState));
+    const adopted = restoring(`gaia-${stack}-db-r3`);
+    expect([adopted.status, JSON.parse(adopted.stdout.trim().split("\n").at(-1)!).created]).toEqual([0, true]);
+
+    const orphan = restoring(`gaia-${stack}-db-r4`, { GAIA_FLY_RESTORE_FROM: `gaia-${stack}-gone` });
+    expect([orphan.stderr, orphan.status]).toEqual([
+      `error: the cluster to restore from, gaia-${stack}-gone, is not in \`fly mpg list --org ${org}\`: restore from a cluster that exists (its backups go with it), or remove gaia:restore.\n`,
+      1,
+    ]);
+    // The other tests see Fly as it was.
+    writeFileSync(stateFile, JSON.stringify({ ...state(), clusters: state().clusters.filter((c) => !/-db-r\d$/.test(c.name)) }));
+  });
+
   it("applies the schema as Fly's schema_admin over TLS, on a real PostgreSQL", async () => {
     const admin = state().clusters[0]!.users.find((u) => u.name === "fly-user")!;
     const setup = (database: string) => `${withDatabase(server.url, database)}?sslmode=no-verify`;

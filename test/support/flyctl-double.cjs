@@ -276,7 +276,8 @@ const COMMANDS = {
       ].join("\n");
     },
   },
-  // internal/command/mpg/restore.go, v2/run_restore.go: into a new cluster, asynchronously. The new
+  // internal/command/mpg/restore.go, v2/run_restore.go at ad0172fa (--pitr-time came after v0.4.87:
+  // superfly/flyctl #5051): into a new cluster, asynchronously. The new
   // cluster's status while Fly provisions it is in no source: FAKE_FLY_RESTORE_STATUS (default
   // "ready") says what `mpg list` and `mpg status` show; its data and users are the source's.
   "mpg restore": {
