@@ -24,6 +24,8 @@
  *
  *   GAIA_DRILL_WRITERS      concurrent writers (default 8)
  *   GAIA_DRILL_WRITE_MS     writing after the base backup until the server is lost (default 8000)
+ *   GAIA_DRILL_PAUSE_MS     each writer's pause between inserts (default 0: as fast as it can); a
+ *                           quiet server fills its WAL segments slowly, so archive_timeout bounds its RPO
  */
 import { randomUUID } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -54,6 +56,8 @@ export interface DrillOptions {
   /** Writing before the base backup, and after it until the server is lost. */
   warmUpMs: number;
   writeMs: number;
+  /** Each writer's pause between inserts. */
+  pauseMs?: number;
   /** Said as the drill goes. */
   log: (line: string) => void;
   /** Run on each restored database before its checks (the tests break it here). */
@@ -114,7 +118,7 @@ async function applyStack(plan: StackPlan, adminUrl: string): Promise<void> {
 }
 
 /** Writers inserting as the service's login until stopped; each row's id is chosen here, so a row whose commit was never acknowledged is still known. */
-function startWriters(url: string, count: number) {
+function startWriters(url: string, count: number, pauseMs = 0) {
   let running = true;
   let written = 0;
   const writer = async () => {
@@ -125,6 +129,7 @@ function startWriters(url: string, count: number) {
       while (running) {
         await client.query("insert into audit.security_events (id, event_type, details) values ($1, $2, '{}')", [randomUUID(), EVENT]);
         written++;
+        if (pauseMs) await sleep(pauseMs);
       }
     } catch {
       // The server was lost under it: the drill's point.
@@ -227,7 +232,7 @@ export async function restoreDrill(options: DrillOptions): Promise<DrillResult> 
   try {
     const plan = await planDrillStack(primary.url);
     await applyStack(plan, primary.url);
-    const writers = startWriters(storedUrl(plan, WRITER), options.writers);
+    const writers = startWriters(storedUrl(plan, WRITER), options.writers, options.pauseMs);
     await sleep(options.warmUpMs);
     const backup = await baseBackup(primary, path.join(work, "base"));
     options.log(`base backup taken under load (${(backup.bytes / 2 ** 20).toFixed(0)} MB), ${writers.written()} rows written so far`);
@@ -289,6 +294,7 @@ if (require.main === module) {
     writers: Number(process.env.GAIA_DRILL_WRITERS ?? 8),
     warmUpMs: 2_000,
     writeMs: Number(process.env.GAIA_DRILL_WRITE_MS ?? 8_000),
+    pauseMs: Number(process.env.GAIA_DRILL_PAUSE_MS ?? 0),
     log: (line) => console.log(line),
   }).then(
     (result) => {

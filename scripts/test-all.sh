@@ -4,7 +4,8 @@
 #   - test/cli: the tests that run the real Pulumi CLI (built once by scripts/pulumi-cli.sh);
 #   - test/walkthroughs: the README's "add a migration / a stack / a service" followed in a copy
 #     of the project, then the tests that depend on what was added;
-#   - the rotation drill under load (npm run drill:rotation) and actionlint on the workflows.
+#   - the rotation drill under load (npm run drill:rotation), the restore drill (npm run
+#     drill:restore) and actionlint on the workflows.
 # Prints each tier's tests and wall time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ tier "the Pulumi CLI" bash scripts/pulumi-cli.sh
 tier "test/cli and test/walkthroughs" node_modules/.bin/vitest run test/cli test/walkthroughs --reporter=default --reporter=json --outputFile.json="$reports/full.json"
 summary[-1]+="  $(tests "$reports/full.json")"
 tier "the rotation drill" npm run -s drill:rotation
+tier "the restore drill" npm run -s drill:restore
 tier "actionlint" bash scripts/actionlint.sh
 
 echo

@@ -48,7 +48,7 @@ const operator = { HOME: home, FLY_CONFIG_DIR: path.join(home, ".fly"), LOG_LEVE
 const configDirs = new Set<string>();
 
 interface DoubleState {
-  clusters: { id: string; name: string; plan: string; databases: string[]; users: { name: string; role: string; password: string }[]; attached_apps: string[] }[];
+  clusters: { id: string; name: string; plan: string; status?: string; databases: string[]; users: { name: string; role: string; password: string }[]; attached_apps: string[] }[];
   redis: { name: string; password: string; replicas: string[] }[];
   secrets: Record<string, Record<string, string>>;
   calls: { argv: string[]; stdin: string; configDir?: string; configDirMode?: string; logLevel?: string; log?: string; logsFound?: string }[];

@@ -474,7 +474,7 @@ describe("the repository's workflows", () => {
         })
         .map(([id]) => `${w.file}:${id}`),
     );
-    expect(installing.sort()).toEqual(["deploy-stack.yml:up", "pull-request.yml:preview", "review-environments.yml:prune", "review-environments.yml:review", "rotate-credentials.yml:rotate"]);
+    expect(installing.sort()).toEqual(["deploy-stack.yml:up", "pull-request.yml:preview", "restore-drill.yml:cloud", "review-environments.yml:prune", "review-environments.yml:review", "rotate-credentials.yml:rotate"]);
     for (const file of new Set(installing.map((j) => j.split(":")[0]!))) {
       const w = byName(file);
       expect(rule.check(load(file, w.text.replaceAll(" --ignore-scripts", ""))).length, file).toBeGreaterThan(0);
@@ -487,7 +487,7 @@ describe("the repository's workflows", () => {
     expect(lock.packages["node_modules/node"]).toMatchObject({ hasInstallScript: true, bin: { node: "bin/node" } });
     expect(readFileSync(path.join(ROOT, "components/commands.ts"), "utf8")).toContain("node_modules/.bin/node dist/ops/");
     const rebuilt = workflows.flatMap((w) => w.jobs.flatMap(([id, job]) => npmInstalls(job).filter((i) => i.rebuild).map((i) => `${w.file}:${id} ${i.rebuild!.join(" ")}`)));
-    expect(rebuilt.sort()).toEqual(["deploy-stack.yml:up node", "review-environments.yml:prune node", "review-environments.yml:review node", "rotate-credentials.yml:rotate node"]);
+    expect(rebuilt.sort()).toEqual(["deploy-stack.yml:up node", "restore-drill.yml:cloud node", "review-environments.yml:prune node", "review-environments.yml:review node", "rotate-credentials.yml:rotate node"]);
   });
 
   it("the deploy rule sees the jobs that really deploy (it is not vacuous)", () => {
@@ -506,6 +506,7 @@ describe("what a pull request's code can reach", () => {
       "deploy.yml dev [-] inherit",
       "deploy.yml production [-] inherit",
       "deploy.yml staging [-] inherit",
+      "restore-drill.yml cloud [${{ matrix.stack }}-restore-drill] PULUMI_ACCESS_TOKEN",
       "review-environments.yml prune [review-prune] PULUMI_REVIEW_ACCESS_TOKEN",
       "review-environments.yml review [review] GAIA_REVIEW_SERVER_POSTGRES_ADMIN_URL",
       "review-environments.yml review [review] GAIA_REVIEW_SERVER_REDIS_ADMIN_URL",
@@ -634,6 +635,7 @@ describe("what a pull request's code can reach", () => {
       "pull-request.yml comment pull-requests",
       "pull-request.yml comment-previews pull-requests",
       "pull-request.yml preview id-token",
+      "restore-drill.yml cloud id-token",
       "rotate-credentials.yml rotate contents",
       "rotate-credentials.yml rotate id-token",
       "rotate-credentials.yml rotate pull-requests",
