@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { gaiaStack } from "./program";
 import { loadStackArgs } from "./stacks/load";
 import { checkStackFile } from "./stacks/stackFile";
+import type { AppliedRestore } from "./components/core/restore";
 
 /**
  * The generations the stack's last update applied: its own `rotation` output, read through a
@@ -11,11 +12,15 @@ import { checkStackFile } from "./stacks/stackFile";
  * Pulumi v3.274.1), in previews too, so a stack file that would take a credential back or jump
  * it fails the preview before any resource. None on a stack's first update.
  */
-async function appliedGenerations(): Promise<Record<string, number> | undefined> {
+async function applied(): Promise<{ generations?: Record<string, number>; restore?: AppliedRestore }> {
   const self = new pulumi.StackReference("gaia-applied", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
-  const details = await self.getOutputDetails("rotation");
-  const value = details.value ?? details.secretValue;
-  return value && typeof value === "object" ? (value as Record<string, number>) : undefined;
+  const read = async (name: string) => {
+    const details = await self.getOutputDetails(name);
+    const value = details.value ?? details.secretValue;
+    return value && typeof value === "object" ? value : undefined;
+  };
+  // And the restore it applied (components/core/restore.ts restoreStepProblems).
+  return { generations: (await read("rotation")) as Record<string, number> | undefined, restore: (await read("restore")) as AppliedRestore | undefined };
 }
 
 /**
@@ -26,5 +31,6 @@ async function appliedGenerations(): Promise<Record<string, number> | undefined>
 export = async () => {
   checkStackFile(pulumi.getStack(), __dirname, pulumi.getProject());
   loadStackArgs();
-  return gaiaStack(await appliedGenerations());
+  const last = await applied();
+  return gaiaStack(last.generations, last.restore);
 };

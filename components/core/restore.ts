@@ -71,3 +71,25 @@ export function resolveRestore(
   const label = `r${at.slice(0, 16).replace(/[-T:]/g, "")}`;
   return { restore: { pointInTime: given.pointInTime, at, label, previous: given.previous ?? "keep" }, problems };
 }
+
+/** What a stack's last update applied of a restore (its `restore` output), to compare the stack file with. */
+export interface AppliedRestore {
+  label: string;
+  previous: PreviousInstance;
+}
+
+/**
+ * A restore that dropped the previous instance cannot be undone by the stack file: without the
+ * block (or with another moment), the program would make a new, empty instance under the old
+ * name, or restore from the instance that is gone. Refused before any resource, in the terms of
+ * the file.
+ */
+export function restoreStepProblems(applied: AppliedRestore | null | undefined, restore: RestoreConfig | undefined): string[] {
+  if (applied?.previous !== "drop" || restore?.label === applied.label) return [];
+  return [
+    `gaia:restore: the last update dropped the previous instance and serves the one restored as ${applied.label}; ` +
+      (restore
+        ? `a restore to ${restore.pointInTime} would restore from the instance that is gone: restore from ${applied.label}'s backups by hand (docs/restore.md), or set gaia:restore.pointInTime back.`
+        : "without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was."),
+  ];
+}

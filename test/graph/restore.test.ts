@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { violations } from "../../policy-pack/rules";
 import { unwrap } from "../../scripts/lib/cloudMocks";
-import { planStack, type StackPlan } from "../../scripts/lib/offline";
+import { gaiaStack } from "../../program";
+import { planProgram, planStack, type StackPlan } from "../../scripts/lib/offline";
 import { summaryLines } from "../../scripts/lib/planSummary";
 import { views } from "../support/policyViews";
 import { byType, one, stackOn, type CloudPlatform } from "../support/stacks";
@@ -165,6 +166,35 @@ describe("a restore to a point in time, planned", () => {
       expect((unwrap(one(released, "command:local:Command", `gaia-production-db-${LABEL}`).inputs.environment) as Record<string, string>).GAIA_FLY_DELETION_PROTECTION).toBe("on");
       const dropped = await planRestore("fly", { pointInTime: AT, previous: "drop" }, "production");
       expect(byType(dropped, "command:local:Command").some((c) => c.name === "gaia-production-db")).toBe(false);
+    });
+  });
+
+  describe("after an update that dropped the previous instance (the stack's `restore` output)", () => {
+    const after = (restore: Record<string, unknown> | undefined) =>
+      planProgram("production", { ...stackOn("production", "aws"), ...(restore ? { "gaia:restore": JSON.stringify(restore) } : {}) }, () => gaiaStack(undefined, { label: LABEL, previous: "drop" })).then(
+        () => "planned",
+        (error: Error) => error.message,
+      );
+
+    it("refuses removing gaia:restore, which would make a new, empty instance under the old name", async () => {
+      expect(await after(undefined)).toBe(
+        "Pulumi.production.yaml has 1 configuration problem(s); nothing was created or changed:\n" +
+          `  - Pulumi.production.yaml: gaia:restore: the last update dropped the previous instance and serves the one restored as ${LABEL}; without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was.`,
+      );
+    });
+
+    it("refuses another moment, which would restore from the instance that is gone, and plans the same restore kept as it was", async () => {
+      const other = new Date(moment.getTime() - 600_000).toISOString().replace(".000Z", "Z");
+      expect(await after({ pointInTime: other, previous: "drop" })).toMatch(new RegExp(`gaia:restore: the last update dropped the previous instance and serves the one restored as ${LABEL}; a restore to ${other} would restore from the instance that is gone`));
+      expect(await after({ pointInTime: AT, previous: "drop" })).toBe("planned");
+      // Kept or released, the previous instance is still there: switching back is allowed.
+      const kept = await planProgram("production", stackOn("production", "aws"), () => gaiaStack(undefined, { label: LABEL, previous: "keep" })).then(() => "planned", (e: Error) => e.message);
+      expect(kept).toBe("planned");
+    });
+
+    it("records the restore an update applied in the `restore` output, null without one", async () => {
+      expect((await planRestore("aws", { pointInTime: AT, previous: "drop" })).outputs.restore!.value).toEqual({ label: LABEL, previous: "drop" });
+      expect((await planRestore("aws", undefined)).outputs.restore!.value).toBeNull();
     });
   });
 
