@@ -59,6 +59,13 @@ export interface GaiaDatabaseArgs {
    * too; the final snapshot stays. `pulumi up`, then `pulumi destroy`. @default false
    */
   decommission?: boolean;
+  /**
+   * Restore to a point in time, into new instances beside the previous ones (docs/restore.md):
+   * the moment (RFC 3339 with an offset, inside the recovery window) and what becomes of the
+   * instance restored from: `keep` (default), `release` (its protection lifted) or `drop`.
+   * @example { pointInTime: "2026-12-05T10:30:00Z" }
+   */
+  restore?: { pointInTime?: string; previous?: "keep" | "release" | "drop" };
   redis?: { memoryMb?: number; highAvailability?: boolean };
   /**
    * pgaudit (DDL and role statements) and connection logging; cannot be off in production.
