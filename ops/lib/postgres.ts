@@ -12,8 +12,12 @@ import { OpsError, optionalEnv, requireEnv } from "./env";
  * own pool from the URL, so everything TLS needs must be in it.
  */
 export function databaseUrlFromEnv(purpose: string): string {
-  const url = new URL(requireEnv("GAIA_DATABASE_URL", purpose));
-  const ca = optionalEnv("GAIA_DATABASE_CA");
+  return databaseUrlWithCa(requireEnv("GAIA_DATABASE_URL", purpose), optionalEnv("GAIA_DATABASE_CA"));
+}
+
+/** A connection URL with its sslmode meant as libpq means it and `ca` (PEM) as its sslrootcert, as databaseUrlFromEnv makes it. */
+export function databaseUrlWithCa(connectionString: string, ca: string | undefined): string {
+  const url = new URL(connectionString);
   if (ca) {
     const folder = mkdtempSync(path.join(tmpdir(), "gaia-ca-"));
     process.on("exit", () => rmSync(folder, { recursive: true, force: true }));
