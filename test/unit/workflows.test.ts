@@ -22,6 +22,7 @@ interface Step {
   name?: string;
   uses?: string;
   run?: string;
+  shell?: string;
   if?: unknown;
   with?: Mapping;
   env?: Mapping;
@@ -365,6 +366,21 @@ const RULES: Rule[] = [
         ]);
       }),
     planted: buildOnPush(["      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1", "      - run: npm ci && npm test"], { permissions: ["contents: read", "id-token: write"] }),
+  },
+  {
+    id: "tee-keeps-failure",
+    what: "a step that pipes a command into `tee` runs with pipefail (`shell: bash`, or `set -o pipefail`): GitHub's default shell on Linux is `bash -e {0}`, without pipefail, so the step's status would be tee's and a failed command would pass",
+    check: (w) =>
+      w.jobs.flatMap(([id, job]) =>
+        (job.steps ?? [])
+          .filter((s) => typeof s.run === "string" && /(^|[^|])\|\s*tee\b/.test(s.run))
+          .filter((s) => {
+            const shell = s.shell ?? ((job.defaults as { run?: { shell?: string } } | undefined)?.run?.shell) ?? ((w.doc.defaults as { run?: { shell?: string } } | undefined)?.run?.shell);
+            return !(shell === "bash" || /pipefail/.test(shell ?? "") || /^\s*set\s+-[a-z]*o\s+pipefail\b/m.test(s.run!));
+          })
+          .map((s) => `${w.file}: job ${id} pipes into tee without pipefail: ${s.name ?? s.run!.trim().split("\n")[0]}`),
+      ),
+    planted: buildOnPush(["      - run: npm test | tee -a \"$GITHUB_STEP_SUMMARY\""]),
   },
 ];
 
