@@ -182,22 +182,31 @@ export async function restoreBackup(options: { backupDir: string; archiveDir: st
       : {}),
   };
   const logFile = `${options.dataDir}.log`;
-  const server = await startDataDir({ dataDir: options.dataDir, port: await freePort(), password: options.password, persistent: false, logFile, logStatements: false, settings }).catch((error: Error) => {
-    // The server's own words (e.g. "recovery ended before configured recovery target was reached").
+  // The server's own words (e.g. "recovery ended before configured recovery target was reached").
+  const failed = (error: Error) => {
     const said = existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").filter((l) => /FATAL|PANIC|ERROR/.test(l)).slice(-3).join(" / ") : "";
-    throw new Error(`the restored server did not start${said ? `: ${said}` : ""} (${error.message.split("\n")[0]})`);
+    return new Error(`the restored server did not start${said ? `: ${said}` : ""} (${error.message.split("\n")[0]})`);
+  };
+  const server = await startDataDir({ dataDir: options.dataDir, port: await freePort(), password: options.password, persistent: false, logFile, logStatements: false, settings }).catch((error: Error) => {
+    throw failed(error);
   });
-  // pg_ctl -w returns once the server takes connections, which in recovery is before the end.
+  // pg_ctl -w returns once the server takes connections, which in recovery is before the end: a
+  // server that then stops itself (a target past the archive's end: FATAL once the archive runs
+  // out) drops this connection, which is said as the server's failure, not thrown as an event.
   const admin = new Client({ connectionString: server.url });
-  await admin.connect();
+  admin.on("error", () => undefined);
   try {
+    await admin.connect();
     for (;;) {
       const { rows } = await admin.query<{ recovering: boolean }>("select pg_is_in_recovery() as recovering");
       if (!rows[0]?.recovering) break;
       await new Promise((r) => setTimeout(r, 20));
     }
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw failed(error as Error);
   } finally {
-    await admin.end();
+    await admin.end().catch(() => undefined);
   }
   return server;
 }
