@@ -60,6 +60,8 @@ export interface DrillOptions {
   pauseMs?: number;
   /** Said as the drill goes. */
   log: (line: string) => void;
+  /** Run on the primary once the stack is applied, before the writers start (the tests break it here). */
+  beforeWriters?: (primary: { adminUrl: string }) => Promise<void>;
   /** Run on each restored database before its checks (the tests break it here). */
   beforeChecks?: (restore: { adminUrl: string; kind: "latest" | "point in time" }) => Promise<void>;
 }
@@ -117,22 +119,34 @@ async function applyStack(plan: StackPlan, adminUrl: string): Promise<void> {
   }
 }
 
-/** Writers inserting as the service's login until stopped; each row's id is chosen here, so a row whose commit was never acknowledged is still known. */
+/**
+ * Writers inserting as the service's login until stopped; each row's id is chosen here, so a row
+ * whose commit was never acknowledged is still known. A writer that fails before the server is
+ * lost (`losing()`) is a failure of the drill, said by `failures()`, not a crash: its connection
+ * refused (more writers than the server takes), its insert refused (a grant gone).
+ */
 function startWriters(url: string, count: number, pauseMs = 0) {
   let running = true;
+  let lost = false;
   let written = 0;
+  let failed = 0;
+  const failures = new Set<string>();
   const writer = async () => {
     const client = new Client({ connectionString: url });
     client.on("error", () => undefined);
-    await client.connect();
     try {
+      await client.connect();
       while (running) {
         await client.query("insert into audit.security_events (id, event_type, details) values ($1, $2, '{}')", [randomUUID(), EVENT]);
         written++;
         if (pauseMs) await sleep(pauseMs);
       }
-    } catch {
-      // The server was lost under it: the drill's point.
+    } catch (error) {
+      // After `losing()`: the server was lost under it, the drill's point.
+      if (!lost) {
+        failed++;
+        failures.add((error as Error).message);
+      }
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -140,6 +154,12 @@ function startWriters(url: string, count: number, pauseMs = 0) {
   const writers = Array.from({ length: count }, writer);
   return {
     written: () => written,
+    /** How many writers failed before `losing()`, and their errors, each once. */
+    failures: () => ({ writers: failed, messages: [...failures] }),
+    /** Called just before the server is lost: errors from then on are the loss. */
+    losing: () => {
+      lost = true;
+    },
     stop: async () => {
       running = false;
       await Promise.all(writers);
@@ -232,6 +252,7 @@ export async function restoreDrill(options: DrillOptions): Promise<DrillResult> 
   try {
     const plan = await planDrillStack(primary.url);
     await applyStack(plan, primary.url);
+    await options.beforeWriters?.({ adminUrl: databaseUrl(Number(new URL(primary.url).port), "postgres", primary.password) });
     const writers = startWriters(storedUrl(plan, WRITER), options.writers, options.pauseMs);
     await sleep(options.warmUpMs);
     const backup = await baseBackup(primary, path.join(work, "base"));
@@ -240,9 +261,13 @@ export async function restoreDrill(options: DrillOptions): Promise<DrillResult> 
     // The point-in-time target: somewhere in the middle of the writing after the backup.
     const target = new Date(backupDone + Math.round(options.writeMs * (0.3 + 0.4 * Math.random())));
     await sleep(options.writeMs);
+    writers.losing();
     await primary.crash();
     const decision = performance.now();
     await writers.stop();
+    // The load the drill claims was not there: said now, not as a restore's failure later.
+    const failures = writers.failures();
+    if (failures.writers) throw new Error(`${failures.writers === 1 ? "a writer" : `${failures.writers} writers`} failed before the server was lost: ${failures.messages.join("; ")}`);
     options.log(`server lost with ${writers.written()} acknowledged rows from ${options.writers} writers; restoring`);
 
     const oracleAt = performance.now();
@@ -260,7 +285,13 @@ export async function restoreDrill(options: DrillOptions): Promise<DrillResult> 
           `schema command ${r.schemaNoOp ? "a no-op" : "NOT a no-op"}, privileges ${r.privilegesOk ? "ok" : "NOT ok"}, ready in ${seconds(r.recoveryMs)} s`,
       );
     }
-    const problems = [...latest.problems.map((p) => `latest: ${p}`), ...pointInTime.problems.map((p) => `point in time: ${p}`)];
+    const problems = [
+      // Nothing written, or a target outside the writing: the row checks would hold of anything.
+      ...(oracle.length === 0 ? ["the lost server committed no row: the row checks tested nothing"] : []),
+      ...(oracle.length > 0 && (pointInTime.rows.kept === 0 || pointInTime.rows.lost === 0) ? [`point in time: the target ${pointInTime.target} is not inside the writing (${pointInTime.rows.kept} rows before it, ${pointInTime.rows.lost} after): "none after" was not tested`] : []),
+      ...latest.problems.map((p) => `latest: ${p}`),
+      ...pointInTime.problems.map((p) => `point in time: ${p}`),
+    ];
     return {
       rpoSeconds,
       rtoSeconds: latest.recoveryMs / 1000,

@@ -44,6 +44,14 @@ describe("the restore drill", () => {
     expect(latest!.rows.kept).toBeGreaterThan(pointInTime!.rows.kept);
   }, 120_000);
 
+  it("fails in a sentence, not a crash and not as if the server had been lost, when the writers are refused before it is lost", async () => {
+    const drill = restoreDrill({
+      ...short,
+      beforeWriters: async ({ adminUrl }) => asAdmin(adminUrl, `revoke insert on audit.security_events from ${names.groupRole("auth")}`),
+    });
+    await expect(drill).rejects.toThrow(/^4 writers failed before the server was lost: permission denied for table security_events$/);
+  }, 120_000);
+
   it("fails, naming each, when a restored database lacks a row, holds one never committed, or lets analytics into the auth service's group", async () => {
     const result = await restoreDrill({
       ...short,
