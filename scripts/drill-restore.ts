@@ -28,7 +28,7 @@
  *                           quiet server fills its WAL segments slowly, so archive_timeout bounds its RPO
  */
 import { randomUUID } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { spawnSync } from "node:child_process";
@@ -36,7 +36,7 @@ import { Client } from "pg";
 import { environmentNames } from "../policy/naming";
 import { createPlannedRoles, plannedEnvironment, runPlannedCommand } from "./lib/applyLocal";
 import { unwrap } from "./lib/cloudMocks";
-import { startDataDir } from "./lib/embeddedPostgres";
+import { startDataDir, stopDataDir } from "./lib/embeddedPostgres";
 import { PROJECT_ROOT, planStack, type StackPlan } from "./lib/offline";
 import { checkRows, recoveryPointSeconds, rowProblems, type CommittedRow, type RowCheck } from "./lib/rowCheck";
 import { readStackFile } from "./lib/stackFile";
@@ -243,9 +243,26 @@ async function restoreAndCheck(
 }
 
 
+/** The folder of the drill under way: what an interruption undoes (abandonDrill). */
+let underWay: string | undefined;
+
+/**
+ * A drill cut short (Ctrl-C, a CI job cancelled): its servers stopped and its folder removed,
+ * which holds the data directories, the archive and the server's statement statistics (the
+ * roles' `CREATE ROLE … PASSWORD` among them). Its servers run in sessions of their own, so the
+ * signal that stops the drill does not reach them.
+ */
+export async function abandonDrill(): Promise<void> {
+  const work = underWay;
+  if (!work || !existsSync(work)) return;
+  for (const name of readdirSync(work)) await stopDataDir(path.join(work, name)).catch(() => undefined);
+  rmSync(work, { recursive: true, force: true });
+}
+
 export async function restoreDrill(options: DrillOptions): Promise<DrillResult> {
   if (!existsSync(path.join(PROJECT_ROOT, "dist/ops/migrate.cjs"))) throw new Error("dist/ops is not built: run `npm run build:ops` (npm ci does it).");
   const work = mkdtempSync(path.join(tmpdir(), "gaia-restore-drill-"));
+  underWay = work;
   // The server runs as the postgres system user, which must enter this folder.
   chmodSync(work, 0o711);
   const primary = await startArchivingServer(work);
@@ -303,6 +320,7 @@ export async function restoreDrill(options: DrillOptions): Promise<DrillResult> 
   } finally {
     await primary.stop().catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
+    underWay = undefined;
   }
 }
 
@@ -321,6 +339,17 @@ export function verdict(result: DrillResult, rpoLimitSeconds: number): { line: s
 export const RPO_LIMIT_SECONDS = 5;
 
 if (require.main === module) {
+  // Handled for good, not once: a Ctrl-C reaches this process twice (the terminal's, and the one
+  // tsx relays), and a second one unhandled would end it before its servers are stopped.
+  let interrupted = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
+      console.error(`restore drill interrupted (${signal}): its servers stopped and its folder removed`);
+      void abandonDrill().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    });
+  }
   restoreDrill({
     writers: Number(process.env.GAIA_DRILL_WRITERS ?? 8),
     warmUpMs: 2_000,

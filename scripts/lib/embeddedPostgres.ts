@@ -182,6 +182,17 @@ export async function startDataDir(options: {
   };
 }
 
+/**
+ * Stops the server running on `dataDir`, if one is (its postmaster.pid), at once (`-m immediate`):
+ * for a drill cut short, whose own stop was never reached. The server runs in a session of its own
+ * (pg_ctl starts it so), so a Ctrl-C to the drill never reaches it.
+ */
+export async function stopDataDir(dataDir: string): Promise<void> {
+  if (!existsSync(path.join(dataDir, "postmaster.pid"))) return;
+  const { uid, gid } = statSync(dataDir);
+  await pgCtl(["stop", "-D", dataDir, "-m", "immediate", "-w"], uid, gid);
+}
+
 const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /** The package's pg_ctl, as the data directory's owner (pg_ctl refuses to run as root). */

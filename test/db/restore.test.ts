@@ -3,6 +3,10 @@
  * short run must pass every check, and a run whose restored databases are broken must fail each
  * check that should see it. The drill's full run is `npm run drill:restore` (CI's full tier).
  */
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { RPO_LIMIT_SECONDS, restoreDrill, verdict, type DrillOptions } from "../../scripts/drill-restore";
@@ -71,5 +75,40 @@ describe("the restore drill", () => {
       expect.stringMatching(/^latest: 1 row\(s\) the lost server never committed are present/),
       expect.stringMatching(/^point in time: 1 row\(s\) committed before .* are missing/),
     ]);
+  }, 120_000);
+  it("cut short by Ctrl-C (SIGINT to its process group), stops its servers and removes its folder", async () => {
+    // Its own TMPDIR, to see what it leaves; its own process group, as a terminal's Ctrl-C reaches it.
+    const scratch = mkdtempSync(path.join(tmpdir(), "gaia-drill-interrupted-"));
+    chmodSync(scratch, 0o711);
+    try {
+      const root = path.resolve(__dirname, "../..");
+      // One process (tsx as a loader, not its CLI, whose parent may exit before the drill is done).
+      const child = spawn(path.join(root, "node_modules/.bin/node"), ["--import", "tsx", "scripts/drill-restore.ts"], {
+        cwd: root, detached: true, env: { ...process.env, TMPDIR: scratch, GAIA_DRILL_WRITERS: "2", GAIA_DRILL_WRITE_MS: "20000" }, stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      for (let waited = 0; !out.includes("base backup taken"); waited += 100) {
+        if (waited > 90_000) throw new Error(`the drill never took its base backup: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      process.kill(-child.pid!, "SIGINT");
+      expect(await exited, out).toBe(130);
+      expect(out).toContain("restore drill interrupted (SIGINT): its servers stopped and its folder removed");
+      expect(readdirSync(scratch).filter((f) => f.startsWith("gaia-")), "left in TMPDIR").toEqual([]);
+      // No server of its left running (a postmaster's command line names its data directory).
+      const running = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(scratch);
+        } catch {
+          return false;
+        }
+      });
+      expect(running.map((p) => readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ").slice(0, 160)), "left running").toEqual([]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   }, 120_000);
 });
