@@ -33,6 +33,19 @@ export const restoreSchema = z.object({ pointInTime: z.string(), previous: z.enu
  */
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+/**
+ * Each field within its range, as RFC 3339 section 5.7 has them: a date parser rolls the rest
+ * over (JavaScript's Date reads "2026-02-30" as 2 March and "24:00" as the next day's midnight),
+ * and a restore would go to another moment than the one written. A leap second (60) is refused:
+ * none of the clouds' APIs takes one.
+ */
+function fieldsInRange(match: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const offset = match[8] === "Z" ? undefined : match[8]!.slice(1).split(":").map(Number);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth && hour <= 23 && minute <= 59 && second <= 59 && (!offset || (offset[0]! <= 23 && offset[1]! <= 59));
+}
+
 /** Where a restore's label goes: RDS identifiers are at most 63 characters, and a replica adds `-replica-N`. */
 export const restoredName = (name: string, restore: RestoreConfig | undefined) => (restore ? `${name}-${restore.label}` : name);
 
@@ -53,7 +66,7 @@ export function resolveRestore(
   }
   if (given.pointInTime === undefined) return { problems: ['gaia:restore.pointInTime is required: set the moment to restore to, e.g. "2026-12-05T10:30:00Z" (RFC 3339, with Z or an offset).'] };
   const match = RFC3339.exec(given.pointInTime);
-  const moment = match ? new Date(given.pointInTime) : undefined;
+  const moment = match && fieldsInRange(match) ? new Date(given.pointInTime) : undefined;
   if (!match || !moment || Number.isNaN(moment.getTime())) {
     return { problems: [`gaia:restore.pointInTime "${given.pointInTime}" is not an RFC 3339 time with an offset: write it as "2026-12-05T10:30:00Z" (Z for UTC, or +hh:mm).`] };
   }

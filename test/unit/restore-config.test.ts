@@ -44,7 +44,8 @@ describe("gaia:restore", () => {
     ]);
   });
 
-  it.each(["2026-12-05 10:30:00", "2026-12-05T10:30:00", "yesterday", "2026-13-05T10:30:00Z"])("refuses %s: not RFC 3339 with an offset", (pointInTime) => {
+  // Fields out of range too, which a date parser would roll over into another moment (30 February: 2 March; 24:00: the next day).
+  it.each(["2026-12-05 10:30:00", "2026-12-05T10:30:00", "yesterday", "2026-13-05T10:30:00Z", "2026-02-30T10:30:00Z", "2026-11-31T10:30:00Z", "2026-12-05T24:00:00Z", "2026-12-05T10:60:00Z", "2026-12-05T10:30:60Z", "2026-12-05T10:30:00+24:00"])("refuses %s: not RFC 3339 with an offset", (pointInTime) => {
     expect(resolve("aws", { restore: { pointInTime } }).problems).toEqual([
       `gaia:restore.pointInTime "${pointInTime}" is not an RFC 3339 time with an offset: write it as "2026-12-05T10:30:00Z" (Z for UTC, or +hh:mm).`,
     ]);
