@@ -12,15 +12,15 @@ import type { AppliedRestore } from "./components/core/restore";
  * Pulumi v3.274.1), in previews too, so a stack file that would take a credential back or jump
  * it fails the preview before any resource. None on a stack's first update.
  */
-async function applied(): Promise<{ generations?: Record<string, number>; restore?: AppliedRestore }> {
+async function applied(): Promise<{ generations?: Record<string, number>; restore: AppliedRestore | null }> {
   const self = new pulumi.StackReference("gaia-applied", { name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}` });
   const read = async (name: string) => {
     const details = await self.getOutputDetails(name);
     const value = details.value ?? details.secretValue;
     return value && typeof value === "object" ? value : undefined;
   };
-  // And the restore it applied (components/core/restore.ts restoreStepProblems).
-  return { generations: (await read("rotation")) as Record<string, number> | undefined, restore: (await read("restore")) as AppliedRestore | undefined };
+  // And the restore it applied (components/core/restore.ts restoreStepProblems); none is null, a known "none".
+  return { generations: (await read("rotation")) as Record<string, number> | undefined, restore: ((await read("restore")) as AppliedRestore | undefined) ?? null };
 }
 
 /**

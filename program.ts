@@ -5,7 +5,7 @@ import { GaiaDatabase } from "./components/gaiaDatabase";
 import { platformOf } from "./components/platforms";
 import { credentialGenerations, rotationStepProblems } from "./components/rotation";
 import { loadStackArgs } from "./stacks/load";
-import { restoreStepProblems, type AppliedRestore } from "./components/core/restore";
+import { appliedRestore as restoreApplied, restoreStepProblems, type AppliedRestore } from "./components/core/restore";
 
 /**
  * The stack: its configuration in, one GaiaDatabase out, and the outputs applications and
@@ -16,13 +16,14 @@ import { restoreStepProblems, type AppliedRestore } from "./components/core/rest
  * output, read by ./index.ts); the stack file may keep each or raise it by one, never lower it
  * or raise it by more (components/rotation.ts, rotationStepProblems). Undefined: nothing known to
  * compare with (an offline plan, which has no state; a stack's first update).
- * @param appliedRestore the restore the last update applied (its `restore` output): one that
- * dropped the previous instance may not be taken back by the stack file (restoreStepProblems).
+ * @param appliedRestore the restore the last update applied (its `restore` output; null: none),
+ * which the stack file may only move on from step by step (restoreStepProblems). Undefined: not
+ * known (an offline plan).
  */
 export function gaiaStack(applied?: Readonly<Record<string, number>>, appliedRestore?: AppliedRestore | null) {
   const { args, config } = loadStackArgs();
   const generations = credentialGenerations(config.rotation, config.services, platformOf(config).cannotRotate);
-  const stepProblems = [...(applied ? rotationStepProblems(applied, generations) : []), ...restoreStepProblems(appliedRestore, config.restore)];
+  const stepProblems = [...(applied ? rotationStepProblems(applied, generations) : []), ...restoreStepProblems(appliedRestore, config.restore, { pitrDays: config.backups.pitrDays, platformWindow: platformOf(config).capabilities.pitrDays }, new Date())];
   if (stepProblems.length > 0) throw GaiaConfigError.inFile(new GaiaConfigError(pulumi.getStack(), stepProblems), stackFileName(pulumi.getStack()));
   const gaia = new GaiaDatabase("gaia", args);
   return {
@@ -50,6 +51,6 @@ export function gaiaStack(applied?: Readonly<Record<string, number>>, appliedRes
     // admin key come after the roles and stores): a failed update leaves the previous value.
     rotation: pulumi.unsecret(pulumi.all([gaia.connectionUrls, gaia.redisUrl, gaia.adminUrl, gaia.adminApiKey, gaia.secretNames]).apply(() => generations)),
     // The restore this update applied (components/core/restore.ts), once the URLs follow the restored instance.
-    restore: pulumi.unsecret(pulumi.all([gaia.connectionUrls, gaia.host]).apply((): AppliedRestore | null => (config.restore ? { label: config.restore.label, previous: config.restore.previous } : null))),
+    restore: pulumi.unsecret(pulumi.all([gaia.connectionUrls, gaia.host]).apply(() => restoreApplied(config.restore))),
   };
 }

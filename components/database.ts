@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { policyRoles } from "../policy/grants";
 import type { GaiaConfig } from "./config";
 import { generatePassword, loginVerifier, onceApplied } from "./credentials";
+import { servingRestore } from "./core/restore";
 import type { PlatformCapabilities } from "./core/platformRules";
 import { SLOTS, currentSlot, generationOf, slotKeepers, type Slot } from "./rotation";
 import type { PostgresInstance } from "./platforms/types";
@@ -81,7 +82,7 @@ export function createDatabaseAccess(
       const password = generatePassword(`${name}-password`, { parent: opts.parent }, { keepers: slotKeepers(slot, generation) });
       // Acts as its group from login (ALTER ROLE … SET ROLE TO group: cyrilgdn/terraform-provider-postgresql
       // postgresql/resource_postgresql_role.go setAssumeRole), so whatever it creates is the group's, not this slot's.
-      const login = new postgresql.Role(name, { name, login: true, inherit: true, password: loginVerifier(password, name, config.restore?.label), roles: [group.name], assumeRole: group.name }, child);
+      const login = new postgresql.Role(name, { name, login: true, inherit: true, password: loginVerifier(password, name, servingRestore(config.restore)), roles: [group.name], assumeRole: group.name }, child);
       allLogins.push(login);
       both[slot] = { role: login, name, password: onceApplied(password, login.name) };
     }

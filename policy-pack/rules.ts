@@ -138,13 +138,13 @@ export const RULES: readonly SafetyRule[] = [
 export const STACK_RULES: readonly StackRule[] = [
   {
     name: "production-release-after-restore",
-    description: "A production instance is let go (released) only when an instance restored to a point in time serves in its place.",
+    description: "A production instance is let go (released) only while another primary of the stack, not let go, serves: the other side of a point-in-time restore.",
     check: (resources) => {
       const primaries = resources.filter((r) => (r.type === RDS || r.type === CLOUD_SQL) && isProduction(r) && !isReplica(r));
+      const serving = primaries.filter((r) => labelOf(r, "released-for") === undefined);
       return primaries
-        .filter((r) => labelOf(r, "released-for") !== undefined)
-        .filter((r) => !primaries.some((other) => other !== r && labelOf(other, "restored-to") === labelOf(r, "released-for") && labelOf(other, "released-for") === undefined))
-        .map((r) => `${r.name} is released for restore ${labelOf(r, "released-for")}, but no primary restored to it serves: keep it (gaia:restore.previous: keep) until the restored instance runs`);
+        .filter((r) => labelOf(r, "released-for") !== undefined && serving.length === 0)
+        .map((r) => `${r.name} is released for restore ${labelOf(r, "released-for")}, but no other primary serves: keep it (gaia:restore.previous: keep, serve: restored) until one does`);
     },
   },
   {

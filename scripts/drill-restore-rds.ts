@@ -33,7 +33,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { decodeStackConfig } from "../components/core/config";
-import { resolveRestore, restoredName } from "../components/core/restore";
+import { resolveRestore, restoredName, servingRestore } from "../components/core/restore";
 import { exitAfterOutput } from "../ops/lib/env";
 import { connect, databaseUrlWithCa, describeTarget } from "../ops/lib/postgres";
 import { redact, rememberSecret } from "../ops/lib/redact";
@@ -105,7 +105,7 @@ function stackTarget(stack: string, root: string) {
   // After a `gaia:restore`, the restored instance serves (components/platforms/aws/index.ts, `serving`).
   const restore = values.restore === undefined ? undefined : resolveRestore(values.restore as { pointInTime?: string }, { pitr: true, pitrDays: 35, platformWindow: "platform", platform: "aws" }, new Date());
   if (restore && !restore.restore) throw new DrillError("inputs", restore.problems.join(" "));
-  return { environment, region: values.region, prefix: names.resourcePrefix, source: restoredName(`${names.resourcePrefix}-postgres`, restore?.restore) };
+  return { environment, region: values.region, prefix: names.resourcePrefix, source: servingRestore(restore?.restore) ? restoredName(`${names.resourcePrefix}-postgres`, restore?.restore) : `${names.resourcePrefix}-postgres` };
 }
 
 /** The copy's name: the environment's prefix, `-drill-` and the decision's UTC minute. */

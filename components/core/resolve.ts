@@ -162,7 +162,9 @@ export function resolveWith(
   const caps = platform.capabilities;
   const config: GaiaConfig = {
     environment,
-    names: environmentNames(environment),
+    // A name refused above still lets every other check run (one run lists every problem): they
+    // see a valid stand-in, and the problems are thrown together below, never a bare Error.
+    names: environmentNames(ENVIRONMENT_NAME_PATTERN.test(environment) ? environment : "unnamed"),
     platform: values.platform,
     preset: presetName as PresetName,
     region: values.region ?? caps.regions[0]!,

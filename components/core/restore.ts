@@ -6,12 +6,16 @@
  *   previous: keep     the old instance stays as it was, protected (the default)
  *   previous: release  its deletion protection and `protect` are lifted (one reviewed `up`)
  *   previous: drop     it leaves the program: the next `up` deletes it (final snapshot as configured)
- * Switching back is removing the block: the old instance is the environment's again (if kept).
+ * Switching back takes two updates: `serve: previous` (the old instance serves again, the
+ * restored one's protection lifted), then the block removed (the restored one deleted). What an
+ * update applied is compared with the file by restoreStepProblems, so no step is skipped.
  */
 import { z } from "zod";
 
 export const PREVIOUS_INSTANCE = ["keep", "release", "drop"] as const;
 export type PreviousInstance = (typeof PREVIOUS_INSTANCE)[number];
+export const SERVING_INSTANCE = ["restored", "previous"] as const;
+export type ServingInstance = (typeof SERVING_INSTANCE)[number];
 
 export interface RestoreConfig {
   /** The moment restored to, as given (RFC 3339 with an offset). */
@@ -21,9 +25,14 @@ export interface RestoreConfig {
   /** What names the restored instance: `r` and the moment's UTC minute (`r202612051030`). */
   label: string;
   previous: PreviousInstance;
+  /** Which instance serves: the restored one (the default), or the previous one again (switching back). */
+  serve: ServingInstance;
 }
 
-export const restoreSchema = z.object({ pointInTime: z.string(), previous: z.enum(PREVIOUS_INSTANCE) }).partial().strict();
+export const restoreSchema = z.object({ pointInTime: z.string(), previous: z.enum(PREVIOUS_INSTANCE), serve: z.enum(SERVING_INSTANCE) }).partial().strict();
+
+/** The restore label of the instance that serves, where a restored one does; undefined where the environment's own serves. */
+export const servingRestore = (restore: RestoreConfig | undefined): string | undefined => (restore?.serve === "restored" ? restore.label : undefined);
 
 /**
  * RFC 3339 with an explicit offset, as RDS (restore_time: "UTC format", ValidUTCTimestamp),
@@ -50,8 +59,10 @@ function fieldsInRange(match: RegExpExecArray): boolean {
 export const restoredName = (name: string, restore: RestoreConfig | undefined) => (restore ? `${name}-${restore.label}` : name);
 
 /**
- * The restore block resolved, or its problems. `now` is the plan's moment: a point in time must
- * lie in the past and inside the recovery window the environment keeps.
+ * The restore block resolved, or its problems: what the file alone shows (the format, a moment to
+ * come, an environment without point-in-time recovery, a contradiction). The recovery window is
+ * checked where the restore is new (restoreStepProblems): once made, a restore stays in the file
+ * long after its moment has left the window.
  */
 export function resolveRestore(
   given: z.infer<typeof restoreSchema> | undefined,
@@ -73,36 +84,75 @@ export function resolveRestore(
   if (moment.getTime() > now.getTime()) {
     problems.push(`gaia:restore.pointInTime ${given.pointInTime} is in the future (now ${now.toISOString()}): set a moment that has passed.`);
   }
-  if (environment.platformWindow !== "platform") {
-    if (!environment.pitr) {
-      problems.push(`gaia:restore: the environment keeps no point-in-time recovery (gaia:backups.pitr is false), so there is no log to restore ${given.pointInTime} from: restore from a snapshot by hand (docs/restore.md), or remove gaia:restore.`);
-    } else if (moment.getTime() < now.getTime() - environment.pitrDays * 86_400_000) {
-      problems.push(`gaia:restore.pointInTime ${given.pointInTime} is older than the recovery window of ${environment.pitrDays} day(s) (gaia:backups.pitrDays): set a moment after ${new Date(now.getTime() - environment.pitrDays * 86_400_000).toISOString()}.`);
-    }
+  if (environment.platformWindow !== "platform" && !environment.pitr) {
+    problems.push(`gaia:restore: the environment keeps no point-in-time recovery (gaia:backups.pitr is false), so there is no log to restore ${given.pointInTime} from: restore from a snapshot by hand (docs/restore.md), or remove gaia:restore.`);
+  }
+  if (given.serve === "previous" && given.previous === "drop") {
+    problems.push("gaia:restore: serve: previous asks the previous instance to serve, and previous: drop deletes it: to switch back, set previous: keep; to let it go, serve: restored.");
   }
   const at = moment.toISOString().replace(/\.000Z$/, "Z");
   const label = `r${at.slice(0, 16).replace(/[-T:]/g, "")}`;
-  return { restore: { pointInTime: given.pointInTime, at, label, previous: given.previous ?? "keep" }, problems };
+  return { restore: { pointInTime: given.pointInTime, at, label, previous: given.previous ?? "keep", serve: given.serve ?? "restored" }, problems };
 }
 
 /** What a stack's last update applied of a restore (its `restore` output), to compare the stack file with. */
 export interface AppliedRestore {
   label: string;
+  /** The moment, in UTC (RestoreConfig.at); absent in what updates before it was recorded applied. */
+  at?: string;
   previous: PreviousInstance;
+  serve?: ServingInstance;
 }
 
+export const appliedRestore = (restore: RestoreConfig | undefined): AppliedRestore | null =>
+  restore ? { label: restore.label, at: restore.at, previous: restore.previous, serve: restore.serve } : null;
+
 /**
- * A restore that dropped the previous instance cannot be undone by the stack file: without the
- * block (or with another moment), the program would make a new, empty instance under the old
- * name, or restore from the instance that is gone. Refused before any resource, in the terms of
- * the file.
+ * The stack file against what the last update applied: `applied` null when it applied no restore,
+ * undefined when that is not known (an offline plan, which has no state): then nothing here is
+ * checked, and `pulumi preview`/`up` check it. Each refusal says the step to take instead.
+ *   - A new restore: its moment inside the recovery window the environment keeps, now.
+ *   - A restore made: its moment never changes (another moment would delete the restored instance,
+ *     writes since included, and restore from the previous one); a dropped previous instance never
+ *     comes back (without the block, or with keep, the program would make a new, empty one under
+ *     its name); the block goes only once the previous instance serves again (serve: previous),
+ *     so the restored one is no longer protected when it is deleted.
  */
-export function restoreStepProblems(applied: AppliedRestore | null | undefined, restore: RestoreConfig | undefined): string[] {
-  if (applied?.previous !== "drop" || restore?.label === applied.label) return [];
-  return [
-    `gaia:restore: the last update dropped the previous instance and serves the one restored as ${applied.label}; ` +
-      (restore
-        ? `a restore to ${restore.pointInTime} would restore from the instance that is gone: restore from ${applied.label}'s backups by hand (docs/restore.md), or set gaia:restore.pointInTime back.`
-        : "without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was."),
-  ];
+export function restoreStepProblems(
+  applied: AppliedRestore | null | undefined,
+  restore: RestoreConfig | undefined,
+  window: { pitrDays: number; platformWindow: { min: number; max: number } | "platform" | null },
+  now: Date,
+): string[] {
+  if (applied === undefined) return [];
+  if (!applied) {
+    // Fly keeps its window on its own terms (PlatformCapabilities.pitrDays "platform"): flyctl says whether it covers the moment.
+    if (!restore || window.platformWindow === "platform" || window.platformWindow === null) return [];
+    const earliest = now.getTime() - window.pitrDays * 86_400_000;
+    return new Date(restore.at).getTime() < earliest
+      ? [`gaia:restore.pointInTime ${restore.pointInTime} is older than the recovery window of ${window.pitrDays} day(s) (gaia:backups.pitrDays): set a moment after ${new Date(earliest).toISOString()}.`]
+      : [];
+  }
+  const made = `the last update restored to ${applied.at ?? applied.label} (${applied.label})`;
+  if (!restore) {
+    if (applied.previous === "drop") {
+      return [`gaia:restore: ${made} and dropped the previous instance; without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was.`];
+    }
+    if (applied.serve !== "previous") {
+      return [`gaia:restore: ${made}, and that instance serves and is protected: to switch back, first set gaia:restore.serve: previous (the previous instance serves again, the restored one's protection is lifted), then remove the block in the next update.`];
+    }
+    return [];
+  }
+  const problems: string[] = [];
+  if ((applied.at ?? restore.at) !== restore.at || applied.label !== restore.label) {
+    problems.push(
+      applied.previous === "drop"
+        ? `gaia:restore: ${made} and dropped the previous instance; a restore to ${restore.pointInTime} would restore from the instance that is gone: restore from ${applied.label}'s backups by hand (docs/restore.md), or set gaia:restore.pointInTime back.`
+        : `gaia:restore.pointInTime: ${made}; a restore to ${restore.pointInTime} would delete that instance, writes since included, and restore from the previous one: set it back, or switch back first (serve: previous, then remove the block) and restore anew.`,
+    );
+  }
+  if (applied.previous === "drop" && restore.previous !== "drop") {
+    problems.push(`gaia:restore.previous: ${made} and dropped the previous instance; ${restore.previous} would make a new, empty one under its name: keep previous: drop.`);
+  }
+  return problems;
 }

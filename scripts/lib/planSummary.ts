@@ -46,7 +46,10 @@ export function summaryLines(config: GaiaConfig): string[] {
 
 /** A restore in progress (components/core/restore.ts), as a reviewer must see it before the resources. */
 function restoreLine(restore: NonNullable<GaiaConfig["restore"]>): string {
-  const previous = { keep: "kept as it was, protected (switch back: remove gaia:restore)", release: "its protection lifted, to be dropped", drop: "dropped: this `up` deletes it" }[restore.previous];
+  if (restore.serve === "previous") {
+    return `  restore:      switching back: the previous instances serve again; those restored to ${restore.at} (${restore.label}) have their protection lifted (remove gaia:restore next to delete them)`;
+  }
+  const previous = { keep: "kept as it was, protected (switch back: serve: previous)", release: "its protection lifted, to be dropped", drop: "dropped: this `up` deletes it" }[restore.previous];
   return `  restore:      to ${restore.at}, into new instances named with ${restore.label}, which serve from this \`up\` on; the previous: ${previous}`;
 }
 

@@ -93,12 +93,29 @@ describe("a restore to a point in time, planned", () => {
       expect(violations(views(dropped))).toEqual([]);
     });
 
-    it("is refused by the policy pack when the previous instance is let go with no restored instance serving", async () => {
+    it("is refused by the policy pack when the previous instance is let go with no other primary serving", async () => {
       const released = views(await planRestore("aws", { pointInTime: AT, previous: "release" }));
       const withoutRestored = released.filter((r) => !r.name.startsWith(`gaia-production-postgres-${LABEL}`));
       expect(violations(withoutRestored)).toEqual([
-        `production-release-after-restore: gaia-production-postgres is released for restore ${LABEL}, but no primary restored to it serves: keep it (gaia:restore.previous: keep) until the restored instance runs`,
+        `production-release-after-restore: gaia-production-postgres is released for restore ${LABEL}, but no other primary serves: keep it (gaia:restore.previous: keep, serve: restored) until one does`,
       ]);
+    });
+
+    it("switches back (serve: previous): the previous instance serves again with its verifiers as before, the restored one's protection lifted", async () => {
+      const before = await planRestore("aws", undefined);
+      const back = await planRestore("aws", { pointInTime: AT, serve: "previous" });
+      expect(provider(back).inputs.host).toBe(provider(before).inputs.host);
+      expect(back.outputs.host!.value).toBe(before.outputs.host!.value);
+      expect(logins(back).map((r) => unwrap(r.inputs.password))).toEqual(logins(before).map((r) => unwrap(r.inputs.password)));
+      const previous = one(back, "aws:rds/instance:Instance", "gaia-production-postgres");
+      expect([previous.protect, previous.inputs.deletionProtection]).toEqual([true, true]);
+      const restored = one(back, "aws:rds/instance:Instance", `gaia-production-postgres-${LABEL}`);
+      expect([restored.protect, restored.inputs.deletionProtection]).toEqual([false, false]);
+      expect(restored.inputs.tags).toMatchObject({ "restored-to": LABEL, "released-for": LABEL });
+      for (const replica of byType(back, "aws:rds/instance:Instance").filter((r) => r.name.startsWith(`gaia-production-postgres-${LABEL}-replica`))) expect(replica.protect).toBe(false);
+      expect(violations(views(back))).toEqual([]);
+      // The restored instance's protection is lifted: the next update, without the block, may delete it.
+      expect(await planProgram("production", stackOn("production", "aws"), () => gaiaStack(undefined, { label: LABEL, at: AT, previous: "keep", serve: "previous" })).then(() => "planned")).toBe("planned");
     });
   });
 
@@ -158,6 +175,16 @@ describe("a restore to a point in time, planned", () => {
       }
     });
 
+    it("switches back (serve: previous): the apps attach to the previous cluster again, the restored one's deletion protection off", async () => {
+      const back = await planRestore("fly", { pointInTime: AT, serve: "previous" }, "production");
+      for (const access of byType(back, "command:local:Command").filter((c) => c.name.includes("-fly-access-"))) {
+        expect((unwrap(access.inputs.environment) as Record<string, string>).GAIA_FLY_CLUSTER, access.name).toBe("gaia-production-db");
+      }
+      const restored = one(back, "command:local:Command", `gaia-production-db-${LABEL}`);
+      expect([restored.protect, (unwrap(restored.inputs.environment) as Record<string, string>).GAIA_FLY_DELETION_PROTECTION]).toEqual([false, "off"]);
+      expect((unwrap(one(back, "command:local:Command", "gaia-production-db").inputs.environment) as Record<string, string>).GAIA_FLY_DELETION_PROTECTION).toBe("on");
+    });
+
     it("releases the previous cluster (deletion protection off) or drops it", async () => {
       const released = await planRestore("fly", { pointInTime: AT, previous: "release" }, "production");
       const previous = one(released, "command:local:Command", "gaia-production-db");
@@ -171,7 +198,7 @@ describe("a restore to a point in time, planned", () => {
 
   describe("after an update that dropped the previous instance (the stack's `restore` output)", () => {
     const after = (restore: Record<string, unknown> | undefined) =>
-      planProgram("production", { ...stackOn("production", "aws"), ...(restore ? { "gaia:restore": JSON.stringify(restore) } : {}) }, () => gaiaStack(undefined, { label: LABEL, previous: "drop" })).then(
+      planProgram("production", { ...stackOn("production", "aws"), ...(restore ? { "gaia:restore": JSON.stringify(restore) } : {}) }, () => gaiaStack(undefined, { label: LABEL, at: AT, previous: "drop", serve: "restored" })).then(
         () => "planned",
         (error: Error) => error.message,
       );
@@ -179,21 +206,21 @@ describe("a restore to a point in time, planned", () => {
     it("refuses removing gaia:restore, which would make a new, empty instance under the old name", async () => {
       expect(await after(undefined)).toBe(
         "Pulumi.production.yaml has 1 configuration problem(s); nothing was created or changed:\n" +
-          `  - Pulumi.production.yaml: gaia:restore: the last update dropped the previous instance and serves the one restored as ${LABEL}; without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was.`,
+          `  - Pulumi.production.yaml: gaia:restore: the last update restored to ${AT} (${LABEL}) and dropped the previous instance; without gaia:restore the stack would make a new, empty instance under the old name: keep the gaia:restore block as it was.`,
       );
     });
 
     it("refuses another moment, which would restore from the instance that is gone, and plans the same restore kept as it was", async () => {
       const other = new Date(moment.getTime() - 600_000).toISOString().replace(".000Z", "Z");
-      expect(await after({ pointInTime: other, previous: "drop" })).toMatch(new RegExp(`gaia:restore: the last update dropped the previous instance and serves the one restored as ${LABEL}; a restore to ${other} would restore from the instance that is gone`));
+      expect(await after({ pointInTime: other, previous: "drop" })).toMatch(new RegExp(`gaia:restore: the last update restored to ${AT} \\(${LABEL}\\) and dropped the previous instance; a restore to ${other} would restore from the instance that is gone`));
       expect(await after({ pointInTime: AT, previous: "drop" })).toBe("planned");
       // Kept or released, the previous instance is still there: switching back is allowed.
-      const kept = await planProgram("production", stackOn("production", "aws"), () => gaiaStack(undefined, { label: LABEL, previous: "keep" })).then(() => "planned", (e: Error) => e.message);
-      expect(kept).toBe("planned");
+      const switchedBack = await planProgram("production", stackOn("production", "aws"), () => gaiaStack(undefined, { label: LABEL, at: AT, previous: "keep", serve: "previous" })).then(() => "planned", (e: Error) => e.message);
+      expect(switchedBack).toBe("planned");
     });
 
     it("records the restore an update applied in the `restore` output, null without one", async () => {
-      expect((await planRestore("aws", { pointInTime: AT, previous: "drop" })).outputs.restore!.value).toEqual({ label: LABEL, previous: "drop" });
+      expect((await planRestore("aws", { pointInTime: AT, previous: "drop" })).outputs.restore!.value).toEqual({ label: LABEL, at: AT, previous: "drop", serve: "restored" });
       expect((await planRestore("aws", undefined)).outputs.restore!.value).toBeNull();
     });
   });

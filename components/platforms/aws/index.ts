@@ -11,7 +11,7 @@ import { rdsRootCas } from "../../tls";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
 import { AWS_CONTRACTS, AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES } from "./contracts";
 import { postgresClass, smallestFitting } from "../shared/sizing";
-import { restoredName } from "../../core/restore";
+import { restoredName, servingRestore } from "../../core/restore";
 import { awsMonthlyCost } from "./prices";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import type { GaiaConfig } from "../../core/config";
@@ -136,7 +136,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
       const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
       // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
-      const setTags = restore && role.released ? { ...tags, "released-for": restore.label } : restore && role.from ? { ...tags, "restored-from": role.from, "restored-to": restore.label } : tags;
+      const setTags = { ...tags, ...(restore && role.from ? { "restored-from": role.from, "restored-to": restore.label } : {}), ...(restore && role.released ? { "released-for": restore.label } : {}) };
       // A new suffix whenever the instance would be replaced, so a final snapshot never collides
       // with the one its predecessor left (DBSnapshotAlreadyExists).
       const snapshotSuffix = new random.RandomId(name === identifier ? `${prefix}-final-snapshot-suffix` : `${name}-final-snapshot-suffix`, {
@@ -231,9 +231,11 @@ export const awsPlatform: Platform<AwsSettings> = {
     };
 
     // The environment's instance, unless a restore dropped it; the restored one serves when there is one.
-    const previous = restore?.previous === "drop" ? undefined : instanceSet(identifier, { released: restore?.previous === "release" });
-    const serving = restore ? instanceSet(restoredName(identifier, restore), { from: identifier }) : previous!;
-    const { primary, replicas } = serving;
+    // Switching back (serve: previous), the restored one is let go instead.
+    const restoredServes = servingRestore(restore) !== undefined;
+    const previous = restore?.previous === "drop" ? undefined : instanceSet(identifier, { released: restoredServes && restore?.previous === "release" });
+    const restored = restore ? instanceSet(restoredName(identifier, restore), { from: identifier, released: !restoredServes }) : undefined;
+    const { primary, replicas } = restoredServes ? restored! : previous!;
 
     postgresAlarms(config, thresholds(config, ctx.settings), primary, replicas, child);
 

@@ -10,10 +10,10 @@ import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
 import type { GaiaConfig } from "../../core/config";
-import { restoredName } from "../../core/restore";
+import { restoredName, servingRestore } from "../../core/restore";
 
 /** The cluster serving the environment: its own, or the one a restore made (components/core/restore.ts). */
-const flyClusterName = (config: GaiaConfig) => restoredName(`${config.names.resourcePrefix}-db`, config.restore);
+const flyClusterName = (config: GaiaConfig) => (servingRestore(config.restore) ? restoredName(`${config.names.resourcePrefix}-db`, config.restore) : `${config.names.resourcePrefix}-db`);
 
 /** Upstash's pay-as-you-go plan, passed explicitly (flyctl internal/command/redis/create.go redisPlanPayAsYouGo). */
 const UPSTASH_PAY_AS_YOU_GO = "ekQ85Yjkw155ohQ5ALYq0M";
@@ -115,8 +115,11 @@ export const flyPlatform: Platform<FlySettings> = {
     // The environment's cluster, unless a restore dropped it; the restored one serves when there is one.
     const restore = config.restore;
     const original = `${names.resourcePrefix}-db`;
-    const previous = restore?.previous === "drop" ? undefined : clusterCommand(original, { released: restore?.previous === "release" });
-    const cluster = restore ? clusterCommand(flyClusterName(config), { from: original }) : previous!;
+    // Switching back (serve: previous), the restored one is let go instead.
+    const restoredServes = servingRestore(restore) !== undefined;
+    const previous = restore?.previous === "drop" ? undefined : clusterCommand(original, { released: restoredServes && restore?.previous === "release" });
+    const restored = restore ? clusterCommand(restoredName(original, restore), { from: original, released: !restoredServes }) : undefined;
+    const cluster = restoredServes ? restored! : previous!;
     const endpoint = appliedCluster(cluster.stdout, cluster);
     return {
       host: endpoint.apply((e) => e.host),

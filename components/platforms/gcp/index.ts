@@ -2,7 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { settings, type GcpSettings } from "./settings";
 import { POSTGRES_TUNING } from "../../../stacks/presets";
-import { restoredName } from "../../core/restore";
+import { restoredName, servingRestore } from "../../core/restore";
 import { generatePassword } from "../../credentials";
 import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
 import { cloudSqlAlerts, describeCloudSqlStorageAlert, memorystoreAlerts } from "./alerts";
@@ -143,7 +143,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
       const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
       // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
-      const setLabels = restore && role.released ? { ...labels, "released-for": restore.label } : restore && role.from ? { ...labels, "restored-from": role.from, "restored-to": restore.label } : labels;
+      const setLabels = { ...labels, ...(restore && role.from ? { "restored-from": role.from, "restored-to": restore.label } : {}), ...(restore && role.released ? { "released-for": restore.label } : {}) };
       const primary = new gcp.sql.DatabaseInstance(name, {
         name,
         project: s.project,
@@ -234,8 +234,11 @@ export const gcpPlatform: Platform<GcpSettings> = {
     };
 
     // The environment's instance, unless a restore dropped it; the restored one serves when there is one.
-    const previous = restore?.previous === "drop" ? undefined : instanceSet(instanceName, { released: restore?.previous === "release" });
-    const { primary, admin, replicas } = restore ? instanceSet(restoredName(instanceName, restore), { from: instanceName }) : previous!;
+    // Switching back (serve: previous), the restored one is let go instead.
+    const restoredServes = servingRestore(restore) !== undefined;
+    const previous = restore?.previous === "drop" ? undefined : instanceSet(instanceName, { released: restoredServes && restore?.previous === "release" });
+    const restored = restore ? instanceSet(restoredName(instanceName, restore), { from: instanceName, released: !restoredServes }) : undefined;
+    const { primary, admin, replicas } = restoredServes ? restored! : previous!;
 
     // cloudsql.client has no instance-level binding; a condition on the instance's resource
     // name confines it to this environment (https://cloud.google.com/sql/docs/postgres/iam-conditions),
