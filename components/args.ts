@@ -62,10 +62,11 @@ export interface GaiaDatabaseArgs {
   /**
    * Restore to a point in time, into new instances beside the previous ones (docs/restore.md):
    * the moment (RFC 3339 with an offset, inside the recovery window) and what becomes of the
-   * instance restored from: `keep` (default), `release` (its protection lifted) or `drop`.
+   * instance restored from: `keep` (default), `release` (its protection lifted) or `drop`; and
+   * which serves: `restored` (default) or `previous` (switching back).
    * @example { pointInTime: "2026-12-05T10:30:00Z" }
    */
-  restore?: { pointInTime?: string; previous?: "keep" | "release" | "drop" };
+  restore?: { pointInTime?: string; previous?: "keep" | "release" | "drop"; serve?: "restored" | "previous" };
   redis?: { memoryMb?: number; highAvailability?: boolean };
   /**
    * pgaudit (DDL and role statements) and connection logging; cannot be off in production.

@@ -330,7 +330,7 @@ export function verdict(result: DrillResult, rpoLimitSeconds: number): { line: s
   if (!(result.rpoSeconds <= rpoLimitSeconds)) problems.push(`RPO ${result.rpoSeconds.toFixed(1)} s is over ${rpoLimitSeconds} s`);
   const privileges = result.restores.every((r) => r.privilegesOk) ? "privileges ok" : "privileges NOT ok";
   return {
-    line: `restore drill: RPO ${result.rpoSeconds.toFixed(1)} s, RTO ${result.rtoSeconds.toFixed(1)} s, ${result.rowsChecked} rows checked, ${privileges}`,
+    line: `restore drill: RPO ${result.rpoSeconds.toFixed(2)} s, RTO ${result.rtoSeconds.toFixed(1)} s, ${result.rowsChecked} rows checked, ${privileges}`,
     problems,
   };
 }

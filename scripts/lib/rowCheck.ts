@@ -22,6 +22,8 @@ export interface RowCheck {
   unknown: string[];
   /** Committed after the target (rightly absent); for the latest restore: what the restore lost. */
   lost: number;
+  /** Of those, stamped within COMMIT_ORDER_SLACK_US before the cut (after it in WAL order). */
+  atCut: number;
   /** Commit time of the newest kept row; undefined when none was kept. */
   newestKeptUs?: bigint;
   /** Commit time of the newest lost row. */
@@ -34,7 +36,17 @@ export interface RowCheck {
  * target is what the restore reached: the newest row it kept, and every row committed before
  * that must be there too (the restore is a prefix of the commit order, with no gap).
  */
-export function checkRows(oracle: readonly CommittedRow[], restored: readonly string[], targetUs?: bigint): RowCheck {
+/**
+ * How far commit-time order may stray from WAL order. A commit's time is taken before its record
+ * goes into the WAL (src/backend/access/transam/xact.c RecordTransactionCommit:
+ * `XactLogCommitRecord(GetCurrentTransactionStopTimestamp(), …)`), and concurrent commits enter
+ * the WAL in the order they get its insert lock: a commit stamped a little earlier may land
+ * after one stamped later. Recovery stops at the first commit record past the target in WAL
+ * order, so a row stamped within this much before the cut may rightly be on either side of it.
+ */
+export const COMMIT_ORDER_SLACK_US = 10_000n;
+
+export function checkRows(oracle: readonly CommittedRow[], restored: readonly string[], targetUs?: bigint, slackUs = COMMIT_ORDER_SLACK_US): RowCheck {
   const committed = new Map(oracle.map((r) => [r.id, r.committedUs]));
   const present = new Set(restored);
   const unknown = restored.filter((id) => !committed.has(id));
@@ -42,16 +54,18 @@ export function checkRows(oracle: readonly CommittedRow[], restored: readonly st
   if (target === undefined) {
     for (const row of oracle) if (present.has(row.id) && (target === undefined || row.committedUs > target)) target = row.committedUs;
   }
-  const check: RowCheck = { checked: oracle.length, kept: 0, missing: [], afterTarget: [], unknown, lost: 0 };
+  const check: RowCheck = { checked: oracle.length, kept: 0, missing: [], afterTarget: [], unknown, lost: 0, atCut: 0 };
   for (const row of oracle) {
     const before = target !== undefined && row.committedUs <= target;
     if (present.has(row.id)) {
       check.kept++;
       if (!before) check.afterTarget.push(row.id);
       else if (check.newestKeptUs === undefined || row.committedUs > check.newestKeptUs) check.newestKeptUs = row.committedUs;
-    } else if (before) {
+    } else if (before && row.committedUs <= target! - slackUs) {
       check.missing.push(row.id);
     } else {
+      // Stamped at or within the slack before the cut, yet after it in WAL order: rightly absent.
+      if (before) check.atCut++;
       check.lost++;
       if (check.newestLostUs === undefined || row.committedUs > check.newestLostUs) check.newestLostUs = row.committedUs;
     }

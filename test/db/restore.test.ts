@@ -30,7 +30,7 @@ describe("the restore drill", () => {
     const result = await restoreDrill(short);
     const { line, problems } = verdict(result, RPO_LIMIT_SECONDS);
     expect(problems).toEqual([]);
-    expect(line).toMatch(/^restore drill: RPO \d+\.\d s, RTO \d+\.\d s, \d+ rows checked, privileges ok$/);
+    expect(line).toMatch(/^restore drill: RPO \d+\.\d\d s, RTO \d+\.\d s, \d+ rows checked, privileges ok$/);
     expect(result.rpoSeconds).toBeLessThanOrEqual(5);
     const [latest, pointInTime] = result.restores;
     for (const restore of [latest!, pointInTime!]) {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { checkRows, recoveryPointSeconds, rowProblems, type CommittedRow } from "../../scripts/lib/rowCheck";
+import { COMMIT_ORDER_SLACK_US, checkRows, recoveryPointSeconds, rowProblems, type CommittedRow } from "../../scripts/lib/rowCheck";
 
 /** Commit times (µs) of a run of rows, in any order, some equal (commits in the same microsecond). */
 const oracleArb = fc.array(fc.integer({ min: 0, max: 10_000_000 }), { minLength: 1, maxLength: 200 }).map((times) =>
@@ -32,12 +32,29 @@ describe("the restore drill's row check (scripts/lib/rowCheck.ts)", () => {
         const before = oracle.filter((r) => r.committedUs <= target);
         const after = oracle.filter((r) => r.committedUs > target);
         const dropped = before[pick % before.length]!.id;
-        expect(checkRows(oracle, restored.filter((id) => id !== dropped), target).missing).toEqual([dropped]);
+        // Without slack: commit-time order taken as WAL order.
+        expect(checkRows(oracle, restored.filter((id) => id !== dropped), target, 0n).missing).toEqual([dropped]);
         if (after.length) {
           const extra = after[pick % after.length]!.id;
           expect(checkRows(oracle, [...restored, extra], target).afterTarget).toEqual([extra]);
         }
         expect(checkRows(oracle, [...restored, "phantom"], target).unknown).toEqual(["phantom"]);
+      }),
+      { seed: 29, numRuns: 300 },
+    );
+  });
+
+  it("lets a row stamped within the slack before the cut be on either side of it (commit time is taken before the WAL record), and no further", () => {
+    fc.assert(
+      fc.property(oracleArb, fc.nat(), fc.nat(), (oracle, t, pick) => {
+        const times = oracle.map((r) => r.committedUs).sort((a, b) => (a < b ? -1 : 1));
+        const target = times[t % times.length]!;
+        const before = oracle.filter((r) => r.committedUs <= target);
+        const dropped = before[pick % before.length]!;
+        const check = checkRows(oracle, restoredAt(oracle, target).filter((id) => id !== dropped.id), target);
+        const inSlack = dropped.committedUs > target - COMMIT_ORDER_SLACK_US;
+        expect(check.missing).toEqual(inSlack ? [] : [dropped.id]);
+        expect(check.atCut).toBe(inSlack ? 1 : 0);
       }),
       { seed: 29, numRuns: 300 },
     );
