@@ -125,13 +125,21 @@ export function restoreStepProblems(
   now: Date,
 ): string[] {
   if (applied === undefined) return [];
+  // The previous instance is deleted only once an update lifted its protection (previous: release
+  // while the restored one served): otherwise Pulumi or the cloud refuses the delete at the end
+  // of an update whose other steps (the restore, the URLs moved) have already run.
+  const released = applied !== null && (applied.previous === "drop" || (applied.previous === "release" && applied.serve !== "previous"));
+  const dropProblems =
+    restore?.previous === "drop" && !released && (!applied || ((applied.at ?? restore.at) === restore.at && applied.label === restore.label))
+      ? [`gaia:restore.previous: drop deletes the previous instance, which the last update left protected (${applied ? `previous: ${applied.previous}, serve: ${applied.serve ?? "restored"}` : "no restore applied"}): set previous: release first (serve: restored; its protection lifted in one reviewed update), then drop in the next update.`]
+      : [];
   if (!applied) {
     // Fly keeps its window on its own terms (PlatformCapabilities.pitrDays "platform"): flyctl says whether it covers the moment.
-    if (!restore || window.platformWindow === "platform" || window.platformWindow === null) return [];
+    if (!restore || window.platformWindow === "platform" || window.platformWindow === null) return dropProblems;
     const earliest = now.getTime() - window.pitrDays * 86_400_000;
     return new Date(restore.at).getTime() < earliest
-      ? [`gaia:restore.pointInTime ${restore.pointInTime} is older than the recovery window of ${window.pitrDays} day(s) (gaia:backups.pitrDays): set a moment after ${new Date(earliest).toISOString()}.`]
-      : [];
+      ? [`gaia:restore.pointInTime ${restore.pointInTime} is older than the recovery window of ${window.pitrDays} day(s) (gaia:backups.pitrDays): set a moment after ${new Date(earliest).toISOString()}.`, ...dropProblems]
+      : dropProblems;
   }
   const made = `the last update restored to ${applied.at ?? applied.label} (${applied.label})`;
   if (!restore) {
@@ -154,5 +162,5 @@ export function restoreStepProblems(
   if (applied.previous === "drop" && restore.previous !== "drop") {
     problems.push(`gaia:restore.previous: ${made} and dropped the previous instance; ${restore.previous} would make a new, empty one under its name: keep previous: drop.`);
   }
-  return problems;
+  return [...problems, ...dropProblems];
 }

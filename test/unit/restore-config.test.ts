@@ -148,4 +148,16 @@ describe("a restore against what the last update applied (restoreStepProblems)",
     expect(restoreStepProblems(dropped, config(minute(150), { previous: "drop" }), window, now)[0]).toMatch(new RegExp(`would restore from the instance that is gone: restore from ${labelOf(T)}'s backups by hand`));
     expect(restoreStepProblems(dropped, config(T, { previous: "drop" }), window, now)).toEqual([]);
   });
+
+  it("drops the previous instance only once an update released it while the restored one served: dropping a protected instance is refused", () => {
+    const drop = config(T, { previous: "drop" });
+    const refusal = /^gaia:restore\.previous: drop deletes the previous instance, which the last update left protected .*: set previous: release first .*, then drop in the next update\.$/;
+    expect(restoreStepProblems(null, drop, window, now)).toEqual([expect.stringMatching(refusal)]);
+    expect(restoreStepProblems(applied, drop, window, now)).toEqual([expect.stringMatching(refusal)]);
+    expect(restoreStepProblems(appliedRestore(config(T, { serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(refusal)]);
+    expect(restoreStepProblems(appliedRestore(config(T, { previous: "release", serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(refusal)]);
+    expect(restoreStepProblems(appliedRestore(config(T, { previous: "release" })), drop, window, now)).toEqual([]);
+    // An offline plan knows nothing applied and checks nothing.
+    expect(restoreStepProblems(undefined, drop, window, now)).toEqual([]);
+  });
 });
