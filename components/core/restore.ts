@@ -162,5 +162,9 @@ export function restoreStepProblems(
   if (applied.previous === "drop" && restore.previous !== "drop") {
     problems.push(`gaia:restore.previous: ${made} and dropped the previous instance; ${restore.previous} would make a new, empty one under its name: keep previous: drop.`);
   }
+  // Switched back, the previous instance took the writes since: the restored one lacks them.
+  if (applied.serve === "previous" && restore.serve === "restored") {
+    problems.push(`gaia:restore.serve: ${made} and then switched back, so the previous instance has taken writes the restored one lacks; serving the restored one again would lose them: remove the block (the restored instance is deleted), then restore anew to the moment you need.`);
+  }
   return [...problems, ...dropProblems];
 }

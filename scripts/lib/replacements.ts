@@ -567,7 +567,7 @@ export const REPLACEMENT_RULES: Readonly<Record<string, TypeRules>> = {
     rules: [
       // The name renames in place (ALTER DATABASE … RENAME TO): not ForceNew.
       ...forceNew(`${TF_PG}/resource_postgresql_database.go`, { template: ":56", encoding: ":64", lcCollate: ":71", lcCtype: ":78" }),
-      ignored("allowConnections", "components/database.ts:107 ignoreChanges", "the component ignores it (ignoreChanges): the schema command opens the database"),
+      ignored("allowConnections", "components/database.ts:108 ignoreChanges", "the component ignores it (ignoreChanges): the schema command opens the database"),
     ],
   },
   "postgresql:index/extension:Extension": {

@@ -135,6 +135,10 @@ describe("a restore against what the last update applied (restoreStepProblems)",
     const switched = config(T, { serve: "previous" });
     expect(restoreStepProblems(applied, switched, window, now)).toEqual([]);
     expect(restoreStepProblems(appliedRestore(switched), undefined, window, now)).toEqual([]);
+    // Switched back, the previous instance took writes the restored one lacks: serving it again would lose them.
+    expect(restoreStepProblems(appliedRestore(switched), made, window, now)).toEqual([
+      `gaia:restore.serve: ${by} and then switched back, so the previous instance has taken writes the restored one lacks; serving the restored one again would lose them: remove the block (the restored instance is deleted), then restore anew to the moment you need.`,
+    ]);
   });
 
   it("never brings a dropped previous instance back: not without the block, not with keep, not from another moment", () => {
@@ -154,8 +158,9 @@ describe("a restore against what the last update applied (restoreStepProblems)",
     const refusal = /^gaia:restore\.previous: drop deletes the previous instance, which the last update left protected .*: set previous: release first .*, then drop in the next update\.$/;
     expect(restoreStepProblems(null, drop, window, now)).toEqual([expect.stringMatching(refusal)]);
     expect(restoreStepProblems(applied, drop, window, now)).toEqual([expect.stringMatching(refusal)]);
-    expect(restoreStepProblems(appliedRestore(config(T, { serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(refusal)]);
-    expect(restoreStepProblems(appliedRestore(config(T, { previous: "release", serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(refusal)]);
+    // From a switch back, serving the restored one again is refused as well (the writes since).
+    expect(restoreStepProblems(appliedRestore(config(T, { serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(/^gaia:restore\.serve: /), expect.stringMatching(refusal)]);
+    expect(restoreStepProblems(appliedRestore(config(T, { previous: "release", serve: "previous" })), drop, window, now)).toEqual([expect.stringMatching(/^gaia:restore\.serve: /), expect.stringMatching(refusal)]);
     expect(restoreStepProblems(appliedRestore(config(T, { previous: "release" })), drop, window, now)).toEqual([]);
     // An offline plan knows nothing applied and checks nothing.
     expect(restoreStepProblems(undefined, drop, window, now)).toEqual([]);
