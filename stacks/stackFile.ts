@@ -61,7 +61,7 @@ export function parseStackFile(file: string, text: string, project: string): Sta
   const error = parsed.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    const key = configKeyAt(parsed, error.pos[0]);
+    const key = at ? keyPathAt(text, at.line) : configKeyAt(parsed, error.pos[0]);
     throw new StackFileError(
       `${file}${at ? ` line ${at.line}, column ${at.col}` : ""}${key ? `, in ${key}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`,
     );
@@ -253,6 +253,33 @@ const isSecure = (value: unknown): boolean =>
  * `config:` that starts at or before it (a broken value makes what follows it parse as keys of
  * its own, which start after the error). Undefined before the first key or outside `config:`.
  */
+/**
+ * The key a broken line belongs to, read from the text's indentation (the document cannot be
+ * trusted where it does not parse): the keys open above the line, then the line's own, as the
+ * messages name settings (`gaia:aws.allowedSecurityGroupIds`); a key pushed out of `config:` to
+ * the top level is named with the one it followed.
+ */
+function keyPathAt(text: string, line: number): string | undefined {
+  const keyOf = (l: string) => /^(\s*)(?:- )?([^\s#'"-][^#]*?|"[^"]*"|'[^']*'):(?:\s|$)/.exec(l);
+  const open: { indent: number; key: string }[] = [];
+  const path = () => open.map((o) => o.key).filter((k, i) => !(i === 0 && k === "config")).join(".");
+  // The last setting named in full (a namespaced key first): what a key without one came after.
+  let lastSetting: string | undefined;
+  const enter = (l: string) => {
+    const m = keyOf(l);
+    if (!m) return;
+    const indent = m[1]!.length;
+    while (open.length && open.at(-1)!.indent >= indent) open.pop();
+    open.push({ indent, key: m[2]!.replace(/^["']|["']$/g, "") });
+    if (path().split(".")[0]!.includes(":")) lastSetting = path();
+  };
+  const lines = text.split("\n");
+  for (const l of lines.slice(0, Math.max(0, line))) enter(l);
+  const found = path();
+  if (!found) return lastSetting;
+  return found.split(".")[0]!.includes(":") || !lastSetting ? found : `${found} (after ${lastSetting})`;
+}
+
 function configKeyAt(doc: Document, offset: number): string | undefined {
   const config = isMap(doc.contents) ? doc.contents.get("config", true) : undefined;
   if (!isMap(config)) return undefined;
