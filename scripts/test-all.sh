@@ -5,7 +5,7 @@
 #   - test/walkthroughs: the README's "add a migration / a stack / a service" followed in a copy
 #     of the project, then the tests that depend on what was added;
 #   - the rotation drill under load (npm run drill:rotation), the restore drill (npm run
-#     drill:restore) and actionlint on the workflows.
+#     drill:restore), the stack-file fuzzer at 200 edits a base, and actionlint on the workflows.
 # Prints each tier's tests and wall time at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,7 @@ tier "test/cli and test/walkthroughs" node_modules/.bin/vitest run test/cli test
 summary[-1]+="  $(tests "$reports/full.json")"
 tier "the rotation drill" npm run -s drill:rotation
 tier "the restore drill" npm run -s drill:restore
+tier "the stack-file fuzzer, 200 edits a base" env GAIA_FUZZ_RUNS=200 node_modules/.bin/vitest run test/graph/stackfile-fuzz.test.ts
 tier "actionlint" bash scripts/actionlint.sh
 
 echo

@@ -17,6 +17,8 @@ export interface PlatformCapabilities {
   retentionDays: DayRange;
   maxReplicas: number;
   highAvailability: boolean;
+  /** Whether gaia:redis.memoryMb sizes Redis here; false where the platform's Redis has no size to set (Upstash on Fly, an existing server). */
+  redisSizing: boolean;
   minStorageGb: number;
   /** Whether grants follow the access policy table by table; false where each user gets a role kind over every table (Fly's reader and writer). */
   perTableGrants: boolean;

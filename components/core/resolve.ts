@@ -34,7 +34,8 @@ const stackSchema = (platforms: readonly [string, ...string[]]) => z
     redis: z.object({ memoryMb: positiveInt, highAvailability: z.boolean() }).partial().strict(),
     services: z.array(z.string()),
     management: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).partial().strict(),
-    adminEmail: z.email(),
+    // RFC 5321 4.5.3.1: at most 64 octets before the @, 254 in all (a path of 256 with its brackets).
+    adminEmail: z.email().max(254, { message: "is longer than an address may be (254 characters)" }).refine((a) => a.split("@")[0]!.length <= 64, { message: "has more than 64 characters before the @, more than an address may have" }),
     rotation: z.record(z.string(), z.number().int().min(0, { message: "must be a generation, 0 or more" })),
     auditLogging: z.boolean(),
     alerts: z.object({ notify: z.string().min(1) }).partial().strict(),
@@ -192,6 +193,10 @@ export function resolveWith(
   };
 
   problems.push(...checkAgainstPlatform(config, caps, values.region === undefined));
+  // Asked for where the platform's table says it has no such setting: said, not ignored.
+  if (values.redis?.memoryMb !== undefined && !caps.redisSizing) {
+    problems.push(`gaia:redis.memoryMb is not read on ${config.platform}: its Redis has no size to set (${config.platform === "fly" ? "Upstash on Fly grows as it is used" : "it is the existing server's"}); remove it.`);
+  }
   // The provider's host, printed in every plan: a URL there (and its password) would be shown to every reviewer.
   if (values.management?.host !== undefined && /:\/\/|[@/\s]/.test(values.management.host)) {
     problems.push("gaia:management.host is a URL, not a host name: set the host alone (db.example.internal or an address), its port in gaia:management.port; a password never goes there, and the value is not shown here.");

@@ -192,8 +192,8 @@ export const REPLACEMENT_RULES: Readonly<Record<string, TypeRules>> = {
       }),
       ...forceNewBlock(RDS_INSTANCE, { restoreToPointInTime: "restore_to_point_in_time" }),
       // On the primaries only (the replicas set neither); a restore is made once (gaia:restore, docs/restore.md).
-      ignored("snapshotIdentifier", "components/platforms/aws/index.ts:201 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
-      ignored("restoreToPointInTime", "components/platforms/aws/index.ts:201 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
+      ignored("snapshotIdentifier", "components/platforms/aws/index.ts:206 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
+      ignored("restoreToPointInTime", "components/platforms/aws/index.ts:206 ignoreChanges", "the component ignores it (ignoreChanges): a restore's input never replaces the primary"),
       {
         input: "allocatedStorage",
         effect: "not applied",
@@ -418,11 +418,11 @@ export const REPLACEMENT_RULES: Readonly<Record<string, TypeRules>> = {
       },
       ignored(
         "settings.diskSize",
-        "components/platforms/gcp/index.ts:192,231 ignoreChanges; the provider too drops a smaller size while disk_autoresize is on (resource_sql_database_instance.go:186-218 diskSizeCutomizeDiff)",
+        "components/platforms/gcp/index.ts:193,232 ignoreChanges; the provider too drops a smaller size while disk_autoresize is on (resource_sql_database_instance.go:186-218 diskSizeCutomizeDiff)",
         "the component ignores it (ignoreChanges): autoresize grows the disk, and Cloud SQL cannot shrink one",
       ),
       // The clone a restore is made from (gaia:restore): read only at creation (resource_sql_database_instance.go Create).
-      ignored("clone", "components/platforms/gcp/index.ts:192 ignoreChanges", "the component ignores it (ignoreChanges): a restore's clone never replaces the instance"),
+      ignored("clone", "components/platforms/gcp/index.ts:193 ignoreChanges", "the component ignores it (ignoreChanges): a restore's clone never replaces the instance"),
       {
         input: "databaseVersion",
         effect: "refused",

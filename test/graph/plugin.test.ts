@@ -27,6 +27,7 @@ const fake: Platform<FakeSettings> = {
     retentionDays: { min: 1, max: 5 },
     maxReplicas: 0,
     highAvailability: false,
+    redisSizing: true,
     minStorageGb: 5,
     perTableGrants: true,
     auditLogging: false,

@@ -2,7 +2,7 @@ import { restoredName } from "../../core/restore";
 import type { GaiaConfig } from "../../core/config";
 import { rdsRootCas } from "../../tls";
 import { MAX_STORAGE_GROWTH } from "./alarms";
-import { connectionProblem, nameKeeps, replicasNeedBackups } from "../shared/contracts";
+import { beyondLargest, connectionProblem, nameKeeps, replicasNeedBackups } from "../shared/contracts";
 import { postgresClass, type MachineSize } from "../shared/sizing";
 import type { PlatformContract } from "../types";
 import type { AwsSettings } from "./settings";
@@ -111,6 +111,14 @@ export const AWS_CONTRACTS: readonly PlatformContract<AwsSettings>[] = [
       backups.pitr && backups.pitrDays > backups.retentionDays
         ? `gaia:backups.pitrDays ${backups.pitrDays} exceeds gaia:backups.retentionDays ${backups.retentionDays}: on RDS the recovery window is the retention period; raise retentionDays.`
         : undefined,
+  },
+  {
+    platform: "aws",
+    rule: "the size asked fits an RDS class, and the Redis memory an ElastiCache node, of the tables above",
+    source: "RDS_CLASSES and ELASTICACHE_NODES above (https://aws.amazon.com/rds/instance-types/, https://aws.amazon.com/elasticache/pricing/): the largest each offers",
+    check: (config) =>
+      (config.instance.class ? undefined : beyondLargest(RDS_CLASSES, { vcpus: config.instance.vcpus, memoryMb: config.instance.memoryMb }, "RDS class", "gaia:instance")) ??
+      beyondLargest(ELASTICACHE_NODES, { memoryMb: config.redis.memoryMb }, "ElastiCache node", "gaia:redis.memoryMb"),
   },
   {
     platform: "aws",

@@ -14,6 +14,7 @@ import { postgresClass, smallestFitting } from "../shared/sizing";
 import { restoredName, servingRestore } from "../../core/restore";
 import { awsMonthlyCost } from "./prices";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
+import { exposureProblem, warnOfExposure } from "../shared/exposure";
 import type { GaiaConfig } from "../../core/config";
 import type { Platform } from "../types";
 
@@ -26,6 +27,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     retentionDays: { min: 1, max: 35 },
     maxReplicas: 15,
     highAvailability: true,
+    redisSizing: true,
     minStorageGb: 20,
     perTableGrants: true,
     auditLogging: true,
@@ -51,6 +53,8 @@ export const awsPlatform: Platform<AwsSettings> = {
     if (s.allowedSecurityGroupIds.length === 0 && s.allowedCidrs.length === 0) {
       problems.push("gaia:aws needs allowedSecurityGroupIds or allowedCidrs: nothing could connect to the database otherwise.");
     }
+    const exposure = exposureProblem("gaia:aws.allowedCidrs", s.allowedCidrs, "PostgreSQL (5432) and Redis (6379)");
+    if (exposure && config.preset === "production") problems.push(exposure);
     return problems;
   },
 
@@ -77,6 +81,7 @@ export const awsPlatform: Platform<AwsSettings> = {
     const prefix = config.names.resourcePrefix;
     const tags = awsTags(config);
     warnWithoutIdentities("gaia:aws.serviceRoles", s.serviceRoles, child.parent!);
+    warnOfExposure(exposureProblem("gaia:aws.allowedCidrs", s.allowedCidrs, "PostgreSQL (5432) and Redis (6379)"), child.parent!);
 
     const key = new aws.kms.Key(`${prefix}-key`, {
       // ElastiCache and Secrets Manager use their AWS-managed keys.

@@ -36,6 +36,7 @@ export const flyPlatform: Platform<FlySettings> = {
     // Its standby serves failover only; flyctl has no read replicas (internal/command/mpg).
     maxReplicas: 0,
     highAvailability: true,
+    redisSizing: false,
     minStorageGb: 1,
     perTableGrants: false,
     auditLogging: false,

@@ -89,6 +89,24 @@ export const GCP_CONTRACTS: readonly PlatformContract<GcpSettings>[] = [
   },
   {
     platform: "gcp",
+    rule: "the size asked fits a custom machine: at most 96 vCPUs, at most 6.5 GB per vCPU",
+    source: "https://cloud.google.com/sql/docs/postgres/instance-settings (custom machine types); CLOUD_SQL_CUSTOM above",
+    check: ({ instance }) => {
+      if (instance.class) return undefined;
+      const c = CLOUD_SQL_CUSTOM;
+      if (instance.vcpus > c.maxVcpus) return `gaia:instance.vcpus ${instance.vcpus} is more than Cloud SQL's custom machines have (${c.maxVcpus}): lower it.`;
+      // cloudSqlTier's vCPUs: 1, or the even number at or above.
+      const vcpus = instance.vcpus <= 1 ? 1 : Math.ceil(instance.vcpus / 2) * 2;
+      if (instance.memoryMb > vcpus * c.maxMbPerVcpu) {
+        const needs = Math.ceil(instance.memoryMb / c.maxMbPerVcpu);
+        const fix = needs <= c.maxVcpus ? `raise gaia:instance.vcpus to ${needs <= 1 ? 1 : Math.ceil(needs / 2) * 2}, or lower memoryMb` : `lower it to ${c.maxVcpus * c.maxMbPerVcpu} MB or less`;
+        return `gaia:instance.memoryMb ${instance.memoryMb} is more than Cloud SQL gives ${vcpus} vCPU(s) (6.5 GB each, ${vcpus * c.maxMbPerVcpu} MB): ${fix}.`;
+      }
+      return undefined;
+    },
+  },
+  {
+    platform: "gcp",
     rule: "the tier's max_connections holds every service's pool at full overflow",
     source: "https://cloud.google.com/sql/docs/postgres/flags (max_connections); the limit the component sets: maxConnectionsFor",
     check: (config) => {

@@ -88,6 +88,7 @@ export const gcpPlatform: Platform<GcpSettings> = {
     retentionDays: { min: 1, max: 365 },
     maxReplicas: 10,
     highAvailability: true,
+    redisSizing: true,
     minStorageGb: 10,
     perTableGrants: true,
     auditLogging: true,

@@ -1,3 +1,5 @@
+import { connectionProblem } from "../shared/contracts";
+import { MAX_CONNECTIONS } from "../shared/connections";
 import * as pulumi from "@pulumi/pulumi";
 import { settings, type LocalSettings } from "./settings";
 import { opsCommand } from "../../commands";
@@ -15,13 +17,22 @@ export const local: Platform<LocalSettings> = {
     retentionDays: null,
     maxReplicas: 0,
     highAvailability: false,
+    redisSizing: false,
     minStorageGb: 0,
     perTableGrants: true,
     auditLogging: false,
     alerts: null,
   },
   settings,
-  contracts: [],
+  contracts: [
+    {
+      platform: "local",
+      rule: `the pools fit the ${MAX_CONNECTIONS} connections the component lets any server hold`,
+      source: "components/platforms/shared/connections.ts MAX_CONNECTIONS",
+      // An existing server's own limit is not known here; more than any server's is refused.
+      check: (config) => connectionProblem(config, undefined, "local"),
+    },
+  ],
   cannotRotate: {
     admin: "the admin of a local stack is your own (gaia:local.postgresUrl): change its password on the server, then `pulumi config set --secret gaia:local.postgresUrl` with the new URL",
   },

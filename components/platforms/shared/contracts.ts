@@ -1,3 +1,4 @@
+import type { MachineSize } from "./sizing";
 import type { GaiaConfig } from "../../core/config";
 import { MAX_CONNECTIONS, RESERVED_CONNECTIONS, connectionsNeeded, maxConnectionsFor } from "./connections";
 
@@ -27,11 +28,25 @@ export const replicasNeedBackups = ({ replicas, backups }: GaiaConfig) =>
 
 /** The pools against the connection limit of a server with this much memory (undefined: a class the tables do not know). */
 export function connectionProblem(config: GaiaConfig, memoryMb: number | undefined, platform: string): string | undefined {
+  const needed = connectionsNeeded(config);
+  const pools = `gaia:pool (${config.pool.size} + ${config.pool.maxOverflow} overflow for ${config.services.length} service(s), plus ${RESERVED_CONNECTIONS} reserved: ${needed} connections)`;
+  // Before the class is known: no server, an unknown class or an existing one, holds more.
+  if (needed > MAX_CONNECTIONS) return `${pools} exceeds the ${MAX_CONNECTIONS} connections of the largest server on ${platform}: lower gaia:pool.`;
   if (memoryMb === undefined) return undefined;
   const limit = maxConnectionsFor(memoryMb);
-  const needed = connectionsNeeded(config);
   if (needed <= limit) return undefined;
-  const pools = `gaia:pool (${config.pool.size} + ${config.pool.maxOverflow} overflow for ${config.services.length} service(s), plus ${RESERVED_CONNECTIONS} reserved: ${needed} connections)`;
-  if (needed > MAX_CONNECTIONS) return `${pools} exceeds the ${MAX_CONNECTIONS} connections of the largest server on ${platform}: lower gaia:pool.`;
   return `${pools} exceeds the ${limit} connections of ${memoryMb} MB on ${platform}: raise gaia:instance.memoryMb (or the class), or lower gaia:pool.`;
+}
+
+/**
+ * What a size asks beyond the largest the platform's table offers: the component would take the
+ * largest silently (smallestFitting), far below what was asked. Said with the largest, its key
+ * and the fix; undefined where a size fits.
+ */
+export function beyondLargest(sizes: readonly MachineSize[], want: { vcpus?: number; memoryMb: number }, what: string, key: string): string | undefined {
+  if (sizes.some((s) => (s.vcpus ?? 0) >= (want.vcpus ?? 0) && s.memoryMb >= want.memoryMb)) return undefined;
+  const largest = sizes[sizes.length - 1]!;
+  const asked = [want.vcpus !== undefined ? `${want.vcpus} vCPU(s)` : undefined, `${want.memoryMb} MB`].filter(Boolean).join(" and ");
+  const offers = [largest.vcpus !== undefined ? `${largest.vcpus} vCPU(s)` : undefined, `${largest.memoryMb} MB`].filter(Boolean).join(", ");
+  return `${key} asks ${asked}, more than the largest ${what} the component offers, ${largest.name} (${offers}): lower ${key}${key === "gaia:instance" ? ", or name a class with gaia:instance.class" : ""}.`;
 }
