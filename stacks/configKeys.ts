@@ -129,10 +129,11 @@ export function foreignKeys(config: Readonly<Record<string, string>>, context: F
           : `${key} is in the project's namespace, where the program does not read it, and names no setting: remove it (pulumi config rm ${key}).`,
       }];
     }
-    const entry = FOREIGN_KEYS[key] ?? FOREIGN_KEYS[`${namespace}:*`];
+    // Own entries only: a key named like an Object member (constructor, toString) is no entry.
+    const entry = ownEntry(FOREIGN_KEYS, key) ?? ownEntry(FOREIGN_KEYS, `${namespace}:*`);
     if (!entry) {
       // A namespace nothing reads: a typo of gaia's (giaa:replicas), or a platform's block written as a namespace (fly:org).
-      const block = context.settings[namespace]?.includes(first) ? `${namespace}.${name}` : undefined;
+      const block = ownEntry(context.settings, namespace)?.includes(first) ? `${namespace}.${name}` : undefined;
       const setting = block ?? (closest(namespace, [NAMESPACE, context.project]) ? meant(first) ?? name : meant(first));
       return [{
         setting: setting?.split(".")[0],
@@ -170,4 +171,9 @@ export function foreignKeys(config: Readonly<Record<string, string>>, context: F
       }
     }
   });
+}
+
+/** A table's own entry for a key the stack file wrote: never an Object member (`constructor`, `toString`, `__proto__`). */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }

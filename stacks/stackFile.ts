@@ -1,3 +1,4 @@
+import { ownEntry } from "./configKeys";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, parseDocument, type Document, type Pair } from "yaml";
@@ -85,6 +86,8 @@ export function parseStackFile(file: string, text: string, project: string): Sta
   const values = (top.config ?? {}) as Record<string, unknown>;
   for (const [key, value] of Object.entries(values)) {
     if (key.startsWith(`${NAMESPACE}:`)) problems.push(...plainTextCredentials(value, engineKey(key) ?? key).map((p) => `${file}: ${p}`));
+    const tagged = taggedValue(value, key);
+    if (tagged) problems.push(`${file}: ${tagged}`);
   }
   if (problems.length) throw new StackFileError(problems, file);
 
@@ -135,7 +138,7 @@ function shapeProblems(file: string, doc: Document, project: string): string[] {
   /** The keys of a setting's block ([] for a map of any keys); null for a value, a list, or a key not gaia's. */
   const blockKeys = (key: string): readonly string[] | null => {
     const engine = engineKey(key);
-    return engine?.startsWith(`${NAMESPACE}:`) ? settings[engine.slice(NAMESPACE.length + 1)] ?? null : null;
+    return engine?.startsWith(`${NAMESPACE}:`) ? ownEntry(settings, engine.slice(NAMESPACE.length + 1)) ?? null : null;
   };
   const problems: string[] = [];
   const topItems = isMap(doc.contents) ? (doc.contents.items as Pair[]) : [];
@@ -286,6 +289,20 @@ function configKeyAt(doc: Document, offset: number): string | undefined {
   const started = config.items.filter((pair) => isScalar(pair.key) && (pair.key.range?.[0] ?? Infinity) <= offset);
   const last = started.at(-1)?.key;
   return isScalar(last) ? String(last.value) : undefined;
+}
+
+/**
+ * Where a YAML tag made a value that is no map, list or scalar (`!!set`, `!!omap` with complex
+ * keys, `!!binary`): JSON, as the program gets it, would drop it to `{}` or a string, and the
+ * setting would silently be the preset's.
+ */
+function taggedValue(value: unknown, at: string): string | undefined {
+  if (value instanceof Set || value instanceof Map || value instanceof Uint8Array) {
+    return `${at} is a YAML ${value instanceof Set ? "!!set" : value instanceof Map ? "map with keys that are not text" : "!!binary"}, which reaches the program as nothing it reads: write it as a map of keys and values (key: value), or a list.`;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => taggedValue(v, `${at}[${i}]`)).find(Boolean);
+  if (value && typeof value === "object") return Object.entries(value).map(([k, v]) => taggedValue(v, `${at}.${k}`)).find(Boolean);
+  return undefined;
 }
 
 /** The value with each `{secure: …}` replaced by the placeholder, recording where. */

@@ -109,11 +109,20 @@ export function decodeStackConfig(all: Record<string, string>): Record<string, u
   for (const [fullKey, value] of Object.entries(all)) {
     const [namespace, key] = fullKey.split(":", 2);
     if (namespace !== NAMESPACE || !key) continue;
+    let decoded: unknown;
     try {
-      raw[key] = JSON.parse(value);
+      decoded = JSON.parse(value);
     } catch {
-      raw[key] = value;
+      decoded = value;
     }
+    // Defined, not assigned: `gaia:__proto__` is then a key like any other (refused as unknown), not the object's prototype.
+    Object.defineProperty(raw, key, { value: decoded, enumerable: true, writable: true, configurable: true });
   }
   return raw;
+}
+
+/** A value as a message quotes it: whole when short, its start and its length when long (a 1 MB string is not printed back). */
+export function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 120 ? text : `${text.slice(0, 60)}… (${text.length} characters)`;
 }

@@ -3,7 +3,7 @@ import { SERVICE_ROLE_NAMES, type ServiceRoleName } from "../../policy/access";
 import { ENVIRONMENT_NAME_PATTERN, ENVIRONMENT_NAME_RULE, environmentNameClash, environmentNames } from "../../policy/naming";
 import { PRESETS, PRESET_NAMES, type PresetName } from "../../stacks/presets";
 import { rotationProblems } from "../rotation";
-import { GaiaConfigError, encryptedPaths, valueAt, withoutPlaceholders, type GaiaConfig } from "./config";
+import { GaiaConfigError, encryptedPaths, shown, valueAt, withoutPlaceholders, type GaiaConfig } from "./config";
 import type { PlatformRules } from "./platformRules";
 import { checkAgainstPlatform, checkPolicy, checkSecretsAreSecret, observabilityProblems, raisedToFloor } from "./rules";
 import { closest } from "./suggest";
@@ -139,7 +139,7 @@ export function resolveWith(
       } else {
         const key = issue.path.join(".");
         const got = valueAt(raw, issue.path);
-        problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}${HINTS[key] ? `; ${HINTS[key]}` : ""}.`);
+        problems.push(`gaia:${key}: ${issue.message}${got === undefined ? "" : ` (got ${shown(got)})`}${Object.hasOwn(HINTS, key) ? `; ${HINTS[key]}` : ""}.`);
       }
       rejected.add(String(issue.path[0]));
       delete rest[String(issue.path[0])];
@@ -153,7 +153,7 @@ export function resolveWith(
   const misplaced = new Set([...rejected, ...misplacedKeys.flatMap((m) => (m.setting ? [m.setting] : []))]);
   if (!values.platform && !misplaced.has("platform")) problems.push(`gaia:platform is required: ${HINTS.platform}.`);
   const presetName = values.preset ?? (PRESET_NAMES as readonly string[]).find((p) => p === environment);
-  if (!presetName) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);
+  if (!presetName && !misplaced.has("preset")) problems.push(`gaia:preset is required for environment "${environment}": ${HINTS.preset}.`);
   if (!values.adminEmail && !misplaced.has("adminEmail")) problems.push(`gaia:adminEmail is required: ${HINTS.adminEmail}.`);
   // Without a platform and a preset nothing else can be checked; a missing email blocks nothing else.
   if (!values.platform || !presetName) throw new GaiaConfigError(stack, problems);

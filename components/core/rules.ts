@@ -1,6 +1,6 @@
 import { SERVICE_ROLE_NAMES } from "../../policy/access";
 import { PRESETS, PRESET_NAMES, type Preset } from "../../stacks/presets";
-import { NAMESPACE, type GaiaConfig } from "./config";
+import { NAMESPACE, type GaiaConfig, shown } from "./config";
 import type { PlatformCapabilities } from "./platformRules";
 
 /**
@@ -19,7 +19,7 @@ export function checkAgainstPlatform(config: GaiaConfig, caps: PlatformCapabilit
   const p = config.platform;
   const problems: string[] = [];
   if (!regionDefaulted && !caps.regions.includes(config.region)) {
-    problems.push(`gaia:region "${config.region}" is not a ${p} region: use one of ${caps.regions.join(", ")}.`);
+    problems.push(`gaia:region ${shown(config.region)} is not a ${p} region: use one of ${caps.regions.join(", ")}.`);
   }
   if (!caps.postgresVersions.includes(config.postgresVersion)) {
     problems.push(`gaia:postgresVersion ${config.postgresVersion} is not offered on ${p}: use one of ${caps.postgresVersions.join(", ")} (major version only).`);

@@ -44,7 +44,7 @@ type Edit =
   | { kind: "rename"; at: number; suffix: string }
   | { kind: "remove"; at: number }
   | { kind: "duplicate"; at: number }
-  | { kind: "retype"; at: number; to: "string" | "number" | "list" | "map" | "null" | "bool" }
+  | { kind: "retype"; at: number; to: "string" | "number" | "list" | "map" | "null" | "bool" | "set" }
   | { kind: "scale"; at: number; by: 1000 | -1 | 0 }
   | { kind: "case"; at: number; upper: boolean }
   | { kind: "lengthen"; at: number; times: number }
@@ -52,10 +52,10 @@ type Edit =
   | { kind: "namespace"; at: number; to: string };
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ kind: fc.constant("rename" as const), at: fc.nat(), suffix: fc.constantFrom("s", "X", "_", "-x", "") }),
+  fc.record({ kind: fc.constant("rename" as const), at: fc.nat(), suffix: fc.constantFrom("s", "X", "_", "-x", "", "=constructor", "=toString", "=__proto__", "=gaia:constructor") }),
   fc.record({ kind: fc.constant("remove" as const), at: fc.nat() }),
   fc.record({ kind: fc.constant("duplicate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("retype" as const), at: fc.nat(), to: fc.constantFrom("string", "number", "list", "map", "null", "bool") }),
+  fc.record({ kind: fc.constant("retype" as const), at: fc.nat(), to: fc.constantFrom("string", "number", "list", "map", "null", "bool", "set") }),
   fc.record({ kind: fc.constant("scale" as const), at: fc.nat(), by: fc.constantFrom(1000 as const, -1 as const, 0 as const) }),
   fc.record({ kind: fc.constant("case" as const), at: fc.nat(), upper: fc.boolean() }),
   fc.record({ kind: fc.constant("lengthen" as const), at: fc.nat(), times: fc.constantFrom(3, 40, 2000) }),
@@ -109,7 +109,8 @@ function applyEdit(text: string, edit: Edit): string {
   const scalar = isScalar(value) ? value.value : undefined;
   switch (edit.kind) {
     case "rename":
-      pair.key = doc.createNode(edit.suffix ? `${key}${edit.suffix}` : key.toUpperCase());
+      // "=name": the key replaced by that name (an Object member's, which a lookup must not find).
+      pair.key = doc.createNode(edit.suffix.startsWith("=") ? edit.suffix.slice(1) : edit.suffix ? `${key}${edit.suffix}` : key.toUpperCase());
       break;
     case "remove":
       parentOf(config, pair)?.delete(pair.key);
@@ -120,7 +121,8 @@ function applyEdit(text: string, edit: Edit): string {
       return parent ? `${text}\n  ${parent === config ? key : `${key}`}: ${JSON.stringify(scalar ?? "again")}\n` : text;
     }
     case "retype":
-      pair.value = doc.createNode({ string: String(scalar ?? "text"), number: 42, list: [scalar ?? 1], map: { value: scalar ?? 1 }, null: null, bool: true }[edit.to]);
+      // A YAML tag too: a !!set where a map or a scalar belongs.
+      pair.value = edit.to === "set" ? doc.createNode(new Set(["a", "b"])) : doc.createNode({ string: String(scalar ?? "text"), number: 42, list: [scalar ?? 1], map: { value: scalar ?? 1 }, null: null, bool: true }[edit.to]);
       break;
     case "scale":
       if (typeof scalar === "number") pair.value = doc.createNode(edit.by === 0 ? 0 : scalar * edit.by);

@@ -3,7 +3,13 @@
  * passes silently"): what the stack-file fuzzer (test/graph/stackfile-fuzz.test.ts) and a trial
  * of a platform engineer's mistakes found planned silently or thrown with a stack.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { planStack } from "../../scripts/lib/offline";
+import { readStackFile } from "../../scripts/lib/stackFile";
+import { StackFileError } from "../../stacks/stackFile";
 import { GaiaConfigError, resolveConfig } from "../../components/config";
 import { exposureProblem, isPrivateCidr } from "../../components/platforms/shared/exposure";
 import { PLATFORM_FIXTURES } from "../support/stacks";
@@ -108,5 +114,48 @@ describe("a setting the platform's table says it has not is refused where it is 
     expect(problems("dev", "fly", { redis: { highAvailability: false } })).toEqual([]);
     expect(problems("dev", "aws", { redis: { memoryMb: 512 } })).toEqual([]);
     expect(problems("dev", "gcp", { redis: { memoryMb: 1024 } })).toEqual([]);
+  });
+});
+
+describe("stack files a trial of mistakes found crashing or passing (named regressions of the fuzzer's kinds)", () => {
+  const root = mkdtempSync(path.join(tmpdir(), "gaia-bad-input-"));
+  const base = "config:\n  gaia:platform: aws\n  gaia:preset: dev\n  gaia:region: us-east-1\n  gaia:adminEmail: a@gaia.example\n";
+  let n = 0;
+  /** The file planned as `npm run plan` plans it: its refusal's sentences, or "planned". */
+  async function refusal(extra: string, head = base): Promise<string[] | "planned"> {
+    const stack = `bad-${++n}`;
+    writeFileSync(path.join(root, `Pulumi.${stack}.yaml`), head + extra);
+    try {
+      const { config, secretKeys } = readStackFile(stack, root);
+      await planStack(stack, config, secretKeys);
+      return "planned";
+    } catch (error) {
+      // Printed without a stack by the plan: a GaiaConfigError or a StackFileError, nothing else.
+      expect(error instanceof GaiaConfigError || error instanceof StackFileError, String((error as Error).stack)).toBe(true);
+      return (error as GaiaConfigError | StackFileError).problems.map((p) => p.replace(`Pulumi.${stack}.yaml`, "Pulumi.<stack>.yaml"));
+    }
+  }
+
+  it("keys named like an Object member (constructor, toString, __proto__) are keys, not a crash or silence", async () => {
+    expect(await refusal("  constructor:x: 1\n")).toContain('Pulumi.<stack>.yaml: constructor:x is in the constructor namespace, which nothing in this stack reads: remove it, or write it as gaia:<setting> if it is one (docs/configuration.md, "Stacks and configuration").');
+    expect(await refusal("  toString:x: 1\n")).toContain('Pulumi.<stack>.yaml: toString:x is in the toString namespace, which nothing in this stack reads: remove it, or write it as gaia:<setting> if it is one (docs/configuration.md, "Stacks and configuration").');
+    expect(await refusal("  gaia:toString:\n  foo: 1\n")).toContain("Pulumi.<stack>.yaml: gaia:toString has no value, so Pulumi reads it as an empty string: give it one, or remove it.");
+    expect(await refusal("  gaia:__proto__: 1\n")).toContain('Pulumi.<stack>.yaml: gaia:__proto__ is not a known setting: remove it or correct its name (see docs/configuration.md, "Stacks and configuration").');
+  });
+
+  it("a YAML !!set where a map belongs is refused, not planned as the preset's", async () => {
+    expect(await refusal("  gaia:redis: !!set {a, b}\n")).toEqual(["Pulumi.<stack>.yaml: gaia:redis is a YAML !!set, which reaches the program as nothing it reads: write it as a map of keys and values (key: value), or a list."]);
+  });
+
+  it("an unknown preset is one sentence, not also 'required'", async () => {
+    expect(await refusal("", base.replace("gaia:preset: dev", "gaia:preset: prod"))).toEqual([
+      'Pulumi.<stack>.yaml: gaia:preset: Invalid option: expected one of "dev"|"staging"|"production" (got "prod"); set gaia:preset to one of dev, staging, production.',
+    ]);
+  });
+
+  it("storage beyond RDS's 65536 GiB is named at storageGb, and a long value is not printed back whole", async () => {
+    expect(await refusal("  gaia:instance:\n    storageGb: 70000\n    maxStorageGb: 77000\n")).toContain("Pulumi.<stack>.yaml: gaia:instance.storageGb 70000 is above RDS's 65536 GiB: lower it.");
+    const [long] = (await refusal("", base.replace("gaia:region: us-east-1", `gaia:region: ${"x".repeat(100_000)}`))) as string[];
+    expect(long!.length).toBeLessThan(600);
   });
 });

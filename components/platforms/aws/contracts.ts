@@ -82,7 +82,9 @@ export const AWS_CONTRACTS: readonly PlatformContract<AwsSettings>[] = [
     rule: "gp3 storage is 20-65536 GiB",
     source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/CHAP_Storage.html (General Purpose SSD storage)",
     check: ({ instance }) =>
-      instance.maxStorageGb > 65536 ? `gaia:instance.maxStorageGb ${instance.maxStorageGb} is above RDS's 65536 GiB: lower it.` : undefined,
+      instance.storageGb > 65536
+        ? `gaia:instance.storageGb ${instance.storageGb} is above RDS's 65536 GiB: lower it.`
+        : instance.maxStorageGb > 65536 ? `gaia:instance.maxStorageGb ${instance.maxStorageGb} is above RDS's 65536 GiB: lower it.` : undefined,
   },
   {
     platform: "aws",
