@@ -1,7 +1,7 @@
 import { ownEntry } from "./configKeys";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { isMap, isScalar, parseDocument, type Document, type Pair } from "yaml";
+import { isMap, isScalar, isSeq, parseDocument, type Document, type Pair } from "yaml";
 import { ENCRYPTED_PLACEHOLDER, NAMESPACE, stackFileName, stackSettings } from "../components/config";
 import { CREDENTIAL_NAME, plainTextCredential } from "../components/core/rules";
 import { closest } from "../components/core/suggest";
@@ -63,9 +63,18 @@ export function parseStackFile(file: string, text: string, project: string): Sta
   if (error) {
     const at = error.linePos?.[0];
     const key = at ? keyPathAt(text, at.line) : configKeyAt(parsed, error.pos[0]);
+    // yaml's words for a second document are advice to its caller (parseAllDocuments): said for people.
+    if (error.code === "MULTIPLE_DOCS") {
+      throw new StackFileError(`${file}${at ? ` line ${at.line}` : ""}${key ? `, after ${key}` : ""}: a second YAML document (---) begins here, which Pulumi does not read: a stack file is one document; remove the --- and what follows, or move its keys under config:.`);
+    }
     throw new StackFileError(
       `${file}${at ? ` line ${at.line}, column ${at.col}` : ""}${key ? `, in ${key}` : ""}: ${error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}: fix the YAML (keys under config:, indented with spaces).`,
     );
+  }
+  // A list or a map as a key: yaml would turn it into text with a warning on the console.
+  const collectionKey = keyPathOfCollectionKey(parsed);
+  if (collectionKey !== undefined) {
+    throw new StackFileError(`${file}: a key${collectionKey ? ` under ${collectionKey}` : ""} is a list or a map (? [...] or ? {...}), which Pulumi reads as no key of its config: write the key as text.`);
   }
   let doc: unknown;
   try {
@@ -256,6 +265,22 @@ const isSecure = (value: unknown): boolean =>
  * `config:` that starts at or before it (a broken value makes what follows it parse as keys of
  * its own, which start after the error). Undefined before the first key or outside `config:`.
  */
+/** Where a pair's key is a collection: the path of the map holding it ("" at the top), or undefined where none is. */
+function keyPathOfCollectionKey(doc: Document): string | undefined {
+  let found: string | undefined;
+  const walk = (node: unknown, at: string) => {
+    if (found !== undefined) return;
+    if (isMap(node)) {
+      for (const pair of node.items as Pair[]) {
+        if (pair.key !== null && !isScalar(pair.key)) return void (found = at);
+        walk(pair.value, at ? `${at}.${keyName(pair)}` : keyName(pair));
+      }
+    } else if (isSeq(node)) node.items.forEach((item) => walk(item, at));
+  };
+  walk(doc.contents, "");
+  return found === "config" ? "config" : found?.replace(/^config\./, "");
+}
+
 /**
  * The key a broken line belongs to, read from the text's indentation (the document cannot be
  * trusted where it does not parse): the keys open above the line, then the line's own, as the

@@ -150,6 +150,15 @@ describe("stack files a trial of mistakes found crashing or passing (named regre
     expect(await refusal("  gaia:redis: !!set {a, b}\n")).toEqual(["Pulumi.<stack>.yaml: gaia:redis is a YAML !!set, which reaches the program as nothing it reads: write it as a map of keys and values (key: value), or a list."]);
   });
 
+  it("a second YAML document, and a list as a key, are sentences of ours, not yaml's advice or a console warning", async () => {
+    expect(await refusal("  gaia:replicas: 0\n---\nfoo: 1\n")).toEqual([
+      "Pulumi.<stack>.yaml line 7, after gaia:replicas: a second YAML document (---) begins here, which Pulumi does not read: a stack file is one document; remove the --- and what follows, or move its keys under config:.",
+    ]);
+    expect(await refusal("  ? [a, b]\n  : 1\n")).toEqual([
+      "Pulumi.<stack>.yaml: a key under config is a list or a map (? [...] or ? {...}), which Pulumi reads as no key of its config: write the key as text.",
+    ]);
+  });
+
   it("an unknown preset is one sentence, not also 'required'", async () => {
     expect(await refusal("", base.replace("gaia:preset: dev", "gaia:preset: prod"))).toEqual([
       'Pulumi.<stack>.yaml: gaia:preset: Invalid option: expected one of "dev"|"staging"|"production" (got "prod"); set gaia:preset to one of dev, staging, production.',
