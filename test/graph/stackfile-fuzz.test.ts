@@ -169,7 +169,7 @@ function refusalProblems(error: unknown, file: string): string[] {
   return problems.flatMap((problem) => [
     ...(problem.includes(file) ? [] : [`does not name ${file}: ${problem}`]),
     // A key: gaia:<name>, another namespace's key, or a key as written in the file ("in gaia:x", "key x").
-    ...(/[A-Za-z][\w-]*:[A-Za-z][\w.-]*|\bkey\b/.test(problem.replace(file, "")) ? [] : [`names no key: ${problem}`]),
+    ...(/[A-Za-z][\w-]*:\w[\w.-]*|\bkey\b/.test(problem.replace(file, "")) ? [] : [`names no key: ${problem}`]),
   ]);
 }
 
