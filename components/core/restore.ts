@@ -58,6 +58,28 @@ function fieldsInRange(match: RegExpExecArray): boolean {
 /** Where a restore's label goes: RDS identifiers are at most 63 characters, and a replica adds `-replica-N`. */
 export const restoredName = (name: string, restore: RestoreConfig | undefined) => (restore ? `${name}-${restore.label}` : name);
 
+/** An instance's part in a restore: restored from `from`, or `released` (let go). */
+export interface RestoreRole {
+  from?: string;
+  released?: boolean;
+}
+
+/**
+ * The tags (AWS) or labels (GCP) the policy pack reads of a restore (policy-pack/rules.ts): the
+ * instance restored and from where, and the instance let go.
+ */
+export function restoreMarks(restore: RestoreConfig | undefined, role: RestoreRole): Record<string, string> {
+  return {
+    ...(restore && role.from ? { "restored-from": role.from, "restored-to": restore.label } : {}),
+    ...(restore && role.released ? { "released-for": restore.label } : {}),
+  };
+}
+
+/** Deletion protection and `protect` for an instance, both lifted where the restore let it go. */
+export function restoreProtection<O extends object>(role: RestoreRole, deletionProtection: boolean, stateful: O): { deletionProtection: boolean; options: O & { protect?: boolean } } {
+  return role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection, options: stateful };
+}
+
 /**
  * The restore block resolved, or its problems: what the file alone shows (the format, a moment to
  * come, an environment without point-in-time recovery, a contradiction). The recovery window is

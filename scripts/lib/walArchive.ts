@@ -6,7 +6,7 @@
  * PostgreSQL 17 manual, "Continuous Archiving and Point-in-Time Recovery (PITR)":
  * https://www.postgresql.org/docs/17/continuous-archiving.html
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Client } from "pg";
 import { freePort, startDataDir, startEmbeddedPostgres, type EmbeddedServer } from "./embeddedPostgres";
@@ -138,15 +138,6 @@ function postgresUser(): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function copyTree(from: string, to: string): void {
-  mkdirSync(to, { recursive: true, mode: 0o700 });
-  for (const name of readdirSync(from)) {
-    const source = path.join(from, name);
-    if (statSync(source).isDirectory()) copyTree(source, path.join(to, name));
-    else copyFileSync(source, path.join(to, name));
-  }
-}
-
 function chownTree(dir: string, uid: number, gid: number): void {
   chownSync(dir, uid, gid);
   for (const name of readdirSync(dir)) {
@@ -167,7 +158,8 @@ export interface RestoreTarget {
  * Using a Continuous Archive Backup", steps 5 to 8. Resolves once the server left recovery.
  */
 export async function restoreBackup(options: { backupDir: string; archiveDir: string; dataDir: string; password: string; owner: { uid: number; gid: number }; target: RestoreTarget }) {
-  copyTree(options.backupDir, options.dataDir);
+  // The backup is at rest: Node's recursive copy (files keep their modes).
+  cpSync(options.backupDir, options.dataDir, { recursive: true });
   chmodSync(options.dataDir, 0o700);
   // recovery.signal: targeted archive recovery, ended by promotion (not a standby).
   writeFileSync(path.join(options.dataDir, "recovery.signal"), "");

@@ -9,6 +9,15 @@ const oracleArb = fc.array(fc.integer({ min: 0, max: 10_000_000 }), { minLength:
 
 const restoredAt = (oracle: CommittedRow[], target: bigint) => oracle.filter((r) => r.committedUs <= target).map((r) => r.id);
 
+/** A target at one of the oracle's commit times (`t`), the rows on each side of it, and one row before it (`pick`). */
+function cut(oracle: CommittedRow[], t: number, pick: number) {
+  const times = oracle.map((r) => r.committedUs).sort((a, b) => (a < b ? -1 : 1));
+  const target = times[t % times.length]!;
+  const before = oracle.filter((r) => r.committedUs <= target);
+  const after = oracle.filter((r) => r.committedUs > target);
+  return { target, before, after, dropped: before[pick % before.length]! };
+}
+
 describe("the restore drill's row check (scripts/lib/rowCheck.ts)", () => {
   it("passes a restore that holds exactly the rows committed at or before the target, for every target", () => {
     fc.assert(
@@ -26,12 +35,8 @@ describe("the restore drill's row check (scripts/lib/rowCheck.ts)", () => {
   it("names a row committed before the target that is missing, one after it that is present, and one never committed", () => {
     fc.assert(
       fc.property(oracleArb, fc.nat(), fc.nat(), (oracle, t, pick) => {
-        const times = oracle.map((r) => r.committedUs).sort((a, b) => (a < b ? -1 : 1));
-        const target = times[t % times.length]!;
+        const { target, after, dropped: { id: dropped } } = cut(oracle, t, pick);
         const restored = restoredAt(oracle, target);
-        const before = oracle.filter((r) => r.committedUs <= target);
-        const after = oracle.filter((r) => r.committedUs > target);
-        const dropped = before[pick % before.length]!.id;
         // Without slack: commit-time order taken as WAL order.
         expect(checkRows(oracle, restored.filter((id) => id !== dropped), target, 0n).missing).toEqual([dropped]);
         if (after.length) {
@@ -47,10 +52,7 @@ describe("the restore drill's row check (scripts/lib/rowCheck.ts)", () => {
   it("lets a row stamped within the slack before the cut be on either side of it (commit time is taken before the WAL record), and no further", () => {
     fc.assert(
       fc.property(oracleArb, fc.nat(), fc.nat(), (oracle, t, pick) => {
-        const times = oracle.map((r) => r.committedUs).sort((a, b) => (a < b ? -1 : 1));
-        const target = times[t % times.length]!;
-        const before = oracle.filter((r) => r.committedUs <= target);
-        const dropped = before[pick % before.length]!;
+        const { target, dropped } = cut(oracle, t, pick);
         const check = checkRows(oracle, restoredAt(oracle, target).filter((id) => id !== dropped.id), target);
         const inSlack = dropped.committedUs > target - COMMIT_ORDER_SLACK_US;
         expect(check.missing).toEqual(inSlack ? [] : [dropped.id]);

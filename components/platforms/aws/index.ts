@@ -11,7 +11,7 @@ import { rdsRootCas } from "../../tls";
 import { SUPPORTED_POSTGRES_VERSIONS, maxConnectionsFor } from "../shared/connections";
 import { AWS_CONTRACTS, AWS_REGIONS, ELASTICACHE_AUTH_TOKEN, ELASTICACHE_NODES, RDS_CLASSES } from "./contracts";
 import { postgresClass, smallestFitting } from "../shared/sizing";
-import { restoredName, servingRestore } from "../../core/restore";
+import { restoreMarks, restoreProtection, restoredName, servingRestore, type RestoreRole } from "../../core/restore";
 import { awsMonthlyCost } from "./prices";
 import { missingReaders, warnWithoutIdentities } from "../shared/identities";
 import { exposureProblem, warnOfExposure } from "../shared/exposure";
@@ -138,10 +138,10 @@ export const awsPlatform: Platform<AwsSettings> = {
      * restore to a new DB instance", RDS user guide USER_PIT.html). `released`: the
      * environment's previous instance, let go (gaia:restore.previous: release).
      */
-    const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
-      const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
+    const instanceSet = (name: string, role: RestoreRole) => {
+      const protection = restoreProtection(role, config.deletionProtection, stateful);
       // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
-      const setTags = { ...tags, ...(restore && role.from ? { "restored-from": role.from, "restored-to": restore.label } : {}), ...(restore && role.released ? { "released-for": restore.label } : {}) };
+      const setTags = { ...tags, ...restoreMarks(restore, role) };
       // A new suffix whenever the instance would be replaced, so a final snapshot never collides
       // with the one its predecessor left (DBSnapshotAlreadyExists).
       const snapshotSuffix = new random.RandomId(name === identifier ? `${prefix}-final-snapshot-suffix` : `${name}-final-snapshot-suffix`, {

@@ -10,7 +10,7 @@ import { missingReaders } from "../shared/identities";
 import { SLOTS, currentSlot, generationOf, slotGeneration } from "../../rotation";
 import type { Platform } from "../types";
 import type { GaiaConfig } from "../../core/config";
-import { restoredName, servingRestore } from "../../core/restore";
+import { restoredName, servingRestore, type RestoreRole } from "../../core/restore";
 
 /** The cluster serving the environment: its own, or the one a restore made (components/core/restore.ts). */
 const flyClusterName = (config: GaiaConfig) => (servingRestore(config.restore) ? restoredName(`${config.names.resourcePrefix}-db`, config.restore) : `${config.names.resourcePrefix}-db`);
@@ -82,7 +82,7 @@ export const flyPlatform: Platform<FlySettings> = {
   createPostgres(ctx) {
     const { config, settings: s, stateful } = ctx;
     const names = config.names;
-    const clusterCommand = (name: string, role: { from?: string; released?: boolean }) => opsCommand(name, {
+    const clusterCommand = (name: string, role: RestoreRole) => opsCommand(name, {
       script: "fly",
       create: "postgres-apply",
       update: "postgres-apply",

@@ -2,7 +2,7 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import { settings, type GcpSettings } from "./settings";
 import { POSTGRES_TUNING } from "../../../stacks/presets";
-import { restoredName, servingRestore } from "../../core/restore";
+import { restoreMarks, restoreProtection, restoredName, servingRestore, type RestoreRole } from "../../core/restore";
 import { generatePassword } from "../../credentials";
 import { AUDIT_LOGGING, alertThresholds } from "../../alerts";
 import { cloudSqlAlerts, describeCloudSqlStorageAlert, memorystoreAlerts } from "./alerts";
@@ -141,10 +141,10 @@ export const gcpPlatform: Platform<GcpSettings> = {
     const adminPassword = generatePassword(`${prefix}-postgres-admin-password`, ctx.other, { keepers: generationKeepers(generationOf(config.rotation, "admin")) });
 
     /** A primary, its admin and its replicas; `from`: cloned from that instance at the stack's point in time; `released`: the previous instance, let go. */
-    const instanceSet = (name: string, role: { from?: string; released?: boolean }) => {
-      const protection = role.released ? { deletionProtection: false, options: { ...stateful, protect: false } } : { deletionProtection: config.deletionProtection, options: stateful };
+    const instanceSet = (name: string, role: RestoreRole) => {
+      const protection = restoreProtection(role, config.deletionProtection, stateful);
       // What the policy pack reads of a restore (policy-pack/rules.ts): the instance let go, and the one restored.
-      const setLabels = { ...labels, ...(restore && role.from ? { "restored-from": role.from, "restored-to": restore.label } : {}), ...(restore && role.released ? { "released-for": restore.label } : {}) };
+      const setLabels = { ...labels, ...restoreMarks(restore, role) };
       const primary = new gcp.sql.DatabaseInstance(name, {
         name,
         project: s.project,
